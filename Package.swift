@@ -1,0 +1,110 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "smbvol",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "smbvol", targets: ["smbvol"]),
+        .executable(name: "qumulo-sim", targets: ["qumulo-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // C libraries from Debian.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
+
+        // Syscall-level building blocks: clock and deadline, processes, flock, atomic files.
+        .target(name: "SmbvolSystem", swiftSettings: strictSettings),
+        // Log handlers: syslog (ident smbvol) and stderr, with secret redaction.
+        .target(
+            name: "SmbvolLogging",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        // /etc/smbvol/smbvol.toml + shares.d/*.toml.
+        .target(
+            name: "SmbvolConfig",
+            dependencies: ["TOMLKit"],
+            swiftSettings: strictSettings),
+        // The Qumulo REST client over libcurl.
+        .target(
+            name: "QumuloClient",
+            dependencies: [
+                "CCurl", "SmbvolSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // SMB mounts: mount table, mount options, running mount.cifs (issue 3).
+        .target(
+            name: "SMBMounts",
+            dependencies: [
+                "SmbvolSystem", "SmbvolConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // Attachment locks: the durable, flock-protected store (issue 3).
+        .target(
+            name: "AttachmentLocks",
+            dependencies: [
+                "SmbvolSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+
+        // The Qumulo simulator: never linked into smbvol.
+        .target(
+            name: "QumuloSimulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .executableTarget(
+            name: "qumulo-sim",
+            dependencies: [
+                "QumuloSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings),
+
+        // The one binary operators and the libvirt hook run.
+        .executableTarget(
+            name: "smbvol",
+            dependencies: [
+                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient",
+                "SMBMounts", "AttachmentLocks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+
+        .testTarget(name: "SmbvolSystemTests", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
+        .testTarget(name: "SmbvolConfigTests", dependencies: ["SmbvolConfig"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "QumuloClientTests",
+            dependencies: ["QumuloClient", "SmbvolSystem", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .testTarget(name: "QumuloSimulatorTests", dependencies: ["QumuloSimulator"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolSystem", "SmbvolConfig"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolSystem"],
+            swiftSettings: strictSettings),
+        // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["smbvol", "qumulo-sim"],
+            swiftSettings: strictSettings),
+    ]
+)

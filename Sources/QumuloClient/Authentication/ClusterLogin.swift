@@ -1,0 +1,54 @@
+import SmbvolSystem
+
+/// Where a token comes from, and how to get a new one — resolved once per run from flags,
+/// configuration and environment, in the seed tool's order.
+public struct ClusterLogin: Sendable {
+    /// A long-lived access token (`access-v1:…`) read from a file; used as is, never stored.
+    public var accessToken: Secret?
+    /// The token store to read first and to write after a login (qq's, or a configured file).
+    public var store: CredentialStore?
+    /// Username and password for logging in (again), when any were given.
+    public var username: String?
+    public var password: Secret?
+
+    public init(accessToken: Secret? = nil, store: CredentialStore? = nil, username: String? = nil, password: Secret? = nil) {
+        self.accessToken = accessToken
+        self.store = store
+        self.username = username
+        self.password = password
+    }
+
+    public var canLogIn: Bool { username != nil && password != nil }
+}
+
+/// Holds the run's current token: starts from the access token or the store, logs in when it
+/// has none (or when the cluster refuses it, once), and keeps the store up to date.
+final class TokenKeeper {
+    let login: ClusterLogin
+    private(set) var token: Secret?
+    private var loadedFromStore = false
+
+    init(login: ClusterLogin) {
+        self.login = login
+        token = login.accessToken
+    }
+
+    /// The token to send, from the access token or the store; `nil` means "log in first".
+    func currentToken() throws(CredentialStore.Failure) -> Secret? {
+        if token == nil && !loadedFromStore {
+            loadedFromStore = true
+            token = try login.store?.loadToken()
+        }
+        return token
+    }
+
+    func replace(with newToken: Secret) {
+        token = newToken
+        loadedFromStore = true
+    }
+
+    func forget() {
+        token = nil
+        loadedFromStore = true
+    }
+}

@@ -1,0 +1,44 @@
+import Logging
+
+/// Whether a listing read every page. A looping `next` stops the listing early; callers that
+/// decide on the data (lock hygiene) must treat an incomplete listing as missing evidence.
+public enum ListingCompleteness: Sendable, Equatable {
+    case complete
+    /// The server handed back a `next` already followed.
+    case stoppedOnRepeatedNext(String)
+
+    public var isComplete: Bool { self == .complete }
+}
+
+extension QumuloClient {
+    /// Follows `paging.next` from `firstPath` until it is null or empty, handing each page's
+    /// items to `body` (memory bounded by one page).
+    ///
+    /// - Parameter shortPageLimit: for listings whose `next` is never null (lock grants): stop
+    ///   after a page with fewer items than this (the limit asked for).
+    func followPages<Page: Decodable>(
+        from firstPath: String,
+        as type: Page.Type,
+        shortPageLimit: Int? = nil,
+        split: (Page) -> (count: Int, next: String?),
+        body: (Page) throws -> Void
+    ) throws -> ListingCompleteness {
+        var path = firstPath
+        var followed: Set<String> = [firstPath]
+        while true {
+            let page = try get(path, as: type)
+            try body(page)
+            let (count, next) = split(page)
+            if let shortPageLimit, count < shortPageLimit { return .complete }
+            guard let next, !next.isEmpty else { return .complete }
+            guard next.hasPrefix("/") else {
+                throw QumuloError(.invalidResponse("paging.next is not a path from the server root: \(next)"), method: "GET", path: path)
+            }
+            guard followed.insert(next).inserted else {
+                logger.warning("cluster repeated a paging link; listing stopped early", metadata: ["next": "\(next)"])
+                return .stoppedOnRepeatedNext(next)
+            }
+            path = next
+        }
+    }
+}

@@ -1,0 +1,160 @@
+/// smbvol's whole configuration: `/etc/smbvol/smbvol.toml` merged with `shares.d/*.toml`.
+public struct SmbvolConfiguration: Sendable, Equatable {
+    /// Where attachment locks, caches and run state live (`state_dir`).
+    public var stateDirectory: String
+    /// Parent directory of the mount points smbvol derives from exports (`mount_base`).
+    public var mountBase: String
+    /// The program run as `mount_command <export> <mount point> -o <options>` (`mount_command`).
+    public var mountCommand: String
+    /// The program run as `umount_command <mount point>` (`umount_command`).
+    public var umountCommand: String
+    /// The user and group qemu runs as; `nil` means "what /etc/libvirt/qemu.conf names, else
+    /// libvirt-qemu / kvm" (resolved by the mount layer, not here).
+    public var qemuUser: String?
+    public var qemuGroup: String?
+    /// The mount program is killed after this many seconds (`mount_timeout_seconds`).
+    public var mountTimeoutSeconds: Double
+    /// The hook's overall deadline (`deadline_seconds`).
+    public var deadlineSeconds: Double
+    /// Extra addresses that count as this host (`local_addresses`), besides its interfaces.
+    public var localAddresses: [String]
+    public var policy: PolicyConfiguration
+    public var clusters: [String: ClusterConfiguration]
+    public var shares: [String: ShareConfiguration]
+    /// The files this configuration was read from, in load order.
+    public var sourceFiles: [String]
+
+    public init(
+        stateDirectory: String = SmbvolConfiguration.defaultStateDirectory,
+        mountBase: String = SmbvolConfiguration.defaultMountBase,
+        mountCommand: String = "/sbin/mount.cifs",
+        umountCommand: String = "/bin/umount",
+        qemuUser: String? = nil,
+        qemuGroup: String? = nil,
+        mountTimeoutSeconds: Double = 30,
+        deadlineSeconds: Double = 60,
+        localAddresses: [String] = [],
+        policy: PolicyConfiguration = PolicyConfiguration(),
+        clusters: [String: ClusterConfiguration] = [:],
+        shares: [String: ShareConfiguration] = [:],
+        sourceFiles: [String] = []
+    ) {
+        self.stateDirectory = stateDirectory
+        self.mountBase = mountBase
+        self.mountCommand = mountCommand
+        self.umountCommand = umountCommand
+        self.qemuUser = qemuUser
+        self.qemuGroup = qemuGroup
+        self.mountTimeoutSeconds = mountTimeoutSeconds
+        self.deadlineSeconds = deadlineSeconds
+        self.localAddresses = localAddresses
+        self.policy = policy
+        self.clusters = clusters
+        self.shares = shares
+        self.sourceFiles = sourceFiles
+    }
+
+    public static let defaultPath = "/etc/smbvol/smbvol.toml"
+    public static let defaultStateDirectory = "/var/lib/smbvol"
+    public static let defaultMountBase = "/var/lib/smbvol/mnt"
+}
+
+/// A `[cluster.NAME]` table: how to reach and log in to one Qumulo cluster.
+public struct ClusterConfiguration: Sendable, Equatable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    /// PEM bundle to verify the cluster's certificate with, instead of the system CAs.
+    public var caFile: String?
+    /// Skip certificate verification. Only when explicitly set; logged as a warning on every run.
+    public var insecure: Bool
+    public var username: String?
+    /// File holding the password (0600, first line used).
+    public var passwordFile: String?
+    /// File holding a long-lived access token (`access-v1:…`).
+    public var accessTokenFile: String?
+    /// Where the bearer token is stored (default: the qq CLI's credential store for this host).
+    public var credentialsStore: String?
+    /// Per-request timeout; the caller's overall deadline still applies.
+    public var requestTimeoutSeconds: Double
+    /// The file that defined this cluster (for error messages).
+    public var sourceFile: String
+
+    public init(
+        name: String, host: String, port: Int = 8000, caFile: String? = nil, insecure: Bool = false,
+        username: String? = nil, passwordFile: String? = nil, accessTokenFile: String? = nil,
+        credentialsStore: String? = nil, requestTimeoutSeconds: Double = 10, sourceFile: String = ""
+    ) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.caFile = caFile
+        self.insecure = insecure
+        self.username = username
+        self.passwordFile = passwordFile
+        self.accessTokenFile = accessTokenFile
+        self.credentialsStore = credentialsStore
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.sourceFile = sourceFile
+    }
+}
+
+/// A `[share.NAME]` table: one SMB share VM images live on.
+public struct ShareConfiguration: Sendable, Equatable {
+    public var name: String
+    /// `//server/share[/subdir]`.
+    public var export: String
+    /// Name of the `[cluster.NAME]` serving it (optional when only one cluster is configured).
+    public var cluster: String?
+    /// The share's root as a cluster path; discovered from `/v3/smb/shares/` when absent.
+    public var fsPath: String?
+    /// Path of a mount.cifs credentials file (never the secret itself).
+    public var credentials: String?
+    /// Extra mount options, one per element (`vers=3.1.1`, `seal`, …).
+    public var options: [String]
+    /// Where to mount it; derived from the export under `mount_base` when absent.
+    public var mountPoint: String?
+    /// This host serves the share itself: use this path, mount nothing.
+    public var localPath: String?
+    /// Allow the `nobrl` option (it disables qemu's cross-host image locking).
+    public var allowNobrl: Bool
+    /// The file that defined this share (for error messages).
+    public var sourceFile: String
+
+    public init(
+        name: String, export: String, cluster: String? = nil, fsPath: String? = nil,
+        credentials: String? = nil, options: [String] = [], mountPoint: String? = nil,
+        localPath: String? = nil, allowNobrl: Bool = false, sourceFile: String = ""
+    ) {
+        self.name = name
+        self.export = export
+        self.cluster = cluster
+        self.fsPath = fsPath
+        self.credentials = credentials
+        self.options = options
+        self.mountPoint = mountPoint
+        self.localPath = localPath
+        self.allowNobrl = allowNobrl
+        self.sourceFile = sourceFile
+    }
+}
+
+/// `[policy]`: how lock hygiene decides.
+public struct PolicyConfiguration: Sendable, Equatable {
+    public enum OnClusterError: String, Sendable, Equatable, CaseIterable {
+        case `continue`
+        case fail
+    }
+
+    /// A session idle longer than this no longer proves its client alive.
+    public var staleAfterSeconds: Double
+    /// Client addresses whose handles are never closed.
+    public var protectedClients: [String]
+    public var onClusterError: OnClusterError
+
+    public init(staleAfterSeconds: Double = 180, protectedClients: [String] = [], onClusterError: OnClusterError = .continue) {
+        self.staleAfterSeconds = staleAfterSeconds
+        self.protectedClients = protectedClients
+        self.onClusterError = onClusterError
+    }
+}
