@@ -1,0 +1,50 @@
+/// Something wrong with a share's definition or connection info: found before anything runs.
+public enum MountConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidExport(String)
+    case unknownShare(name: String, known: [String])
+    case optionInjection(share: String, option: String, reason: String)
+    case reservedOption(share: String, option: String)
+    case nobrlRefused(share: String)
+    case passwordInConfiguration(share: String)
+    case missingCredentials(share: String)
+    case invalidConnectionInfo(String)
+    case unknownQemuAccount(kind: String, name: String)
+
+    public var description: String {
+        switch self {
+        case .invalidExport(let text):
+            return "export \"\(text)\" is not of the form //server/share[/subdir] (and must not contain ',' or a newline)"
+        case .unknownShare(let name, let known):
+            let list = known.isEmpty ? "none are configured" : "configured: \(known.sorted().joined(separator: ", "))"
+            return "no share named \"\(name)\" in the configuration (\(list))"
+        case .optionInjection(let share, let option, let reason):
+            return "share \(share): mount option \"\(option.debugEscaped)\" \(reason); give one plain option per list element"
+        case .reservedOption(let share, let option):
+            return "share \(share): mount option \"\(option.debugEscaped)\" is set by smbvol itself "
+                + "(credentials, uid, gid); remove it from the share's options"
+        case .nobrlRefused(let share):
+            return "share \(share): option nobrl is refused because it keeps byte-range locks off the server and so "
+                + "disables qemu's cross-host image locking; set allow_nobrl = true for the share to accept that risk"
+        case .passwordInConfiguration(let share):
+            return "share \(share): mount options must not carry a password; put it in a mount.cifs credentials file "
+                + "(mode 0600) and name it with credentials = \"/etc/smbvol/\(share).cred\""
+        case .missingCredentials(let share):
+            return "share \(share) has no credentials file: set credentials = \"/etc/smbvol/\(share).cred\" "
+                + "(mount.cifs format: username=…, password=…, domain=…; mode 0600)"
+        case .invalidConnectionInfo(let reason):
+            return "connection info rejected: \(reason)"
+        case .unknownQemuAccount(let kind, let name):
+            return "qemu \(kind) \"\(name)\" does not exist on this host: set qemu_\(kind) in smbvol.toml "
+                + "to the account libvirt runs qemu as"
+        }
+    }
+}
+
+extension String {
+    /// Newlines and control characters made visible, so an error stays one line.
+    var debugEscaped: String {
+        String(unicodeScalars.flatMap { scalar -> [Character] in
+            scalar.value < 0x20 || scalar.value == 0x7f ? Array(scalar.escaped(asASCII: true)) : [Character(scalar)]
+        })
+    }
+}

@@ -1,0 +1,55 @@
+/// Builds the argv of `mount_command <export> <mount point> -o <options>`.
+///
+/// Options, in this order: `credentials=<file>` (the password never reaches a command line,
+/// which every local user can read in /proc), `uid=`/`gid=` of the qemu account (qemu opens
+/// the images as that user), `file_mode=0660,dir_mode=0770` (qemu and its group read and
+/// write, nobody else), then the share's own options after validation.
+public struct MountOptionsBuilder: Sendable {
+    public var account: QemuAccount
+
+    public init(account: QemuAccount) { self.account = account }
+
+    /// Names smbvol sets itself or that would carry a secret on the command line.
+    static let reservedNames: Set<String> = ["credentials", "cred", "uid", "gid", "password", "pass", "password2"]
+
+    public func arguments(for share: MountableShare, credentialsFile: String) throws -> [String] {
+        try validate(options: share.options, share: share.name, allowNobrl: share.allowNobrl)
+        let fixed = [
+            "credentials=\(credentialsFile)", "uid=\(account.uid)", "gid=\(account.gid)",
+            "file_mode=0660", "dir_mode=0770",
+        ]
+        return [share.export.commandForm, share.mountPoint, "-o", (fixed + share.options).joined(separator: ",")]
+    }
+
+    /// Rejects options that could smuggle another option in, override what smbvol sets, carry a
+    /// password, or (unless allowed) switch byte-range locking off.
+    public func validate(options: [String], share: String, allowNobrl: Bool) throws {
+        for option in options {
+            if option.isEmpty {
+                throw MountConfigurationError.optionInjection(share: share, option: option, reason: "is empty")
+            }
+            if let bad = option.first(where: { $0 == "," || $0.isNewline || $0 == "\0" || $0.asciiValue.map { $0 < 0x20 } == true }) {
+                let what = bad == "," ? "contains ','" : "contains a control character"
+                throw MountConfigurationError.optionInjection(share: share, option: option, reason: what)
+            }
+            let name = Self.optionName(option)
+            guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw MountConfigurationError.optionInjection(
+                    share: share, option: option, reason: "has a name that is not letters, digits and '_'")
+            }
+            if name == "password" || name == "pass" || name == "password2" {
+                throw MountConfigurationError.passwordInConfiguration(share: share)
+            }
+            if Self.reservedNames.contains(name) {
+                throw MountConfigurationError.reservedOption(share: share, option: option)
+            }
+            if name == "nobrl" && !allowNobrl {
+                throw MountConfigurationError.nobrlRefused(share: share)
+            }
+        }
+    }
+
+    static func optionName(_ option: String) -> String {
+        String(option.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").lowercased()
+    }
+}

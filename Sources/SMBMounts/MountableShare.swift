@@ -1,0 +1,66 @@
+import SmbvolConfig
+
+/// How mount.cifs gets the account: a credentials file an administrator wrote, or secrets that
+/// came with connection info and go into a temporary file for the duration of the mount.
+public enum MountCredentials: Sendable, Equatable, CustomStringConvertible {
+    case file(String)
+    case inline(username: String?, password: String?, domain: String?)
+
+    public var description: String {
+        switch self {
+        case .file(let path): return "credentials file \(path)"
+        case .inline(let username, _, let domain):
+            return "inline credentials for \(username ?? "guest")\(domain.map { " in \($0)" } ?? "") (password redacted)"
+        }
+    }
+}
+
+/// Everything needed to mount one share (or, for a local share, to use its path).
+public struct MountableShare: Sendable, Equatable {
+    public var name: String
+    public var export: SMBExport
+    public var mountPoint: String
+    /// Set when this host serves the share itself: nothing is mounted.
+    public var localPath: String?
+    public var credentials: MountCredentials?
+    /// The share's own mount options, validated by `MountOptionsBuilder`.
+    public var options: [String]
+    public var allowNobrl: Bool
+
+    public init(
+        name: String, export: SMBExport, mountPoint: String, localPath: String? = nil,
+        credentials: MountCredentials?, options: [String], allowNobrl: Bool = false
+    ) {
+        self.name = name
+        self.export = export
+        self.mountPoint = mountPoint
+        self.localPath = localPath
+        self.credentials = credentials
+        self.options = options
+        self.allowNobrl = allowNobrl
+    }
+
+    /// A `[share.NAME]` table: `mount_point` overrides the derived name; `local_path` wins over both.
+    public init(configuration share: ShareConfiguration, mountBase: String) throws {
+        let export = try SMBExport(parsing: share.export)
+        self.init(
+            name: share.name, export: export,
+            mountPoint: share.localPath ?? share.mountPoint ?? MountPointNaming.mountPoint(for: export, mountBase: mountBase),
+            localPath: share.localPath, credentials: share.credentials.map(MountCredentials.file),
+            options: share.options, allowNobrl: share.allowNobrl)
+    }
+
+    /// Where the disk images are: the local path, or the mount point.
+    public var usablePath: String { localPath ?? mountPoint }
+    public var isLocal: Bool { localPath != nil }
+}
+
+extension SmbvolConfiguration {
+    /// The configured share `name` as a mountable share.
+    public func mountableShare(named name: String) throws -> MountableShare {
+        guard let share = shares[name] else {
+            throw MountConfigurationError.unknownShare(name: name, known: Array(shares.keys))
+        }
+        return try MountableShare(configuration: share, mountBase: mountBase)
+    }
+}

@@ -1,0 +1,48 @@
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A mount.cifs credentials file (`username=…`, `password=…`, `domain=…`) for secrets that came
+/// with connection info: created O_EXCL|O_NOFOLLOW with mode 0600 in a 0700 directory, removed
+/// as soon as the mount program has finished.
+public final class TemporaryCredentialsFile {
+    public let path: String
+    private var removed = false
+
+    public init(directory: String, username: String?, password: String?, domain: String?) throws {
+        try SecureFiles.ensurePrivateDirectory(directory)
+        let path = directory + "/mount-\(RandomIdentifier.hex(count: 16)).cred"
+        var lines: [String] = []
+        for (key, value) in [("username", username), ("password", password), ("domain", domain)] {
+            guard let value else { continue }
+            if value.contains(where: \.isNewline) {
+                throw MountConfigurationError.invalidConnectionInfo("the \(key) contains a newline")
+            }
+            lines.append("\(key)=\(value)")
+        }
+        let descriptor = try retryingSystemCall("open", path: path) {
+            open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        }
+        self.path = path
+        do {
+            defer { close(descriptor) }
+            try retryingSystemCall("fchmod", path: path) { fchmod(descriptor, 0o600) }
+            let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written != bytes.count { throw SystemCallError.current("write", path: path) }
+        } catch {
+            unlink(path)
+            throw error
+        }
+    }
+
+    public func remove() {
+        guard !removed else { return }
+        removed = true
+        unlink(path)
+    }
+
+    deinit { remove() }
+}
