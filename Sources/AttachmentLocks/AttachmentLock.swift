@@ -1,0 +1,98 @@
+/// Who created a lock: the libvirt hook (released with the domain) or an operator (removed only
+/// by id, never by the hook).
+public enum LockContext: String, Codable, Sendable, Equatable {
+    case hook
+    case `operator`
+}
+
+/// One reason a share must stay mounted: a disk of a domain, or an operator's hold.
+public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
+    public var id: String
+    public var share: String
+    public var mountPoint: String
+    public var domainUUID: String
+    public var domainName: String
+    /// The disk's target dev (`vdb`); empty for operator locks.
+    public var disk: String
+    /// The image path; empty for operator locks.
+    public var image: String
+    public var reason: String
+    public var context: LockContext
+    /// ISO-8601, UTC (`2026-01-31T12:00:00Z`).
+    public var createdAt: String
+
+    public init(
+        id: String, share: String, mountPoint: String, domainUUID: String = "", domainName: String = "",
+        disk: String = "", image: String = "", reason: String, context: LockContext, createdAt: String
+    ) {
+        self.id = id
+        self.share = share
+        self.mountPoint = mountPoint
+        self.domainUUID = domainUUID
+        self.domainName = domainName
+        self.disk = disk
+        self.image = image
+        self.reason = reason
+        self.context = context
+        self.createdAt = createdAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, share, disk, image, reason, context
+        case mountPoint = "mount_point"
+        case domainUUID = "domain_uuid"
+        case domainName = "domain_name"
+        case createdAt = "created_at"
+    }
+
+    /// "domain web01 disk vdb" — the default reason of a hook lock.
+    public static func diskReason(domainName: String, disk: String) -> String {
+        "domain \(domainName) disk \(disk)"
+    }
+
+    /// One line for messages: `3f2a… (domain web01 disk vdb)`.
+    public var summary: String { "\(id) (\(reason))" }
+}
+
+/// UTC timestamps without Foundation's formatters.
+public enum UTCTimestamp {
+    public static func iso8601(secondsSinceEpoch: Double) -> String {
+        var seconds = Int(secondsSinceEpoch.rounded(.down))
+        let second = seconds % 60; seconds /= 60
+        let minute = seconds % 60; seconds /= 60
+        let hour = seconds % 24
+        let (year, month, day) = civilDate(daysSinceEpoch: seconds / 24)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(hour)):\(two(minute)):\(two(second))Z"
+    }
+
+    /// Parses what `iso8601` writes; nil for anything else.
+    public static func secondsSinceEpoch(iso8601 text: String) -> Double? {
+        let digits = text.split(whereSeparator: { "-T:Z".contains($0) }).compactMap { Int($0) }
+        guard digits.count == 6, text.hasSuffix("Z") else { return nil }
+        let days = daysSinceEpoch(year: digits[0], month: digits[1], day: digits[2])
+        return Double(((days * 24 + digits[3]) * 60 + digits[4]) * 60 + digits[5])
+    }
+
+    // Howard Hinnant's days-from-civil algorithms.
+    static func civilDate(daysSinceEpoch days: Int) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+}

@@ -1,0 +1,75 @@
+import Logging
+import SmbvolSystem
+
+extension ShareAttachmentService {
+    /// Mounts the shares of `requests` (idempotently) and records one hook lock per (domain,
+    /// disk). On failure, whatever this call took is given back before the error is thrown.
+    public func attach(_ requests: [DiskAttachmentRequest], deadline: Deadline) throws -> AttachmentReceipt {
+        var receipt = AttachmentReceipt()
+        let byShare = Dictionary(grouping: requests, by: \.share)
+        do {
+            for share in byShare.keys.sorted(by: { $0.mountPoint < $1.mountPoint }) {
+                let disks = byShare[share] ?? []
+                try withShareLock(share, deadline: deadline) {
+                    let mountedNow = share.isLocal ? false : try mounter.ensureMounted(share, deadline: deadline)
+                    if mountedNow { receipt.mountedShares.append(share) }
+                    let (created, locks) = try store.update(deadline: deadline) { locks in
+                        record(disks, in: &locks)
+                    }
+                    receipt.createdLockIDs += created.map(\.id)
+                    receipt.locks += locks
+                    for lock in created { logger.notice("attachment lock added", metadata: auditMetadata(lock, event: "lock-add")) }
+                }
+            }
+        } catch {
+            _ = release(receipt, deadline: deadline)
+            throw error
+        }
+        return receipt
+    }
+
+    /// Attaches one disk (hot-attach).
+    public func attachDisk(_ request: DiskAttachmentRequest, deadline: Deadline) throws -> AttachmentReceipt {
+        try attach([request], deadline: deadline)
+    }
+
+    /// Gives back exactly what `receipt` took: its created locks, then unmounts the shares they
+    /// leave without locks. For a hook run that mounted and then refused the start.
+    public func release(_ receipt: AttachmentReceipt, deadline: Deadline) -> ReleaseReport {
+        let ids = Set(receipt.createdLockIDs)
+        let candidates = receipt.mountedShares + receipt.locks.filter { ids.contains($0.id) }.map(Self.target(of:))
+        return removeLocks(where: { ids.contains($0.id) && $0.context == .hook }, candidates: candidates, deadline: deadline)
+    }
+
+    func record(_ disks: [DiskAttachmentRequest], in locks: inout [AttachmentLock]) -> ([AttachmentLock], [AttachmentLock]) {
+        var created: [AttachmentLock] = []
+        var all: [AttachmentLock] = []
+        for disk in disks {
+            let reason = AttachmentLock.diskReason(domainName: disk.domainName, disk: disk.disk)
+            if let index = locks.firstIndex(where: {
+                $0.context == .hook && $0.domainUUID == disk.domainUUID && $0.disk == disk.disk
+            }) {
+                // Same domain and disk again (a repeated prepare): refresh, keep the id.
+                locks[index].share = disk.share.name
+                locks[index].mountPoint = disk.share.mountPoint
+                locks[index].domainName = disk.domainName
+                locks[index].image = disk.image
+                locks[index].reason = reason
+                all.append(locks[index])
+                continue
+            }
+            let lock = AttachmentLock(
+                id: RandomIdentifier.hex(count: 16), share: disk.share.name, mountPoint: disk.share.mountPoint,
+                domainUUID: disk.domainUUID, domainName: disk.domainName, disk: disk.disk, image: disk.image,
+                reason: reason, context: .hook, createdAt: now())
+            locks.append(lock)
+            created.append(lock)
+            all.append(lock)
+        }
+        return (created, all)
+    }
+
+    static func target(of lock: AttachmentLock) -> ShareTarget {
+        ShareTarget(name: lock.share, export: "", mountPoint: lock.mountPoint)
+    }
+}

@@ -1,0 +1,78 @@
+import Logging
+import SmbvolSystem
+
+extension ShareAttachmentService {
+    /// All locks, or those of one share (matched by name or mount point).
+    public func locks(share: ShareTarget? = nil) throws -> [AttachmentLock] {
+        let all = try store.load()
+        guard let share else { return all }
+        return all.filter { $0.mountPoint == share.mountPoint || $0.share == share.name }
+    }
+
+    /// `shares` with their mount state and locks, plus any share that only the locks mention.
+    public func status(of shares: [ShareTarget]) throws -> [ShareStatus] {
+        let all = try store.load()
+        var known = Set(shares.map(\.mountPoint))
+        var targets = shares
+        for lock in all where known.insert(lock.mountPoint).inserted { targets.append(Self.target(of: lock)) }
+        return try targets.map { share in
+            ShareStatus(
+                share: share, mounted: try mounter.isMounted(share),
+                locks: all.filter { $0.mountPoint == share.mountPoint })
+        }
+    }
+
+    /// Unmounts a share, refusing while locks remain unless `force` (which then also allows a
+    /// lazy unmount of a busy share; the locks stay, as the record of who used it).
+    @discardableResult
+    public func unmountShare(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool {
+        if share.isLocal { return false }
+        return try withShareLock(share, deadline: deadline) {
+            let remaining = try store.load().filter { $0.mountPoint == share.mountPoint }
+            if !remaining.isEmpty {
+                guard force else { throw AttachmentError.shareHasLocks(share: share.name, locks: remaining) }
+                logger.warning(
+                    "forced unmount of a share with attachment locks",
+                    metadata: [
+                        "event": "unmount-forced", "share": "\(share.name)", "mount_point": "\(share.mountPoint)",
+                        "lock_ids": "\(remaining.map(\.id).joined(separator: ","))",
+                    ])
+            }
+            return try mounter.unmount(share, force: force, deadline: deadline)
+        }
+    }
+
+    /// Adds an operator lock ("backup window"); it keeps the share mounted until deleted by id.
+    public func addOperatorLock(share: ShareTarget, reason: String, deadline: Deadline) throws -> AttachmentLock {
+        guard !reason.trimmingCharacters().isEmpty else { throw AttachmentError.emptyReason }
+        let lock = AttachmentLock(
+            id: RandomIdentifier.hex(count: 16), share: share.name, mountPoint: share.mountPoint, reason: reason,
+            context: .operator, createdAt: now())
+        try store.update(deadline: deadline) { $0.append(lock) }
+        logger.notice("attachment lock added", metadata: auditMetadata(lock, event: "lock-add"))
+        return lock
+    }
+
+    /// Deletes any lock by id (operators act as administrators, as in Manila), then unmounts
+    /// its share if that was the last lock.
+    public func deleteLock(id: String, deadline: Deadline) throws -> (AttachmentLock, ReleaseReport) {
+        guard try store.load().contains(where: { $0.id == id }) else { throw AttachmentError.noSuchLock(id: id) }
+        let report = try removeLocksThrowing(where: { $0.id == id }, candidates: [], deadline: deadline)
+        guard let removed = report.removedLocks.first else { throw AttachmentError.noSuchLock(id: id) }
+        return (removed, report)
+    }
+
+    /// The hook path's removal by id: refuses operator locks.
+    public func deleteHookLock(id: String, deadline: Deadline) throws -> ReleaseReport {
+        let existing = try store.load().first { $0.id == id }
+        guard let existing else { throw AttachmentError.noSuchLock(id: id) }
+        guard existing.context == .hook else { throw AttachmentError.operatorLockNotRemovable(id: id) }
+        return try removeLocksThrowing(where: { $0.id == id && $0.context == .hook }, candidates: [], deadline: deadline)
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+    }
+}

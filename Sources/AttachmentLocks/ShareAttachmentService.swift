@@ -1,0 +1,59 @@
+import Logging
+import SmbvolSystem
+
+/// Mounts shares for domains' disks and keeps them mounted while any attachment lock remains.
+///
+/// Rules: mounting, and the decision to unmount, happen for one share at a time under a flock
+/// on `<state_dir>/mounts/<key>.lock`, so an attach cannot slip in between "the last lock is
+/// gone" and the unmount. An attach records its lock before it lets go of that flock. The store
+/// itself has its own flock; nothing waits for a share flock while holding the store's, so the
+/// two cannot deadlock.
+public struct ShareAttachmentService: Sendable {
+    public var store: AttachmentLockStore
+    public var mounter: any ShareMounting
+    /// How long to wait for another process mounting or unmounting the same share.
+    public var shareLockTimeout: Duration
+    public var clock: any MonotonicClock
+    public var logger: Logger
+
+    public init(
+        store: AttachmentLockStore, mounter: any ShareMounting, shareLockTimeout: Duration = .seconds(60),
+        clock: any MonotonicClock = SystemClock(), logger: Logger
+    ) {
+        self.store = store
+        self.mounter = mounter
+        self.shareLockTimeout = shareLockTimeout
+        self.clock = clock
+        self.logger = logger
+    }
+
+    var shareLockDirectory: String { store.stateDirectory + "/mounts" }
+
+    /// Runs `body` holding the per-share flock of `share`.
+    func withShareLock<T>(_ share: ShareTarget, deadline: Deadline, _ body: () throws -> T) throws -> T {
+        try SecureFiles.ensurePrivateDirectory(store.stateDirectory)
+        try SecureFiles.ensureDirectory(shareLockDirectory, mode: 0o700)
+        let path = shareLockDirectory + "/" + Self.lockFileName(for: share) + ".lock"
+        return try FileLock.withLock(path: path, timeout: shareLockTimeout, deadline: deadline, clock: clock, body)
+    }
+
+    /// A stable, file-name-safe key per mount point: its last component plus a short hash.
+    static func lockFileName(for share: ShareTarget) -> String {
+        let last = share.mountPoint.split(separator: "/").last.map(String.init) ?? "root"
+        let safe = last.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }
+        var hash: UInt32 = 2_166_136_261
+        for byte in share.mountPoint.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let hex = String(hash, radix: 16)
+        return String(safe.prefix(80)) + "-" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    func now() -> String { UTCTimestamp.iso8601(secondsSinceEpoch: clock.wallClockSeconds()) }
+
+    func auditMetadata(_ lock: AttachmentLock, event: String) -> Logger.Metadata {
+        [
+            "event": "\(event)", "lock_id": "\(lock.id)", "share": "\(lock.share)", "mount_point": "\(lock.mountPoint)",
+            "domain_uuid": "\(lock.domainUUID)", "domain_name": "\(lock.domainName)", "disk": "\(lock.disk)",
+            "context": "\(lock.context.rawValue)", "reason": "\(lock.reason)",
+        ]
+    }
+}

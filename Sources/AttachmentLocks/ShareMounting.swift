@@ -1,0 +1,104 @@
+import SmbvolSystem
+
+/// A share as the attachment layer sees it: a name for records and messages, and the place its
+/// images live. Shares are counted by `mountPoint`, so a configured share and connection info
+/// naming the same export share their locks.
+public struct ShareTarget: Sendable, Hashable {
+    public var name: String
+    /// `//server/share[/subdir]`, for display.
+    public var export: String
+    /// The mount point, or the local path of a `local_path` share.
+    public var mountPoint: String
+    /// Served by this host: never mounted or unmounted.
+    public var isLocal: Bool
+
+    public init(name: String, export: String, mountPoint: String, isLocal: Bool = false) {
+        self.name = name
+        self.export = export
+        self.mountPoint = mountPoint
+        self.isLocal = isLocal
+    }
+}
+
+/// The mount layer, seen from the attachment service (SMBMounts' `ShareMounter` in production,
+/// wired in by the executable; a recording double in tests).
+public protocol ShareMounting: Sendable {
+    /// Mounts the share unless it already is (healthy); true when this call mounted it.
+    func ensureMounted(_ share: ShareTarget, deadline: Deadline) throws -> Bool
+    /// Unmounts it (lazily only with `force`); false when it was not mounted.
+    func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool
+    func isMounted(_ share: ShareTarget) throws -> Bool
+}
+
+/// One disk of a domain that needs a share.
+public struct DiskAttachmentRequest: Sendable, Equatable {
+    public var domainUUID: String
+    public var domainName: String
+    /// Target dev, e.g. `vdb`.
+    public var disk: String
+    public var image: String
+    public var share: ShareTarget
+
+    public init(domainUUID: String, domainName: String, disk: String, image: String, share: ShareTarget) {
+        self.domainUUID = domainUUID
+        self.domainName = domainName
+        self.disk = disk
+        self.image = image
+        self.share = share
+    }
+}
+
+/// What one `attach` call took, so the caller can give exactly that back after a refusal.
+public struct AttachmentReceipt: Sendable, Equatable {
+    /// Locks this call created (not ones that already existed for the same domain and disk).
+    public var createdLockIDs: [String]
+    /// The lock of every requested disk, created or found.
+    public var locks: [AttachmentLock]
+    /// Shares this call mounted.
+    public var mountedShares: [ShareTarget]
+
+    public init(createdLockIDs: [String] = [], locks: [AttachmentLock] = [], mountedShares: [ShareTarget] = []) {
+        self.createdLockIDs = createdLockIDs
+        self.locks = locks
+        self.mountedShares = mountedShares
+    }
+}
+
+/// What a release did. Releasing never throws for an unmount that failed (the hook's release
+/// must succeed); such failures are listed here and logged.
+public struct ReleaseReport: Sendable, Equatable {
+    public var removedLocks: [AttachmentLock] = []
+    public var unmountedShares: [String] = []
+    public var unmountFailures: [String] = []
+
+    public init() {}
+}
+
+/// A share with its mount state and its locks (for `smbvol mounts`).
+public struct ShareStatus: Sendable, Equatable {
+    public var share: ShareTarget
+    public var mounted: Bool
+    public var locks: [AttachmentLock]
+}
+
+public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible {
+    case shareHasLocks(share: String, locks: [AttachmentLock])
+    case noSuchLock(id: String)
+    case operatorLockNotRemovable(id: String)
+    case emptyReason
+
+    public var description: String {
+        switch self {
+        case .shareHasLocks(let share, let locks):
+            return "share \(share) still has \(locks.count) attachment lock\(locks.count == 1 ? "" : "s"): "
+                + locks.map(\.summary).joined(separator: ", ")
+                + "; release them (smbvol lock delete ID) or use --force"
+        case .noSuchLock(let id):
+            return "no attachment lock with id \(id); see `smbvol lock list`"
+        case .operatorLockNotRemovable(let id):
+            return "lock \(id) is an operator lock: only `smbvol lock delete \(id)` removes it"
+        case .emptyReason:
+            return "a lock needs a reason: give --reason TEXT (e.g. \"backup window\")"
+        }
+    }
+}
