@@ -39,6 +39,11 @@ public struct ShareMounter: Sendable {
         return share.export.matches(mountSource: entry.source)
     }
 
+    /// Whether anything is mounted at `mountPoint` (for shares known only by their mount point).
+    public func hasMount(at mountPoint: String) throws -> Bool {
+        try MountTable.read(from: mountTable).entry(at: mountPoint) != nil
+    }
+
     /// Makes sure `share` is mounted at its mount point: nothing to do when it already is (and
     /// answers), unmount-and-mount when the mount is dead, refuse when something else is there.
     public func ensureMounted(_ share: MountableShare, deadline: Deadline) throws -> MountOutcome {

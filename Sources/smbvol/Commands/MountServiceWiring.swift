@@ -1,0 +1,91 @@
+import AttachmentLocks
+import Logging
+import SMBMounts
+import SmbvolConfig
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Connects SMBMounts' `ShareMounter` to AttachmentLocks' `ShareAttachmentService` (the two
+/// libraries do not depend on each other). Shares are looked up by mount point.
+struct MountedShareAdapter: ShareMounting {
+    let mounter: ShareMounter
+    let sharesByMountPoint: [String: MountableShare]
+
+    func ensureMounted(_ share: ShareTarget, deadline: Deadline) throws -> Bool {
+        guard let mountable = sharesByMountPoint[share.mountPoint] else {
+            throw MountConfigurationError.unknownShare(name: share.name, known: sharesByMountPoint.values.map(\.name))
+        }
+        return try mounter.ensureMounted(mountable, deadline: deadline).mountedNow
+    }
+
+    func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool {
+        try mounter.unmount(mountPoint: share.mountPoint, share: share.name, force: force, deadline: deadline)
+    }
+
+    func isMounted(_ share: ShareTarget) throws -> Bool {
+        if let mountable = sharesByMountPoint[share.mountPoint] { return try mounter.isMounted(mountable) }
+        return try mounter.hasMount(at: share.mountPoint)
+    }
+}
+
+/// Everything the attach side needs, built from the configuration: the configured shares (plus
+/// any from connection info), the mounter and the attachment service. The hook and the
+/// operator commands use this.
+struct ShareAttachmentWiring {
+    let configuration: SmbvolConfiguration
+    let shares: [MountableShare]
+    let service: ShareAttachmentService
+
+    init(configuration: SmbvolConfiguration, logger: Logger, connectionInfoShares: [MountableShare] = []) throws {
+        self.configuration = configuration
+        let configured = try configuration.shares.values.sorted { $0.name < $1.name }.map {
+            try MountableShare(configuration: $0, mountBase: configuration.mountBase)
+        }
+        shares = configured + connectionInfoShares
+        let mounter = ShareMounter(
+            settings: MountSettings(configuration: configuration),
+            accountResolver: QemuAccountResolver(configuration: configuration), logger: logger)
+        var byMountPoint: [String: MountableShare] = [:]
+        for share in shares where byMountPoint[share.mountPoint] == nil { byMountPoint[share.mountPoint] = share }
+        let store = AttachmentLockStore(stateDirectory: configuration.stateDirectory, stageObserver: Self.testCrashObserver())
+        let mountTimeout = configuration.mountTimeoutSeconds
+        service = ShareAttachmentService(
+            store: store, mounter: MountedShareAdapter(mounter: mounter, sharesByMountPoint: byMountPoint),
+            shareLockTimeout: .seconds(max(60, mountTimeout * 2 + 10)), logger: logger)
+    }
+
+    static func target(for share: MountableShare) -> ShareTarget {
+        ShareTarget(name: share.name, export: share.export.commandForm, mountPoint: share.usablePath, isLocal: share.isLocal)
+    }
+
+    var targets: [ShareTarget] { shares.map(Self.target(for:)) }
+
+    /// A configured share by name, else a share only the locks know (from connection info).
+    func target(named name: String) throws -> ShareTarget {
+        if let share = shares.first(where: { $0.name == name }) { return Self.target(for: share) }
+        if let lock = try service.locks().first(where: { $0.share == name }) {
+            return ShareTarget(name: lock.share, export: "", mountPoint: lock.mountPoint)
+        }
+        throw MountConfigurationError.unknownShare(name: name, known: shares.map(\.name))
+    }
+
+    /// The operator commands' bound: the configured overall deadline.
+    var deadline: Deadline { .after(.milliseconds(Int64(configuration.deadlineSeconds * 1000)), clock: SystemClock()) }
+
+    /// Debug builds only: `SMBVOL_TEST_CRASH_POINT=holding-lock|after-temp-write|after-rename`
+    /// kills the process (SIGKILL) at that point of a store change, for the crash tests.
+    /// Release builds compile this out, so production ignores the variable.
+    static func testCrashObserver() -> (@Sendable (AttachmentLockStore.Stage) -> Void)? {
+        #if DEBUG
+        guard let value = getenv("SMBVOL_TEST_CRASH_POINT").map({ String(cString: $0) }),
+            let wanted = AttachmentLockStore.Stage(rawValue: value)
+        else { return nil }
+        return { stage in if stage == wanted { kill(getpid(), SIGKILL) } }
+        #else
+        return nil
+        #endif
+    }
+}
