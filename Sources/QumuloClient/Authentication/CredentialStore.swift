@@ -64,7 +64,7 @@ public struct CredentialStore: Sendable, Equatable {
     public func save(token: Secret) throws {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
         try SecureFiles.ensurePrivateDirectory(directory)
-        let json = "{\"bearer_token\": \(Self.jsonString(token.reveal())), \"version\": 1}\n"
+        let json = "{\"bearer_token\": \(JSONString.quoted(token.reveal())), \"version\": 1}\n"
         try AtomicFileWriter().write(Array(json.utf8), to: path, mode: 0o600)
     }
 
@@ -93,27 +93,6 @@ public struct CredentialStore: Sendable, Equatable {
             throw .malformed(path: path, reason: "no bearer_token")
         }
         return Secret(token)
-    }
-
-    static func jsonString(_ value: String) -> String {
-        var escaped = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "\t": escaped += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    escaped += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                        + String(scalar.value, radix: 16)
-                } else {
-                    escaped.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return escaped + "\""
     }
 
     private static func homeDirectory(environment: [String: String]) -> String? {

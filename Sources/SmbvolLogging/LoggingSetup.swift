@@ -1,0 +1,16 @@
+import Logging
+
+/// How `main` wires logging; libraries only ever receive a `Logger`.
+public enum LoggingSetup {
+    /// - Parameters:
+    ///   - standardErrorLevel: the lowest level shown on stderr (`.error` in the hook, whose
+    ///     stderr becomes libvirt's error text; `.warning` for operators, lower with --verbose).
+    ///   - syslogLevel: the lowest level sent to syslog (`nil`: none).
+    public static func bootstrap(standardErrorLevel: Logger.Level, syslogLevel: Logger.Level?) {
+        LoggingSystem.bootstrap { label in
+            var handlers: [any LogHandler] = [StandardErrorLogHandler(label: label, logLevel: standardErrorLevel)]
+            if let syslogLevel { handlers.append(SyslogLogHandler(label: label, logLevel: syslogLevel)) }
+            return MultiplexLogHandler(handlers)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Logging
+import SmbvolLogging
+
+/// `--verbose` / `--debug`: what reaches stderr. Audit events (notice and up) always go to syslog.
+struct LoggingOptions: ParsableArguments {
+    @Flag(name: [.customShort("v"), .long], help: "Also show informational messages on stderr.")
+    var verbose = false
+
+    @Flag(name: .long, help: "Show debug messages on stderr (never secrets).")
+    var debug = false
+
+    func bootstrap() -> Logger {
+        let level: Logger.Level = debug ? .debug : (verbose ? .info : .warning)
+        LoggingSetup.bootstrap(standardErrorLevel: level, syslogLevel: .notice)
+        var logger = Logger(label: "smbvol")
+        logger.logLevel = debug ? .debug : .info
+        return logger
+    }
+}

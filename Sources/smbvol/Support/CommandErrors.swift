@@ -1,0 +1,21 @@
+import ArgumentParser
+import SmbvolLogging
+
+/// Runs a command body; any error becomes one line `smbvol: error: …` on stderr and exit 1
+/// (ExitCode and ArgumentParser's own errors pass through unchanged).
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch let validation as ValidationError {
+        throw validation
+    } catch {
+        writeToStandardError("smbvol: error: \(SecretRedactor.shared.redact(oneLine("\(error)")))\n")
+        throw ExitCode.failure
+    }
+}
+
+func oneLine(_ text: String) -> String {
+    text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+}

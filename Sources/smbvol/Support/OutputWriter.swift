@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered writes to a file descriptor (stdout by default): data output of listings that can
+/// run to 100 000 lines, flushed in 64 KiB chunks with write(2).
+final class OutputWriter {
+    private var buffer: [UInt8] = []
+    private let descriptor: Int32
+    private let capacity: Int
+
+    init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 64 * 1024) {
+        self.descriptor = descriptor
+        self.capacity = capacity
+        buffer.reserveCapacity(capacity)
+    }
+
+    deinit { flush() }
+
+    func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= capacity { flush() }
+    }
+
+    func line(_ text: String) { write(text + "\n") }
+
+    func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer.withUnsafeBytes { raw in
+                Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                break  // EPIPE (e.g. `| head`): nothing more to say
+            }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Whether a descriptor is a terminal (progress and prompts only then).
+func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
