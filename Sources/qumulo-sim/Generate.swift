@@ -30,7 +30,7 @@ struct Generate: ParsableCommand {
             throw ValidationError(error.description)
         }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(scenario)
         if let output {
             try data.write(to: URL(fileURLWithPath: output), options: .atomic)
