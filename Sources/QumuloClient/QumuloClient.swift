@@ -184,11 +184,19 @@ public final class QumuloClient {
                 throw QumuloError(.deadlineExceeded, method: request.method.rawValue, path: request.path)
             }
             let outcome: Result<HTTPResponse, TransportFailure>
+            let started = clock.now()
             do {
                 outcome = .success(try transport.send(request, timeout: timeout))
             } catch {
                 outcome = .failure(error)
             }
+            logger.debug(
+                "cluster request",
+                metadata: [
+                    "method": "\(request.method.rawValue)", "path": "\(request.path)", "attempt": "\(attempt)",
+                    "result": "\((try? outcome.get()).map { String($0.status) } ?? "no answer")",
+                    "milliseconds": "\((clock.now() - started).nanosecondsClamped / 1_000_000)",
+                ])
             let retryable: Bool
             switch outcome {
             case .success(let response):

@@ -57,6 +57,20 @@ struct PagingTests {
         #expect(transport.paths == ["/v1/files/42/locks/smb/share-mode/?limit=2", "/v1/files/42/locks/smb/share-mode/?after=X&limit=2"])
     }
 
+    @Test("a server that chose a smaller limit than asked: short is measured against the limit in next")
+    func grantsServerChosenLimit() throws {
+        let grant = #"{"file_id": "42", "mode": [], "owner_address": "10.0.0.5"}"#
+        let transport = ScriptedTransport { _, count in
+            let size = count == 1 ? 2 : 1
+            let grants = Array(repeating: grant, count: size).joined(separator: ",")
+            return json(#"{"grants": [\#(grants)], "paging": {"next": "/v1/files/42/locks/smb/share-mode/?after=P\#(count)&limit=2"}}"#)
+        }
+        // Asked for 1000, the server pages by 2: the first page of 2 is full, the second (1) is short.
+        let (grants, _) = try makeClient(transport).lockGrants(.shareMode, onFile: "42")
+        #expect(grants.count == 3)
+        #expect(transport.requestCount == 2)
+    }
+
     @Test("grant listing on a path encodes it as one segment")
     func grantsOnPath() throws {
         let transport = ScriptedTransport { _, _ in json(#"{"grants": [], "paging": {"next": "/x"}}"#) }

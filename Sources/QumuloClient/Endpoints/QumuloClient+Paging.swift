@@ -15,7 +15,9 @@ extension QumuloClient {
     /// items to `body` (memory bounded by one page).
     ///
     /// - Parameter shortPageLimit: for listings whose `next` is never null (lock grants): stop
-    ///   after a page with fewer items than this (the limit asked for).
+    ///   after a page with fewer items than the page size in effect — the `limit` the server
+    ///   wrote into `next` when it chose a smaller one ("the system may choose a smaller
+    ///   limit"), else this limit asked for.
     func followPages<Page: Decodable>(
         from firstPath: String,
         as type: Page.Type,
@@ -29,7 +31,7 @@ extension QumuloClient {
             let page = try get(path, as: type)
             try body(page)
             let (count, next) = split(page)
-            if let shortPageLimit, count < shortPageLimit { return .complete }
+            if let shortPageLimit, count < Self.effectiveLimit(next: next, requested: shortPageLimit) { return .complete }
             guard let next, !next.isEmpty else { return .complete }
             guard next.hasPrefix("/") else {
                 throw QumuloError(.invalidResponse("paging.next is not a path from the server root: \(next)"), method: "GET", path: path)
@@ -40,5 +42,14 @@ extension QumuloClient {
             }
             path = next
         }
+    }
+
+    /// The `limit` query parameter of a paging link, else `requested`.
+    static func effectiveLimit(next: String?, requested: Int) -> Int {
+        guard let next, let query = next.split(separator: "?", maxSplits: 1).dropFirst().first else { return requested }
+        for parameter in query.split(separator: "&") where parameter.hasPrefix("limit=") {
+            if let limit = Int(parameter.dropFirst("limit=".count)), limit > 0 { return min(limit, requested) }
+        }
+        return requested
     }
 }

@@ -13,8 +13,7 @@ struct LoggingOptions: ParsableArguments {
     func bootstrap() -> Logger {
         let level: Logger.Level = debug ? .debug : (verbose ? .info : .warning)
         LoggingSetup.bootstrap(standardErrorLevel: level, syslogLevel: .notice)
-        var logger = Logger(label: "smbvol")
-        logger.logLevel = debug ? .debug : .info
-        return logger
+        // Each handler filters at its own level; setting the Logger's level would override them all.
+        return Logger(label: "smbvol")
     }
 }
