@@ -61,6 +61,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        // libvirt domain XML: name, UUID, file disks and their backing chains (issue 4).
+        .target(name: "DomainXML", swiftSettings: strictSettings),
+        // Pure lock-hygiene decisions: evidence in, one decision per handle out. No I/O.
+        .target(name: "LockHygiene", swiftSettings: strictSettings),
+        // Gathers the evidence for one image from the cluster and local state (issue 4).
+        .target(
+            name: "HandleEvidence",
+            dependencies: [
+                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolSystem", "DomainXML", "SMBMounts", "AttachmentLocks",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // Read-only libvirt connection for `check --domain` and `reconcile` (never the hook).
+        .target(name: "LibvirtDomains", dependencies: ["CLibvirt"], swiftSettings: strictSettings),
+
         // The Qumulo simulator: never linked into smbvol.
         .target(
             name: "QumuloSimulator",
@@ -83,7 +98,7 @@ let package = Package(
             name: "smbvol",
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient",
-                "SMBMounts", "AttachmentLocks",
+                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -102,6 +117,13 @@ let package = Package(
         .testTarget(
             name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolSystem"],
             swiftSettings: strictSettings),
+        .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML"], swiftSettings: strictSettings),
+        .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HandleEvidenceTests",
+            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
         // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.
         .testTarget(
             name: "IntegrationTests", dependencies: ["smbvol", "qumulo-sim"],
