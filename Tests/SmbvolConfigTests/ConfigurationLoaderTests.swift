@@ -160,3 +160,16 @@ struct ConfigurationLoaderTests {
         #expect(throws: ConfigurationError.self) { try ConfigurationLoader().load(path: "/nonexistent/smbvol.toml") }
     }
 }
+
+@Suite("The documented sample configuration")
+struct SampleConfigurationTests {
+    @Test("etc/smbvol/smbvol.toml parses and says what README says")
+    func sampleParses() throws {
+        let root = String(#filePath).split(separator: "/").dropLast(3).joined(separator: "/")
+        let configuration = try ConfigurationLoader().load(path: "/" + root + "/etc/smbvol/smbvol.toml")
+        #expect(configuration.clusters["qumulo1"]?.caFile == "/etc/smbvol/qumulo1-ca.pem")
+        #expect(configuration.shares["vms"]?.cluster == "qumulo1")
+        #expect(configuration.policy == PolicyConfiguration())
+        #expect(configuration.deadlineSeconds == 60)
+    }
+}
