@@ -1,0 +1,100 @@
+/// One SMB handle open on an image, as the cluster lists it.
+public struct HandleFacts: Sendable, Equatable {
+    public var location: String
+    /// The auth_id of the identity holding the handle.
+    public var ownerAuthId: String
+    /// A display name for the owner (`svc-kvm`, else `auth_id:500`).
+    public var ownerName: String
+    public var byteRangeLocks: Int64
+
+    public init(location: String, ownerAuthId: String, ownerName: String? = nil, byteRangeLocks: Int64 = 0) {
+        self.location = location
+        self.ownerAuthId = ownerAuthId
+        self.ownerName = ownerName ?? "auth_id:\(ownerAuthId)"
+        self.byteRangeLocks = byteRangeLocks
+    }
+}
+
+/// One SMB session: which client address, which identity, how long idle.
+public struct SessionFacts: Sendable, Equatable {
+    /// The client's IP address (`originator`).
+    public var originator: String
+    public var ownerAuthId: String
+    public var idleSeconds: Double
+
+    public init(originator: String, ownerAuthId: String, idleSeconds: Double) {
+        self.originator = originator
+        self.ownerAuthId = ownerAuthId
+        self.idleSeconds = idleSeconds
+    }
+}
+
+/// Everything lock-hygiene.md lists as evidence for one image file F.
+public struct ImageEvidence: Sendable, Equatable {
+    /// Handles open on F.
+    public var handles: [HandleFacts]
+    /// A: client addresses holding share-mode or byte-range grants on F.
+    public var grantAddresses: Set<String>
+    /// Sessions of the handles' owners (any address; only those from A matter).
+    public var sessions: [SessionFacts]
+    /// L: this host's addresses (interfaces plus `local_addresses`).
+    public var localAddresses: Set<String>
+    /// Local domains other than the one being started that the attachment records show on F.
+    public var otherLocalDomains: [String]
+    /// Addresses whose handles are never closed (`protected_clients`, `--keep-client`).
+    public var protectedClients: Set<String>
+    /// Listings that stopped early (named for the operator). Missing evidence: nothing is
+    /// closed on it unless forced.
+    public var incompleteListings: [String]
+
+    public init(
+        handles: [HandleFacts], grantAddresses: Set<String> = [], sessions: [SessionFacts] = [],
+        localAddresses: Set<String> = [], otherLocalDomains: [String] = [], protectedClients: Set<String> = [],
+        incompleteListings: [String] = []
+    ) {
+        self.handles = handles
+        self.grantAddresses = grantAddresses
+        self.sessions = sessions
+        self.localAddresses = localAddresses
+        self.otherLocalDomains = otherLocalDomains
+        self.protectedClients = protectedClients
+        self.incompleteListings = incompleteListings
+    }
+}
+
+/// How the disk uses the image: shareable or readonly disks legitimately have several holders.
+public struct DiskAccess: Sendable, Equatable {
+    public var shareable: Bool
+    public var readonly: Bool
+
+    public init(shareable: Bool = false, readonly: Bool = false) {
+        self.shareable = shareable
+        self.readonly = readonly
+    }
+
+    public static let exclusive = DiskAccess()
+}
+
+/// What is about to happen to the image.
+public enum HygieneOperation: String, Sendable, Equatable, CaseIterable {
+    /// VM start (hook `prepare begin`) and hot-attach: live holders refuse the start.
+    case start
+    /// Incoming migration on the destination: one live holder is the source; never refuse.
+    case migration
+}
+
+/// The operator's and the configuration's say in the decisions.
+public struct HygienePolicy: Sendable, Equatable {
+    public var operation: HygieneOperation
+    /// `stale_after_seconds`: a session idle this long no longer proves its client alive.
+    public var staleAfterSeconds: Double
+    /// `--force`: close live and unattributable handles too (never protected clients, never
+    /// shareable or readonly disks).
+    public var force: Bool
+
+    public init(operation: HygieneOperation, staleAfterSeconds: Double = 180, force: Bool = false) {
+        self.operation = operation
+        self.staleAfterSeconds = staleAfterSeconds
+        self.force = force
+    }
+}

@@ -1,0 +1,116 @@
+/// Turns the evidence on one image into one decision per handle and a verdict, following the
+/// operation table of lock-hygiene.md. Pure: the same evidence always gives the same decisions,
+/// which is what lets `check` show exactly what a start would do.
+///
+/// Prefer downtime to corruption: a handle is closed only with positive evidence its holder is
+/// gone (or when the operator forces it), never on incomplete listings, never on a shareable or
+/// readonly disk, never for a protected client.
+public struct LockHygieneDecider: Sendable {
+    public var policy: HygienePolicy
+
+    public init(policy: HygienePolicy) { self.policy = policy }
+
+    public func decide(_ evidence: ImageEvidence, disk: DiskAccess = .exclusive) -> ImageDecisions {
+        guard !evidence.handles.isEmpty else {
+            return ImageDecisions(decisions: [], verdict: .proceed, summary: "no handles open")
+        }
+        if disk.shareable || disk.readonly {
+            return sharedDiskDecisions(evidence, disk: disk)
+        }
+        let classifier = StaleHandleClassifier(staleAfterSeconds: policy.staleAfterSeconds)
+        let classified = evidence.handles.map { ($0, classifier.classify($0, on: evidence)) }
+        let anyLive = classified.contains { $0.1.kind == .live }
+        let incomplete = evidence.incompleteListings
+        var decisions: [HandleDecision] = []
+        for (handle, classification) in classified {
+            let (action, verb) = action(for: classification, evidence: evidence, anyLive: anyLive, incomplete: incomplete)
+            decisions.append(
+                HandleDecision(
+                    handle: handle, classification: classification.kind, action: action,
+                    reason: "\(classification.kind.rawValue): \(classification.explanation); \(verb)",
+                    clientAddresses: classification.clientAddresses, idleSeconds: classification.idleSeconds))
+        }
+        let refused = decisions.contains { $0.action == .refuse }
+        return ImageDecisions(decisions: decisions, verdict: refused ? .refuse : .proceed, summary: summary(decisions, refused: refused))
+    }
+
+    private func action(
+        for classification: StaleHandleClassifier.Classification, evidence: ImageEvidence, anyLive: Bool, incomplete: [String]
+    ) -> (HandleAction, String) {
+        let isProtected = classification.clientAddresses.contains { evidence.protectedClients.contains($0) }
+        if isProtected {
+            switch (policy.operation, policy.force) {
+            case (.start, false): return (.refuse, "never closed; the start is refused while it holds the image")
+            default: return (.keep, "never closed, even when forced")
+            }
+        }
+        if policy.force {
+            return (.close, "forced by the operator (--force)")
+        }
+        switch classification.kind {
+        case .shared:
+            return (.keep, "shared disk")
+        case .unattributable:
+            return (.report, "not closed (--force closes it)")
+        case .live:
+            switch policy.operation {
+            case .start:
+                return (.refuse, "not closed; the start is refused until the holder stops or its session goes stale (--force overrides)")
+            case .migration:
+                return (.keep, "kept (migration source)")
+            }
+        case .stale:
+            if !incomplete.isEmpty {
+                return (.report, "not closed: the \(incomplete.joined(separator: ", ")) listing was incomplete, so the evidence may be missing a live holder")
+            }
+            if anyLive {
+                switch policy.operation {
+                case .start: return (.keep, "not closed: a live holder on the image refuses the start")
+                case .migration: return (.keep, "not closed: a live holder (the migration source) is on the image")
+                }
+            }
+            return (.close, "no live holder: safe to close")
+        }
+    }
+
+    private func sharedDiskDecisions(_ evidence: ImageEvidence, disk: DiskAccess) -> ImageDecisions {
+        let kind = disk.shareable ? "shareable" : "readonly"
+        let holders = evidence.grantAddresses.sorted()
+        let decisions = evidence.handles.map { handle in
+            HandleDecision(
+                handle: handle, classification: .shared, action: .keep,
+                reason: "\(kind) disk: several holders are legitimate (owner \(handle.ownerName)\(holders.isEmpty ? "" : ", clients \(holders.joined(separator: ", "))")); never closed",
+                clientAddresses: holders, idleSeconds: nil)
+        }
+        return ImageDecisions(decisions: decisions, verdict: .proceed, summary: "\(kind) disk: \(decisions.count) handle(s) kept")
+    }
+
+    private func summary(_ decisions: [HandleDecision], refused: Bool) -> String {
+        let count = { (action: HandleAction) in decisions.filter { $0.action == action }.count }
+        if refused {
+            let live = decisions.filter { $0.action == .refuse }
+            let addresses = Set(live.flatMap(\.clientAddresses)).sorted()
+            return "refused: \(live.count) live handle(s) held from \(addresses.isEmpty ? "unknown addresses" : addresses.joined(separator: ", ")); nothing closed"
+        }
+        var parts: [String] = []
+        for action in HandleAction.allCases where count(action) > 0 {
+            parts.append("\(count(action)) \(action == .close ? "to close" : action == .keep ? "kept" : action == .report ? "reported" : "refused")")
+        }
+        return "proceed: " + parts.joined(separator: ", ")
+    }
+
+    /// The start of a domain is all or nothing: when any image refuses, nothing is closed on any
+    /// image ("refuse: close nothing"). Closes on the other images become keeps naming why.
+    public static func applyingDomainRefusal(_ images: [ImageDecisions]) -> [ImageDecisions] {
+        guard images.contains(where: { $0.verdict == .refuse }) else { return images }
+        return images.map { image in
+            guard image.verdict == .proceed else { return image }
+            var adjusted = image
+            for index in adjusted.decisions.indices where adjusted.decisions[index].action == .close {
+                adjusted.decisions[index].action = .keep
+                adjusted.decisions[index].reason += " — not closed after all: another disk of the domain refuses the start"
+            }
+            return adjusted
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// Classifies one handle from the evidence on its image (lock-hygiene.md, "Classification of
+/// one handle"). Pure: no I/O, no clock.
+///
+/// A handle is live when an address holding grants on the image has a session of the handle's
+/// owner idle less than `stale_after`, and that address is not this host — or is this host and
+/// another local domain is recorded on the image — or when a protected client holds grants on
+/// the image. With no way to pair a handle with a grant, every address in A counts for every
+/// handle: with one shared service account, any live foreign holder makes every handle live.
+public struct StaleHandleClassifier: Sendable {
+    public var staleAfterSeconds: Double
+
+    public init(staleAfterSeconds: Double) { self.staleAfterSeconds = staleAfterSeconds }
+
+    public struct Classification: Sendable, Equatable {
+        public var kind: HandleClassification
+        /// Evidence in operator words, without the action.
+        public var explanation: String
+        public var clientAddresses: [String]
+        public var idleSeconds: Double?
+    }
+
+    public func classify(_ handle: HandleFacts, on evidence: ImageEvidence) -> Classification {
+        let holders = evidence.grantAddresses.sorted()
+        guard !holders.isEmpty else {
+            return Classification(
+                kind: .unattributable,
+                explanation: "owner \(handle.ownerName); the image has handles but no lock grants, so no client address can be tied to them",
+                clientAddresses: [], idleSeconds: nil)
+        }
+        let protected = holders.filter { evidence.protectedClients.contains($0) }
+        if !protected.isEmpty {
+            return Classification(
+                kind: .live,
+                explanation: "protected client \(protected.joined(separator: ", ")) holds the image (protected_clients or --keep-client)",
+                clientAddresses: protected, idleSeconds: nil)
+        }
+        var liveReasons: [String] = []
+        var liveAddresses: [String] = []
+        var liveIdle: Double?
+        var staleReasons: [String] = []
+        var staleAddresses: [String] = []
+        var staleIdle: Double?
+        for address in holders {
+            let ownSessions = evidence.sessions.filter { $0.originator == address && $0.ownerAuthId == handle.ownerAuthId }
+            let isLocal = evidence.localAddresses.contains(address)
+            let who = isLocal ? "this host (\(address))" : address
+            guard let freshest = ownSessions.min(by: { $0.idleSeconds < $1.idleSeconds }) else {
+                staleReasons.append("\(who) has no session of \(handle.ownerName)")
+                staleAddresses.append(address)
+                continue
+            }
+            let idle = freshest.idleSeconds
+            guard idle < staleAfterSeconds else {
+                staleReasons.append(
+                    "\(handle.ownerName)'s session from \(who) idle \(Self.seconds(idle)) (stale after \(Self.seconds(staleAfterSeconds)))")
+                staleAddresses.append(address)
+                staleIdle = min(staleIdle ?? idle, idle)
+                continue
+            }
+            if isLocal && evidence.otherLocalDomains.isEmpty {
+                staleReasons.append(
+                    "\(who) holds it with \(handle.ownerName)'s session idle \(Self.seconds(idle)), and no other local domain is recorded on the image (leftover of a killed qemu or a reboot)")
+                staleAddresses.append(address)
+                staleIdle = min(staleIdle ?? idle, idle)
+                continue
+            }
+            let until = Self.seconds(staleAfterSeconds - idle)
+            if isLocal {
+                liveReasons.append(
+                    "\(who) holds it for local domain \(evidence.otherLocalDomains.joined(separator: ", ")), session of \(handle.ownerName) idle \(Self.seconds(idle)), stale in \(until) if it stays idle")
+            } else {
+                liveReasons.append(
+                    "\(handle.ownerName) has a session from \(address) idle \(Self.seconds(idle)), stale in \(until) if it stays idle")
+            }
+            liveAddresses.append(address)
+            liveIdle = min(liveIdle ?? idle, idle)
+        }
+        if !liveReasons.isEmpty {
+            return Classification(
+                kind: .live, explanation: liveReasons.joined(separator: "; "), clientAddresses: liveAddresses, idleSeconds: liveIdle)
+        }
+        return Classification(
+            kind: .stale, explanation: staleReasons.joined(separator: "; "), clientAddresses: staleAddresses, idleSeconds: staleIdle)
+    }
+
+    /// `12 s`, `4 min 5 s`, `2 h 3 min`: whole seconds, readable.
+    public static func seconds(_ value: Double) -> String {
+        let total = Int(value.rounded(.down))
+        if total < 120 { return "\(max(total, 0)) s" }
+        if total < 7200 { return "\(total / 60) min \(total % 60) s" }
+        return "\(total / 3600) h \((total % 3600) / 60) min"
+    }
+}
