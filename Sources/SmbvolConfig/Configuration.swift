@@ -18,6 +18,8 @@ public struct SmbvolConfiguration: Sendable, Equatable {
     public var deadlineSeconds: Double
     /// Extra addresses that count as this host (`local_addresses`), besides its interfaces.
     public var localAddresses: [String]
+    /// The local syslog socket audit lines go to (`syslog_socket`).
+    public var syslogSocket: String
     public var policy: PolicyConfiguration
     public var clusters: [String: ClusterConfiguration]
     public var shares: [String: ShareConfiguration]
@@ -34,6 +36,7 @@ public struct SmbvolConfiguration: Sendable, Equatable {
         mountTimeoutSeconds: Double = 30,
         deadlineSeconds: Double = 60,
         localAddresses: [String] = [],
+        syslogSocket: String = "/dev/log",
         policy: PolicyConfiguration = PolicyConfiguration(),
         clusters: [String: ClusterConfiguration] = [:],
         shares: [String: ShareConfiguration] = [:],
@@ -48,6 +51,7 @@ public struct SmbvolConfiguration: Sendable, Equatable {
         self.mountTimeoutSeconds = mountTimeoutSeconds
         self.deadlineSeconds = deadlineSeconds
         self.localAddresses = localAddresses
+        self.syslogSocket = syslogSocket
         self.policy = policy
         self.clusters = clusters
         self.shares = shares

@@ -45,7 +45,7 @@ public struct ConfigurationLoader: Sendable {
 
     private static let mainKeys: Set<String> = [
         "state_dir", "mount_base", "mount_command", "umount_command", "qemu_user", "qemu_group",
-        "mount_timeout_seconds", "deadline_seconds", "local_addresses", "policy", "cluster", "share",
+        "mount_timeout_seconds", "deadline_seconds", "local_addresses", "syslog_socket", "policy", "cluster", "share",
     ]
 
     private func applyMain(_ root: TableReader, to configuration: inout SmbvolConfiguration) throws {
@@ -63,6 +63,7 @@ public struct ConfigurationLoader: Sendable {
         if let value = try root.seconds("mount_timeout_seconds") { configuration.mountTimeoutSeconds = value }
         if let value = try root.seconds("deadline_seconds") { configuration.deadlineSeconds = value }
         if let value = try root.stringArray("local_addresses") { configuration.localAddresses = value }
+        if let value = try root.absolutePath("syslog_socket") { configuration.syslogSocket = value }
         if let policy = try root.subtable("policy") { configuration.policy = try readPolicy(policy) }
         try applyNamedTables(root, to: &configuration)
     }

@@ -1,28 +1,22 @@
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Sends log records to syslog under the ident `smbvol` (facility daemon), one line each with
-/// its metadata: the audit trail of every mount, unmount, close and refusal.
+/// Sends log records to the system log under the ident `smbvol` (facility daemon), one line
+/// each with its metadata: the audit trail of every mount, unmount, close and refusal.
+///
+/// It speaks the local syslog protocol itself (RFC 3164 datagrams on a Unix socket) rather than
+/// calling syslog(3), so the socket is configurable (`syslog_socket`, default /dev/log) — and
+/// tests can read exactly what an auditor would. No socket, no log: never an error.
 public struct SyslogLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
-    private let label: String
-
-    /// openlog keeps a pointer to the ident: it must outlive the process, hence a static.
-    // Written once (here) and only read by libc afterwards.
-    nonisolated(unsafe) private static let ident: UnsafeMutablePointer<CChar>? = strdup("smbvol")
-    private static let opened: Bool = {
-        openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON)
-        return true
-    }()
 
     public init(label: String, logLevel: Logger.Level = .info) {
-        self.label = label
         self.logLevel = logLevel
-        _ = Self.opened
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -32,12 +26,8 @@ public struct SyslogLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let line = LogLineFormatter.format(message: event.message, metadata: merged)
-        line.withCString { text in
-            withVaList([text]) { arguments in
-                vsyslog(Self.priority(event.level), "%s", arguments)
-            }
-        }
+        SyslogDestination.shared.send(
+            priority: Self.priority(event.level), line: LogLineFormatter.format(message: event.message, metadata: merged))
     }
 
     static func priority(_ level: Logger.Level) -> Int32 {
@@ -49,5 +39,80 @@ public struct SyslogLogHandler: LogHandler {
         case .error: return LOG_ERR
         case .critical: return LOG_CRIT
         }
+    }
+}
+
+/// The syslog socket, opened on first use and shared by every handler of the process.
+public final class SyslogDestination: Sendable {
+    public static let shared = SyslogDestination()
+    public static let defaultSocketPath = "/dev/log"
+
+    private struct State {
+        var path = SyslogDestination.defaultSocketPath
+        var descriptor: Int32 = -1
+    }
+
+    private let state = Mutex(State())
+
+    /// Points the log at another socket (configuration `syslog_socket`).
+    public func use(socketPath: String) {
+        state.withLock { state in
+            guard state.path != socketPath else { return }
+            if state.descriptor >= 0 { close(state.descriptor) }
+            state.descriptor = -1
+            state.path = socketPath
+        }
+    }
+
+    func send(priority: Int32, line: String) {
+        let message = "<\(LOG_DAEMON | priority)>\(Self.timestamp()) smbvol[\(getpid())]: \(line)"
+        state.withLock { state in
+            if state.descriptor < 0 { state.descriptor = Self.connect(to: state.path) }
+            guard state.descriptor >= 0 else { return }
+            let sent = message.withCString { Glibc.send(state.descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+            if sent < 0 {
+                // The daemon restarted or the socket went away: reconnect once and retry.
+                close(state.descriptor)
+                state.descriptor = Self.connect(to: state.path)
+                if state.descriptor >= 0 {
+                    _ = message.withCString { Glibc.send(state.descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                }
+            }
+        }
+    }
+
+    private static func connect(to path: String) -> Int32 {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return -1 }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else {
+            close(descriptor)
+            return -1
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            return -1
+        }
+        return descriptor
+    }
+
+    /// RFC 3164 timestamp: `Nov 23 15:04:05`.
+    private static func timestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        localtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        let length = strftime(&buffer, buffer.count, "%b %e %H:%M:%S", &parts)
+        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -118,15 +118,24 @@ struct HandlesCommandTests {
         #expect(requests.contains { $0.path == "/v1/files/%2Fvms%2Fa%20b.qcow2/info/attributes" })
     }
 
-    @Test("handles close --location --yes closes exactly that handle and confirms by listing")
+    @Test("handles close --location --yes closes exactly that handle, confirms by listing, audits to syslog")
     func closeByLocation() throws {
         let simulator = try SimulatorProcess(scenarioFile: scenario)
         let workspace = try Workspace(password: password)
+        let syslog = try SyslogListener()
+        let config = workspace.home + "/smbvol.toml"
+        try "syslog_socket = \"\(syslog.path)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
         #expect(login(simulator, workspace).status == 0)
-        let result = smbvol(simulator, workspace, ["handles", "close", "--location", "4.6765.402", "--yes"])
+        let result = smbvol(simulator, workspace, ["handles", "close", "--location", "4.6765.402", "--yes", "--config", config])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("closed 4.6765.402"))
         #expect(try simulator.state().closedLocations == ["4.6765.402"])
+        let audit = syslog.lines.filter { $0.contains("event=close") }
+        #expect(audit.count == 1, "\(syslog.lines)")
+        #expect(audit.first?.hasPrefix("<29>") == true)  // daemon.notice
+        #expect(audit.first?.contains("smbvol[") == true)
+        #expect(audit.first?.contains("location=4.6765.402") == true)
+        #expect(audit.first?.contains("decision=closed") == true)
     }
 
     @Test("handles close refuses without confirmation when stdin is not a terminal; --dry-run closes nothing")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SmbvolConfig
+import SmbvolLogging
 
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +27,9 @@ struct ConfigOption: ParsableArguments {
     /// Loads the configuration. A missing default file yields the built-in defaults, so
     /// commands that need nothing from it (e.g. `handles list --host …`) work without one.
     func load() throws -> SmbvolConfiguration {
-        try ConfigurationLoader().load(path: resolvedPath, requireFile: config != nil || getenv("SMBVOL_CONFIG") != nil)
+        let configuration = try ConfigurationLoader().load(
+            path: resolvedPath, requireFile: config != nil || getenv("SMBVOL_CONFIG") != nil)
+        SyslogDestination.shared.use(socketPath: configuration.syslogSocket)
+        return configuration
     }
 }
