@@ -115,7 +115,21 @@ final class DomainXMLReader: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
 
+    /// libxml2 may recover from some errors and still report success: the first error counts.
+    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
+        guard failure == nil else { return }
+        let code = (parseError as NSError).code
+        failure = .malformed(line: parser.lineNumber, column: parser.columnNumber, detail: DomainXMLParser.describe(code: code))
+    }
+
     func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
+        if element != path.last, failure == nil {
+            failure = .malformed(
+                line: parser.lineNumber, column: parser.columnNumber,
+                detail: "closing tag </\(element)> does not match the open element <\(path.last ?? "")>")
+            parser.abortParsing()
+        }
+        guard !path.isEmpty else { return }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if path == ["domain", "name"] { name = trimmed }
         if path == ["domain", "uuid"] { uuid = trimmed }

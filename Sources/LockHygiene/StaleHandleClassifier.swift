@@ -86,7 +86,7 @@ public struct StaleHandleClassifier: Sendable {
     /// `12 s`, `4 min 5 s`, `2 h 3 min`: whole seconds, readable.
     public static func seconds(_ value: Double) -> String {
         let total = Int(value.rounded(.down))
-        if total < 120 { return "\(max(total, 0)) s" }
+        if total < 600 { return "\(max(total, 0)) s" }
         if total < 7200 { return "\(total / 60) min \(total % 60) s" }
         return "\(total / 3600) h \((total % 3600) / 60) min"
     }

@@ -16,6 +16,7 @@ struct Smbvol: ParsableCommand {
             MountsCommand.self,
             UnmountCommand.self,
             LockCommand.self,
+            CheckCommand.self,
         ]
     )
 }

@@ -221,7 +221,8 @@ struct DecisionTableTests {
     @Test("durations read as seconds, minutes, hours")
     func durations() {
         #expect(StaleHandleClassifier.seconds(12.7) == "12 s")
-        #expect(StaleHandleClassifier.seconds(125) == "2 min 5 s")
+        #expect(StaleHandleClassifier.seconds(125) == "125 s")
+        #expect(StaleHandleClassifier.seconds(610) == "10 min 10 s")
         #expect(StaleHandleClassifier.seconds(7500) == "2 h 5 min")
     }
 }

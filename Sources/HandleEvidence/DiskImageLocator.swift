@@ -1,0 +1,133 @@
+import DomainXML
+import LockHygiene
+import SMBMounts
+import SmbvolConfig
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An image file of a disk that lives on a configured share.
+public struct LocatedImage: Sendable, Equatable {
+    /// The disk's target dev (`vda`).
+    public var target: String
+    /// The path qemu opens (the disk's `<source file>` or a backing file).
+    public var image: String
+    /// The top image, or a backing file (opened read-only by qemu, shared by many VMs).
+    public var isBackingFile: Bool
+    public var share: String
+    /// Where the share is (or would be) mounted, or its `local_path`.
+    public var shareDirectory: String
+    /// The image's path below `shareDirectory`, without a leading `/`.
+    public var relativePath: String
+    public var access: DiskAccess
+}
+
+/// Why a disk's image cannot be placed on a share. One line each.
+public enum ImageLocationError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notAbsolute(target: String, path: String)
+    case parentReference(target: String, path: String)
+    case escapesShare(target: String, path: String, resolved: String, share: String)
+    case unknownHintedShare(target: String, share: String)
+    case notUnderHintedShare(target: String, path: String, share: String, directory: String)
+
+    public var description: String {
+        switch self {
+        case .notAbsolute(let target, let path):
+            return "disk \(target): source \(path) is not an absolute path"
+        case .parentReference(let target, let path):
+            return "disk \(target): source \(path) contains '..'; refusing to guess which share it is on"
+        case .escapesShare(let target, let path, let resolved, let share):
+            return "disk \(target): source \(path) resolves to \(resolved), outside share \(share) (a symlink escapes the share)"
+        case .unknownHintedShare(let target, let share):
+            return "disk \(target): the domain's smbvol metadata names share \(share), which is not configured"
+        case .notUnderHintedShare(let target, let path, let share, let directory):
+            return "disk \(target): the domain's smbvol metadata names share \(share) but \(path) is not under \(directory)"
+        }
+    }
+}
+
+/// From a disk to the configured share that holds each of its image files.
+///
+/// A file belongs to a share when its path, with no `..`, lies under the share's mount point or
+/// `local_path`, and — for the parts that exist — its real path does too (no symlink escapes).
+public struct DiskImageLocator: Sendable {
+    public var shares: [MountableShare]
+
+    public init(shares: [MountableShare]) { self.shares = shares }
+
+    public init(configuration: SmbvolConfiguration) throws {
+        shares = try configuration.shares.keys.sorted().map { try configuration.mountableShare(named: $0) }
+    }
+
+    /// Every image file of `disk` on a configured share, top image first. Files on no share are
+    /// left out (the caller reports the disk as not managed).
+    public func locate(_ disk: DomainDisk, hintedShare: String? = nil) throws(ImageLocationError) -> [LocatedImage] {
+        var located: [LocatedImage] = []
+        let readonlyTop = disk.readonly || disk.device == "cdrom"
+        for (index, file) in disk.imageFiles.enumerated() {
+            let isBacking = index > 0 || disk.sourceFile == nil
+            let access = isBacking ? DiskAccess(shareable: false, readonly: true) : DiskAccess(shareable: disk.shareable, readonly: readonlyTop)
+            if let image = try locate(file, target: disk.target, hintedShare: isBacking ? nil : hintedShare, access: access, isBacking: isBacking) {
+                located.append(image)
+            }
+        }
+        return located
+    }
+
+    func locate(_ path: String, target: String, hintedShare: String?, access: DiskAccess, isBacking: Bool) throws(ImageLocationError) -> LocatedImage? {
+        guard path.hasPrefix("/") else { throw .notAbsolute(target: target, path: path) }
+        let components = path.split(separator: "/").map(String.init)
+        guard !components.contains("..") else { throw .parentReference(target: target, path: path) }
+        let normalised = "/" + components.filter { $0 != "." }.joined(separator: "/")
+        var candidates = shares
+        if let hintedShare {
+            guard let share = shares.first(where: { $0.name == hintedShare }) else {
+                throw .unknownHintedShare(target: target, share: hintedShare)
+            }
+            guard Self.relative(normalised, under: share.usablePath) != nil else {
+                throw .notUnderHintedShare(target: target, path: path, share: share.name, directory: share.usablePath)
+            }
+            candidates = [share]
+        }
+        // The longest matching directory wins (a share mounted inside another's directory).
+        let matches = candidates.compactMap { share in Self.relative(normalised, under: share.usablePath).map { (share, $0) } }
+        guard let (share, relativePath) = matches.max(by: { $0.0.usablePath.count < $1.0.usablePath.count }) else { return nil }
+        if let resolved = Self.realPathOfExistingPrefix(normalised), let base = Self.realPathOfExistingPrefix(share.usablePath),
+            Self.relative(resolved, under: base) == nil
+        {
+            throw .escapesShare(target: target, path: path, resolved: resolved, share: share.name)
+        }
+        return LocatedImage(
+            target: target, image: path, isBackingFile: isBacking, share: share.name, shareDirectory: share.usablePath,
+            relativePath: relativePath, access: access)
+    }
+
+    /// `path` relative to `directory` when it lies strictly below it.
+    static func relative(_ path: String, under directory: String) -> String? {
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        guard path.hasPrefix(base + "/") else { return nil }
+        let rest = String(path.dropFirst(base.count + 1))
+        return rest.isEmpty ? nil : rest
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// The real path of the longest existing prefix of `path`, with the rest appended: an image
+    /// not created yet, or a share not mounted yet, is still checked as far as it exists.
+    static func realPathOfExistingPrefix(_ path: String) -> String? {
+        var components = path.split(separator: "/").map(String.init)
+        var missing: [String] = []
+        while !components.isEmpty {
+            if let resolved = realPath("/" + components.joined(separator: "/")) {
+                return ([resolved == "/" ? "" : resolved] + missing).joined(separator: "/")
+            }
+            missing.insert(components.removeLast(), at: 0)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,149 @@
+import AttachmentLocks
+import DomainXML
+import LockHygiene
+import Logging
+import QumuloClient
+import SMBMounts
+import SmbvolConfig
+
+/// "Inspect the domain's images → decide → close the stale handles → report": the one pipeline
+/// both the hook (start, incoming migration) and `smbvol check` run. `inspect` only reads;
+/// `execute` is the only place anything is closed.
+public final class DomainHygiene {
+    public let configuration: SmbvolConfiguration
+    public let locator: DiskImageLocator
+    public let shareRoots: ShareRootResolver
+    public let attachmentRecords: [AttachmentLock]
+    public let localAddresses: Set<String>
+    public let protectedClients: Set<String>
+    public let logger: Logger
+    /// The client for a share's cluster (`[share] cluster`, nil when only one is configured).
+    /// Clients carry the caller's deadline.
+    private let clientForCluster: (String?) throws -> QumuloClient
+    private var clients: [String: QumuloClient] = [:]
+
+    public init(
+        configuration: SmbvolConfiguration, attachmentRecords: [AttachmentLock], localAddresses: Set<String>,
+        extraProtectedClients: [String] = [], logger: Logger, clientForCluster: @escaping (String?) throws -> QumuloClient
+    ) throws {
+        self.configuration = configuration
+        self.locator = try DiskImageLocator(configuration: configuration)
+        self.shareRoots = ShareRootResolver(stateDirectory: configuration.stateDirectory)
+        self.attachmentRecords = attachmentRecords
+        self.localAddresses = localAddresses
+        self.protectedClients = Set(configuration.policy.protectedClients + extraProtectedClients)
+        self.logger = logger
+        self.clientForCluster = clientForCluster
+    }
+
+    /// Total HTTP requests made so far across every cluster client (for `check` and tests).
+    public var requestCount: Int { clients.values.reduce(0) { $0 + $1.requestCount } }
+
+    public func client(forCluster name: String?) throws -> QumuloClient {
+        let key = name ?? ""
+        if let client = clients[key] { return client }
+        let client = try clientForCluster(name)
+        clients[key] = client
+        return client
+    }
+
+    /// Reads everything and decides; closes nothing. Cluster errors end the inspection with
+    /// `failure` set (typed, for `on_cluster_error`), never by throwing.
+    public func inspect(_ domain: DomainDefinition, operation: HygieneOperation, force: Bool = false) -> DomainInspection {
+        let policy = HygienePolicy(operation: operation, staleAfterSeconds: configuration.policy.staleAfterSeconds, force: force)
+        var inspection = DomainInspection(
+            domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: [], failure: nil)
+        let decider = LockHygieneDecider(policy: policy)
+        do {
+            for disk in domain.disks {
+                let located = try locator.locate(disk, hintedShare: domain.hintedShare(for: disk))
+                if located.isEmpty { inspection.unmanagedDisks.append(UnmanagedDisk(target: disk.target, source: disk.sourceFile)) }
+                for image in located {
+                    inspection.images.append(try inspect(image, domain: domain, decider: decider))
+                }
+            }
+        } catch let error as QumuloError {
+            inspection.failure = .cluster(error)
+        } catch {
+            inspection.failure = .configuration("\(error)")
+        }
+        let combined = LockHygieneDecider.applyingDomainRefusal(inspection.images.compactMap(\.decisions))
+        var index = 0
+        for position in inspection.images.indices where inspection.images[position].decisions != nil {
+            inspection.images[position].decisions = combined[index]
+            index += 1
+        }
+        return inspection
+    }
+
+    private func inspect(_ image: LocatedImage, domain: DomainDefinition, decider: LockHygieneDecider) throws -> ImageInspection {
+        guard let share = configuration.shares[image.share] else {
+            throw HygieneFailure.configuration("share \(image.share) is not configured")
+        }
+        let client = try client(forCluster: share.cluster)
+        let root = try shareRoots.root(of: share, client: client)
+        let clusterPath = ShareRootResolver.clusterPath(root: root, relativePath: image.relativePath)
+        let gatherer = ImageEvidenceGatherer(
+            client: client, localAddresses: localAddresses, protectedClients: protectedClients, attachmentRecords: attachmentRecords)
+        let gathered = try gatherer.gather(clusterPath: clusterPath, image: image.image, domainUUID: domain.uuid)
+        return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decider.decide(gathered.evidence, disk: image.access))
+    }
+
+    /// Acts on an inspection: closes the `close` decisions (only when the whole domain
+    /// proceeds), audits every close and refusal, and maps failures to the caller's outcome.
+    public func execute(_ inspection: DomainInspection) -> HygieneOutcome {
+        let audit = HygieneAudit(logger: logger)
+        switch inspection.failure {
+        case .cluster(let error):
+            logger.warning("could not ask the cluster about the domain's images", metadata: ["domain": "\(inspection.domainName)", "error": "\(error)"])
+            return .clusterUnavailable(error, proceedAnyway: configuration.policy.onClusterError == .continue)
+        case .configuration(let message):
+            return .invalid(message: message)
+        case nil: break
+        }
+        if inspection.verdict == .refuse {
+            for image in inspection.images {
+                for decision in image.decisions?.decisions ?? [] where decision.action == .refuse {
+                    audit.record(decision, event: "refuse", domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image)
+                }
+            }
+            return .refuse(message: RefusalMessage.make(inspection))
+        }
+        var closed: [String] = []
+        var notClosed: [(location: String, reason: String)] = []
+        for (image, locations) in inspection.closePlan {
+            let decisions = image.decisions?.decisions ?? []
+            do {
+                guard let share = configuration.shares[image.image.share] else { continue }
+                // Relist only this file: confirming must not cost a cluster-wide listing.
+                let fileNumbers: Set<String>? = image.fileNumber.map { [$0] }
+                let report = try client(forCluster: share.cluster).closeHandles(locations: locations, fileNumbers: fileNumbers)
+                let failures = Dictionary(report.failed.map { ($0.location, $0.reason) }, uniquingKeysWith: { first, _ in first })
+                for decision in decisions where decision.action == .close {
+                    let outcome = failures[decision.handle.location].map { "not closed: \($0)" } ?? "closed"
+                    audit.record(decision, event: "close", domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image, outcome: outcome)
+                }
+                closed += report.closed
+                notClosed += report.failed
+            } catch {
+                for location in locations { notClosed.append((location, "\(error)")) }
+                for decision in decisions where decision.action == .close {
+                    audit.record(decision, event: "close", domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image, outcome: "not closed: \(error)")
+                }
+            }
+        }
+        return .proceed(closed: closed, notClosed: notClosed)
+    }
+}
+
+/// The one or two stderr lines a refused start shows (libvirt passes stderr to `virsh start`).
+enum RefusalMessage {
+    static func make(_ inspection: DomainInspection) -> String {
+        let refused = inspection.images.filter { $0.decisions?.verdict == .refuse }
+        let parts = refused.map { image -> String in
+            let first = image.decisions?.decisions.first { $0.action == .refuse }
+            return "\(image.image.image) (\(image.clusterPath ?? "?")): \(first?.reason ?? image.decisions?.summary ?? "live holder")"
+        }
+        return "smbvol: refusing to start \(inspection.domainName): live SMB handles on \(parts.joined(separator: "; ")). Nothing was closed; stop the other holder, or see `smbvol check --domain \(inspection.domainName)`."
+    }
+}

@@ -1,0 +1,73 @@
+import DomainXML
+import LockHygiene
+import QumuloClient
+
+/// One image of one disk, with its decisions (or why it could not be decided).
+public struct ImageInspection: Sendable {
+    public var image: LocatedImage
+    /// Nil when the share root could not be resolved.
+    public var clusterPath: String?
+    /// The image's file number on the cluster (nil when the cluster has no such file).
+    public var fileNumber: String?
+    public var decisions: ImageDecisions?
+}
+
+/// A disk smbvol does not manage: its files are on no configured share (or it has no file).
+public struct UnmanagedDisk: Sendable, Equatable {
+    public var target: String
+    public var source: String?
+}
+
+/// Why the inspection of a domain could not finish.
+public enum HygieneFailure: Error, Sendable, CustomStringConvertible {
+    /// The cluster could not be asked (unreachable, TLS, 401/403, deadline): the caller maps it
+    /// with `on_cluster_error` (continue | fail).
+    case cluster(QumuloError)
+    /// The domain or configuration is wrong (a path escaping its share, an unknown share):
+    /// no amount of retrying helps.
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .cluster(let error): return "cluster error: \(error)"
+        case .configuration(let message): return message
+        }
+    }
+}
+
+/// Everything a start (or incoming migration) would do for a domain's images.
+public struct DomainInspection: Sendable {
+    public var domainName: String
+    public var domainUUID: String
+    public var policy: HygienePolicy
+    public var images: [ImageInspection]
+    public var unmanagedDisks: [UnmanagedDisk]
+    /// Set when the inspection stopped: no decision is acted on then.
+    public var failure: HygieneFailure?
+
+    /// Refuse when any image refuses (decisions already combined domain-wide).
+    public var verdict: HygieneVerdict {
+        images.contains { $0.decisions?.verdict == .refuse } ? .refuse : .proceed
+    }
+
+    /// Every handle to close, per image, once the domain is known to proceed.
+    public var closePlan: [(image: ImageInspection, locations: [String])] {
+        guard failure == nil, verdict == .proceed else { return [] }
+        return images.compactMap { image in
+            let locations = image.decisions?.locationsToClose ?? []
+            return locations.isEmpty ? nil : (image, locations)
+        }
+    }
+}
+
+/// What the hook does with an inspection: the typed outcome of "inspect → close → report".
+public enum HygieneOutcome: Sendable {
+    /// Go ahead; `closed` and `notClosed` say what the executor did.
+    case proceed(closed: [String], notClosed: [(location: String, reason: String)])
+    /// A live holder: the start must fail with this one-line message.
+    case refuse(message: String)
+    /// The cluster could not be asked; `proceedAnyway` is `on_cluster_error == continue`.
+    case clusterUnavailable(QumuloError, proceedAnyway: Bool)
+    /// The domain or configuration is wrong for smbvol; the start must fail with this message.
+    case invalid(message: String)
+}

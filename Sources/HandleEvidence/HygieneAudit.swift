@@ -1,0 +1,35 @@
+import LockHygiene
+import Logging
+
+/// The audit trail lock-hygiene.md asks for: every close and refusal, and every forced action,
+/// to syslog (the `.notice` level goes there under ident smbvol) with the full context.
+public struct HygieneAudit {
+    public var logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    public func record(_ decision: HandleDecision, event: String, domainName: String, domainUUID: String, image: ImageInspection, outcome: String? = nil) {
+        var metadata: Logger.Metadata = [
+            "event": "\(event)",
+            "domain": "\(domainName)",
+            "domain_uuid": "\(domainUUID)",
+            "image": "\(image.image.image)",
+            "cluster_path": "\(image.clusterPath ?? "")",
+            "location": "\(decision.handle.location)",
+            "owner": "\(decision.handle.ownerName)",
+            "client_address": "\(decision.clientAddresses.joined(separator: ","))",
+            "idle_seconds": "\(decision.idleSeconds.map { String(Int($0)) } ?? "")",
+            "decision": "\(decision.action.rawValue)",
+            "reason": "\(decision.reason)",
+        ]
+        if let outcome { metadata["outcome"] = "\(outcome)" }
+        switch (event, outcome) {
+        case ("close", .some(let result)) where result != "closed":
+            logger.warning("SMB handle not closed", metadata: metadata)
+        case ("close", _):
+            logger.notice("closed stale SMB handle", metadata: metadata)
+        default:
+            logger.warning("refused: live SMB handle on the image", metadata: metadata)
+        }
+    }
+}

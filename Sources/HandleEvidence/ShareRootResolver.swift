@@ -1,0 +1,69 @@
+import FoundationEssentials
+import QumuloClient
+import SMBMounts
+import SmbvolConfig
+import SmbvolSystem
+
+/// A share's root as a cluster path: its configured `fs_path`, else discovered by share name
+/// from `/v3/smb/shares/` (plus the export's subdirectory) and cached in the state directory so
+/// the hook asks the cluster once per share, not once per start.
+public struct ShareRootResolver: Sendable {
+    public struct NotFound: Error, Sendable, CustomStringConvertible {
+        public var share: String
+        public var shareName: String
+        public var description: String {
+            "share \"\(share)\": the cluster has no SMB share named \"\(shareName)\"; set fs_path in its [share] table"
+        }
+    }
+
+    /// `<state_dir>/share-roots.json`: `{"<cluster>|<normalised export>": "<fs_path>"}`.
+    public var cachePath: String?
+
+    public init(stateDirectory: String?) {
+        cachePath = stateDirectory.map { ($0.hasSuffix("/") ? String($0.dropLast()) : $0) + "/share-roots.json" }
+    }
+
+    /// The cluster path of the share's root directory (no trailing `/` except for `/` itself).
+    public func root(of share: ShareConfiguration, client: QumuloClient) throws -> String {
+        if let fsPath = share.fsPath { return Self.trimmed(fsPath) }
+        let export = try SMBExport(parsing: share.export)
+        let key = "\(share.cluster ?? "")|\(export.normalised)"
+        if let cached = readCache()[key] { return cached }
+        guard let found = try client.smbShares().first(where: { $0.shareName.lowercased() == export.share.lowercased() }) else {
+            throw NotFound(share: share.name, shareName: export.share)
+        }
+        let base = Self.trimmed(found.fsPath)
+        let root = export.subdirectory.isEmpty ? base : (base == "/" ? "" : base) + "/" + export.subdirectory
+        writeCache(key: key, root: root)
+        return root
+    }
+
+    /// The cluster path of an image below a share root.
+    public static func clusterPath(root: String, relativePath: String) -> String {
+        (root == "/" ? "" : root) + "/" + relativePath
+    }
+
+    static func trimmed(_ path: String) -> String {
+        var result = Substring(path)
+        while result.count > 1 && result.hasSuffix("/") { result = result.dropLast() }
+        return result.isEmpty ? "/" : String(result)
+    }
+
+    func readCache() -> [String: String] {
+        guard let cachePath, let bytes = try? readWholeFile(cachePath),
+            let cache = try? JSONDecoder().decode([String: String].self, from: Data(bytes))
+        else { return [:] }
+        return cache
+    }
+
+    /// A cache that cannot be written costs one request next time; it never fails the caller.
+    func writeCache(key: String, root: String) {
+        guard let cachePath else { return }
+        var cache = readCache()
+        cache[key] = root
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(cache) else { return }
+        try? AtomicFileWriter().write(Array(data), to: cachePath, mode: 0o644)
+    }
+}

@@ -1,0 +1,113 @@
+import CLibvirt
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A domain as `reconcile` needs it.
+public struct LibvirtDomainSummary: Sendable, Equatable {
+    public var name: String
+    public var uuid: String
+    public var state: LibvirtDomainState
+}
+
+/// `virDomainState`, named.
+public enum LibvirtDomainState: String, Sendable, Equatable {
+    case noState = "nostate", running, blocked, paused, shutdown, shutoff, crashed, pmsuspended, unknown
+
+    init(rawState: Int32) {
+        let states: [LibvirtDomainState] = [.noState, .running, .blocked, .paused, .shutdown, .shutoff, .crashed, .pmsuspended]
+        self = rawState >= 0 && Int(rawState) < states.count ? states[Int(rawState)] : .unknown
+    }
+
+    /// Whether qemu may hold the domain's images open.
+    public var isActive: Bool { ![.shutoff, .crashed, .noState].contains(self) }
+}
+
+/// A read-only libvirt connection (`virConnectOpenReadOnly`). Owns the connection and closes it
+/// in deinit. Never used from the hook (the hook would deadlock on its own domain's job lock).
+///
+/// Not Sendable: libvirt errors are per thread, so a connection is used from one thread.
+public final class LibvirtConnection {
+    private let connection: OpaquePointer
+    public let uri: String
+
+    public init(readOnly uri: String) throws(LibvirtError) {
+        Self.silenceDefaultErrorPrinting()
+        guard let connection = virConnectOpenReadOnly(uri) else {
+            throw LibvirtError.last("virConnectOpenReadOnly(\(uri))")
+        }
+        self.connection = connection
+        self.uri = uri
+    }
+
+    deinit { virConnectClose(connection) }
+
+    /// libvirt prints every error to stderr unless an error function is set; smbvol reports
+    /// errors itself, on one line.
+    static func silenceDefaultErrorPrinting() {
+        virSetErrorFunc(nil) { _, _ in }
+    }
+
+    /// The domain's XML (live when running, else inactive; no secrets), by name or UUID.
+    public func domainXML(_ nameOrUUID: String) throws(LibvirtError) -> String {
+        let domain = try lookUp(nameOrUUID)
+        defer { virDomainFree(domain) }
+        guard let xml = virDomainGetXMLDesc(domain, 0) else { throw LibvirtError.last("virDomainGetXMLDesc(\(nameOrUUID))") }
+        defer { free(xml) }
+        return String(cString: xml)
+    }
+
+    /// Every defined or running domain with its state.
+    public func listDomains() throws(LibvirtError) -> [LibvirtDomainSummary] {
+        var domains: UnsafeMutablePointer<OpaquePointer?>?
+        let count = virConnectListAllDomains(connection, &domains, 0)
+        guard count >= 0 else { throw LibvirtError.last("virConnectListAllDomains") }
+        defer { free(domains) }
+        var summaries: [LibvirtDomainSummary] = []
+        var failure: LibvirtError?
+        for index in 0..<Int(count) {
+            guard let domain = domains?[index] else { continue }
+            defer { virDomainFree(domain) }
+            if failure != nil { continue }
+            do {
+                summaries.append(try summary(of: domain))
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        return summaries.sorted { $0.name < $1.name }
+    }
+
+    private func summary(of domain: OpaquePointer) throws(LibvirtError) -> LibvirtDomainSummary {
+        guard let name = virDomainGetName(domain) else { throw LibvirtError.last("virDomainGetName") }
+        var uuid = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
+        guard virDomainGetUUIDString(domain, &uuid) == 0 else { throw LibvirtError.last("virDomainGetUUIDString") }
+        var state: Int32 = 0
+        var reason: Int32 = 0
+        guard virDomainGetState(domain, &state, &reason, 0) == 0 else { throw LibvirtError.last("virDomainGetState") }
+        let uuidText = String(decoding: uuid.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return LibvirtDomainSummary(name: String(cString: name), uuid: uuidText, state: LibvirtDomainState(rawState: state))
+    }
+
+    private func lookUp(_ nameOrUUID: String) throws(LibvirtError) -> OpaquePointer {
+        if Self.looksLikeUUID(nameOrUUID), let domain = virDomainLookupByUUIDString(connection, nameOrUUID) {
+            return domain
+        }
+        virResetLastError()
+        guard let domain = virDomainLookupByName(connection, nameOrUUID) else {
+            let error = LibvirtError.last("virDomainLookupByName(\(nameOrUUID))")
+            if error.isNoSuchDomain {
+                throw LibvirtError(call: error.call, message: "no domain named or with UUID \(nameOrUUID) on \(uri)", code: error.code)
+            }
+            throw error
+        }
+        return domain
+    }
+
+    static func looksLikeUUID(_ text: String) -> Bool {
+        let hex = text.filter { $0 != "-" }
+        return hex.count == 32 && hex.allSatisfy(\.isHexDigit)
+    }
+}

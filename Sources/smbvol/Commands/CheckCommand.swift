@@ -1,0 +1,118 @@
+import ArgumentParser
+import AttachmentLocks
+import DomainXML
+import HandleEvidence
+import LibvirtDomains
+import LockHygiene
+import Logging
+import QumuloClient
+import SMBMounts
+import SmbvolConfig
+import SmbvolLogging
+import SmbvolSystem
+
+/// `smbvol check`: the exact pipeline a VM start (or incoming migration) runs, as a dry run.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Show what a VM start would do with the SMB handles on its images; change nothing.",
+        discussion: """
+            Reads the domain (through libvirt, read-only, with --domain; or from a file with --xml), \
+            finds each disk's share and cluster path, and classifies every SMB handle on each image \
+            exactly as the hook would. Nothing is mounted and nothing is closed. Exit status: 0 a start \
+            would proceed, 3 it would be refused, 1 an error prevented the check.
+            """)
+
+    static let refusedExitCode = ExitCode(3)
+
+    @OptionGroup var configOption: ConfigOption
+    @OptionGroup var clusterOptions: ClusterOptions
+    @OptionGroup var loggingOptions: LoggingOptions
+
+    @Option(name: .long, help: ArgumentHelp("Domain name or UUID, read through libvirt.", valueName: "name"))
+    var domain: String?
+
+    @Option(name: .long, help: ArgumentHelp("Domain XML file (no libvirt needed).", valueName: "file"))
+    var xml: String?
+
+    @Option(name: .long, help: ArgumentHelp("libvirt URI for --domain (read-only).", valueName: "uri"))
+    var connect = "qemu:///system"
+
+    @Flag(name: .long, help: "Check an incoming migration instead of a start (live holders are kept, not refused).")
+    var migration = false
+
+    @Flag(name: .long, help: "Show what --force would do: close live and unattributable handles too.")
+    var force = false
+
+    @Option(name: .customLong("keep-client"), help: ArgumentHelp("A client address whose handles are never closed (repeatable).", valueName: "addr"))
+    var keepClient: [String] = []
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        if (domain == nil) == (xml == nil) { throw ValidationError("give --domain NAME or --xml FILE (one of them)") }
+    }
+
+    func run() throws {
+        let logger = loggingOptions.bootstrap()
+        let (inspection, definition, mounted) = try reportingErrors { () throws -> (DomainInspection, DomainDefinition, [String: Bool]) in
+            let configuration = try configOption.load()
+            let definition = try readDomain()
+            let hygiene = try DomainHygiene(
+                configuration: configuration,
+                attachmentRecords: try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load(),
+                localAddresses: LocalAddresses.current(extra: configuration.localAddresses),
+                extraProtectedClients: keepClient, logger: logger,
+                clientForCluster: { name in try makeClient(cluster: name, configuration: configuration, logger: logger) })
+            let inspection = hygiene.inspect(definition, operation: migration ? .migration : .start, force: force)
+            logger.debug("check finished", metadata: ["requests": "\(hygiene.requestCount)"])
+            return (inspection, definition, try mountStates(configuration: configuration))
+        }
+        let report = CheckReport(inspection: inspection, domain: definition, mounted: mounted)
+        let output = OutputWriter()
+        output.write(json ? report.json() : report.text())
+        output.flush()
+        if let failure = inspection.failure {
+            writeToStandardError("smbvol: error: check incomplete: \(oneLine(failure.description))\n")
+            throw ExitCode.failure
+        }
+        if inspection.verdict == .refuse { throw Self.refusedExitCode }
+    }
+
+    private func readDomain() throws -> DomainDefinition {
+        if let xml {
+            let bytes = try readWholeFile(xml)
+            return try DomainXMLParser().parse(String(decoding: bytes, as: UTF8.self))
+        }
+        let connection = try LibvirtConnection(readOnly: connect)
+        return try DomainXMLParser().parse(try connection.domainXML(domain ?? ""))
+    }
+
+    /// A share's cluster: `[share] cluster` unless the operator named a cluster or host.
+    private func makeClient(cluster: String?, configuration: SmbvolConfiguration, logger: Logger) throws -> QumuloClient {
+        var options = clusterOptions
+        if options.cluster == nil && options.host == nil { options.cluster = cluster }
+        let connection = try ClusterConnection.resolve(options: options, configuration: configuration, environment: ProcessEnvironment.current())
+        let deadline = Deadline.after(.milliseconds(Int64(configuration.deadlineSeconds * 1000)), clock: SystemClock())
+        return try connection.makeClient(deadline: deadline, logger: logger)
+    }
+
+    /// Share name → mounted (by export, at its mount point) or would mount. Local shares count
+    /// as mounted.
+    private func mountStates(configuration: SmbvolConfiguration) throws -> [String: Bool] {
+        let table = (try? MountTable.read(from: ProcMountTableReader())) ?? MountTable(entries: [])
+        var states: [String: Bool] = [:]
+        for name in configuration.shares.keys {
+            let share = try configuration.mountableShare(named: name)
+            if share.isLocal {
+                states[name] = true
+            } else if let entry = table.entry(at: share.mountPoint) {
+                states[name] = share.export.matches(mountSource: entry.source)
+            } else {
+                states[name] = false
+            }
+        }
+        return states
+    }
+}
