@@ -16,6 +16,9 @@ struct Smbvol: ParsableCommand {
             MountsCommand.self,
             UnmountCommand.self,
             LockCommand.self,
+            HookCommand.self,
+            MountDebugAttachCommand.self,
+            MountDebugReleaseCommand.self,
             CheckCommand.self,
         ]
     )

@@ -1,0 +1,73 @@
+import ArgumentParser
+import AttachmentLocks
+import DomainXML
+import HandleEvidence
+import Logging
+import QumuloClient
+import SmbvolConfig
+import SmbvolLogging
+import SmbvolSystem
+
+/// What the hook does for one domain, once the XML and the configuration are read.
+struct HookContext {
+    let configuration: SmbvolConfiguration
+    let domain: DomainDefinition
+    let uuid: DomainUUID
+    let logger: Logger
+    let deadline: Deadline
+    let marks: IncomingMigrationMarks
+
+    init(configuration: SmbvolConfiguration, domain: DomainDefinition, uuid: DomainUUID, logger: Logger) {
+        self.configuration = configuration
+        self.domain = domain
+        self.uuid = uuid
+        self.logger = logger
+        let clock = SystemClock()
+        deadline = .after(.milliseconds(Int64(configuration.deadlineSeconds * 1000)), clock: clock)
+        marks = IncomingMigrationMarks(stateDirectory: configuration.stateDirectory, clock: clock)
+    }
+
+    /// The backstop: if this process still runs half a second after its deadline, children are
+    /// killed and it exits (per on_cluster_error for start and migration; 0 otherwise).
+    func armWatchdog(operation: String, mayFail: Bool) {
+        let status: Int32 = mayFail && configuration.policy.onClusterError == .fail ? 1 : 0
+        DeadlineWatchdog.arm(
+            after: configuration.deadlineSeconds + 0.5, exitStatus: status,
+            message: "smbvol: \(operation) for domain \(domain.name) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
+    }
+
+    /// The disks' image files on configured shares; empty means "nothing for smbvol to do".
+    func locatedImages() throws -> [LocatedImage] {
+        let locator = try DiskImageLocator(configuration: configuration)
+        var images: [LocatedImage] = []
+        for disk in domain.disks {
+            images += try locator.locate(disk, hintedShare: domain.hintedShare(for: disk))
+        }
+        return images
+    }
+
+    /// One attachment request per disk and share its images live on.
+    func attachmentRequests(for images: [LocatedImage], wiring: ShareAttachmentWiring) throws -> [DiskAttachmentRequest] {
+        var requests: [DiskAttachmentRequest] = []
+        var seen: Set<String> = []
+        for image in images {
+            let top = images.first { $0.target == image.target }
+            let diskName = image.share == top?.share ? image.target : "\(image.target)+\(image.share)"
+            guard seen.insert(diskName).inserted else { continue }
+            requests.append(
+                DiskAttachmentRequest(
+                    domainUUID: uuid.value, domainName: domain.name, disk: diskName, image: image.image,
+                    share: try wiring.target(named: image.share)))
+        }
+        return requests
+    }
+
+    /// A client for a share's cluster, from the configuration alone (the hook has no flags and
+    /// a scrubbed environment), bounded by the hook's deadline.
+    func makeClient(cluster name: String?) throws -> QumuloClient {
+        let options = try ClusterOptions.parse(name.map { ["--cluster", $0] } ?? [])
+        let connection = try ClusterConnection.resolve(
+            options: options, configuration: configuration, environment: ProcessEnvironment.current())
+        return try connection.makeClient(deadline: deadline, logger: logger)
+    }
+}

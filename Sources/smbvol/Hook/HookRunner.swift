@@ -1,0 +1,108 @@
+import AttachmentLocks
+import DomainXML
+import HandleEvidence
+import Logging
+import QumuloClient
+import SmbvolConfig
+import SmbvolLogging
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One hook invocation: reads the domain XML from stdin, loads the configuration, and runs the
+/// operation under one overall deadline. Returns the exit status; writes at most one or two
+/// lines to stderr (they become libvirt's error text), everything else to syslog.
+struct HookRunner {
+    let domainName: String
+    let operation: String
+    let subOperation: String
+    let configPath: String
+
+    enum Operation {
+        case prepare, migrate, release, reconnect, started, ignored
+    }
+
+    var kind: Operation {
+        switch (operation, subOperation) {
+        case ("prepare", "begin"): return .prepare
+        case ("migrate", "begin"): return .migrate
+        case ("release", "end"): return .release
+        case ("reconnect", "begin"): return .reconnect
+        case ("started", "begin"): return .started
+        default: return .ignored
+        }
+    }
+
+    /// Operations whose failure must never reach libvirt: a failing reconnect kills the VM.
+    var mustSucceed: Bool {
+        switch kind {
+        case .release, .reconnect, .started, .ignored: return true
+        case .prepare, .migrate: return false
+        }
+    }
+
+    func run() -> Int32 {
+        // Drain stdin (the XML) even when ignoring the call, so libvirt's write never fails.
+        let xml = readStandardInput()
+        if kind == .ignored { return 0 }
+        LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)
+        var logger = Logger(label: "smbvol.hook")
+        logger[metadataKey: "hook"] = "\(operation) \(subOperation)"
+        do {
+            let configuration = try ConfigurationLoader().load(path: configPath, requireFile: false)
+            SyslogDestination.shared.use(socketPath: configuration.syslogSocket)
+            let domain = try DomainXMLParser().parse(xml)
+            guard let uuid = DomainUUID(domain.uuid) else {
+                throw HookFailure("the domain XML has no valid <uuid> (got \"\(domain.uuid)\")")
+            }
+            logger[metadataKey: "domain"] = "\(domain.name)"
+            logger[metadataKey: "domain_uuid"] = "\(uuid)"
+            let context = HookContext(configuration: configuration, domain: domain, uuid: uuid, logger: logger)
+            switch kind {
+            case .prepare: return context.prepare(migrating: context.marks.isMarked(uuid))
+            case .migrate:
+                try context.marks.mark(uuid)
+                return context.prepare(migrating: true)
+            case .release: return context.release()
+            case .reconnect: return context.reconnect()
+            case .started:
+                context.marks.clear(uuid)
+                return 0
+            case .ignored: return 0
+            }
+        } catch {
+            let message = oneLine("\(error)")
+            if mustSucceed {
+                logger.error("hook failed; continuing (this operation must not fail)", metadata: ["error": "\(message)"])
+                return 0
+            }
+            logger.error("hook failed", metadata: ["error": "\(message)"])
+            writeToStandardError("smbvol: \(message)\n")
+            return 1
+        }
+    }
+
+    private func readStandardInput() -> String {
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(STDIN_FILENO, &buffer, buffer.count)
+            if count > 0 {
+                bytes.append(contentsOf: buffer[0..<count])
+                if bytes.count > 64 * 1024 * 1024 { break }  // a domain XML is never this large
+            } else if count < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+struct HookFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

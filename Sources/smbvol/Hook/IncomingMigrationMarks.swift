@@ -1,0 +1,61 @@
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Remembers that a domain UUID is arriving by live migration, so the `prepare begin` libvirt
+/// runs right after `migrate begin` uses migration mode too (the source still holds the images;
+/// start mode would refuse every live migration). A mark is a file
+/// `<state_dir>/migrations/<uuid>` holding its creation time; it ends at `started`, at
+/// `release`, or when older than `lifetime`.
+struct IncomingMigrationMarks {
+    let directory: String
+    let lifetime: Double
+    let clock: any MonotonicClock
+
+    init(stateDirectory: String, lifetime: Double = 600, clock: any MonotonicClock = SystemClock()) {
+        directory = stateDirectory + "/migrations"
+        self.lifetime = lifetime
+        self.clock = clock
+    }
+
+    func mark(_ uuid: DomainUUID) throws {
+        try SecureFiles.ensurePrivateDirectory(directory)
+        try AtomicFileWriter().write(Array(String(clock.wallClockSeconds()).utf8), to: path(uuid), mode: 0o600)
+    }
+
+    /// Whether a live (not expired) mark exists; an expired one is removed.
+    func isMarked(_ uuid: DomainUUID) -> Bool {
+        guard let bytes = try? readWholeFile(path(uuid)),
+            let created = Double(String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
+        else { return false }
+        if clock.wallClockSeconds() - created > lifetime {
+            clear(uuid)
+            return false
+        }
+        return true
+    }
+
+    func clear(_ uuid: DomainUUID) {
+        unlink(path(uuid))
+    }
+
+    private func path(_ uuid: DomainUUID) -> String { directory + "/" + uuid.value }
+}
+
+/// A libvirt domain UUID, validated before it names a file (8-4-4-4-12 hex digits).
+struct DomainUUID: Equatable, CustomStringConvertible {
+    let value: String
+
+    init?(_ text: String) {
+        let lowered = text.lowercased()
+        let groups = lowered.split(separator: "-", omittingEmptySubsequences: false)
+        guard groups.map(\.count) == [8, 4, 4, 4, 12], groups.allSatisfy({ $0.allSatisfy(\.isHexDigit) }) else {
+            return nil
+        }
+        value = lowered
+    }
+
+    var description: String { value }
+}
