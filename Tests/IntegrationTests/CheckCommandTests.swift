@@ -41,6 +41,8 @@ struct CheckCommandTests {
                 <domain type='kvm' id='4'>
                   <name>web01</name>
                   <uuid>11111111-2222-3333-4444-555555555555</uuid>
+                  <memory unit='KiB'>65536</memory>
+                  <os><type arch='x86_64'>hvm</type></os>
                   <devices>
                     <disk type='file' device='disk'>
                       <driver name='qemu' type='qcow2' cache='none'/>

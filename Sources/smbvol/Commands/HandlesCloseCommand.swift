@@ -1,6 +1,10 @@
 import ArgumentParser
+import AttachmentLocks
+import HandleEvidence
+import LockHygiene
 import Logging
 import QumuloClient
+import SmbvolConfig
 import SmbvolLogging
 
 #if canImport(Glibc)
@@ -34,9 +38,16 @@ struct HandlesCloseCommand: ParsableCommand {
     @Flag(name: .long, help: "Do not ask for confirmation.")
     var yes = false
 
+    @Flag(name: .customLong("stale-only"), help: "With --path: close only the handles lock hygiene finds stale (as a VM start would); refuse (exit 3) when a live holder is on the file.")
+    var staleOnly = false
+
+    @Option(name: .customLong("keep-client"), help: ArgumentHelp("With --stale-only: a client address whose handles are never closed (repeatable).", valueName: "addr"))
+    var keepClient: [String] = []
+
     func validate() throws {
         if location.isEmpty == (path == nil) { throw ValidationError("give --location L… or --path P (one of them)") }
         if let path, !path.hasPrefix("/") { throw ValidationError("--path must be an absolute cluster path (start with /)") }
+        if staleOnly && path == nil { throw ValidationError("--stale-only needs --path P") }
     }
 
     func run() throws {
@@ -51,11 +62,15 @@ struct HandlesCloseCommand: ParsableCommand {
             var fileNumbers: Set<String>?
             if let path {
                 let attributes = try client.fileAttributes(path: path)
-                let handles = try client.handles(onFileNumber: attributes.fileNumber).handles
-                targets = handles.map { ($0.location, "owner \(client.ownerName(authId: $0.owner)) on \(attributes.path)") }
                 fileNumbers = [attributes.fileNumber]
+                if staleOnly {
+                    targets = try staleTargets(path: path, client: client, configuration: configuration, output: output)
+                } else {
+                    let handles = try client.handles(onFileNumber: attributes.fileNumber).handles
+                    targets = handles.map { ($0.location, "owner \(client.ownerName(authId: $0.owner)) on \(attributes.path)") }
+                }
                 if targets.isEmpty {
-                    output.line("no handles open on \(path)")
+                    output.line(staleOnly ? "no stale handles to close on \(path)" : "no handles open on \(path)")
                     return
                 }
             }
@@ -66,12 +81,14 @@ struct HandlesCloseCommand: ParsableCommand {
             if dryRun { return }
             if !yes { try confirm(count: targets.count) }
             let report = try client.closeHandles(locations: targets.map(\.location), fileNumbers: fileNumbers)
+            let details = Dictionary(targets.map { ($0.location, $0.detail) }, uniquingKeysWith: { first, _ in first })
+            let reason = { (location: String) in staleOnly ? "operator --stale-only: \(details[location] ?? "")" : "operator request" }
             for closed in report.closed {
-                logger.notice("closed SMB handle", metadata: auditMetadata(closed, decision: "closed"))
+                logger.notice("closed SMB handle", metadata: auditMetadata(closed, decision: "closed", reason: reason(closed)))
                 output.line("closed \(closed)")
             }
             for failure in report.failed {
-                var metadata = auditMetadata(failure.location, decision: "not-closed")
+                var metadata = auditMetadata(failure.location, decision: "not-closed", reason: reason(failure.location))
                 metadata["error"] = "\(failure.reason)"
                 logger.error("SMB handle not closed", metadata: metadata)
                 output.line("not closed \(failure.location): \(failure.reason)")
@@ -81,8 +98,33 @@ struct HandlesCloseCommand: ParsableCommand {
         }
     }
 
-    private func auditMetadata(_ location: String, decision: String) -> Logger.Metadata {
-        var metadata: Logger.Metadata = ["event": "close", "location": "\(location)", "decision": "\(decision)", "reason": "operator request"]
+    /// The lock-hygiene decisions for one file, as a VM start would make them: prints every
+    /// decision, refuses (exit 3, nothing closed) on a live holder, returns the stale handles.
+    private func staleTargets(
+        path: String, client: QumuloClient, configuration: SmbvolConfiguration, output: OutputWriter
+    ) throws -> [(location: String, detail: String)] {
+        let records = try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load()
+        let gatherer = ImageEvidenceGatherer(
+            client: client, localAddresses: LocalAddresses.current(extra: configuration.localAddresses),
+            protectedClients: Set(configuration.policy.protectedClients + keepClient), attachmentRecords: [])
+        var gathered = try gatherer.gather(clusterPath: path, image: path, domainUUID: "")
+        gathered.evidence.otherLocalDomains = AttachmentRecordIndex(records: records).domains(
+            onClusterPath: path, configuration: configuration, client: client)
+        let decisions = LockHygieneDecider(policy: HygienePolicy(operation: .start, staleAfterSeconds: configuration.policy.staleAfterSeconds))
+            .decide(gathered.evidence)
+        for decision in decisions.decisions where decision.action != .close {
+            output.line("\(decision.action == .refuse ? "refuse" : decision.action.rawValue) \(decision.handle.location): \(decision.reason)")
+        }
+        if decisions.verdict == .refuse {
+            output.line("refused: \(decisions.summary)")
+            output.flush()
+            throw ExitCode(3)
+        }
+        return decisions.decisions.filter { $0.action == .close }.map { ($0.handle.location, $0.reason) }
+    }
+
+    private func auditMetadata(_ location: String, decision: String, reason: String) -> Logger.Metadata {
+        var metadata: Logger.Metadata = ["event": "close", "location": "\(location)", "decision": "\(decision)", "reason": "\(reason)"]
         if let path { metadata["cluster_path"] = "\(path)" }
         if let user = getenv("SUDO_USER") ?? getenv("USER") { metadata["operator"] = "\(String(cString: user))" }
         return metadata
