@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene"], swiftSettings: strictSettings),
         .testTarget(
             name: "HandleEvidenceTests",
-            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "DomainXML", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
         // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.

@@ -44,7 +44,9 @@ struct ShareAttachmentWiring {
         let configured = try configuration.shares.values.sorted { $0.name < $1.name }.map {
             try MountableShare(configuration: $0, mountBase: configuration.mountBase)
         }
-        shares = configured + connectionInfoShares
+        // Connection-info shares first: they carry the credentials (a hot-attach may also name
+        // the share in the configuration the hygiene step reads).
+        shares = connectionInfoShares + configured
         let mounter = ShareMounter(
             settings: MountSettings(configuration: configuration),
             accountResolver: QemuAccountResolver(configuration: configuration), logger: logger)

@@ -1,6 +1,7 @@
 import AttachmentLocks
 import DomainXML
 import LockHygiene
+import SMBMounts
 import SmbvolConfig
 import HandleEvidence
 import Logging
@@ -11,31 +12,49 @@ extension HookContext {
     /// follows it): mount, clear stale handles, keep the locks — or refuse and give back what
     /// this run took.
     func prepare(migrating: Bool) -> Int32 {
-        let operation = migrating ? "incoming migration" : "start"
-        do {
-            let images = try locatedImages()
-            guard !images.isEmpty else { return 0 }  // nothing on a configured share: no network, no mounts
-            armWatchdog(operation: operation, mayFail: true)
-            let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
-            let receipt = try wiring.service.attach(try attachmentRequests(for: images, wiring: wiring), deadline: deadline)
-            let failure = runHygiene(migrating: migrating, wiring: wiring)
-            guard let failure else { return 0 }
-            let report = wiring.service.release(receipt, deadline: deadline)
-            if !report.unmountFailures.isEmpty {
-                logger.error("could not give back a mount after a refused \(operation)", metadata: ["failures": "\(report.unmountFailures)"])
-            }
-            writeToStandardError("smbvol: \(failure)\n")
-            return 1
-        } catch {
-            let message = oneLine("\(error)")
-            logger.error("\(operation) failed", metadata: ["error": "\(message)"])
-            writeToStandardError("smbvol: \(operation) of \(domain.name) failed: \(message)\n")
+        switch attachAndClean(migrating: migrating) {
+        case .nothingToDo, .attached: return 0
+        case .refused(let message), .failed(let message):
+            writeToStandardError("smbvol: \(message)\n")
             return 1
         }
     }
 
-    /// Inspects and acts; returns the one-line reason the start must fail, or nil to proceed.
-    private func runHygiene(migrating: Bool, wiring: ShareAttachmentWiring) -> String? {
+    enum AttachOutcome {
+        /// No image on a configured share: nothing mounted, no network.
+        case nothingToDo
+        case attached(AttachmentReceipt)
+        /// A live holder: what this run took was given back.
+        case refused(String)
+        /// Anything else that stops the start; what this run took was given back.
+        case failed(String)
+    }
+
+    /// Mounts, records the locks, then runs lock hygiene; on refusal or failure gives back
+    /// exactly what this run took. Shared by the hook and hot-attach.
+    func attachAndClean(migrating: Bool, connectionInfoShares: [MountableShare] = []) -> AttachOutcome {
+        let operation = migrating ? "incoming migration" : "start"
+        do {
+            let images = try locatedImages()
+            guard !images.isEmpty else { return .nothingToDo }
+            armWatchdog(operation: operation, mayFail: true)
+            let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger, connectionInfoShares: connectionInfoShares)
+            let receipt = try wiring.service.attach(try attachmentRequests(for: images, wiring: wiring), deadline: deadline)
+            guard let failure = runHygiene(migrating: migrating, wiring: wiring) else { return .attached(receipt) }
+            let report = wiring.service.release(receipt, deadline: cleanupDeadline)
+            if !report.unmountFailures.isEmpty {
+                logger.error("could not give back a mount after a refused \(operation)", metadata: ["failures": "\(report.unmountFailures)"])
+            }
+            return failure
+        } catch {
+            let message = oneLine("\(error)")
+            logger.error("\(operation) failed", metadata: ["error": "\(message)"])
+            return .failed("\(operation) of \(domain.name) failed: \(message)")
+        }
+    }
+
+    /// Inspects and acts; returns why the start must not go on, or nil to proceed.
+    private func runHygiene(migrating: Bool, wiring: ShareAttachmentWiring) -> AttachOutcome? {
         guard !configuration.clusters.isEmpty else {
             logger.notice("no [cluster] configured: shares mounted, stale-handle cleanup skipped")
             return nil
@@ -47,21 +66,21 @@ extension HookContext {
                 localAddresses: LocalAddresses.current(extra: configuration.localAddresses), logger: logger,
                 clientForCluster: { try makeClient(cluster: $0) })
         } catch {
-            return oneLine("\(error)")
+            return .failed(oneLine("\(error)"))
         }
         let inspection = hygiene.inspect(domain, operation: migrating ? .migration : .start)
         switch hygiene.execute(inspection) {
         case .proceed(let closed, let notClosed):
             guard notClosed.isEmpty else {
                 let first = notClosed[0]
-                return "stale SMB handle \(first.location) could not be closed (\(first.reason)); qemu would not get its image lock — see `smbvol check --domain \(domain.name)`"
+                return .failed("stale SMB handle \(first.location) could not be closed (\(first.reason)); qemu would not get its image lock — see `smbvol check --domain \(domain.name)`")
             }
             if !closed.isEmpty {
                 logger.notice("stale SMB handles closed", metadata: ["locations": "\(closed.joined(separator: ","))"])
             }
             return nil
         case .refuse(let message):
-            return message
+            return .refused(message)
         case .clusterUnavailable(let error, let proceedAnyway):
             if proceedAnyway {
                 logger.warning(
@@ -69,9 +88,9 @@ extension HookContext {
                     metadata: ["error": "\(oneLine("\(error)"))"])
                 return nil
             }
-            return "cannot ask the Qumulo cluster about \(domain.name)'s images (on_cluster_error = fail): \(oneLine("\(error)"))"
+            return .failed("cannot ask the Qumulo cluster about \(domain.name)'s images (on_cluster_error = fail): \(oneLine("\(error)"))")
         case .invalid(let message):
-            return message
+            return .failed(message)
         }
     }
 
@@ -81,7 +100,7 @@ extension HookContext {
         armWatchdog(operation: "release", mayFail: false)
         do {
             let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
-            let report = try wiring.service.releaseDomain(uuid: uuid.value, deadline: deadline)
+            let report = try wiring.service.releaseDomain(uuid: uuid.value, deadline: cleanupDeadline)
             if !report.unmountFailures.isEmpty {
                 logger.error("release: shares left mounted", metadata: ["failures": "\(report.unmountFailures)"])
             }

@@ -14,7 +14,11 @@ struct HookContext {
     let domain: DomainDefinition
     let uuid: DomainUUID
     let logger: Logger
+    /// When the work (mounting, asking the cluster, closing) must be done.
     let deadline: Deadline
+    /// The overall deadline: the time after `deadline` is kept for giving back what a failed
+    /// run took (unmount, drop its locks), so a timeout never leaves a mount behind.
+    let cleanupDeadline: Deadline
     let marks: IncomingMigrationMarks
 
     init(configuration: SmbvolConfiguration, domain: DomainDefinition, uuid: DomainUUID, logger: Logger) {
@@ -23,7 +27,10 @@ struct HookContext {
         self.uuid = uuid
         self.logger = logger
         let clock = SystemClock()
-        deadline = .after(.milliseconds(Int64(configuration.deadlineSeconds * 1000)), clock: clock)
+        let overall = configuration.deadlineSeconds
+        let reserve = min(5, overall * 0.25)
+        deadline = .after(.milliseconds(Int64((overall - reserve) * 1000)), clock: clock)
+        cleanupDeadline = .after(.milliseconds(Int64(overall * 1000)), clock: clock)
         marks = IncomingMigrationMarks(stateDirectory: configuration.stateDirectory, clock: clock)
     }
 

@@ -1,0 +1,148 @@
+import ArgumentParser
+import AttachmentLocks
+import DomainXML
+import Logging
+import SMBMounts
+import SmbvolConfig
+import SmbvolLogging
+import SmbvolSystem
+
+/// Hot-attach: libvirt runs no hook for `virsh attach-device`, so the operator (or the
+/// orchestration) runs this first, then attaches the printed image path.
+struct AttachCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach",
+        abstract: "Prepare one disk for hot-attach: mount its share, clear stale handles, record the lock.",
+        discussion: """
+            Mounts the share (idempotently), runs start-mode lock hygiene on the image (a live holder \
+            refuses, exit 3), records an attachment lock for (domain, disk), and prints the image path \
+            to put in the <disk> XML. --json prints {"domain_uuid", "disk", "share", "mount_point", \
+            "image", "lock_id"}. Undo with `smbvol detach`.
+            """)
+
+    @OptionGroup var configOption: ConfigOption
+    @OptionGroup var domainOptions: DomainSelection
+    @OptionGroup var loggingOptions: LoggingOptions
+
+    @Option(name: .long, help: ArgumentHelp("The disk's target dev (vdb).", valueName: "target"))
+    var disk: String
+
+    @Option(name: .long, help: ArgumentHelp("A configured share.", valueName: "share"))
+    var share: String?
+
+    @Option(name: .long, help: ArgumentHelp("The image's path below the share.", valueName: "relative-path"))
+    var path: String?
+
+    @Option(name: .customLong("connection-info"), help: ArgumentHelp("nova-style connection info JSON (driver_volume_type smbfs).", valueName: "file"))
+    var connectionInfo: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        let byShare = share != nil || path != nil
+        guard byShare != (connectionInfo != nil) else {
+            throw ValidationError("give --share S --path REL, or --connection-info FILE")
+        }
+        if byShare && (share == nil || path == nil) { throw ValidationError("--share and --path go together") }
+        if let path {
+            let parts = path.split(separator: "/")
+            if path.hasPrefix("/") || parts.contains("..") || parts.isEmpty {
+                throw ValidationError("--path must be a relative path below the share, without '..'")
+            }
+        }
+        guard disk.allSatisfy({ $0.isLetter || $0.isNumber }), !disk.isEmpty else {
+            throw ValidationError("--disk must be a target dev such as vdb")
+        }
+    }
+
+    func run() throws {
+        let logger = loggingOptions.bootstrap()
+        try reportingErrors {
+            var configuration = try configOption.load()
+            let (domainName, uuid) = try domainOptions.resolve()
+            var extraShares: [MountableShare] = []
+            let image: String
+            if let connectionInfo {
+                let info = try SMBConnectionInfo(json: try readWholeFile(connectionInfo))
+                let mountable = info.mountableShare(mountBase: configuration.mountBase)
+                guard let name = info.name, !name.isEmpty, !name.contains("/") else {
+                    throw ValidationError("connection info has no data.name (the image file name)")
+                }
+                extraShares = [mountable]
+                configuration.shares[mountable.name] = configuration.shares[mountable.name]
+                    ?? ShareConfiguration(name: mountable.name, export: mountable.export.commandForm, mountPoint: mountable.mountPoint)
+                image = mountable.usablePath + "/" + name
+            } else if let share, let path {
+                let mountable = try configuration.mountableShare(named: share)
+                image = mountable.usablePath + "/" + path
+            } else {
+                throw ValidationError("give --share S --path REL, or --connection-info FILE")
+            }
+            let domain = DomainDefinition(name: domainName, uuid: uuid.value, disks: [DomainDisk(target: disk, sourceFile: image)])
+            let context = HookContext(configuration: configuration, domain: domain, uuid: uuid, logger: logger)
+            switch context.attachAndClean(migrating: false, connectionInfoShares: extraShares) {
+            case .nothingToDo:
+                throw ValidationError("\(image) is on no configured share")
+            case .refused(let message):
+                writeToStandardError("smbvol: refused: \(message)\n")
+                throw ExitCode(3)
+            case .failed(let message):
+                throw HookFailure(message)
+            case .attached(let receipt):
+                let lock = receipt.locks.first { $0.disk == disk }
+                let output = OutputWriter()
+                if json {
+                    output.line(
+                        "{\"domain_uuid\": \(JSONString.quoted(uuid.value)), \"disk\": \(JSONString.quoted(disk)), "
+                            + "\"share\": \(JSONString.quoted(lock?.share ?? "")), \"mount_point\": \(JSONString.quoted(lock?.mountPoint ?? "")), "
+                            + "\"image\": \(JSONString.quoted(image)), \"lock_id\": \(JSONString.quoted(lock?.id ?? ""))}")
+                } else {
+                    output.line(image)
+                }
+                output.flush()
+            }
+        }
+    }
+}
+
+struct DetachCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "detach",
+        abstract: "Release a hot-attached disk: drop its lock, unmount the share if nothing else holds it.",
+        discussion: "Run after `virsh detach-device`. The share stays mounted while any other lock remains.")
+
+    @OptionGroup var configOption: ConfigOption
+    @OptionGroup var domainOptions: DomainSelection
+    @OptionGroup var loggingOptions: LoggingOptions
+
+    @Option(name: .long, help: ArgumentHelp("The disk's target dev (vdb).", valueName: "target"))
+    var disk: String
+
+    func run() throws {
+        let logger = loggingOptions.bootstrap()
+        try reportingErrors {
+            let configuration = try configOption.load()
+            let (_, uuid) = try domainOptions.resolve()
+            let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
+            let known = try wiring.service.locks().filter { $0.domainUUID == uuid.value && ($0.disk == disk || $0.disk.hasPrefix(disk + "+")) }
+            guard !known.isEmpty else {
+                throw ValidationError("no attachment lock for domain \(uuid) disk \(disk) (see `smbvol lock list`)")
+            }
+            var report = try wiring.service.detachDisk(domainUUID: uuid.value, disk: disk, deadline: wiring.deadline)
+            for lock in known where lock.disk != disk {
+                let extra = try wiring.service.detachDisk(domainUUID: uuid.value, disk: lock.disk, deadline: wiring.deadline)
+                report.removedLocks += extra.removedLocks
+                report.unmountedShares += extra.unmountedShares
+                report.unmountFailures += extra.unmountFailures
+            }
+            let output = OutputWriter()
+            for lock in report.removedLocks { output.line("released lock \(lock.id) (\(lock.reason))") }
+            for share in report.unmountedShares { output.line("unmounted \(share)") }
+            output.flush()
+            if !report.unmountFailures.isEmpty {
+                throw HookFailure("left mounted: \(report.unmountFailures.joined(separator: "; "))")
+            }
+        }
+    }
+}
