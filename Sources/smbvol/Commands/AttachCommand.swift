@@ -66,8 +66,8 @@ struct AttachCommand: ParsableCommand {
             if let connectionInfo {
                 let info = try SMBConnectionInfo(json: try readWholeFile(connectionInfo))
                 let mountable = info.mountableShare(mountBase: configuration.mountBase)
-                guard let name = info.name, !name.isEmpty, !name.contains("/") else {
-                    throw ValidationError("connection info has no data.name (the image file name)")
+                guard let name = info.name, !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
+                    throw ValidationError("connection info needs data.name: the image's path below the share, without '..'")
                 }
                 extraShares = [mountable]
                 configuration.shares[mountable.name] = configuration.shares[mountable.name]

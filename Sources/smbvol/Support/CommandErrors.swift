@@ -2,14 +2,13 @@ import ArgumentParser
 import SmbvolLogging
 
 /// Runs a command body; any error becomes one line `smbvol: error: …` on stderr and exit 1
-/// (ExitCode and ArgumentParser's own errors pass through unchanged).
+/// (an ExitCode passes through unchanged). Input checks belong in `validate()`, where a
+/// ValidationError prints usage; inside `run` it is an error like any other.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let exit as ExitCode {
         throw exit
-    } catch let validation as ValidationError {
-        throw validation
     } catch {
         writeToStandardError("smbvol: error: \(SecretRedactor.shared.redact(oneLine("\(error)")))\n")
         throw ExitCode.failure
