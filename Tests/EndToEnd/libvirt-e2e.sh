@@ -1,0 +1,498 @@
+#!/usr/bin/env bash
+# End-to-end test of smbvol's libvirt hook with a REAL libvirtd and qemu (TCG), against
+# qumulo-sim over HTTPS and the stand-in mount program (tools/fake-mount.cifs).
+#
+#   Tests/EndToEnd/libvirt-e2e.sh BIN_DIR      # BIN_DIR holds the built smbvol and qumulo-sim
+#
+# Needs root, and the packages scripts/install-deps installs (libvirt-daemon,
+# libvirt-daemon-driver-qemu, libvirt-clients, qemu-system-x86, qemu-utils) plus the
+# libvirt-qemu user. Everything runs in a PRIVATE mount namespace: /etc/libvirt, /run,
+# /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt are tmpfs there, /usr/sbin is an
+# overlay whose only addition is /usr/sbin/smbvol (a two-line wrapper that execs BIN_DIR/smbvol
+# with SMBVOL_CONFIG set, since libvirt scrubs the hook's environment), and the real dispatcher
+# hooks/qemu is installed as /etc/libvirt/hooks/qemu.d/smbvol. The host's files and mount table
+# are never touched; the daemons this script starts are stopped by pid; scratch files live in one
+# mktemp directory that is removed at the end (SMBVOL_E2E_KEEP=1 keeps it).
+#
+# Prints one PASS/FAIL line per scenario and exits non-zero on any failure. Every wait is bounded.
+set -euo pipefail
+export PATH="/usr/sbin:/usr/bin:/sbin:/bin:${PATH:-}"
+export LC_ALL=C
+
+if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+    echo "usage: $0 BIN_DIR   (the directory with the built smbvol and qumulo-sim)" >&2
+    exit 2
+fi
+bin=$(cd "$1" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+
+# --- Outside the namespace: preflight, then re-exec in a private mount namespace -------------
+if [ "${SMBVOL_E2E_IN_NAMESPACE:-}" != 1 ]; then
+    problems=()
+    [ "$(id -u)" -eq 0 ] || problems+=("must run as root (libvirtd, mounts)")
+    for tool in libvirtd virtlogd virsh qemu-system-x86_64 qemu-img unshare findmnt curl openssl python3 timeout; do
+        command -v "$tool" >/dev/null 2>&1 || problems+=("$tool not found")
+    done
+    getent passwd libvirt-qemu >/dev/null || problems+=("user libvirt-qemu missing (libvirtd refuses to start)")
+    for program in smbvol qumulo-sim; do
+        [ -x "$bin/$program" ] || problems+=("$bin/$program not built")
+    done
+    if ((${#problems[@]})); then
+        printf 'FAIL preflight: %s\n' "${problems[@]}"
+        echo "FAIL preflight: run scripts/install-deps (installs libvirtd, qemu and the libvirt-qemu user) and build the package"
+        exit 1
+    fi
+    SMBVOL_E2E_IN_NAMESPACE=1 exec unshare --mount --propagation private bash "$script" "$bin"
+fi
+
+# --- Inside the namespace ---------------------------------------------------------------------
+start_time=$(date +%s.%N)
+work=$(mktemp -d /tmp/smbvol-e2e.XXXXXX)
+chmod 755 "$work"
+virtlogd_pid="" libvirtd_pid="" sim_pid="" syslog_pid=""
+failures=0
+finished=0
+
+elapsed() { awk -v from="$1" -v to="$(date +%s.%N)" 'BEGIN { printf "%.2f", to - from }'; }
+now() { date +%s.%N; }
+log() { printf '   %s\n' "$*"; }
+
+stop_pid() {  # PID: SIGTERM, then SIGKILL after 5 s; waits (bounded) for it to go
+    local pid=$1
+    [ -n "$pid" ] || return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+qemu_pids() { cat /run/libvirt/qemu/*.pid 2>/dev/null || true; }
+
+dump_logs() {
+    echo "---- libvirtd log (last 40 lines) ----"; tail -n 40 "$work/libvirtd.log" 2>/dev/null || true
+    echo "---- virtlogd log ----"; tail -n 10 "$work/virtlogd.log" 2>/dev/null || true
+    for f in /var/log/libvirt/qemu/*.log; do
+        [ -e "$f" ] || continue
+        echo "---- $f (last 10 lines) ----"; tail -n 10 "$f"
+    done
+    echo "---- qumulo-sim log (last 20 lines) ----"; tail -n 20 "$work/sim.log" 2>/dev/null || true
+    echo "---- syslog (smbvol) ----"; cat "$work/syslog.log" 2>/dev/null || true
+    echo "---- mount program log ----"; cat "$work/cifs/mount.log" 2>/dev/null || true
+}
+
+cleanup() {
+    local status=$?
+    trap - EXIT
+    set +e
+    if [ "$finished" != 1 ]; then
+        echo "FAIL: the test aborted before finishing (exit status $status)"
+        dump_logs
+        status=1
+    fi
+    # qemu first (by pid, from libvirt's pid files), then the daemons we started.
+    if [ -n "$libvirtd_pid" ] && kill -0 "$libvirtd_pid" 2>/dev/null; then
+        for name in $(timeout 10 virsh -q -c qemu:///system list --name 2>/dev/null); do
+            timeout 20 virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1
+        done
+    fi
+    for pid in $(qemu_pids); do stop_pid "$pid"; done
+    stop_pid "$libvirtd_pid"
+    stop_pid "$virtlogd_pid"
+    stop_pid "$sim_pid"
+    stop_pid "$syslog_pid"
+    # Nothing stays mounted under the scratch directory (the namespace dies with us anyway).
+    findmnt -rn -o TARGET | grep -F "$work" | sort -r | while read -r target; do umount -l "$target"; done
+    if [ "${SMBVOL_E2E_KEEP:-}" = 1 ]; then
+        echo "kept $work"
+    else
+        rm -rf "$work"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- Assertions -------------------------------------------------------------------------------
+scenario_failures=0
+fail() { printf '   FAILED: %s\n' "$*"; scenario_failures=$((scenario_failures + 1)); }
+ok() { printf '   ok: %s\n' "$*"; }
+check() {  # DESCRIPTION COMMAND...: the command must succeed
+    local description=$1
+    shift
+    if "$@"; then ok "$description"; else fail "$description"; fi
+}
+begin_scenario() {
+    scenario_name=$1
+    scenario_failures=0
+    scenario_start=$(now)
+    printf '\n== %s\n' "$scenario_name"
+}
+end_scenario() {
+    local took
+    took=$(elapsed "$scenario_start")
+    if ((scenario_failures == 0)); then
+        echo "PASS: $scenario_name (${took}s)"
+    else
+        echo "FAIL: $scenario_name ($scenario_failures failed assertion(s), ${took}s)"
+        failures=$((failures + 1))
+        dump_logs
+    fi
+}
+
+# --- The simulator (a fresh one per scenario) ------------------------------------------------
+"$root/scripts/make-test-certs.sh" "$work/certs" >/dev/null 2>&1
+sim_port=""
+start_sim() {  # SCENARIO_JSON_FILE
+    stop_sim
+    rm -f "$work/port"
+    "$bin/qumulo-sim" serve --scenario "$1" --host 127.0.0.1 --port 0 --port-file "$work/port" \
+        --tls-cert "$work/certs/server.pem" --tls-key "$work/certs/server.key" \
+        </dev/null >/dev/null 2>>"$work/sim.log" &
+    sim_pid=$!
+    for _ in $(seq 200); do [ -s "$work/port" ] && break; sleep 0.1; done
+    [ -s "$work/port" ] || { echo "qumulo-sim did not start within 20 s" >&2; return 1; }
+    sim_port=$(cat "$work/port")
+    rm -rf "$work/state/credentials"  # a new simulator: log in afresh
+}
+stop_sim() { stop_pid "$sim_pid"; sim_pid=""; }
+sim_state() { curl -sS --max-time 10 --cacert "$work/certs/ca.pem" "https://127.0.0.1:$sim_port/_sim/state"; }
+closed_locations() {  # the simulator's closed locations as compact JSON, e.g. ["3.1.77"]
+    sim_state | python3 -c 'import json,sys; print(json.dumps(sorted(json.load(sys.stdin)["closed_locations"])))'
+}
+sim_handle_count() { sim_state | python3 -c 'import json,sys; print(json.load(sys.stdin)["handles"])'; }
+
+# A scenario: the images of both test domains, the service account, and the given sessions and
+# handles (JSON lists).
+write_scenario() {  # FILE SESSIONS_JSON HANDLES_JSON
+    cat >"$1" <<JSON
+{
+  "users": [{"name": "svc-smbvol", "password": "e2e-password", "auth_id": "500"}],
+  "identities": [
+    {"auth_id": "1001", "name": "svc-kvm", "domain": "ACTIVE_DIRECTORY", "sid": "S-1-5-21-1-2-3-1001"}
+  ],
+  "shares": [{"id": "1", "name": "vms", "fs_path": "/vms"}],
+  "files": [
+    {"path": "/vms/e2e1/disk0.qcow2", "id": "3001", "size": "67108864"},
+    {"path": "/vms/e2e2/disk0.qcow2", "id": "3002", "size": "67108864"}
+  ],
+  "sessions": $2,
+  "handles": $3
+}
+JSON
+}
+
+# --- syslog: a datagram socket standing in for /dev/log ---------------------------------------
+cat >"$work/syslog.py" <<'PY'
+import os, socket, sys
+path, out = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(path)
+os.chmod(path, 0o666)
+with open(out, "a", buffering=1) as f:
+    while True:
+        data = s.recv(65536)
+        f.write(data.decode("utf-8", "replace").rstrip("\n") + "\n")
+PY
+: >"$work/syslog.log"
+python3 "$work/syslog.py" "$work/syslog.sock" "$work/syslog.log" </dev/null >/dev/null 2>"$work/syslog-listener.err" &
+syslog_pid=$!
+for _ in $(seq 50); do [ -S "$work/syslog.sock" ] && break; sleep 0.1; done
+[ -S "$work/syslog.sock" ] || { echo "syslog listener did not start"; exit 1; }
+syslog_mark() { wc -l <"$work/syslog.log"; }
+syslog_since() { tail -n +"$(($1 + 1))" "$work/syslog.log"; }
+
+# --- The SMB server side: share directory, stand-in mount program, secrets, configuration -----
+share_dir=$work/cifs/qumulo-sim.example/vms
+mount_point=$work/mnt/vms
+mkdir -p "$share_dir/e2e1" "$share_dir/e2e2" "$work/tools" "$work/mnt"
+cp "$root/tools/fake-mount.cifs" "$work/tools/"
+echo "$work/cifs" >"$work/tools/fake-cifs-root"
+for n in 1 2; do qemu-img create -q -f qcow2 "$share_dir/e2e$n/disk0.qcow2" 64M; done
+mkdir -m 700 "$work/secrets"
+printf 'e2e-password\n' >"$work/secrets/qumulo.password"
+printf 'username=svc-kvm\npassword=smb-e2e-secret\n' >"$work/secrets/vms.cred"
+chmod 600 "$work/secrets/"*
+
+write_config() {  # ON_CLUSTER_ERROR (the cluster is the current simulator port)
+    cat >"$work/smbvol.toml" <<TOML
+state_dir = "$work/state"
+mount_base = "$work/mnt"
+mount_command = "$work/tools/fake-mount.cifs"
+qemu_user = "root"
+qemu_group = "root"
+deadline_seconds = 30
+syslog_socket = "$work/syslog.sock"
+
+[policy]
+on_cluster_error = "$1"
+
+[cluster.sim]
+host = "127.0.0.1"
+port = $sim_port
+ca_file = "$work/certs/ca.pem"
+username = "svc-smbvol"
+password_file = "$work/secrets/qumulo.password"
+credentials_store = "$work/state/credentials/sim"
+request_timeout_seconds = 5
+
+[share.vms]
+export = "//qumulo-sim.example/vms"
+cluster = "sim"
+fs_path = "/vms"
+credentials = "$work/secrets/vms.cred"
+options = ["vers=3.1.1", "cache=none"]
+mount_point = "$mount_point"
+TOML
+}
+smbvol() { SMBVOL_CONFIG=$work/smbvol.toml timeout 60 "$bin/smbvol" "$@"; }
+
+# --- libvirtd in this namespace ---------------------------------------------------------------
+mkdir -p "$work/etc-libvirt"
+cp -a /etc/libvirt/. "$work/etc-libvirt/"
+for directory in /etc/libvirt /run /var/lib/libvirt /var/log/libvirt /var/cache/libvirt; do
+    [ -d "$directory" ] || mkdir -p "$directory"
+    mount -t tmpfs -o mode=0755 "e2e-tmpfs" "$directory"
+done
+cp -a "$work/etc-libvirt/." /etc/libvirt/
+rm -rf /etc/libvirt/qemu/networks/autostart /etc/libvirt/hooks
+mkdir -p /etc/libvirt/hooks/qemu.d /var/lib/libvirt/qemu /var/log/libvirt/qemu /run/libvirt /var/cache/libvirt/qemu
+cat >/etc/libvirt/qemu.conf <<'CONF'
+user = "root"
+group = "root"
+CONF
+# The real dispatcher, where README installs it; it execs /usr/sbin/smbvol hook "$@".
+install -m 0755 "$root/hooks/qemu" /etc/libvirt/hooks/qemu.d/smbvol
+# /usr/sbin/smbvol, in an overlay over /usr/sbin that exists only in this namespace.
+mkdir -p "$work/sbin-upper" "$work/sbin-work"
+mount -t overlay e2e-sbin -o "lowerdir=/usr/sbin,upperdir=$work/sbin-upper,workdir=$work/sbin-work" /usr/sbin
+cat >/usr/sbin/smbvol <<SH
+#!/bin/sh
+# smbvol end-to-end test: the built binary, with the test's configuration.
+SMBVOL_CONFIG=$work/smbvol.toml
+export SMBVOL_CONFIG
+exec $bin/smbvol "\$@"
+SH
+chmod 755 /usr/sbin/smbvol
+
+virsh() { timeout 60 /usr/bin/virsh -q -c qemu:///system "$@"; }
+
+daemon_start=$(now)
+(cd / && exec env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin virtlogd) </dev/null >"$work/virtlogd.log" 2>&1 &
+virtlogd_pid=$!
+for _ in $(seq 100); do [ -S /run/libvirt/virtlogd-sock ] && break; sleep 0.1; done
+[ -S /run/libvirt/virtlogd-sock ] || { echo "virtlogd did not create its socket within 10 s"; exit 1; }
+# The environment systemd gives it (hooks then get just LC_ALL=C and this PATH: nothing may
+# depend on HOME, XDG variables or the working directory).
+(cd / && exec env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    LIBVIRT_LOG_OUTPUTS="${SMBVOL_E2E_LIBVIRT_LOG_LEVEL:-3}:stderr" libvirtd) </dev/null >"$work/libvirtd.log" 2>&1 &
+libvirtd_pid=$!
+for _ in $(seq 300); do
+    [ -S /run/libvirt/libvirt-sock ] && virsh version >/dev/null 2>&1 && break
+    kill -0 "$libvirtd_pid" 2>/dev/null || break
+    sleep 0.1
+done
+virsh version >/dev/null 2>&1 || { echo "libvirtd did not answer within 30 s"; exit 1; }
+echo "libvirtd $(libvirtd --version | awk '{print $NF}') (pid $libvirtd_pid) and virtlogd (pid $virtlogd_pid) up in $(elapsed "$daemon_start")s; scratch $work"
+
+# --- The domains ------------------------------------------------------------------------------
+uuid1=5e2e0001-7a1b-4c2d-8e3f-000000000001
+uuid2=5e2e0002-7a1b-4c2d-8e3f-000000000002
+for n in 1 2; do
+    uuid_var=uuid$n
+    cat >"$work/e2e$n.xml" <<XML
+<domain type='qemu'>
+  <name>smbvol-e2e$n</name>
+  <uuid>${!uuid_var}</uuid>
+  <memory unit='MiB'>64</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none'/>
+      <source file='$mount_point/e2e$n/disk0.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <console type='pty'/>
+  </devices>
+</domain>
+XML
+    virsh define "$work/e2e$n.xml" >/dev/null
+done
+
+# --- Helpers for the assertions ---------------------------------------------------------------
+last_output=""
+virsh_start() {  # DOMAIN: runs virsh start, keeps its output in $last_output, returns its status
+    local begun status=0
+    begun=$(now)
+    last_output=$(virsh start "$1" 2>&1) || status=$?
+    log "virsh start $1 → exit $status in $(elapsed "$begun")s${last_output:+: $(echo "$last_output" | tr '\n' ' ')}"
+    return "$status"
+}
+virsh_destroy() {
+    local begun status=0
+    begun=$(now)
+    last_output=$(virsh destroy "$1" 2>&1) || status=$?
+    log "virsh destroy $1 → exit $status in $(elapsed "$begun")s"
+    return "$status"
+}
+domain_running() { [ "$(virsh domstate "$1" 2>/dev/null | head -n 1)" = running ]; }
+domain_not_running() { ! domain_running "$1"; }
+is_mounted() { findmnt -n -M "$mount_point" >/dev/null 2>&1; }
+not_mounted() { ! is_mounted; }
+mounted_from_share() { [ "$(findmnt -n -o SOURCE -M "$mount_point" 2>/dev/null)" = "//qumulo-sim.example/vms" ]; }
+eventually() {  # COMMAND...: true within 10 s (the release hook may still be finishing)
+    for _ in $(seq 100); do "$@" && return 0; sleep 0.1; done
+    return 1
+}
+locks_json() { smbvol lock list --json; }
+lock_uuids() {  # the domain UUIDs holding locks on share vms, sorted, space separated
+    locks_json | python3 -c 'import json,sys; print(" ".join(sorted(l["domain_uuid"] for l in json.load(sys.stdin)["locks"] if l["share"] == "vms")))'
+}
+locks_are() { [ "$(lock_uuids)" = "$*" ]; }
+no_locks() { [ -z "$(lock_uuids)" ]; }
+closed_are() { [ "$(closed_locations)" = "$1" ]; }
+output_has() { grep -qF -- "$1" <<<"$last_output"; }
+qemu_has_image_open() {  # DOMAIN N: the domain's qemu holds the image through the mount
+    local pid
+    pid=$(cat "/run/libvirt/qemu/$1.pid" 2>/dev/null) || return 1
+    ls -l "/proc/$pid/fd" 2>/dev/null | grep -qF "$mount_point/e2e$2/disk0.qcow2"
+}
+reset_between_scenarios() {  # whatever a failed scenario left: destroy domains, unmount
+    for name in smbvol-e2e1 smbvol-e2e2; do if domain_running "$name"; then virsh destroy "$name" >/dev/null 2>&1 || true; fi; done
+    if eventually not_mounted; then :; else umount -l "$mount_point" 2>/dev/null || true; fi
+    true
+}
+
+# --- Scenario 1: a stale handle on the image → start succeeds, exactly it is closed ----------
+begin_scenario "1. stale handle (its client has no session) → virsh start succeeds, that handle closed, locked, mounted"
+write_scenario "$work/s1.json" \
+    '[{"originator": "10.0.0.21", "auth_id": "1001", "idle_seconds": 4, "share_names": ["vms"]}]' \
+    '[{"path": "/vms/e2e1/disk0.qcow2", "location": "3.1.77", "owner": "1001", "client_address": "10.0.0.13", "num_byte_range_locks": 2},
+      {"path": "/vms/e2e2/disk0.qcow2", "location": "3.1.78", "owner": "1001", "client_address": "10.0.0.21", "num_byte_range_locks": 2}]'
+start_sim "$work/s1.json"
+write_config continue
+mark=$(syslog_mark)
+check "virsh start smbvol-e2e1 succeeds" virsh_start smbvol-e2e1
+check "the domain is running" domain_running smbvol-e2e1
+check "the simulator shows exactly the stale handle 3.1.77 closed" closed_are '["3.1.77"]'
+check "the other image's handle (live client 10.0.0.21) is untouched: 1 handle left" [ "$(sim_handle_count)" = 1 ]
+check "the attachment lock is recorded for smbvol-e2e1 (smbvol lock list --json)" locks_are "$uuid1"
+check "the share is mounted at $mount_point from //qumulo-sim.example/vms (findmnt)" mounted_from_share
+check "qemu has the image open through the mount" qemu_has_image_open smbvol-e2e1 1
+audited_close() { syslog_since "$mark" | grep "event=close" | grep "location=3.1.77" | grep "client_address=10.0.0.13" | grep -q "outcome=closed"; }
+check "syslog has the audit line for the close (event=close location=3.1.77 client_address=10.0.0.13 outcome=closed)" audited_close
+end_scenario
+
+# --- Scenario 2: destroy → lock gone, share unmounted ------------------------------------------
+begin_scenario "2. virsh destroy → lock gone, share unmounted"
+check "virsh destroy smbvol-e2e1 succeeds" virsh_destroy smbvol-e2e1
+check "the lock is gone" eventually no_locks
+check "the share is unmounted" eventually not_mounted
+end_scenario
+reset_between_scenarios
+
+# --- Scenario 3: a live foreign holder → start refused, nothing closed --------------------------
+begin_scenario "3. live foreign holder → virsh start fails naming the holder, nothing closed"
+write_scenario "$work/s3.json" \
+    '[{"originator": "10.0.0.99", "auth_id": "1001", "idle_seconds": 3, "share_names": ["vms"]}]' \
+    '[{"path": "/vms/e2e1/disk0.qcow2", "location": "3.1.90", "owner": "1001", "client_address": "10.0.0.99", "num_byte_range_locks": 2}]'
+start_sim "$work/s3.json"
+write_config continue
+mark=$(syslog_mark)
+if virsh_start smbvol-e2e1; then fail "virsh start smbvol-e2e1 should have failed"; else ok "virsh start smbvol-e2e1 fails"; fi
+check "the error comes from the hook" output_has "Hook script execution failed"
+check "the error names the holder's address 10.0.0.99" output_has "10.0.0.99"
+audited_refusal() { syslog_since "$mark" | grep "event=refuse" | grep -q "client_address=10.0.0.99"; }
+check "syslog has the refusal (event=refuse client_address=10.0.0.99), and no close" audited_refusal
+check "... and no event=close" eval '! syslog_since "$mark" | grep -q "event=close"' 
+check "the domain is not running" domain_not_running smbvol-e2e1
+check "nothing was closed" closed_are '[]'
+check "the holder's handle is still there" [ "$(sim_handle_count)" = 1 ]
+check "no lock is left" eventually no_locks
+check "the share is not left mounted" eventually not_mounted
+end_scenario
+reset_between_scenarios
+
+# --- Scenario 4: the cluster unreachable -------------------------------------------------------
+begin_scenario "4a. simulator unreachable, on_cluster_error = \"continue\" → start proceeds, syslog warns"
+write_scenario "$work/s4.json" '[]' \
+    '[{"path": "/vms/e2e1/disk0.qcow2", "location": "3.1.77", "owner": "1001", "client_address": "10.0.0.13"}]'
+start_sim "$work/s4.json"
+stop_sim  # its port is now closed: connection refused
+write_config continue
+mark=$(syslog_mark)
+check "virsh start smbvol-e2e1 succeeds" virsh_start smbvol-e2e1
+check "the domain is running" domain_running smbvol-e2e1
+check "the share is mounted" mounted_from_share
+check "the lock is recorded" locks_are "$uuid1"
+warned() { syslog_since "$mark" | grep "^<28>" | grep "smbvol\[" | grep -q "cluster unavailable; start continues"; }
+check "syslog has the warning (<28> = daemon.warning, \"cluster unavailable; start continues ...\")" warned
+check "virsh destroy smbvol-e2e1 succeeds" virsh_destroy smbvol-e2e1
+check "then the lock is gone and the share unmounted" eventually no_locks
+check "... and unmounted" eventually not_mounted
+end_scenario
+reset_between_scenarios
+
+begin_scenario "4b. simulator unreachable, on_cluster_error = \"fail\" → start fails with the reason"
+write_config fail
+if virsh_start smbvol-e2e1; then fail "virsh start smbvol-e2e1 should have failed"; else ok "virsh start smbvol-e2e1 fails"; fi
+check "the error comes from the hook" output_has "Hook script execution failed"
+check "the error gives the reason (on_cluster_error = fail, cluster not reachable)" output_has "on_cluster_error = fail"
+check "the domain is not running" domain_not_running smbvol-e2e1
+check "no lock is left" eventually no_locks
+check "the share is not left mounted" eventually not_mounted
+end_scenario
+reset_between_scenarios
+
+# --- Scenario 5: two domains on one share -------------------------------------------------------
+begin_scenario "5. two domains on one share: destroying one keeps the share mounted for the other"
+write_scenario "$work/s5.json" \
+    '[{"originator": "10.0.0.21", "auth_id": "1001", "idle_seconds": 4, "share_names": ["vms"]}]' '[]'
+start_sim "$work/s5.json"
+write_config continue
+mounts_before=$(wc -l <"$work/cifs/mount.log")
+check "virsh start smbvol-e2e1 succeeds" virsh_start smbvol-e2e1
+check "virsh start smbvol-e2e2 succeeds" virsh_start smbvol-e2e2
+check "the mount program ran once for both starts" [ "$(($(wc -l <"$work/cifs/mount.log") - mounts_before))" = 1 ]
+check "both domains are running" domain_running smbvol-e2e1
+check "... (smbvol-e2e2)" domain_running smbvol-e2e2
+check "both hold locks on the share" locks_are "$uuid1 $uuid2"
+check "the share is mounted once" [ "$(findmnt -rn -o TARGET | grep -cxF "$mount_point")" = 1 ]
+check "virsh destroy smbvol-e2e1 succeeds" virsh_destroy smbvol-e2e1
+check "smbvol-e2e1's lock is gone, smbvol-e2e2's remains" eventually locks_are "$uuid2"
+check "the share stays mounted for smbvol-e2e2" mounted_from_share
+check "smbvol-e2e2 is still running with its image open" qemu_has_image_open smbvol-e2e2 2
+check "virsh destroy smbvol-e2e2 succeeds" virsh_destroy smbvol-e2e2
+check "no lock is left" eventually no_locks
+check "the share is unmounted" eventually not_mounted
+check "nothing was closed on the cluster" closed_are '[]'
+end_scenario
+reset_between_scenarios
+
+# --- Teardown, asserted ---------------------------------------------------------------------------
+begin_scenario "teardown: daemons stopped by pid, no mounts left"
+stop_sim
+for pid in $(qemu_pids); do stop_pid "$pid"; done
+stop_pid "$libvirtd_pid"
+check "libvirtd (pid $libvirtd_pid) stopped" eval '! kill -0 '"$libvirtd_pid"' 2>/dev/null'
+stop_pid "$virtlogd_pid"
+check "virtlogd (pid $virtlogd_pid) stopped" eval '! kill -0 '"$virtlogd_pid"' 2>/dev/null'
+libvirtd_pid="" virtlogd_pid=""
+check "no mount left under $work/mnt" eval '! findmnt -rn -o TARGET | grep -qF "$work/mnt"'
+# libvirt logs every failing hook run: exactly the two refused starts (3 and 4b), never a
+# release/stopped/started run.
+hook_failures() { grep -c "virRunScript.*Hook script execution failed" "$work/libvirtd.log" || true; }
+check "libvirtd saw exactly 2 failing hook runs, both 'prepare begin'" \
+    eval '[ "$(hook_failures)" = 2 ] && ! grep "virRunScript.*Hook script execution failed" "$work/libvirtd.log" | grep -v -q "prepare begin"'
+end_scenario
+
+finished=1
+echo
+if ((failures == 0)); then
+    echo "PASS: libvirt end-to-end, all scenarios ($(elapsed "$start_time")s)"
+else
+    echo "FAIL: libvirt end-to-end, $failures scenario(s) failed ($(elapsed "$start_time")s)"
+    exit 1
+fi
