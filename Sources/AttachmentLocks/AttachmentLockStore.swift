@@ -82,7 +82,8 @@ public struct AttachmentLockStore: Sendable {
     /// Reads, lets `body` change, and (if anything changed) writes the locks, all under the
     /// store's flock. A store that cannot be read is never overwritten.
     public func update<T>(deadline: Deadline, _ body: (inout [AttachmentLock]) throws -> T) throws -> T {
-        try SecureFiles.ensurePrivateDirectory(stateDirectory)
+        // Not 0700: the default mount_base lies inside state_dir and qemu must traverse it.
+        try SecureFiles.ensureDirectory(stateDirectory)
         let lock = try FileLock.acquire(path: lockFilePath, timeout: lockTimeout, deadline: deadline, clock: clock)
         defer { lock.release() }
         stageObserver?(.holdingLock)

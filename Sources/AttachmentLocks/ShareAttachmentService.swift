@@ -31,7 +31,7 @@ public struct ShareAttachmentService: Sendable {
 
     /// Runs `body` holding the per-share flock of `share`.
     func withShareLock<T>(_ share: ShareTarget, deadline: Deadline, _ body: () throws -> T) throws -> T {
-        try SecureFiles.ensurePrivateDirectory(store.stateDirectory)
+        try SecureFiles.ensureDirectory(store.stateDirectory)
         try SecureFiles.ensureDirectory(shareLockDirectory, mode: 0o700)
         let path = shareLockDirectory + "/" + Self.lockFileName(for: share) + ".lock"
         return try FileLock.withLock(path: path, timeout: shareLockTimeout, deadline: deadline, clock: clock, body)
