@@ -73,20 +73,48 @@ public struct SMBConnectionInfo: Sendable, Equatable {
     static func splitOptions(_ text: String) throws -> [String] {
         var result: [String] = []
         var expectList = false
-        for token in text.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
+        for (index, token) in text.split(whereSeparator: { $0 == " " || $0 == "\t" }).enumerated() {
             if expectList {
-                result += token.split(separator: ",").map(String.init)
+                result += splitOptionList(token)
                 expectList = false
             } else if token == "-o" {
                 expectList = true
             } else if token.hasPrefix("-o") {
-                result += token.dropFirst(2).split(separator: ",").map(String.init)
+                result += splitOptionList(token.dropFirst(2))
             } else {
+                // Never quote the token: it may be the tail of a password that contained a space.
                 throw MountConfigurationError.invalidConnectionInfo(
-                    "options may only hold \"-o name=value,…\"; found \"\(String(token).debugEscaped)\"")
+                    "options may only hold \"-o name=value,…\"; word \(index + 1) is something else "
+                        + "(a password with spaces or commas belongs in a credentials file, not in options)")
             }
         }
         return result
+    }
+
+    /// Splits on `,`, reading `,,` as a literal comma (mount.cifs's escape for a comma in a
+    /// password), so such a password stays whole and goes to the credentials file.
+    static func splitOptionList(_ list: Substring) -> [String] {
+        var options: [String] = []
+        var current = ""
+        var index = list.startIndex
+        while index < list.endIndex {
+            let character = list[index]
+            let next = list.index(after: index)
+            if character == "," && next < list.endIndex && list[next] == "," {
+                current.append(",")
+                index = list.index(after: next)
+                continue
+            }
+            if character == "," {
+                if !current.isEmpty { options.append(current) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+            index = next
+        }
+        if !current.isEmpty { options.append(current) }
+        return options
     }
 
     /// The share to mount: named by its mount directory, mounted under `mountBase`.

@@ -19,12 +19,6 @@ public enum MountPointNaming {
         return base + "/" + directoryName(for: export)
     }
 
-    /// A file-name-safe key for any path (used for per-share lock files).
-    public static func fileNameKey(forPath path: String) -> String {
-        let last = path.split(separator: "/").last.map(String.init) ?? "root"
-        return String(last.map(sanitise).prefix(80)) + "-" + hashSuffix(path)
-    }
-
     static func sanitise(_ character: Character) -> Character {
         if character == "/" { return "_" }
         if character.isASCII && (character.isLetter || character.isNumber || "._-".contains(character)) {

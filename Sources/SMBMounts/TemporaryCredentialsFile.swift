@@ -13,6 +13,7 @@ public final class TemporaryCredentialsFile {
 
     public init(directory: String, username: String?, password: String?, domain: String?) throws {
         try SecureFiles.ensurePrivateDirectory(directory)
+        Self.removeAbandoned(in: directory)
         let path = directory + "/mount-\(RandomIdentifier.hex(count: 16)).cred"
         var lines: [String] = []
         for (key, value) in [("username", username), ("password", password), ("domain", domain)] {
@@ -35,6 +36,16 @@ public final class TemporaryCredentialsFile {
         } catch {
             unlink(path)
             throw error
+        }
+    }
+
+    /// Files a killed smbvol left behind: no mount takes longer than this, so they are unused.
+    static func removeAbandoned(in directory: String, olderThanSeconds: Int = 900) {
+        let cutoff = time(nil) - olderThanSeconds
+        for name in (try? listDirectory(directory)) ?? [] where name.hasPrefix("mount-") && name.hasSuffix(".cred") {
+            var info = stat()
+            let path = directory + "/" + name
+            if lstat(path, &info) == 0 && info.st_mtim.tv_sec < cutoff { unlink(path) }
         }
     }
 

@@ -134,7 +134,7 @@ struct ShareMounterTests {
     func connectionInfoPassword() throws {
         let json = """
             {"driver_volume_type": "smbfs", "data": {"export": "//srv/vols", "name": "volume-1.qcow2", "format": "qcow2",
-             "options": "-o vers=3.1.1,username=svc,password=S3cret!,domain=CORP"}}
+             "options": "-o vers=3.1.1,username=svc,password=S3cret!,,x,domain=CORP"}}
             """
         let info = try SMBConnectionInfo(json: Array(json.utf8))
         let share = info.mountableShare(mountBase: directory + "/mnt")
@@ -155,7 +155,7 @@ struct ShareMounterTests {
         #expect(!(request.arguments + request.environment.values).joined().contains("S3cret"))
         #expect(request.arguments[3].hasSuffix(",file_mode=0660,dir_mode=0770,vers=3.1.1"))
         let (content, mode) = seen.withLock { $0 }
-        #expect(content == "username=svc\npassword=S3cret!\ndomain=CORP\n")
+        #expect(content == "username=svc\npassword=S3cret!,x\ndomain=CORP\n")
         #expect(mode == 0o600)
         #expect(try listDirectory(directory + "/state/credentials").isEmpty)
     }

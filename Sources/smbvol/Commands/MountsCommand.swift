@@ -1,6 +1,10 @@
 import ArgumentParser
 import AttachmentLocks
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import SmbvolSystem
 
 struct MountsCommand: ParsableCommand {
