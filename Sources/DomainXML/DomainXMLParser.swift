@@ -1,28 +1,34 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
-import FoundationXML
+#endif
 
 /// Reads libvirt domain XML (inactive or live, as `virsh dumpxml` or a hook's stdin gives it).
 ///
 /// Only the structure smbvol needs is modelled; everything else (seclabels, secrets, other
 /// devices, other applications' metadata) is skipped. External entities are never resolved.
+/// The XML itself is read by StrictXMLReader (no FoundationXML: the hook starts faster without
+/// Foundation, ICU and libxml2).
 public struct DomainXMLParser: Sendable {
     public init() {}
 
     public func parse(_ text: String) throws(DomainXMLError) -> DomainDefinition {
-        try parse(Data(text.utf8))
+        try parse(bytes: Array(text.utf8))
     }
 
     public func parse(_ data: Data) throws(DomainXMLError) -> DomainDefinition {
-        let parser = XMLParser(data: data)
+        try parse(bytes: [UInt8](data))
+    }
+
+    func parse(bytes: [UInt8]) throws(DomainXMLError) -> DomainDefinition {
+        var xml = StrictXMLReader(bytes)
         let reader = DomainXMLReader()
-        parser.delegate = reader
-        parser.shouldProcessNamespaces = true
-        parser.shouldResolveExternalEntities = false
-        let succeeded = parser.parse()
-        if let failure = reader.failure { throw failure }
-        guard succeeded else {
-            let code = (parser.parserError as? NSError)?.code ?? 0
-            throw .malformed(line: parser.lineNumber, column: parser.columnNumber, detail: Self.describe(code: code))
+        do {
+            try xml.read(into: reader)
+        } catch {
+            let (line, column) = xml.position(of: error.offset)
+            throw .malformed(line: line, column: column, detail: error.detail)
         }
         guard let root = reader.rootElement else { throw .malformed(line: 1, column: 1, detail: "the document is empty") }
         guard root == "domain" else { throw .notADomain(root: root) }
@@ -30,32 +36,16 @@ public struct DomainXMLParser: Sendable {
         guard let uuid = reader.uuid, !uuid.isEmpty else { throw .missingElement("<uuid>") }
         return DomainDefinition(name: name, uuid: uuid.lowercased(), disks: reader.disks, volumeHints: reader.hints)
     }
-
-    /// libxml2's error numbers, as XMLParser reports them, for the mistakes people make.
-    static func describe(code: Int) -> String {
-        switch code {
-        case 4: return "the document is empty"
-        case 5: return "the document ends early (an element is not closed)"
-        case 9: return "an invalid character"
-        case 38, 39, 40, 41: return "a malformed attribute"
-        case 64: return "XML declaration not at the start"
-        case 73: return "an element's '>' is missing"
-        case 76: return "a closing tag does not match the open element"
-        case 85: return "extra content after the root element"
-        default: return "XML syntax error (libxml2 code \(code))"
-        }
-    }
 }
 
-/// The XMLParser delegate: follows the element path and collects the disks.
+/// Follows the element path and collects the disks.
 /// Not Sendable: created, used and dropped inside one `parse` call.
-final class DomainXMLReader: NSObject, XMLParserDelegate {
+final class DomainXMLReader: StrictXMLReader.Sink {
     var rootElement: String?
     var name: String?
     var uuid: String?
     var disks: [DomainDisk] = []
     var hints: [VolumeHint] = []
-    var failure: DomainXMLError?
 
     private var path: [String] = []
     private var text = ""
@@ -64,10 +54,7 @@ final class DomainXMLReader: NSObject, XMLParserDelegate {
     /// Depth of `<backingStore>` nesting inside the current disk (0 = the disk itself).
     private var backingDepth = 0
 
-    func parser(
-        _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
-        attributes: [String: String] = [:]
-    ) {
+    func startElement(_ element: String, namespaceURI: String?, attributes: [String: String]) {
         if rootElement == nil { rootElement = element }
         let parent = path.last
         path.append(element)
@@ -113,24 +100,11 @@ final class DomainXMLReader: NSObject, XMLParserDelegate {
         disk = current
     }
 
-    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+    func characters(_ string: String) { text += string }
 
-    /// libxml2 may recover from some errors and still report success: the first error counts.
-    func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
-        guard failure == nil else { return }
-        let code = (parseError as NSError).code
-        failure = .malformed(line: parser.lineNumber, column: parser.columnNumber, detail: DomainXMLParser.describe(code: code))
-    }
-
-    func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
-        if element != path.last, failure == nil {
-            failure = .malformed(
-                line: parser.lineNumber, column: parser.columnNumber,
-                detail: "closing tag </\(element)> does not match the open element <\(path.last ?? "")>")
-            parser.abortParsing()
-        }
+    func endElement(_ element: String) {
         guard !path.isEmpty else { return }
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = Self.trimmed(text)
         if path == ["domain", "name"] { name = trimmed }
         if path == ["domain", "uuid"] { uuid = trimmed }
         if path == ["domain", "devices", "disk"] {
@@ -142,5 +116,11 @@ final class DomainXMLReader: NSObject, XMLParserDelegate {
         }
         path.removeLast()
         text = ""
+    }
+
+    /// The text without leading and trailing white space and newlines.
+    static func trimmed(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }), let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(text[first...last])
     }
 }

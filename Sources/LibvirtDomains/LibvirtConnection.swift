@@ -30,30 +30,34 @@ public enum LibvirtDomainState: String, Sendable, Equatable {
 /// Not Sendable: libvirt errors are per thread, so a connection is used from one thread.
 public final class LibvirtConnection {
     private let connection: OpaquePointer
+    private let libvirt: LibvirtLibrary
     public let uri: String
 
+    /// Loads libvirt (`dlopen`) on first use: a missing libvirt is an error here, not at start-up.
     public init(readOnly uri: String) throws(LibvirtError) {
-        Self.silenceDefaultErrorPrinting()
-        guard let connection = virConnectOpenReadOnly(uri) else {
+        let libvirt = try LibvirtLibrary.get()
+        Self.silenceDefaultErrorPrinting(libvirt)
+        guard let connection = libvirt.connectOpenReadOnly(uri) else {
             throw LibvirtError.last("virConnectOpenReadOnly(\(uri))")
         }
         self.connection = connection
+        self.libvirt = libvirt
         self.uri = uri
     }
 
-    deinit { virConnectClose(connection) }
+    deinit { _ = libvirt.connectClose(connection) }
 
     /// libvirt prints every error to stderr unless an error function is set; smbvol reports
     /// errors itself, on one line.
-    static func silenceDefaultErrorPrinting() {
-        virSetErrorFunc(nil) { _, _ in }
+    static func silenceDefaultErrorPrinting(_ libvirt: LibvirtLibrary) {
+        libvirt.setErrorFunc(nil) { _, _ in }
     }
 
     /// The domain's XML (live when running, else inactive; no secrets), by name or UUID.
     public func domainXML(_ nameOrUUID: String) throws(LibvirtError) -> String {
         let domain = try lookUp(nameOrUUID)
-        defer { virDomainFree(domain) }
-        guard let xml = virDomainGetXMLDesc(domain, 0) else { throw LibvirtError.last("virDomainGetXMLDesc(\(nameOrUUID))") }
+        defer { _ = libvirt.domainFree(domain) }
+        guard let xml = libvirt.domainGetXMLDesc(domain, 0) else { throw LibvirtError.last("virDomainGetXMLDesc(\(nameOrUUID))") }
         defer { free(xml) }
         return String(cString: xml)
     }
@@ -61,14 +65,14 @@ public final class LibvirtConnection {
     /// Every defined or running domain with its state.
     public func listDomains() throws(LibvirtError) -> [LibvirtDomainSummary] {
         var domains: UnsafeMutablePointer<OpaquePointer?>?
-        let count = virConnectListAllDomains(connection, &domains, 0)
+        let count = libvirt.connectListAllDomains(connection, &domains, 0)
         guard count >= 0 else { throw LibvirtError.last("virConnectListAllDomains") }
         defer { free(domains) }
         var summaries: [LibvirtDomainSummary] = []
         var failure: LibvirtError?
         for index in 0..<Int(count) {
             guard let domain = domains?[index] else { continue }
-            defer { virDomainFree(domain) }
+            defer { _ = libvirt.domainFree(domain) }
             if failure != nil { continue }
             do {
                 summaries.append(try summary(of: domain))
@@ -81,22 +85,22 @@ public final class LibvirtConnection {
     }
 
     private func summary(of domain: OpaquePointer) throws(LibvirtError) -> LibvirtDomainSummary {
-        guard let name = virDomainGetName(domain) else { throw LibvirtError.last("virDomainGetName") }
+        guard let name = libvirt.domainGetName(domain) else { throw LibvirtError.last("virDomainGetName") }
         var uuid = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
-        guard virDomainGetUUIDString(domain, &uuid) == 0 else { throw LibvirtError.last("virDomainGetUUIDString") }
+        guard libvirt.domainGetUUIDString(domain, &uuid) == 0 else { throw LibvirtError.last("virDomainGetUUIDString") }
         var state: Int32 = 0
         var reason: Int32 = 0
-        guard virDomainGetState(domain, &state, &reason, 0) == 0 else { throw LibvirtError.last("virDomainGetState") }
+        guard libvirt.domainGetState(domain, &state, &reason, 0) == 0 else { throw LibvirtError.last("virDomainGetState") }
         let uuidText = String(decoding: uuid.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return LibvirtDomainSummary(name: String(cString: name), uuid: uuidText, state: LibvirtDomainState(rawState: state))
     }
 
     private func lookUp(_ nameOrUUID: String) throws(LibvirtError) -> OpaquePointer {
-        if Self.looksLikeUUID(nameOrUUID), let domain = virDomainLookupByUUIDString(connection, nameOrUUID) {
+        if Self.looksLikeUUID(nameOrUUID), let domain = libvirt.domainLookupByUUIDString(connection, nameOrUUID) {
             return domain
         }
-        virResetLastError()
-        guard let domain = virDomainLookupByName(connection, nameOrUUID) else {
+        libvirt.resetLastError()
+        guard let domain = libvirt.domainLookupByName(connection, nameOrUUID) else {
             let error = LibvirtError.last("virDomainLookupByName(\(nameOrUUID))")
             if error.isNoSuchDomain {
                 throw LibvirtError(call: error.call, message: "no domain named or with UUID \(nameOrUUID) on \(uri)", code: error.code)

@@ -19,10 +19,12 @@ public struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible 
 
     /// The thread's last libvirt error (read right after the failing call), then reset.
     static func last(_ call: String) -> LibvirtError {
-        guard let error = virGetLastError() else { return LibvirtError(call: call, message: "unknown error") }
+        guard let libvirt = try? LibvirtLibrary.get(), let error = libvirt.getLastError() else {
+            return LibvirtError(call: call, message: "unknown error")
+        }
         let message = error.pointee.message.map { String(cString: $0) } ?? "unknown error"
         let code = error.pointee.code
-        virResetLastError()
+        libvirt.resetLastError()
         let line = message.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
         return LibvirtError(call: call, message: line, code: code)
     }
