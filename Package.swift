@@ -22,7 +22,8 @@ let package = Package(
     targets: [
         // C libraries from Debian.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CLibvirt", pkgConfig: "libvirt", providers: [.apt(["libvirt-dev"])]),
+        // No pkgConfig: libvirt is loaded with dlopen on first use (LibvirtDomains), never linked.
+        .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
 
         // Syscall-level building blocks: clock and deadline, processes, flock, atomic files.
         .target(name: "SmbvolSystem", swiftSettings: strictSettings),

@@ -1,0 +1,724 @@
+#!/usr/bin/env python3
+"""smbvol benchmarks: smbvol against its peers, side by side, in one run (issue 6).
+
+Starts qumulo-sim itself (HTTPS on loopback, its own CA), runs inside a private mount namespace
+(re-executes itself under `unshare --mount --propagation private`, like scripts/demo) with the
+stand-in mount program tools/fake-mount.cifs, and measures each figure as a group of commands
+run round-robin (A B A B ...), warm-up runs first, so every ratio is between runs made at the same
+moment on the same (possibly noisy) machine.
+
+Python 3 standard library only. Usually run through scripts/bench, which builds the release
+binaries first; directly:
+
+    bench/run.py --bin-dir .build-release/release [--runs 30] [--warmup 3] [--out bench/results]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIVE_ADDRESS = "10.0.0.21"
+STALE_CLIENTS = ["10.0.0.13", "10.0.0.14", "10.0.0.15"]
+STALE_LOCATIONS = ["7.1.1", "7.1.2", "7.1.3"]
+POOL_DOMAINS = 20
+PASSWORD = "bench-password"
+UUID_BASE = "6f1c2a9e-3b4d-4e5f-8a6b-"
+
+
+def log(*args):
+    print("bench:", *args, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Running and measuring one command
+
+
+class Sample:
+    __slots__ = ("ms", "rss_kb", "status", "stderr")
+
+    def __init__(self, ms, rss_kb, status, stderr):
+        self.ms, self.rss_kb, self.status, self.stderr = ms, rss_kb, status, stderr
+
+
+def run_once(argv, stdin_path=None, env=None, stdin_bytes=None):
+    """Runs argv, output discarded; wall time (ms) and the child's own peak RSS (wait4)."""
+    stdin = open(stdin_path, "rb") if stdin_path else (subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL)
+    err = tempfile.TemporaryFile()
+    try:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err, env=env, close_fds=True)
+        if stdin_bytes is not None:
+            try:
+                process.stdin.write(stdin_bytes)
+                process.stdin.close()
+            except BrokenPipeError:
+                pass
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = (time.perf_counter() - start) * 1000.0
+        process.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return Sample(elapsed, usage.ru_maxrss, process.returncode, err.read().decode("utf-8", "replace"))
+    finally:
+        err.close()
+        if stdin_path:
+            stdin.close()
+
+
+def summarize(values):
+    ordered = sorted(values)
+    n = len(ordered)
+    p95 = ordered[min(n - 1, max(0, int(round(0.95 * n + 0.5)) - 1))]
+    return {
+        "n": n,
+        "median": statistics.median(ordered),
+        "p95": p95,
+        "min": ordered[0],
+        "max": ordered[-1],
+        "mean": statistics.fmean(ordered),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# The simulator
+
+
+class Simulator:
+    def __init__(self, bench, name, elsewhere):
+        self.bench, self.name, self.elsewhere = bench, name, elsewhere
+        self.dir = os.path.join(bench.work, name)
+        os.makedirs(self.dir)
+        scenario = bench.scenario(elsewhere)
+        self.scenario_path = os.path.join(self.dir, "scenario.json")
+        with open(self.scenario_path, "w") as handle:
+            json.dump(scenario, handle)
+        port_file = os.path.join(self.dir, "port")
+        self.stderr = open(os.path.join(self.dir, "sim.log"), "wb")
+        self.process = subprocess.Popen(
+            [bench.bin("qumulo-sim"), "serve", "--scenario", self.scenario_path, "--host", "127.0.0.1", "--port", "0",
+             "--port-file", port_file, "--tls-cert", bench.certs + "/server.pem", "--tls-key", bench.certs + "/server.key"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.stderr)
+        deadline = time.monotonic() + 120
+        self.port = None
+        while time.monotonic() < deadline:
+            try:
+                text = open(port_file).read().strip()
+                if text:
+                    self.port = int(text)
+                    break
+            except (OSError, ValueError):
+                pass
+            if self.process.poll() is not None:
+                raise SystemExit(f"bench: qumulo-sim ({name}) exited: " + open(self.stderr.name).read())
+            time.sleep(0.05)
+        if self.port is None:
+            raise SystemExit(f"bench: qumulo-sim ({name}) did not start")
+        self.context = ssl.create_default_context(cafile=bench.certs + "/ca.pem")
+        self.write_config()
+        self.qq_store = os.path.join(self.dir, "qq-credentials")
+
+    def write_config(self):
+        b = self.bench
+        self.state_dir = os.path.join(self.dir, "state")
+        self.config = os.path.join(self.dir, "smbvol.toml")
+        with open(self.config, "w") as handle:
+            handle.write(f"""state_dir = "{self.state_dir}"
+mount_base = "{self.dir}/mnt"
+mount_command = "{b.tools}/mount.cifs"
+umount_command = "/bin/umount"
+qemu_user = "root"
+qemu_group = "root"
+mount_timeout_seconds = 20
+deadline_seconds = 60
+
+[cluster.sim]
+host = "127.0.0.1"
+port = {self.port}
+ca_file = "{b.certs}/ca.pem"
+username = "svc-smbvol"
+password_file = "{b.secrets}/qumulo.password"
+credentials_store = "{self.state_dir}/tokens/sim"
+request_timeout_seconds = 10
+
+[share.vmstore]
+export = "//srv/vmstore"
+cluster = "sim"
+fs_path = "/vmstore"
+credentials = "{b.secrets}/share.cred"
+options = ["vers=3.1.1", "cache=none"]
+
+[share.pool]
+export = "//srv/pool"
+cluster = "sim"
+fs_path = "/pool"
+credentials = "{b.secrets}/share.cred"
+options = ["vers=3.1.1", "cache=none"]
+""")
+        self.env = {"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SMBVOL_CONFIG": self.config}
+
+    def admin(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"https://127.0.0.1:{self.port}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, context=self.context, timeout=60) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def reset_requests(self):
+        self.admin("POST", "/_sim/requests/reset")
+
+    def state(self):
+        return self.admin("GET", "/_sim/state")
+
+    def add_stale_handles(self):
+        self.admin("POST", "/_sim/handles", [
+            {"path": "/vmstore/stale01/disk0.qcow2", "location": location, "owner": "1001", "client_address": client,
+             "num_byte_range_locks": 1}
+            for location, client in zip(STALE_LOCATIONS, STALE_CLIENTS)])
+
+    def smbvol(self, *args):
+        return [self.bench.bin("smbvol"), *args]
+
+    def qq(self, *args):
+        return [self.bench.qq, "--host", "127.0.0.1", "--port", str(self.port), "--credentials-store", self.qq_store, *args]
+
+    def mount_point(self):
+        out = subprocess.run(self.smbvol("mounts", "--json"), env=self.env, capture_output=True, text=True, check=True)
+        for entry in json.loads(out.stdout)["mounts"]:
+            if entry["share"] == "vmstore":
+                return entry["mount_point"]
+        raise SystemExit("bench: smbvol mounts --json names no mount point for vmstore")
+
+    def pool_mount_point(self):
+        out = subprocess.run(self.smbvol("mounts", "--json"), env=self.env, capture_output=True, text=True, check=True)
+        for entry in json.loads(out.stdout)["mounts"]:
+            if entry["share"] == "pool":
+                return entry["mount_point"]
+        raise SystemExit("bench: smbvol mounts --json names no mount point for pool")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.stderr.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The benchmark
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.bin_dir = os.path.abspath(args.bin_dir)
+        self.qq = os.path.abspath(args.qq)
+        self.work = tempfile.mkdtemp(prefix="smbvol-bench.")
+        self.certs = os.path.join(self.work, "certs")
+        self.tools = os.path.join(self.work, "tools")
+        self.secrets = os.path.join(self.work, "secrets")
+        self.cifs = os.path.join(self.work, "cifs")
+        self.sims = []
+        self.results = {}
+        self.failures = []
+
+    def bin(self, name):
+        return os.path.join(self.bin_dir, name)
+
+    # ---- set-up (the scripts/demo way)
+
+    def setup(self):
+        subprocess.run([ROOT + "/scripts/make-test-certs.sh", self.certs], check=True, capture_output=True)
+        os.makedirs(self.tools)
+        shutil.copy(ROOT + "/tools/fake-mount.cifs", self.tools + "/mount.cifs")
+        with open(self.tools + "/fake-cifs-root", "w") as handle:
+            handle.write(self.cifs + "\n")
+        for name in ["web01", "stale01"]:
+            os.makedirs(f"{self.cifs}/srv/vmstore/{name}")
+            open(f"{self.cifs}/srv/vmstore/{name}/disk0.qcow2", "w").close()
+        for index in range(POOL_DOMAINS):
+            os.makedirs(f"{self.cifs}/srv/pool/dom{index:02d}")
+            open(f"{self.cifs}/srv/pool/dom{index:02d}/disk0.qcow2", "w").close()
+        os.makedirs(self.secrets, mode=0o700)
+        for name, text in [("qumulo.password", PASSWORD + "\n"), ("share.cred", "username=svc-kvm\npassword=bench-secret\n")]:
+            path = os.path.join(self.secrets, name)
+            with open(path, "w") as handle:
+                handle.write(text)
+            os.chmod(path, 0o600)
+        self.noop_xml = self.write_xml("other", 99, "/var/lib/libvirt/images/other.qcow2")
+
+    def scenario(self, elsewhere):
+        files = [{"path": "/vmstore/web01/disk0.qcow2", "id": "3001"},
+                 {"path": "/vmstore/stale01/disk0.qcow2", "id": "3002"}]
+        files += [{"path": f"/pool/dom{index:02d}/disk0.qcow2", "id": str(4000 + index)} for index in range(POOL_DOMAINS)]
+        scenario = {
+            "users": [{"name": "svc-smbvol", "password": PASSWORD, "auth_id": "500"}],
+            "identities": [{"auth_id": "1001", "name": "svc-kvm", "domain": "ACTIVE_DIRECTORY"}],
+            "shares": [{"id": "1", "name": "vmstore", "fs_path": "/vmstore"}, {"id": "2", "name": "pool", "fs_path": "/pool"}],
+            "files": files,
+            "sessions": [{"originator": LIVE_ADDRESS, "auth_id": "1001", "idle_seconds": 3}],
+            "handles": [],
+        }
+        if elsewhere:
+            scenario["generate"] = {"handles": elsewhere, "files": max(1, elsewhere // 10), "sessions": 500, "seed": 6}
+        return scenario
+
+    def write_xml(self, name, number, image, where=""):
+        path = os.path.join(self.work, where, f"{name}.xml")
+        with open(path, "w") as handle:
+            handle.write(f"""<domain type='kvm' id='7'>
+  <name>{name}</name>
+  <uuid>{UUID_BASE}{number:012d}</uuid>
+  <memory unit='KiB'>65536</memory>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2' cache='none'/>
+      <source file='{image}'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+""")
+        return path
+
+    def start_sim(self, name, elsewhere):
+        log(f"starting qumulo-sim '{name}' with {elsewhere} handles elsewhere on the cluster")
+        sim = Simulator(self, name, elsewhere)
+        self.sims.append(sim)
+        # qq: log in once; every qq call after uses the stored token.
+        login = subprocess.run(sim.qq("login", "-u", "svc-smbvol", "-p", PASSWORD), capture_output=True, text=True)
+        if login.returncode != 0:
+            raise SystemExit("bench: qq login failed: " + login.stderr)
+        return sim
+
+    def check(self, label, sample):
+        if sample.status != 0 or sample.stderr.strip():
+            self.failures.append(f"{label}: exit {sample.status}: {sample.stderr.strip()[:300]}")
+
+    # ---- the round-robin driver
+
+    def group(self, title, entries, runs=None, warmup=None):
+        """entries: [(key, label, fn)], fn() -> dict with 'ms' and optional 'rss_kb', 'requests'.
+        Runs every entry warmup times, then `runs` rounds of A B C ..."""
+        runs = runs or self.args.runs
+        warmup = self.args.warmup if warmup is None else warmup
+        log(f"{title}: {warmup} warm-up + {runs} runs each of {', '.join(label for _, label, _ in entries)}")
+        for _ in range(warmup):
+            for _, _, fn in entries:
+                fn()
+        samples = {key: [] for key, _, _ in entries}
+        for _ in range(runs):
+            for key, _, fn in entries:
+                samples[key].append(fn())
+        figure = {}
+        for key, label, _ in entries:
+            values = samples[key]
+            entry = {"label": label, "ms": summarize([v["ms"] for v in values]), "samples_ms": [round(v["ms"], 3) for v in values]}
+            if any("rss_kb" in v for v in values):
+                entry["peak_rss_mb"] = summarize([v["rss_kb"] / 1024.0 for v in values])
+            if any("requests" in v for v in values):
+                counts = [v["requests"] for v in values]
+                entry["requests"] = {"min": min(counts), "max": max(counts), "median": statistics.median(counts)}
+            for extra in ("mounts", "locks", "closed"):
+                if any(extra in v for v in values):
+                    counts = [v[extra] for v in values]
+                    entry[extra] = {"min": min(counts), "max": max(counts)}
+            figure[key] = entry
+        return figure
+
+    # ---- figures
+
+    def figure1(self, sim):
+        env = sim.env
+
+        def hook():
+            sample = run_once(sim.smbvol("hook", "other", "prepare", "begin", "-"), stdin_path=self.noop_xml, env=env)
+            self.check("hook no-op", sample)
+            return {"ms": sample.ms, "rss_kb": sample.rss_kb}
+
+        def true():
+            return {"ms": run_once(["/bin/true"], stdin_path=self.noop_xml, env=env).ms}
+
+        def python():
+            return {"ms": run_once(["python3", "-c", "pass"], stdin_path=self.noop_xml, env=env).ms}
+
+        sim.reset_requests()
+        figure = self.group("1. hook no-op", [("smbvol", "smbvol hook (no disk on a configured share)", hook),
+                                               ("true", "/bin/true", true), ("python", "python3 -c pass", python)])
+        # Requests over every no-op run together (expected: none).
+        requests = len(sim.state()["requests"])
+        figure["smbvol"]["requests"] = {"min": requests, "max": requests, "median": requests}
+        return figure
+
+    def prepare_fn(self, sim, name, xml, stale):
+        def run():
+            if stale:
+                sim.add_stale_handles()
+            sim.reset_requests()
+            sample = run_once(sim.smbvol("hook", name, "prepare", "begin", "-"), stdin_path=xml, env=sim.env)
+            self.check(f"prepare {name}", sample)
+            state = sim.state()
+            result = {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(state["requests"])}
+            if stale:
+                closed = [location for location in state["closed_locations"] if location in STALE_LOCATIONS]
+                result["closed"] = len(closed) - self.closed_before.get(id(sim), 0)
+                self.closed_before[id(sim)] = len(closed)
+            return result
+        return run
+
+    def qq_fn(self, sim, path, stale):
+        def run():
+            if stale:
+                sim.add_stale_handles()
+            sim.reset_requests()
+            total, peak = 0.0, 0
+            steps = [(sim.qq("fs_file_get_attr", "--path", path), None), (sim.qq("smb_list_file_handles", "--path", path), None)]
+            if stale:
+                steps += [(sim.qq("smb_close_file_handle", "--location", location), b"yes\n") for location in STALE_LOCATIONS]
+            for argv, answer in steps:
+                sample = run_once(argv, stdin_bytes=answer)
+                if sample.status != 0:
+                    self.failures.append(f"qq {argv[7]}: exit {sample.status}: {sample.stderr.strip()[:300]}")
+                total += sample.ms
+                peak = max(peak, sample.rss_kb)
+            state = sim.state()
+            result = {"ms": total, "rss_kb": peak, "requests": len(state["requests"])}
+            if stale:
+                closed = [location for location in state["closed_locations"] if location in STALE_LOCATIONS]
+                result["closed"] = len(closed) - self.closed_before.get(id(sim), 0)
+                self.closed_before[id(sim)] = len(closed)
+            return result
+        return run
+
+    def figures2and3(self, sim):
+        mount_point = sim.mount_point()
+        self.closed_before = {}
+        web01 = self.write_xml("web01", 1, f"{mount_point}/web01/disk0.qcow2", sim.dir)
+        stale01 = self.write_xml("stale01", 2, f"{mount_point}/stale01/disk0.qcow2", sim.dir)
+        return self.group("2+3. prepare one disk, and the qq sequence for the same image", [
+            ("smbvol_0", "smbvol hook prepare, 1 disk, no handles", self.prepare_fn(sim, "web01", web01, False)),
+            ("qq_0", "qq fs_file_get_attr + smb_list_file_handles", self.qq_fn(sim, "/vmstore/web01/disk0.qcow2", False)),
+            ("smbvol_3", "smbvol hook prepare, 1 disk, 3 stale handles", self.prepare_fn(sim, "stale01", stale01, True)),
+            ("qq_3", "qq get_attr + list + 3 x smb_close_file_handle", self.qq_fn(sim, "/vmstore/stale01/disk0.qcow2", True)),
+        ])
+
+    def listing(self, sims):
+        entries = []
+        for sim in sims:
+            def smbvol(sim=sim):
+                sim.reset_requests()
+                sample = run_once(sim.smbvol("handles", "list", "--json"), env=sim.env)
+                self.check(f"handles list ({sim.elsewhere})", sample)
+                return {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(sim.state()["requests"])}
+
+            def qq(sim=sim):
+                sim.reset_requests()
+                sample = run_once(sim.qq("smb_list_file_handles"))
+                if sample.status != 0:
+                    self.failures.append(f"qq smb_list_file_handles: {sample.stderr.strip()[:300]}")
+                return {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(sim.state()["requests"])}
+
+            entries.append([(f"smbvol_{sim.elsewhere}", f"smbvol handles list --json ({sim.elsewhere:,} handles)", smbvol),
+                            (f"qq_{sim.elsewhere}", f"qq smb_list_file_handles ({sim.elsewhere:,} handles)", qq)])
+        figure = {}
+        for pair in entries:
+            figure.update(self.group("4. cluster-wide listing", pair, warmup=1))
+        return figure
+
+    def figure5(self, sim):
+        pool = sim.pool_mount_point()
+        xmls = [self.write_xml(f"dom{index:02d}", 100 + index, f"{pool}/dom{index:02d}/disk0.qcow2", sim.dir) for index in range(POOL_DOMAINS)]
+        mount_log = os.path.join(self.cifs, "mount.log")
+
+        def mounts_so_far():
+            try:
+                with open(mount_log) as handle:
+                    return sum(1 for line in handle if line.startswith("//srv/pool "))
+            except FileNotFoundError:
+                return 0
+
+        def release_all():
+            for index, xml in enumerate(xmls):
+                with open(xml, "rb") as stdin:
+                    subprocess.run(sim.smbvol("hook", f"dom{index:02d}", "release", "end", "-"), stdin=stdin, env=sim.env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def pool_locks():
+            out = subprocess.run(sim.smbvol("lock", "list", "--json"), env=sim.env, capture_output=True, text=True)
+            return sum(1 for lock in json.loads(out.stdout)["locks"] if lock.get("share") == "pool")
+
+        def concurrent():
+            release_all()
+            before = mounts_so_far()
+            sim.reset_requests()
+            handles = []
+            start = time.perf_counter()
+            for index, xml in enumerate(xmls):
+                stdin = open(xml, "rb")
+                handles.append((subprocess.Popen(sim.smbvol("hook", f"dom{index:02d}", "prepare", "begin", "-"), stdin=stdin,
+                                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=sim.env), stdin))
+            for process, stdin in handles:
+                _, err = process.communicate()
+                stdin.close()
+                if process.returncode != 0 or err.strip():
+                    self.failures.append(f"concurrent prepare: exit {process.returncode}: {err.decode()[:300]}")
+            elapsed = (time.perf_counter() - start) * 1000.0
+            return {"ms": elapsed, "mounts": mounts_so_far() - before, "locks": pool_locks(),
+                    "requests": len(sim.state()["requests"])}
+
+        def sequential():
+            release_all()
+            before = mounts_so_far()
+            sim.reset_requests()
+            start = time.perf_counter()
+            for index, xml in enumerate(xmls):
+                sample = run_once(sim.smbvol("hook", f"dom{index:02d}", "prepare", "begin", "-"), stdin_path=xml, env=sim.env)
+                self.check("sequential prepare", sample)
+            elapsed = (time.perf_counter() - start) * 1000.0
+            return {"ms": elapsed, "mounts": mounts_so_far() - before, "locks": pool_locks(),
+                    "requests": len(sim.state()["requests"])}
+
+        figure = self.group(f"5. {POOL_DOMAINS} prepares on one share", [
+            ("concurrent", f"{POOL_DOMAINS} concurrent prepare begin, one share", concurrent),
+            ("sequential", f"{POOL_DOMAINS} sequential prepare begin, one share", sequential),
+        ], warmup=1)
+        release_all()
+        return figure
+
+    def figure6(self, sims):
+        entries = []
+        for sim in sims:
+            xml = self.write_xml("web01", 1, f"{sim.mount_point()}/web01/disk0.qcow2", sim.dir)
+            entries.append((f"elsewhere_{sim.elsewhere}", f"prepare, {sim.elsewhere:,} handles elsewhere",
+                            self.prepare_fn(sim, "web01", xml, False)))
+        return self.group("6. scaling", entries)
+
+    # ---- the whole run
+
+    def run(self):
+        self.setup()
+        started = datetime.datetime.now(datetime.timezone.utc)
+        sizes = [10, 1000, 10000, 100000] if not self.args.quick else [10, 1000]
+        by_size = {size: self.start_sim(f"sim-{size}", size) for size in sizes}
+        main = by_size[10]
+        # The share is mounted once before the figures (prepare figures measure "already mounted").
+        for sim in by_size.values():
+            xml = self.write_xml("web01", 1, f"{sim.mount_point()}/web01/disk0.qcow2", sim.dir)
+            with open(xml, "rb") as stdin:
+                done = subprocess.run(sim.smbvol("hook", "web01", "prepare", "begin", "-"), stdin=stdin, env=sim.env,
+                                      capture_output=True, text=True)
+            if done.returncode != 0:
+                raise SystemExit(f"bench: the first prepare failed on {sim.name}: {done.stderr}")
+        self.results["1_hook_noop"] = self.figure1(main)
+        self.results["2_3_prepare_vs_qq"] = self.figures2and3(main)
+        self.results["5_concurrent"] = self.figure5(main)
+        self.results["6_scaling"] = self.figure6([by_size[size] for size in (10, 1000, 100000) if size in by_size])
+        self.results["4_listing"] = self.listing([by_size[size] for size in (10000, 100000) if size in by_size])
+        finished = datetime.datetime.now(datetime.timezone.utc)
+        return started, finished
+
+    def cleanup(self):
+        for sim in self.sims:
+            sim.stop()
+        # Mounts vanish with the private namespace; the overlay work dirs are ours.
+        subprocess.run(["umount", "-R", "-l", self.work], stderr=subprocess.DEVNULL)
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory_kb = 0
+    with open("/proc/meminfo") as handle:
+        for line in handle:
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    return {"cores": os.cpu_count(), "cpu": cpu, "memory_gib": round(memory_kb / 1024 / 1024, 1),
+            "kernel": platform.release(), "python": platform.python_version()}
+
+
+def swift_version():
+    try:
+        out = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout
+        return out.splitlines()[0].strip() if out else "unknown"
+    except OSError:
+        return "unknown"
+
+
+def qq_version(qq):
+    try:
+        out = subprocess.run([qq, "--version"], capture_output=True, text=True)
+        return (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError):
+        return "unknown"
+
+
+def targets(results):
+    t = []
+    f1 = results["1_hook_noop"]
+    above = f1["smbvol"]["ms"]["median"] - f1["true"]["ms"]["median"]
+    t.append({"target": "hook no-op <= 10 ms above /bin/true (median)", "value": f"{above:.1f} ms above", "met": above <= 10})
+    f2 = results["2_3_prepare_vs_qq"]
+    median = f2["smbvol_0"]["ms"]["median"]
+    requests = f2["smbvol_0"]["requests"]["max"]
+    t.append({"target": "prepare, 1 disk, no handles: <= 50 ms median", "value": f"{median:.1f} ms", "met": median <= 50})
+    t.append({"target": "prepare, 1 disk, no handles: <= 4 HTTP requests (cached token)", "value": f"{requests}",
+              "met": requests <= 4})
+    for key, qq_key, what in [("smbvol_3", "qq_3", "3 stale handles"), ("smbvol_0", "qq_0", "no handles")]:
+        ratio = f2[qq_key]["ms"]["median"] / f2[key]["ms"]["median"]
+        t.append({"target": f">= 20x faster than the qq sequence ({what})", "value": f"{ratio:.1f}x", "met": ratio >= 20})
+    f4 = results["4_listing"]
+    if "smbvol_100000" in f4:
+        s, q = f4["smbvol_100000"], f4["qq_100000"]
+        t.append({"target": "listing 100 000 handles <= 3 s (median)", "value": f"{s['ms']['median'] / 1000:.2f} s",
+                  "met": s["ms"]["median"] <= 3000})
+        t.append({"target": "listing 100 000 handles <= 100 MB peak RSS", "value": f"{s['peak_rss_mb']['max']:.1f} MB",
+                  "met": s["peak_rss_mb"]["max"] <= 100})
+        t.append({"target": "listing 100 000 handles faster than qq (same run)",
+                  "value": f"{q['ms']['median'] / s['ms']['median']:.2f}x", "met": s["ms"]["median"] < q["ms"]["median"]})
+    f5 = results["5_concurrent"]["concurrent"]
+    t.append({"target": f"{POOL_DOMAINS} concurrent prepares: 1 mount, {POOL_DOMAINS} locks",
+              "value": f"mounts {f5['mounts']['min']}..{f5['mounts']['max']}, locks {f5['locks']['min']}..{f5['locks']['max']}",
+              "met": f5["mounts"] == {"min": 1, "max": 1} and f5["locks"] == {"min": POOL_DOMAINS, "max": POOL_DOMAINS}})
+    f6 = results["6_scaling"]
+    keys = sorted(f6, key=lambda k: int(k.split("_")[1]))
+    counts = {f6[k]["requests"]["max"] for k in keys} | {f6[k]["requests"]["min"] for k in keys}
+    growth = f6[keys[-1]]["ms"]["median"] / f6[keys[0]]["ms"]["median"]
+    t.append({"target": "per-image cost flat in handles elsewhere (requests equal; time within 1.5x)",
+              "value": f"requests {sorted(counts)}; time x{growth:.2f} from {keys[0].split('_')[1]} to {keys[-1].split('_')[1]}",
+              "met": len(counts) == 1 and growth <= 1.5})
+    return t
+
+
+def markdown(report):
+    r = report["results"]
+    m = report["machine"]
+    lines = []
+    lines.append(f"Run {report['finished'][:16].replace('T', ' ')} UTC on {m['cores']} cores ({m['cpu']}), "
+                 f"{m['memory_gib']} GiB memory, Linux {m['kernel']}; {report['swift']}; qq {report['qq_version']}. "
+                 f"{report['runs']} runs per command after {report['warmup']} warm-up runs, alternated. "
+                 f"Command: `{report['command']}`.")
+    lines.append("")
+    lines.append("| # | figure | median | p95 | min–max | ratio | HTTP requests | peak RSS |")
+    lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
+
+    def ms(value):
+        return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.1f} ms"
+
+    def row(number, entry, ratio=""):
+        s = entry["ms"]
+        requests = ""
+        if "requests" in entry:
+            q = entry["requests"]
+            requests = str(q["min"]) if q["min"] == q["max"] else f"{q['min']}–{q['max']}"
+        rss = f"{entry['peak_rss_mb']['max']:.1f} MB" if "peak_rss_mb" in entry else ""
+        lines.append(f"| {number} | {entry['label']} | {ms(s['median'])} | {ms(s['p95'])} | {ms(s['min'])}–{ms(s['max'])} "
+                     f"| {ratio} | {requests} | {rss} |")
+
+    f1 = r["1_hook_noop"]
+    row(1, f1["smbvol"], f"+{f1['smbvol']['ms']['median'] - f1['true']['ms']['median']:.1f} ms vs true")
+    row(1, f1["true"])
+    row(1, f1["python"], f"smbvol/python {f1['smbvol']['ms']['median'] / f1['python']['ms']['median']:.2f}")
+    f2 = r["2_3_prepare_vs_qq"]
+    row(2, f2["smbvol_0"], f"qq/smbvol {f2['qq_0']['ms']['median'] / f2['smbvol_0']['ms']['median']:.1f}×")
+    row(3, f2["qq_0"])
+    row(2, f2["smbvol_3"], f"qq/smbvol {f2['qq_3']['ms']['median'] / f2['smbvol_3']['ms']['median']:.1f}×")
+    row(3, f2["qq_3"])
+    f4 = r["4_listing"]
+    for size in (10000, 100000):
+        if f"smbvol_{size}" in f4:
+            s, q = f4[f"smbvol_{size}"], f4[f"qq_{size}"]
+            row(4, s, f"qq/smbvol {q['ms']['median'] / s['ms']['median']:.2f}×")
+            row(4, q)
+    f5 = r["5_concurrent"]
+    c = f5["concurrent"]
+    row(5, c, f"mounts {c['mounts']['max']}, locks {c['locks']['max']}; "
+              f"sequential/concurrent {f5['sequential']['ms']['median'] / c['ms']['median']:.2f}×")
+    row(5, f5["sequential"])
+    f6 = r["6_scaling"]
+    keys = sorted(f6, key=lambda k: int(k.split("_")[1]))
+    for key in keys:
+        row(6, f6[key], f"{f6[key]['ms']['median'] / f6[keys[0]]['ms']['median']:.2f}× of {keys[0].split('_')[1]}")
+    lines.append("")
+    lines.append("| target (issue 6) | this run | met |")
+    lines.append("|---|---|---|")
+    for t in report["targets"]:
+        lines.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
+    if report["failures"]:
+        lines.append("")
+        lines.append(f"Failed runs ({len(report['failures'])}), first ones:")
+        for failure in report["failures"][:5]:
+            lines.append(f"- `{failure}`")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin-dir", default=os.path.join(ROOT, ".build-release/release"))
+    parser.add_argument("--qq", default=os.path.join(ROOT, ".venv-qq/bin/qq"))
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
+    parser.add_argument("--quick", action="store_true", help="skip the 10 000 and 100 000 handle clusters")
+    parser.add_argument("--command", default="scripts/bench", help="the command quoted in the report")
+    args = parser.parse_args()
+
+    if os.environ.get("SMBVOL_BENCH_IN_NAMESPACE") != "1":
+        if os.geteuid() != 0:
+            raise SystemExit("bench: needs root (a private mount namespace for the stand-in mounts)")
+        env = dict(os.environ, SMBVOL_BENCH_IN_NAMESPACE="1")
+        os.execvpe("unshare", ["unshare", "--mount", "--propagation", "private", sys.executable, *sys.argv], env)
+
+    bench = Bench(args)
+    try:
+        started, finished = bench.run()
+    finally:
+        bench.cleanup()
+    report = {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "swift": swift_version(),
+        "qq_version": qq_version(args.qq),
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "command": args.command,
+        "results": bench.results,
+        "failures": bench.failures,
+    }
+    report["targets"] = targets(bench.results)
+    os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "latest.json"), "w") as handle:
+        json.dump(report, handle, indent=1)
+        handle.write("\n")
+    text = markdown(report)
+    with open(os.path.join(args.out, "latest.md"), "w") as handle:
+        handle.write(text)
+    print(text)
+    if bench.failures:
+        log(f"{len(bench.failures)} runs failed; see latest.md")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
