@@ -238,7 +238,9 @@ struct StrictXMLReader {
             }
             return
         }
-        if let end = find("]]>", from: start), end < index { throw SyntaxError(offset: end, detail: "']]>' in character data") }
+        // Search this text node only: scanning to the end of the document for every node would
+        // make large documents quadratic.
+        if let end = find("]]>", from: start, before: index) { throw SyntaxError(offset: end, detail: "']]>' in character data") }
         sink.characters(try decode(slice, attribute: false))
     }
 
@@ -292,10 +294,11 @@ struct StrictXMLReader {
         return true
     }
 
-    private func find(_ text: String, from start: Int) -> Int? {
+    private func find(_ text: String, from start: Int, before limit: Int? = nil) -> Int? {
         let needle = Array(text.utf8)
+        let end = min(limit ?? bytes.count, bytes.count)
         var position = start
-        while position + needle.count <= bytes.count {
+        while position + needle.count <= end {
             if bytes[position] == needle[0] {
                 var matches = true
                 for offset in 1..<needle.count where bytes[position + offset] != needle[offset] {

@@ -144,6 +144,6 @@ enum RefusalMessage {
             let first = image.decisions?.decisions.first { $0.action == .refuse }
             return "\(image.image.image) (\(image.clusterPath ?? "?")): \(first?.reason ?? image.decisions?.summary ?? "live holder")"
         }
-        return "smbvol: refusing to start \(inspection.domainName): live SMB handles on \(parts.joined(separator: "; ")). Nothing was closed; stop the other holder, or see `smbvol check --domain \(inspection.domainName)`."
+        return "refusing to start \(inspection.domainName): live SMB handles on \(parts.joined(separator: "; ")). Nothing was closed; stop the other holder, or see `smbvol check --domain \(inspection.domainName)`."
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,8 +13,11 @@ import Glibc
 /// mount program) is bounded by the same deadline and unwinds by itself, releasing what the run
 /// took. The watchdog only catches what would otherwise hang libvirt's worker forever.
 public enum DeadlineWatchdog {
-    /// Arms the watchdog once per process.
+    private static let armed = Atomic<Bool>(false)
+
+    /// Arms the watchdog; only the first call in a process counts.
     public static func arm(after seconds: Double, exitStatus: Int32, message: String) {
+        guard armed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { return }
         let line = Array((message + "\n").utf8)
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, line.count))
         buffer.initialize(from: line, count: line.count)

@@ -106,13 +106,13 @@ struct HookCommandTests {
 
     @Test("a cluster that hangs: the hook ends at its deadline with the reason (on_cluster_error = fail)")
     func clusterHangHitsDeadline() throws {
-        let fixture = try HookFixture(scenario: "stale.json", deadlineSeconds: 2)
+        let fixture = try HookFixture(scenario: "stale.json", deadlineSeconds: 3)
         try fixture.simulator.addFault(#"{"kind": "hang", "path_prefix": "/v1/"}"#)
         let started = ContinuousClock.now
         let result = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML(), timeout: .seconds(20))
         let elapsed = ContinuousClock.now - started
         #expect(result.status == 1)
-        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(elapsed < .seconds(4), "took \(elapsed)")
         #expect(result.stderr.contains("deadline") || result.stderr.contains("timed out"), "\(result.stderr)")
         #expect(try fixture.mounts.locks().isEmpty)
         #expect(!fixture.isMounted)
@@ -120,17 +120,18 @@ struct HookCommandTests {
 
     @Test("a cluster that hangs with on_cluster_error = continue: the start proceeds, syslog has the warning")
     func clusterHangContinues() throws {
-        let fixture = try HookFixture(scenario: "stale.json", deadlineSeconds: 2, onClusterError: "continue")
+        let fixture = try HookFixture(scenario: "stale.json", deadlineSeconds: 4, onClusterError: "continue")
         try fixture.simulator.addFault(#"{"kind": "hang", "path_prefix": "/v1/"}"#)
         let result = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML(), timeout: .seconds(20))
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(fixture.syslog.lines.contains { $0.contains("cluster unavailable") }, "\(fixture.syslog.lines)")
+        let lines = fixture.syslog.lines
+        #expect(lines.contains { $0.contains("cluster unavailable") }, "\(lines) \(result.stderr)")
         #expect(try fixture.mounts.locks().count == 1)
     }
 
     @Test("a hanging mount program: killed at the deadline, no child left holding the hook's stdout/stderr")
     func mountHangHitsDeadline() throws {
-        let fixture = try HookFixture(scenario: "stale.json", deadlineSeconds: 2)
+        let fixture = try HookFixture(scenario: "stale.json", deadlineSeconds: 3)
         try fixture.mounts.mark("hang")
         // A parent that waits for EOF on both pipes, as libvirtd does.
         let process = Process()
@@ -149,7 +150,7 @@ struct HookCommandTests {
         let stderr = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let elapsed = ContinuousClock.now - started
         process.waitUntilExit()
-        #expect(elapsed < .seconds(3), "EOF after \(elapsed)")
+        #expect(elapsed < .seconds(4), "EOF after \(elapsed)")
         #expect(process.terminationStatus == 1, "\(stderr)")
         #expect(stdout.isEmpty)
         #expect(stderr.contains("mount"), "\(stderr)")

@@ -53,6 +53,11 @@ struct HookRunner {
         do {
             let configuration = try ConfigurationLoader().load(path: configPath, requireFile: false)
             SyslogDestination.shared.use(socketPath: configuration.syslogSocket)
+            // From here on nothing may outlive the deadline, parsing a huge XML included.
+            let status: Int32 = !mustSucceed && configuration.policy.onClusterError == .fail ? 1 : 0
+            DeadlineWatchdog.arm(
+                after: configuration.deadlineSeconds + 0.5, exitStatus: status,
+                message: "smbvol: hook \(operation) \(subOperation) for \(domainName) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
             let domain = try DomainXMLParser().parse(xml)
             guard let uuid = DomainUUID(domain.uuid) else {
                 throw HookFailure("the domain XML has no valid <uuid> (got \"\(domain.uuid)\")")

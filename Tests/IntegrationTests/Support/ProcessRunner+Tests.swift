@@ -48,7 +48,9 @@ func runProcess(
             }
             usleep(5_000)
         }
-        process.waitUntilExit()
+        // Bounded: Foundation's waitUntilExit can spin forever if it misses the exit.
+        let reaped = ContinuousClock.now + .seconds(5)
+        while process.isRunning, ContinuousClock.now < reaped { usleep(5_000) }
         let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         var err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
         if timedOut { err += "\n[runProcess: killed \(path) after \(timeout)]" }

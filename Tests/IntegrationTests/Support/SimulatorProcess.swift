@@ -137,7 +137,9 @@ final class SimulatorProcess: Sendable {
                 while process.isRunning, ContinuousClock.now < deadline { usleep(10_000) }
                 if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             }
-            process.waitUntilExit()
+            // Bounded: Foundation's waitUntilExit can spin forever if it misses the exit.
+            let reaped = ContinuousClock.now + .seconds(3)
+            while process.isRunning, ContinuousClock.now < reaped { usleep(10_000) }
         }
     }
 

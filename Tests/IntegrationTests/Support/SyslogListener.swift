@@ -8,6 +8,9 @@ final class SyslogListener: Sendable {
     private let descriptor: Int32
     private final class Received: Sendable {
         let lines = Mutex<[String]>([])
+        /// Set by deinit; the reader thread then closes the socket itself, so the descriptor
+        /// number is never reused under a thread still reading it.
+        let stopped = Atomic<Bool>(false)
     }
 
     private let received = Received()
@@ -31,9 +34,14 @@ final class SyslogListener: Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let socketDescriptor = descriptor
         let received = self.received
+        let socketPath = path
         Thread.detachNewThread {
             var buffer = [UInt8](repeating: 0, count: 65536)
-            while true {
+            defer {
+                close(socketDescriptor)
+                unlink(socketPath)
+            }
+            while !received.stopped.load(ordering: .sequentiallyConsistent) {
                 let count = recv(socketDescriptor, &buffer, buffer.count, 0)
                 if count > 0 {
                     let line = String(decoding: buffer[0..<count], as: UTF8.self)
@@ -46,8 +54,7 @@ final class SyslogListener: Sendable {
     }
 
     deinit {
-        close(descriptor)
-        unlink(path)
+        received.stopped.store(true, ordering: .sequentiallyConsistent)
     }
 
     /// Every line received so far (after a short grace period for datagrams in flight).
