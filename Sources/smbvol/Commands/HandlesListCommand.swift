@@ -1,4 +1,5 @@
 import ArgumentParser
+import HandleEvidence
 import Logging
 import QumuloClient
 import SmbvolConfig
@@ -60,7 +61,8 @@ struct HandlesListCommand: ParsableCommand {
             if let path {
                 try listFile(path, client: client, printer: printer)
             } else {
-                let prefix = try shareConfiguration.map { try ShareClusterPath.root(of: $0, client: client) }
+                let resolver = ShareRootResolver(stateDirectory: configuration.stateDirectory)
+                let prefix = try shareConfiguration.map { try resolver.root(of: $0, client: client) }
                 try listCluster(prefix: prefix, client: client, printer: printer, logger: logger)
             }
             printer.end()
