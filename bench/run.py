@@ -615,7 +615,7 @@ def markdown(report):
     m = report["machine"]
     lines = []
     lines.append(f"Run {report['finished'][:16].replace('T', ' ')} UTC on {m['cores']} cores ({m['cpu']}), "
-                 f"{m['memory_gib']} GiB memory, Linux {m['kernel']}; {report['swift']}; qq {report['qq_version']}. "
+                 f"{m['memory_gib']} GiB memory, Linux {m['kernel']}; {report['swift']}; {report['qq_version']}. "
                  f"{report['runs']} runs per command after {report['warmup']} warm-up runs, alternated. "
                  f"Command: `{report['command']}`.")
     lines.append("")
