@@ -532,8 +532,12 @@ class Bench:
     def cleanup(self):
         for sim in self.sims:
             sim.stop()
-        # Mounts vanish with the private namespace; the overlay work dirs are ours.
-        subprocess.run(["umount", "-R", "-l", self.work], stderr=subprocess.DEVNULL)
+        # The stand-in's mounts would vanish with the private namespace anyway; unmount them
+        # (deepest first) so the scratch tree can be removed.
+        with open("/proc/self/mountinfo") as handle:
+            points = [line.split()[4] for line in handle if line.split()[4].startswith(self.work + "/")]
+        for point in sorted(points, key=len, reverse=True):
+            subprocess.run(["umount", "-l", point], stderr=subprocess.DEVNULL)
         shutil.rmtree(self.work, ignore_errors=True)
 
 
