@@ -3,8 +3,11 @@ import SmbvolSystem
 
 extension ShareAttachmentService {
     /// Mounts the shares of `requests` (idempotently) and records one hook lock per (domain,
-    /// disk). On failure, whatever this call took is given back before the error is thrown.
-    public func attach(_ requests: [DiskAttachmentRequest], deadline: Deadline) throws -> AttachmentReceipt {
+    /// disk). On failure, whatever this call took is given back before the error is thrown —
+    /// within `cleanupDeadline`, which may lie after `deadline` (a timed-out run still unmounts).
+    public func attach(
+        _ requests: [DiskAttachmentRequest], deadline: Deadline, cleanupDeadline: Deadline? = nil
+    ) throws -> AttachmentReceipt {
         var receipt = AttachmentReceipt()
         let byShare = Dictionary(grouping: requests, by: \.share)
         do {
@@ -22,7 +25,7 @@ extension ShareAttachmentService {
                 }
             }
         } catch {
-            _ = release(receipt, deadline: deadline)
+            _ = release(receipt, deadline: cleanupDeadline ?? deadline)
             throw error
         }
         return receipt
@@ -38,6 +41,15 @@ extension ShareAttachmentService {
     public func release(_ receipt: AttachmentReceipt, deadline: Deadline) -> ReleaseReport {
         let ids = Set(receipt.createdLockIDs)
         let candidates = receipt.mountedShares + receipt.locks.filter { ids.contains($0.id) }.map(Self.target(of:))
+        if ids.isEmpty {
+            // Nothing was recorded (e.g. the store's flock could not be had): no need to wait for
+            // the store again; only the mounts this run made are given back.
+            var report = ReleaseReport()
+            for share in receipt.mountedShares where !share.isLocal {
+                unmountIfUnused(share, deadline: deadline, report: &report)
+            }
+            return report
+        }
         return removeLocks(where: { ids.contains($0.id) && $0.context == .hook }, candidates: candidates, deadline: deadline)
     }
 

@@ -24,6 +24,11 @@ extension ShareAttachmentService {
             logger.error("releasing attachment locks failed: \(error)", metadata: ["event": "release-failed"])
             var report = ReleaseReport()
             report.unmountFailures.append("\(error)")
+            // The store could not be changed, but a share this run mounted must not leak:
+            // unmounting is still safe, as it re-reads the locks under the share's flock.
+            for share in candidates where !share.isLocal {
+                unmountIfUnused(share, deadline: deadline, report: &report)
+            }
             return report
         }
     }
@@ -45,17 +50,35 @@ extension ShareAttachmentService {
         var seen = Set<String>()
         let shares = (report.removedLocks.map(Self.target(of:)) + candidates).filter { seen.insert($0.mountPoint).inserted }
         for share in shares where !share.isLocal {
-            unmountIfUnused(share, deadline: deadline, report: &report)
+            let released = report.removedLocks.filter { $0.mountPoint == share.mountPoint }
+            unmountIfUnused(share, deadline: deadline, report: &report, keepingOnFailure: released)
         }
         return report
     }
 
-    func unmountIfUnused(_ share: ShareTarget, deadline: Deadline, report: inout ReleaseReport) {
+    /// Unmounts `share` if no lock refers to it. When the unmount fails (still busy after the
+    /// retries), the locks just released for it are put back: a mounted share keeps the record
+    /// of who used it, and `reconcile` tries again once the domain is gone.
+    func unmountIfUnused(
+        _ share: ShareTarget, deadline: Deadline, report: inout ReleaseReport, keepingOnFailure released: [AttachmentLock] = []
+    ) {
         do {
             let unmounted = try withShareLock(share, deadline: deadline) { () throws -> Bool in
                 let remaining = try store.load().filter { $0.mountPoint == share.mountPoint }
                 guard remaining.isEmpty else { return false }
-                return try mounter.unmount(share, force: false, deadline: deadline)
+                do {
+                    return try mounter.unmount(share, force: false, deadline: deadline)
+                } catch {
+                    if !released.isEmpty {
+                        try store.update(deadline: deadline) { locks in
+                            locks += released.filter { lock in !locks.contains { $0.id == lock.id } }
+                        }
+                        for lock in released {
+                            logger.warning("attachment lock kept: the share is still mounted", metadata: auditMetadata(lock, event: "lock-kept"))
+                        }
+                    }
+                    throw error
+                }
             }
             if unmounted { report.unmountedShares.append(share.name) }
         } catch {

@@ -166,9 +166,7 @@ struct ReliabilityContractTests {
         #expect(audit.contains { $0.contains("busy") }, "\(audit)")
         // README, Failure behaviour: "the share stays mounted and the lock record is kept when it stays busy".
         let locksAfterBusyRelease = try fixture.mounts.locks().count
-        withKnownIssue("release drops the domain's lock before unmounting; a busy share is left mounted with no lock") {
-            #expect(locksAfterBusyRelease == 1)
-        }
+        #expect(locksAfterBusyRelease == 1)
 
         busy.kill9()
         let uri = try Reliability.testDriverURI(in: fixture.mounts.directory, running: [])

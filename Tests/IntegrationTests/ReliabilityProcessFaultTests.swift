@@ -185,15 +185,7 @@ struct ReliabilityProcessFaultTests {
         #expect(blocked.stdout.isEmpty)
         #expect((Reliability.storedLocks(stateDirectory: fixture.mounts.stateDirectory) ?? [["unreadable": true]]).isEmpty)
         let leaked = fixture.isMounted
-        if which == .store {
-            // Defect (reported): attach's rollback runs with the expired work deadline and
-            // removeLocks gives up on the store flock before unmounting, so the mount leaks.
-            withKnownIssue("a start failing on the store's flock leaves its fresh mount behind (reconcile cleans it)") {
-                #expect(!leaked, "a failed start gives back its mount")
-            }
-        } else {
-            #expect(!leaked, "a failed start gives back its mount")
-        }
+        #expect(!leaked, "a failed start gives back its mount")
 
         let releaseStarted = ContinuousClock.now
         let release = fixture.hook("web01", "release", "end", xml: xml, timeout: .seconds(20))

@@ -39,7 +39,8 @@ extension HookContext {
             guard !images.isEmpty else { return .nothingToDo }
             armWatchdog(operation: operation, mayFail: true)
             let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger, connectionInfoShares: connectionInfoShares)
-            let receipt = try wiring.service.attach(try attachmentRequests(for: images, wiring: wiring), deadline: deadline)
+            let receipt = try wiring.service.attach(
+                try attachmentRequests(for: images, wiring: wiring), deadline: deadline, cleanupDeadline: cleanupDeadline)
             guard let failure = runHygiene(migrating: migrating, wiring: wiring) else { return .attached(receipt) }
             let report = wiring.service.release(receipt, deadline: cleanupDeadline)
             if !report.unmountFailures.isEmpty {
