@@ -163,7 +163,7 @@ public final class QumuloClient {
 
     private func unauthorizedHint(afterRelogin: Bool) -> String {
         if afterRelogin {
-            return "the cluster refused a fresh login token (HTTP 401); check the account and its role"
+            return "the cluster refused a fresh login token (HTTP 401); check the account, its role and the password (file), then `smbvol login`"
         }
         return "the cluster refused the stored token (HTTP 401, expired?): run `smbvol login`, or configure password_file so smbvol can log in again"
     }

@@ -56,8 +56,8 @@ struct HandlesListCommand: ParsableCommand {
             let connection = try ClusterConnection.resolve(options: options, configuration: configuration, environment: ProcessEnvironment.current())
             let client = try connection.makeClient(logger: logger)
             let output = OutputWriter()
+            // The header is printed once the cluster has answered: a failure prints only the error.
             let printer = HandlePrinter(json: json, output: output)
-            printer.begin()
             if let path {
                 try listFile(path, client: client, printer: printer)
             } else {
@@ -74,6 +74,7 @@ struct HandlesListCommand: ParsableCommand {
         let attributes = try client.fileAttributes(path: path)
         let (handles, completeness) = try client.handles(onFileNumber: attributes.fileNumber)
         let addresses = handles.isEmpty ? ClientAddressIndex() : try client.clientAddresses(onFile: attributes.fileNumber)
+        printer.begin()
         for handle in handles {
             printer.print(
                 handle, path: attributes.path, ownerName: client.ownerName(authId: handle.owner),
@@ -85,6 +86,7 @@ struct HandlesListCommand: ParsableCommand {
 
     private func listCluster(prefix: String?, client: QumuloClient, printer: HandlePrinter, logger: Logger) throws {
         let addresses = try client.clientAddressesOfConnectedClients()
+        printer.begin()
         let showProgress = isTerminal(STDERR_FILENO)
         var seen = 0
         let directoryPrefix = prefix.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
