@@ -21,7 +21,8 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Headers only: libcurl is loaded with dlopen on the first request (QumuloClient.CurlLibrary).
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // No pkgConfig: libvirt is loaded with dlopen on first use (LibvirtDomains), never linked.
         .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
 

@@ -16,15 +16,13 @@ public final class CurlTransport: HTTPTransport {
     /// Largest answer accepted; an "enormous page" is an error, not an out-of-memory kill.
     public let maximumResponseBytes: Int
 
+    private let curl: CurlLibrary
     private let handle: UnsafeMutableRawPointer
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
-    /// libcurl's global state, initialised once per process before the first handle exists.
-    private static let globalInitialisation: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-
     public init(endpoint: ClusterEndpoint, maximumResponseBytes: Int = 256 * 1024 * 1024) throws(TransportFailure) {
-        guard Self.globalInitialisation == CURLE_OK else { throw .other("curl_global_init failed") }
-        guard let handle = curl_easy_init() else { throw .other("curl_easy_init failed") }
+        curl = try CurlLibrary.shared.get()
+        guard let handle = curl.easyInit() else { throw .other("curl_easy_init failed") }
         self.handle = handle
         self.endpoint = endpoint
         self.maximumResponseBytes = maximumResponseBytes
@@ -34,7 +32,7 @@ public final class CurlTransport: HTTPTransport {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        curl.easyCleanup(handle)
         errorBuffer.deallocate()
     }
 
@@ -68,14 +66,14 @@ public final class CurlTransport: HTTPTransport {
         try set(CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds)
 
         var headers: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(headers) }
-        headers = curl_slist_append(headers, "Content-Type: application/json")
-        headers = curl_slist_append(headers, "Accept: application/json")
+        defer { curl.slistFreeAll(headers) }
+        headers = curl.slistAppend(headers, "Content-Type: application/json")
+        headers = curl.slistAppend(headers, "Accept: application/json")
         if let token = request.bearerToken {
-            headers = curl_slist_append(headers, "Authorization: Bearer \(token)")
+            headers = curl.slistAppend(headers, "Authorization: Bearer \(token)")
         }
-        try check(smbvol_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headers), option: "CURLOPT_HTTPHEADER")
-        defer { _ = smbvol_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, nil) }
+        try check(smbvol_curl_setopt_slist(curl.setopt, handle, CURLOPT_HTTPHEADER, headers), option: "CURLOPT_HTTPHEADER")
+        defer { _ = smbvol_curl_setopt_slist(curl.setopt, handle, CURLOPT_HTTPHEADER, nil) }
 
         switch request.method {
         case .get:
@@ -85,10 +83,10 @@ public final class CurlTransport: HTTPTransport {
             try set(CURLOPT_POST, 1)
             try set(CURLOPT_CUSTOMREQUEST, request.method == .post ? nil : request.method.rawValue)
             try check(
-                smbvol_curl_setopt_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)),
+                smbvol_curl_setopt_offset(curl.setopt, handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)),
                 option: "CURLOPT_POSTFIELDSIZE_LARGE")
             let copied = request.body.withUnsafeBytes { raw in
-                smbvol_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(errorBuffer)))
+                smbvol_curl_setopt_pointer(curl.setopt, handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(errorBuffer)))
             }
             try check(copied, option: "CURLOPT_COPYPOSTFIELDS")
         }
@@ -98,17 +96,17 @@ public final class CurlTransport: HTTPTransport {
         defer { unmanaged.release() }
         try set(CURLOPT_WRITEDATA, pointer: unmanaged.toOpaque())
 
-        let code = curl_easy_perform(handle)
+        let code = curl.easyPerform(handle)
         if collector.overflowed { throw .responseTooLarge(limit: maximumResponseBytes) }
         guard code == CURLE_OK else { throw failure(for: code) }
         var status = 0
-        _ = smbvol_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        _ = smbvol_curl_getinfo_long(curl.getinfo, handle, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, body: collector.bytes)
     }
 
     private func failure(for code: CURLcode) -> TransportFailure {
         let detail = String(cString: errorBuffer)
-        let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+        let message = detail.isEmpty ? curl.message(code) : detail
         let target = "\(endpoint.host):\(endpoint.port)"
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SEND_ERROR,
@@ -128,30 +126,30 @@ public final class CurlTransport: HTTPTransport {
     // MARK: - setopt helpers (every return code checked)
 
     private func set(_ option: CURLoption, _ value: Int) throws(TransportFailure) {
-        try check(smbvol_curl_setopt_long(handle, option, value), option: "\(option)")
+        try check(smbvol_curl_setopt_long(curl.setopt, handle, option, value), option: "\(option)")
     }
 
     private func set(_ option: CURLoption, _ value: String?) throws(TransportFailure) {
         let code: CURLcode
         if let value {
-            code = value.withCString { smbvol_curl_setopt_string(handle, option, $0) }
+            code = value.withCString { smbvol_curl_setopt_string(curl.setopt, handle, option, $0) }
         } else {
-            code = smbvol_curl_setopt_string(handle, option, nil)
+            code = smbvol_curl_setopt_string(curl.setopt, handle, option, nil)
         }
         try check(code, option: "\(option)")
     }
 
     private func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) throws(TransportFailure) {
-        try check(smbvol_curl_setopt_pointer(handle, option, pointer), option: "\(option)")
+        try check(smbvol_curl_setopt_pointer(curl.setopt, handle, option, pointer), option: "\(option)")
     }
 
     private func set(_ option: CURLoption, callback: smbvol_curl_data_callback) throws(TransportFailure) {
-        try check(smbvol_curl_setopt_data_callback(handle, option, callback), option: "\(option)")
+        try check(smbvol_curl_setopt_data_callback(curl.setopt, handle, option, callback), option: "\(option)")
     }
 
     private func check(_ code: CURLcode, option: String) throws(TransportFailure) {
         guard code == CURLE_OK else {
-            throw .other("libcurl refused option \(option): \(String(cString: curl_easy_strerror(code)))")
+            throw .other("libcurl refused option \(option): \(curl.message(code))")
         }
     }
 }
