@@ -24,8 +24,8 @@ public struct ImageEvidenceGatherer {
 
     public init(client: QumuloClient, localAddresses: Set<String>, protectedClients: Set<String>, attachmentRecords: [AttachmentLock]) {
         self.client = client
-        self.localAddresses = localAddresses
-        self.protectedClients = protectedClients
+        self.localAddresses = ClientAddress.canonical(localAddresses)
+        self.protectedClients = ClientAddress.canonical(protectedClients)
         self.attachmentRecords = attachmentRecords
     }
 
@@ -48,7 +48,7 @@ public struct ImageEvidenceGatherer {
         var grantAddresses: Set<String> = []
         for kind in LockGrantKind.allCases {
             let (grants, completeness) = try client.lockGrants(kind, onFile: attributes.id)
-            grantAddresses.formUnion(grants.map(\.ownerAddress))
+            grantAddresses.formUnion(grants.map { ClientAddress.canonical($0.ownerAddress) })
             if !completeness.isComplete { incomplete.append("\(kind.rawValue) grants") }
         }
         var sessions: [SessionFacts] = []
@@ -57,7 +57,7 @@ public struct ImageEvidenceGatherer {
             let (found, completeness) = try client.sessions(identity: "auth_id:\(owner)")
             if !completeness.isComplete { incomplete.append("sessions") }
             sessions += found.map {
-                SessionFacts(originator: $0.originator, ownerAuthId: $0.user.authId ?? owner, idleSeconds: $0.timeIdle.seconds)
+                SessionFacts(originator: ClientAddress.canonical($0.originator), ownerAuthId: $0.user.authId ?? owner, idleSeconds: $0.timeIdle.seconds)
             }
         }
         let names = Dictionary(uniqueKeysWithValues: owners.map { ($0, client.ownerName(authId: $0)) })
