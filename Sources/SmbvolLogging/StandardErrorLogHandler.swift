@@ -31,11 +31,12 @@ public func writeToStandardError(_ text: String) {
     var bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
-        let written = bytes.withUnsafeMutableBytes { buffer in
-            write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
+        let written = bytes.withUnsafeMutableBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            return write(STDERR_FILENO, base + offset, buffer.count - offset)
         }
-        if written < 0 {
-            if errno == EINTR { continue }
+        if written <= 0 {
+            if written < 0 && errno == EINTR { continue }
             return
         }
         offset += written

@@ -27,11 +27,12 @@ final class OutputWriter {
     func flush() {
         var offset = 0
         while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { raw in
-                Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+            let written = buffer.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.write(descriptor, base + offset, raw.count - offset)
             }
-            if written < 0 {
-                if errno == EINTR { continue }
+            if written <= 0 {
+                if written < 0 && errno == EINTR { continue }
                 break  // EPIPE (e.g. `| head`): nothing more to say
             }
             offset += written
