@@ -8,8 +8,8 @@ public enum LoggingSetup {
     ///   - syslogLevel: the lowest level sent to syslog (`nil`: none).
     public static func bootstrap(standardErrorLevel: Logger.Level, syslogLevel: Logger.Level?) {
         LoggingSystem.bootstrap { label in
-            var handlers: [any LogHandler] = [StandardErrorLogHandler(label: label, logLevel: standardErrorLevel)]
-            if let syslogLevel { handlers.append(SyslogLogHandler(label: label, logLevel: syslogLevel)) }
+            var handlers: [any LogHandler] = [LineLogHandler.standardError(logLevel: standardErrorLevel)]
+            if let syslogLevel { handlers.append(LineLogHandler.syslog(logLevel: syslogLevel)) }
             return MultiplexLogHandler(handlers)
         }
     }

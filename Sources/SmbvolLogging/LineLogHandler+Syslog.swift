@@ -5,32 +5,21 @@ import Synchronization
 import Glibc
 #endif
 
-/// Sends log records to the system log under the ident `smbvol` (facility daemon), one line
-/// each with its metadata: the audit trail of every mount, unmount, close and refusal.
-///
-/// It speaks the local syslog protocol itself (RFC 3164 datagrams on a Unix socket) rather than
-/// calling syslog(3), so the socket is configurable (`syslog_socket`, default /dev/log) — and
-/// tests can read exactly what an auditor would. No socket, no log: never an error.
-public struct SyslogLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
-
-    public init(label: String, logLevel: Logger.Level = .info) {
-        self.logLevel = logLevel
+extension LineLogHandler {
+    /// The system log under the ident `smbvol` (facility daemon), one line per record with its
+    /// metadata: the audit trail of every mount, unmount, close and refusal.
+    ///
+    /// smbvol speaks the local syslog protocol itself (RFC 3164 datagrams on a Unix socket)
+    /// rather than calling syslog(3), so the socket is configurable (`syslog_socket`, default
+    /// /dev/log) — and tests can read exactly what an auditor would. No socket, no log: never
+    /// an error.
+    public static func syslog(logLevel: Logger.Level = .info) -> LineLogHandler {
+        LineLogHandler(logLevel: logLevel) { level, line in
+            SyslogDestination.shared.send(priority: syslogPriority(level), line: line)
+        }
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        SyslogDestination.shared.send(
-            priority: Self.priority(event.level), line: LogLineFormatter.format(message: event.message, metadata: merged))
-    }
-
-    static func priority(_ level: Logger.Level) -> Int32 {
+    static func syslogPriority(_ level: Logger.Level) -> Int32 {
         switch level {
         case .trace, .debug: return LOG_DEBUG
         case .info: return LOG_INFO

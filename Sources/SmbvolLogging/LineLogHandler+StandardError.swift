@@ -1,0 +1,30 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LineLogHandler {
+    /// `smbvol: <level>: <message> key=value…` lines on stderr — never stdout, which the hook
+    /// must keep empty and operator commands keep for data.
+    public static func standardError(logLevel: Logger.Level = .warning) -> LineLogHandler {
+        LineLogHandler(logLevel: logLevel) { level, line in writeToStandardError("smbvol: \(level): \(line)\n") }
+    }
+}
+
+/// One `write(2)` per line so concurrent writers do not interleave within a line.
+public func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeMutableBytes { buffer -> Int in
+            guard let base = buffer.baseAddress else { return 0 }
+            return write(STDERR_FILENO, base + offset, buffer.count - offset)
+        }
+        if written <= 0 {
+            if written < 0 && errno == EINTR { continue }
+            return
+        }
+        offset += written
+    }
+}
