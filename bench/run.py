@@ -191,19 +191,12 @@ options = ["vers=3.1.1", "cache=none"]
     def qq(self, *args):
         return [self.bench.qq, "--host", "127.0.0.1", "--port", str(self.port), "--credentials-store", self.qq_store, *args]
 
-    def mount_point(self):
+    def mount_point(self, share="vmstore"):
         out = subprocess.run(self.smbvol("mounts", "--json"), env=self.env, capture_output=True, text=True, check=True)
         for entry in json.loads(out.stdout)["mounts"]:
-            if entry["share"] == "vmstore":
+            if entry["share"] == share:
                 return entry["mount_point"]
-        raise SystemExit("bench: smbvol mounts --json names no mount point for vmstore")
-
-    def pool_mount_point(self):
-        out = subprocess.run(self.smbvol("mounts", "--json"), env=self.env, capture_output=True, text=True, check=True)
-        for entry in json.loads(out.stdout)["mounts"]:
-            if entry["share"] == "pool":
-                return entry["mount_point"]
-        raise SystemExit("bench: smbvol mounts --json names no mount point for pool")
+        raise SystemExit(f"bench: smbvol mounts --json names no mount point for {share}")
 
     def stop(self):
         if self.process.poll() is None:
@@ -438,7 +431,7 @@ class Bench:
         return figure
 
     def figure5(self, sim):
-        pool = sim.pool_mount_point()
+        pool = sim.mount_point("pool")
         xmls = [self.write_xml(f"dom{index:02d}", 100 + index, f"{pool}/dom{index:02d}/disk0.qcow2", sim.dir) for index in range(POOL_DOMAINS)]
         mount_log = os.path.join(self.cifs, "mount.log")
 
