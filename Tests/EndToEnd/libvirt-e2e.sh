@@ -34,13 +34,18 @@ if [ "${SMBVOL_E2E_IN_NAMESPACE:-}" != 1 ]; then
     for tool in libvirtd virtlogd virsh qemu-system-x86_64 qemu-img unshare findmnt curl openssl python3 timeout; do
         command -v "$tool" >/dev/null 2>&1 || problems+=("$tool not found")
     done
-    getent passwd libvirt-qemu >/dev/null || problems+=("user libvirt-qemu missing (libvirtd refuses to start)")
+    # Every account libvirtd looks up at start-up: Debian builds it with qemu's default user AND
+    # group "libvirt-qemu" (a missing group fails its QEMU driver, and virsh then waits forever).
+    getent passwd libvirt-qemu >/dev/null || problems+=("user libvirt-qemu missing (libvirtd's QEMU driver fails to start without it)")
+    getent group libvirt-qemu >/dev/null || problems+=("group libvirt-qemu missing (libvirtd: \"Failed to parse group 'libvirt-qemu'\")")
+    getent group kvm >/dev/null || problems+=("group kvm missing (qemu's account belongs to it)")
+    getent group root >/dev/null || problems+=("group root missing")
     for program in smbvol qumulo-sim; do
         [ -x "$bin/$program" ] || problems+=("$bin/$program not built")
     done
     if ((${#problems[@]})); then
         printf 'FAIL preflight: %s\n' "${problems[@]}"
-        echo "FAIL preflight: run scripts/install-deps (installs libvirtd, qemu and the libvirt-qemu user) and build the package"
+        echo "FAIL preflight: run scripts/install-deps (installs libvirtd and qemu, creates the libvirt-qemu user and group as Debian's libvirt packages do), then swift build"
         exit 1
     fi
     SMBVOL_E2E_IN_NAMESPACE=1 exec unshare --mount --propagation private bash "$script" "$bin"
@@ -93,8 +98,8 @@ cleanup() {
     fi
     # qemu first (by pid, from libvirt's pid files), then the daemons we started.
     if [ -n "$libvirtd_pid" ] && kill -0 "$libvirtd_pid" 2>/dev/null; then
-        for name in $(timeout 10 virsh -q -c qemu:///system list --name 2>/dev/null); do
-            timeout 20 virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1
+        for name in $(timeout --kill-after=2s 10 virsh -q -c qemu:///system list --name 2>/dev/null); do
+            timeout --kill-after=2s 20 virsh -q -c qemu:///system destroy "$name" >/dev/null 2>&1
         done
     fi
     for pid in $(qemu_pids); do stop_pid "$pid"; done
@@ -246,7 +251,7 @@ options = ["vers=3.1.1", "cache=none"]
 mount_point = "$mount_point"
 TOML
 }
-smbvol() { SMBVOL_CONFIG=$work/smbvol.toml timeout 60 "$bin/smbvol" "$@"; }
+smbvol() { SMBVOL_CONFIG=$work/smbvol.toml timeout --kill-after=5s 60 "$bin/smbvol" "$@"; }
 
 # --- libvirtd in this namespace ---------------------------------------------------------------
 mkdir -p "$work/etc-libvirt"
@@ -276,7 +281,9 @@ exec $bin/smbvol "\$@"
 SH
 chmod 755 /usr/sbin/smbvol
 
-virsh() { timeout 60 /usr/bin/virsh -q -c qemu:///system "$@"; }
+# virsh can outlive a plain timeout's SIGTERM (a daemon whose QEMU driver failed): always KILL.
+virsh() { timeout --kill-after=5s 60 /usr/bin/virsh -q -c qemu:///system "$@"; }
+virsh_quick() { timeout --kill-after=2s 5 /usr/bin/virsh -q -c qemu:///system "$@"; }
 
 daemon_start=$(now)
 (cd / && exec env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin virtlogd) </dev/null >"$work/virtlogd.log" 2>&1 &
@@ -288,12 +295,21 @@ for _ in $(seq 100); do [ -S /run/libvirt/virtlogd-sock ] && break; sleep 0.1; d
 (cd / && exec env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin \
     LIBVIRT_LOG_OUTPUTS="${SMBVOL_E2E_LIBVIRT_LOG_LEVEL:-3}:stderr" libvirtd) </dev/null >"$work/libvirtd.log" 2>&1 &
 libvirtd_pid=$!
+libvirtd_failed() {  # the daemon died, or runs without its QEMU driver (virsh would then hang)
+    ! kill -0 "$libvirtd_pid" 2>/dev/null || grep -q "Initialization of QEMU state driver failed" "$work/libvirtd.log"
+}
+libvirtd_up=0
 for _ in $(seq 300); do
-    [ -S /run/libvirt/libvirt-sock ] && virsh version >/dev/null 2>&1 && break
-    kill -0 "$libvirtd_pid" 2>/dev/null || break
+    if libvirtd_failed; then break; fi
+    if [ -S /run/libvirt/libvirt-sock ] && virsh_quick version >/dev/null 2>&1; then libvirtd_up=1; break; fi
     sleep 0.1
 done
-virsh version >/dev/null 2>&1 || { echo "libvirtd did not answer within 30 s"; exit 1; }
+if [ "$libvirtd_up" != 1 ]; then
+    echo "FAIL preflight: libvirtd did not come up with its QEMU driver within 30 s:"
+    grep -E "error|Failed" "$work/libvirtd.log" | tail -n 3 | sed 's/^/    /'
+    echo "FAIL preflight: run scripts/install-deps (qemu's account: user and group libvirt-qemu)"
+    exit 1
+fi
 echo "libvirtd $(libvirtd --version | awk '{print $NF}') (pid $libvirtd_pid) and virtlogd (pid $virtlogd_pid) up in $(elapsed "$daemon_start")s; scratch $work"
 
 # --- The domains ------------------------------------------------------------------------------

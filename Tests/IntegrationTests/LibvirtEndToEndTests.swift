@@ -31,8 +31,10 @@ struct LibvirtEndToEndTests {
         }
         let binDirectory = URL(fileURLWithPath: TestBinaries.path("smbvol")).deletingLastPathComponent().path
         let started = ContinuousClock.now
+        // coreutils timeout runs the script in its own process group and kills the whole group
+        // (daemons included) if it overruns: nothing outlives a broken run.
         let result = runProcess(
-            "/bin/bash", [Self.script, binDirectory],
+            "/usr/bin/timeout", ["--kill-after=10s", "540", "/bin/bash", Self.script, binDirectory],
             environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root"],
             timeout: .seconds(600))
         let took = ContinuousClock.now - started
@@ -49,5 +51,34 @@ struct LibvirtEndToEndTests {
             """)
         #expect(!result.stdout.contains("FAIL"), "a scenario failed:\n\(passLines.joined(separator: "\n"))")
         #expect(result.stdout.contains("PASS: libvirt end-to-end, all scenarios"), "the script did not report success:\n\(result.stdout)")
+    }
+
+    @Test("a missing libvirt-qemu group is a FAIL preflight line within seconds, never a hang", .timeLimit(.minutes(1)))
+    func missingQemuGroupFailsFast() throws {
+        guard getuid() == 0 else {
+            Issue.record("needs root: it hides the group in a private mount namespace")
+            return
+        }
+        let binDirectory = URL(fileURLWithPath: TestBinaries.path("smbvol")).deletingLastPathComponent().path
+        // /etc/group without libvirt-qemu, bind-mounted in a private namespace: the host's
+        // accounts are untouched.
+        let script = """
+            set -e
+            scratch=$(mktemp -d)
+            trap 'rm -rf "$scratch"' EXIT
+            grep -v '^libvirt-qemu:' /etc/group >"$scratch/group"
+            mount --bind "$scratch/group" /etc/group
+            bash "$1" "$2"
+            """
+        let started = ContinuousClock.now
+        let result = runProcess(
+            "/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/bash", "-c", script, "e2e", Self.script, binDirectory],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root"],
+            timeout: .seconds(30))
+        let took = ContinuousClock.now - started
+        #expect(result.status == 1, "status \(result.status): \(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("FAIL preflight: group libvirt-qemu missing"), "\(result.stdout)")
+        #expect(result.stdout.contains("scripts/install-deps"), "the FAIL line says what to run: \(result.stdout)")
+        #expect(took < .seconds(10), "preflight took \(took)")
     }
 }

@@ -1,7 +1,10 @@
 import Foundation
 
-/// Runs a program to completion with a deadline; never hangs (SIGTERM, then SIGKILL, on timeout).
-/// Output goes through temp files rather than pipes so a chatty child cannot block on a full pipe.
+/// Runs a program to completion with a deadline; never hangs. The program runs under coreutils
+/// `timeout --kill-after`, which puts it in a process group of its own and signals the whole
+/// group (TERM, then KILL) when the deadline passes, so nothing it started outlives it; a poll
+/// loop here is the backstop should `timeout` itself hang. Output goes through temp files rather
+/// than pipes so a chatty child cannot block on a full pipe.
 func runProcess(
     _ path: String, _ args: [String], stdin: String? = nil, environment: [String: String]? = nil,
     timeout: Duration
@@ -19,8 +22,9 @@ func runProcess(
         _ = FileManager.default.createFile(atPath: inURL.path, contents: Data((stdin ?? "").utf8))
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = args
+        let seconds = max(1, Int(timeout.components.seconds))
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["--kill-after=2s", "\(seconds)", path] + args
         if let environment { process.environment = environment }
         let outHandle = try FileHandle(forWritingTo: outURL)
         let errHandle = try FileHandle(forWritingTo: errURL)
@@ -35,7 +39,7 @@ func runProcess(
         process.standardInput = inHandle
         try process.run()
 
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + timeout + .seconds(5)
         var timedOut = false
         while process.isRunning {
             if ContinuousClock.now >= deadline {
@@ -53,8 +57,13 @@ func runProcess(
         while process.isRunning, ContinuousClock.now < reaped { usleep(5_000) }
         let out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         var err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-        if timedOut { err += "\n[runProcess: killed \(path) after \(timeout)]" }
-        return (timedOut ? -9 : process.terminationStatus, out, err)
+        let status = process.terminationStatus
+        // 124: timeout's TERM ended it; 137: its KILL did.
+        if timedOut || status == 124 || status == 137 {
+            err += "\n[runProcess: killed \(path) and its process group after \(timeout)]"
+            return (-9, out, err)
+        }
+        return (status, out, err)
     } catch {
         return (-1, "", "runProcess: cannot run \(path): \(error)")
     }
