@@ -15,6 +15,6 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-func oneLine(_ text: String) -> String {
-    text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
-}
+/// One line for stderr or a log value: the single escaping rule of SmbvolLogging (line breaks,
+/// CR LF included, become a space; controls and escape sequences become visible).
+func oneLine(_ text: String) -> String { LineEscaping.oneLine(text) }
