@@ -55,6 +55,21 @@ public struct MountableShare: Sendable, Equatable {
     public var isLocal: Bool { localPath != nil }
 }
 
+extension MountableShare {
+    /// Two shares at one directory (the same export twice, or a `mount_point` equal to another
+    /// share's derived one) would count each other's locks and unmount each other's mount.
+    public static func requireDistinctDirectories(_ shares: [MountableShare]) throws {
+        var seen: [String: String] = [:]
+        for share in shares {
+            let directory = share.usablePath.count > 1 && share.usablePath.hasSuffix("/") ? String(share.usablePath.dropLast()) : share.usablePath
+            if let other = seen[directory], other != share.name {
+                throw MountConfigurationError.sharedDirectory(directory: directory, shares: [other, share.name])
+            }
+            seen[directory] = share.name
+        }
+    }
+}
+
 extension SmbvolConfiguration {
     /// The configured share `name` as a mountable share.
     public func mountableShare(named name: String) throws -> MountableShare {
