@@ -24,8 +24,12 @@ struct StrictXMLReader {
 
     private let bytes: [UInt8]
     private var index = 0
-    /// Open elements: qualified name, and the namespace scope in force inside each.
-    private var open: [(name: String, scope: [String: String])] = []
+    /// Open elements: qualified name, and the prefixes each declared (popped when it closes).
+    private var open: [(name: String, declared: [String])] = []
+    /// Namespace bindings in force: prefix (`""` for the default) → URIs, innermost last. A
+    /// stack per prefix instead of a copy of the whole scope per element: a document nesting
+    /// many elements that each declare a prefix stays linear.
+    private var bindings: [String: [String]] = ["xml": [StrictXMLReader.xmlNamespace]]
     private var rootSeen = false
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
@@ -136,6 +140,9 @@ struct StrictXMLReader {
         index += 1
         let name = try readName()
         var attributes: [(name: String, value: String, offset: Int)] = []
+        // A set, not a scan of the attributes so far: 100 000 attributes (1 MB) must not cost
+        // 5·10⁹ comparisons and outlast the hook's deadline.
+        var attributeNames: Set<String> = []
         var selfClosing = false
         while true {
             let hadSpace = skipSpace()
@@ -162,49 +169,63 @@ struct StrictXMLReader {
             index += 1
             skipSpace()
             let value = try readAttributeValue()
-            if attributes.contains(where: { $0.name == attributeName }) {
+            guard attributeNames.insert(attributeName).inserted else {
                 throw SyntaxError(offset: attributeOffset, detail: "a malformed attribute (\(attributeName) given twice)")
             }
             attributes.append((attributeName, value, attributeOffset))
         }
 
         // Namespaces: this element's declarations, then its own prefix.
-        var scope = open.last?.scope ?? ["xml": Self.xmlNamespace]
+        var declared: [String] = []
         var plain: [String: String] = [:]
         for attribute in attributes {
             if attribute.name == "xmlns" {
-                scope[""] = attribute.value
+                bindings["", default: []].append(attribute.value)
+                declared.append("")
             } else if attribute.name.hasPrefix("xmlns:") {
                 let prefix = String(attribute.name.dropFirst(6))
                 guard !attribute.value.isEmpty else {
                     throw SyntaxError(offset: attribute.offset, detail: "namespace prefix \(prefix) bound to an empty name")
                 }
-                scope[prefix] = attribute.value
-            } else {
-                if let colon = attribute.name.firstIndex(of: ":"), scope[String(attribute.name[..<colon])] == nil {
-                    throw SyntaxError(offset: attribute.offset, detail: "namespace prefix of \(attribute.name) is not declared")
-                }
-                plain[attribute.name] = attribute.value
+                bindings[prefix, default: []].append(attribute.value)
+                declared.append(prefix)
             }
+        }
+        for attribute in attributes where attribute.name != "xmlns" && !attribute.name.hasPrefix("xmlns:") {
+            if let colon = attribute.name.firstIndex(of: ":"), binding(String(attribute.name[..<colon])) == nil {
+                unbind(declared)
+                throw SyntaxError(offset: attribute.offset, detail: "namespace prefix of \(attribute.name) is not declared")
+            }
+            plain[attribute.name] = attribute.value
         }
         let local: String
         let namespaceURI: String?
         if let colon = name.firstIndex(of: ":") {
             let prefix = String(name[..<colon])
-            guard let uri = scope[prefix] else { throw SyntaxError(offset: start, detail: "namespace prefix \(prefix) on <\(name)> is not declared") }
+            guard let uri = binding(prefix) else {
+                unbind(declared)
+                throw SyntaxError(offset: start, detail: "namespace prefix \(prefix) on <\(name)> is not declared")
+            }
             local = String(name[name.index(after: colon)...])
             namespaceURI = uri
         } else {
             local = name
-            namespaceURI = scope[""].flatMap { $0.isEmpty ? nil : $0 }
+            namespaceURI = binding("").flatMap { $0.isEmpty ? nil : $0 }
         }
         rootSeen = true
         sink.startElement(local, namespaceURI: namespaceURI, attributes: plain)
         if selfClosing {
+            unbind(declared)
             sink.endElement(local)
         } else {
-            open.append((name, scope))
+            open.append((name, declared))
         }
+    }
+
+    private func binding(_ prefix: String) -> String? { bindings[prefix]?.last }
+
+    private mutating func unbind(_ prefixes: [String]) {
+        for prefix in prefixes { bindings[prefix]?.removeLast() }
     }
 
     private mutating func readEndTag(into sink: some Sink) throws(SyntaxError) {
@@ -222,7 +243,7 @@ struct StrictXMLReader {
         guard current.name == name else {
             throw SyntaxError(offset: start, detail: "closing tag </\(name)> does not match the open element <\(current.name)>")
         }
-        open.removeLast()
+        unbind(open.removeLast().declared)
         sink.endElement(name.firstIndex(of: ":").map { String(name[name.index(after: $0)...]) } ?? name)
     }
 
