@@ -56,16 +56,20 @@ public struct MountableShare: Sendable, Equatable {
 }
 
 extension MountableShare {
-    /// Two shares at one directory (the same export twice, or a `mount_point` equal to another
-    /// share's derived one) would count each other's locks and unmount each other's mount.
+    /// Two different exports at one directory (a `mount_point` equal to another share's, or to
+    /// its derived one) would mount over each other and count each other's locks. Two names for
+    /// one export at its one mount point are the same share (hot-attach connection info naming
+    /// a configured export): their locks are counted together on purpose.
     public static func requireDistinctDirectories(_ shares: [MountableShare]) throws {
-        var seen: [String: String] = [:]
+        var seen: [String: MountableShare] = [:]
         for share in shares {
             let directory = share.usablePath.count > 1 && share.usablePath.hasSuffix("/") ? String(share.usablePath.dropLast()) : share.usablePath
-            if let other = seen[directory], other != share.name {
-                throw MountConfigurationError.sharedDirectory(directory: directory, shares: [other, share.name])
+            if let other = seen[directory], other.name != share.name,
+                other.isLocal || share.isLocal || other.export.normalised != share.export.normalised
+            {
+                throw MountConfigurationError.sharedDirectory(directory: directory, shares: [other.name, share.name])
             }
-            seen[directory] = share.name
+            seen[directory] = share
         }
     }
 }

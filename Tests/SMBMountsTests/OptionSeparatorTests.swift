@@ -30,12 +30,15 @@ struct OptionSeparatorTests {
         #expect(throws: MountConfigurationError.self) { try SMBExport(parsing: "//srv/vmstore\r\nx") }
     }
 
-    @Test("two shares at one directory are refused")
+    @Test("two different exports at one directory are refused; one export under two names is one share")
     func sharedDirectory() throws {
         let first = try share()
-        var second = first
-        second.name = "copy"
-        #expect(throws: MountConfigurationError.self) { try MountableShare.requireDistinctDirectories([first, second]) }
-        #expect(throws: Never.self) { try MountableShare.requireDistinctDirectories([first]) }
+        var sameExport = first
+        sameExport.name = "copy"
+        #expect(throws: Never.self) { try MountableShare.requireDistinctDirectories([first, sameExport]) }
+        var other = first
+        other.name = "other"
+        other.export = try SMBExport(parsing: "//srv/other")
+        #expect(throws: MountConfigurationError.self) { try MountableShare.requireDistinctDirectories([first, other]) }
     }
 }
