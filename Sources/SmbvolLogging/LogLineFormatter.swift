@@ -13,7 +13,9 @@ enum LogLineFormatter {
         return SecretRedactor.shared.redact(line)
     }
 
-    private static func flatten(_ text: String) -> String { LineEscaping.oneLine(text) }
+    /// Redacted before it is escaped: escaping a secret (a tab, a control character in a
+    /// password) would otherwise change it so the redactor no longer recognises it.
+    private static func flatten(_ text: String) -> String { LineEscaping.oneLine(SecretRedactor.shared.redact(text)) }
 
     private static func quoteIfNeeded(_ value: String) -> String {
         guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return value }

@@ -107,7 +107,7 @@ struct CheckCommand: ParsableCommand {
             let share = try configuration.mountableShare(named: name)
             if share.isLocal {
                 states[name] = true
-            } else if let entry = table.entry(at: share.mountPoint) {
+            } else if let entry = table.entry(at: share.mountPoint) ?? table.entry(at: ShareMounter.canonicalPath(share.mountPoint)) {
                 states[name] = share.export.matches(mountSource: entry.source)
             } else {
                 states[name] = false

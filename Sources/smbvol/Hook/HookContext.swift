@@ -66,9 +66,11 @@ struct HookContext {
     func attachmentRequests(for images: [LocatedImage], wiring: ShareAttachmentWiring) throws -> [DiskAttachmentRequest] {
         var requests: [DiskAttachmentRequest] = []
         var seen: Set<String> = []
+        // The first image of each target, indexed once (not a scan per image: linear in disks).
+        var topShare: [String: String] = [:]
+        for image in images where topShare[image.target] == nil { topShare[image.target] = image.share }
         for image in images {
-            let top = images.first { $0.target == image.target }
-            let diskName = image.share == top?.share ? image.target : "\(image.target)+\(image.share)"
+            let diskName = image.share == topShare[image.target] ? image.target : "\(image.target)+\(image.share)"
             guard seen.insert(diskName).inserted else { continue }
             requests.append(
                 DiskAttachmentRequest(

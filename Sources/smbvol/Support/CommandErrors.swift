@@ -10,7 +10,7 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        writeToStandardError("smbvol: error: \(SecretRedactor.shared.redact(oneLine("\(error)")))\n")
+        writeToStandardError("smbvol: error: \(oneLine(SecretRedactor.shared.redact("\(error)")))\n")
         throw ExitCode.failure
     }
 }
