@@ -93,6 +93,13 @@ extension ShareAttachmentService {
         domainUUID: String, _ identities: [String: (fileNumber: String?, clusterPath: String)], deadline: Deadline
     ) throws {
         guard !identities.isEmpty else { return }
+        // A repeated start finds them recorded: a plain read then spares every start the
+        // store's flock (readers need none: the file is replaced atomically).
+        let stale = try store.load().contains { lock in
+            guard lock.context == .hook, lock.domainUUID == domainUUID, let identity = identities[lock.image] else { return false }
+            return lock.fileNumber != identity.fileNumber || lock.clusterPath != identity.clusterPath
+        }
+        guard stale else { return }
         try store.update(deadline: deadline) { locks in
             for index in locks.indices where locks[index].context == .hook && locks[index].domainUUID == domainUUID {
                 guard let identity = identities[locks[index].image] else { continue }
