@@ -20,10 +20,16 @@ public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
     public var context: LockContext
     /// ISO-8601, UTC (`2026-01-31T12:00:00Z`).
     public var createdAt: String
+    /// The image's identity on its cluster, recorded once lock hygiene has asked: its file
+    /// number, and its canonical cluster path. Nil in records written before smbvol recorded
+    /// them, or when the cluster could not be asked; readers then fall back to the path.
+    public var fileNumber: String?
+    public var clusterPath: String?
 
     public init(
         id: String, share: String, mountPoint: String, domainUUID: String = "", domainName: String = "",
-        disk: String = "", image: String = "", reason: String, context: LockContext, createdAt: String
+        disk: String = "", image: String = "", reason: String, context: LockContext, createdAt: String,
+        fileNumber: String? = nil, clusterPath: String? = nil
     ) {
         self.id = id
         self.share = share
@@ -35,6 +41,8 @@ public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
         self.reason = reason
         self.context = context
         self.createdAt = createdAt
+        self.fileNumber = fileNumber
+        self.clusterPath = clusterPath
     }
 
     enum CodingKeys: String, CodingKey {
@@ -43,6 +51,8 @@ public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
         case domainUUID = "domain_uuid"
         case domainName = "domain_name"
         case createdAt = "created_at"
+        case fileNumber = "file_number"
+        case clusterPath = "cluster_path"
     }
 
     /// "domain web01 disk vdb" — the default reason of a hook lock.

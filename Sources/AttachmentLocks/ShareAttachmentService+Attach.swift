@@ -65,6 +65,11 @@ extension ShareAttachmentService {
                 locks[index].share = disk.share.name
                 locks[index].mountPoint = disk.share.mountPoint
                 locks[index].domainName = disk.domainName
+                if locks[index].image != disk.image {
+                    // Another image: the identity recorded for the old one no longer holds.
+                    locks[index].fileNumber = nil
+                    locks[index].clusterPath = nil
+                }
                 locks[index].image = disk.image
                 locks[index].reason = reason
                 all.append(locks[index])
@@ -79,6 +84,29 @@ extension ShareAttachmentService {
             all.append(lock)
         }
         return (created, all)
+    }
+
+    /// Records the cluster identity (file number, canonical cluster path) of the images of
+    /// `domainUUID`'s hook locks, once lock hygiene has learnt it: other domains' starts then
+    /// recognise the image however their XML spells it. Keyed by the lock's image path.
+    public func recordImageIdentities(
+        domainUUID: String, _ identities: [String: (fileNumber: String?, clusterPath: String)], deadline: Deadline
+    ) throws {
+        guard !identities.isEmpty else { return }
+        // A repeated start finds them recorded: a plain read then spares every start the
+        // store's flock (readers need none: the file is replaced atomically).
+        let stale = try store.load().contains { lock in
+            guard lock.context == .hook, lock.domainUUID == domainUUID, let identity = identities[lock.image] else { return false }
+            return lock.fileNumber != identity.fileNumber || lock.clusterPath != identity.clusterPath
+        }
+        guard stale else { return }
+        try store.update(deadline: deadline) { locks in
+            for index in locks.indices where locks[index].context == .hook && locks[index].domainUUID == domainUUID {
+                guard let identity = identities[locks[index].image] else { continue }
+                locks[index].fileNumber = identity.fileNumber
+                locks[index].clusterPath = identity.clusterPath
+            }
+        }
     }
 
     static func target(of lock: AttachmentLock) -> ShareTarget {

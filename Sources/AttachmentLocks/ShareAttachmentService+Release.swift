@@ -69,7 +69,9 @@ extension ShareAttachmentService {
                 do {
                     return try mounter.unmount(share, force: false, deadline: deadline)
                 } catch {
-                    if !released.isEmpty {
+                    // Locks are put back only for a mount of ours that stays (busy); a foreign
+                    // mount there was never the share's, so it holds no one's lock.
+                    if !released.isEmpty, !(error is AttachmentError) {
                         try store.update(deadline: deadline) { locks in
                             locks += released.filter { lock in !locks.contains { $0.id == lock.id } }
                         }

@@ -86,6 +86,8 @@ public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible
     case noSuchLock(id: String)
     case operatorLockNotRemovable(id: String)
     case emptyReason
+    /// What is mounted at the share's mount point is not the share's: left alone.
+    case notOurMount(message: String)
 
     public var description: String {
         switch self {
@@ -97,6 +99,8 @@ public enum AttachmentError: Error, Equatable, Sendable, CustomStringConvertible
             return "no attachment lock with id \(id); see `smbvol lock list`"
         case .operatorLockNotRemovable(let id):
             return "lock \(id) is an operator lock: only `smbvol lock delete \(id)` removes it"
+        case .notOurMount(let message):
+            return message
         case .emptyReason:
             return "a lock needs a reason: give --reason TEXT (e.g. \"backup window\")"
         }

@@ -8,17 +8,26 @@ public struct DomainDefinition: Sendable, Equatable {
     /// What smbvol's `<metadata>` element says about the disks (empty when absent).
     public var volumeHints: [VolumeHint]
 
+    /// First hint per target and per source, indexed once: one lookup per disk, not a scan of
+    /// every hint (a document with many disks and many hints stays linear).
+    private var hintByTarget: [String: String] = [:]
+    private var hintBySource: [String: String] = [:]
+
     public init(name: String, uuid: String, disks: [DomainDisk], volumeHints: [VolumeHint] = []) {
         self.name = name
         self.uuid = uuid
         self.disks = disks
         self.volumeHints = volumeHints
+        for hint in volumeHints {
+            if let target = hint.target, hintByTarget[target] == nil { hintByTarget[target] = hint.share }
+            if let source = hint.source, hintBySource[source] == nil { hintBySource[source] = hint.share }
+        }
     }
 
     /// The share named for a disk by smbvol's metadata (by target dev, else by source file).
     public func hintedShare(for disk: DomainDisk) -> String? {
-        if let byTarget = volumeHints.first(where: { $0.target != nil && $0.target == disk.target }) { return byTarget.share }
-        return volumeHints.first(where: { $0.source != nil && $0.source == disk.sourceFile })?.share
+        if let byTarget = hintByTarget[disk.target] { return byTarget }
+        return disk.sourceFile.flatMap { hintBySource[$0] }
     }
 }
 
@@ -98,6 +107,7 @@ public enum DomainXMLError: Error, Sendable, Equatable, CustomStringConvertible 
     case malformed(line: Int, column: Int, detail: String)
     case notADomain(root: String)
     case missingElement(String)
+    case repeatedElement(String)
 
     public var description: String {
         switch self {
@@ -107,6 +117,8 @@ public enum DomainXMLError: Error, Sendable, Equatable, CustomStringConvertible 
             return "not a libvirt domain XML: the root element is <\(root)>, expected <domain>"
         case .missingElement(let element):
             return "domain XML has no \(element)"
+        case .repeatedElement(let element):
+            return "domain XML has more than one \(element); refusing to guess which one is meant"
         }
     }
 }

@@ -21,7 +21,8 @@ public struct DomainXMLParser: Sendable {
         try parse(bytes: [UInt8](data))
     }
 
-    func parse(bytes: [UInt8]) throws(DomainXMLError) -> DomainDefinition {
+    /// The document as read: invalid UTF-8 is an error at its position, never replaced.
+    public func parse(bytes: [UInt8]) throws(DomainXMLError) -> DomainDefinition {
         var xml = StrictXMLReader(bytes)
         let reader = DomainXMLReader()
         do {
@@ -32,6 +33,7 @@ public struct DomainXMLParser: Sendable {
         }
         guard let root = reader.rootElement else { throw .malformed(line: 1, column: 1, detail: "the document is empty") }
         guard root == "domain" else { throw .notADomain(root: root) }
+        if let element = reader.repeated.first { throw .repeatedElement(element) }
         guard let name = reader.name, !name.isEmpty else { throw .missingElement("<name>") }
         guard let uuid = reader.uuid, !uuid.isEmpty else { throw .missingElement("<uuid>") }
         return DomainDefinition(name: name, uuid: uuid.lowercased(), disks: reader.disks, volumeHints: reader.hints)
@@ -46,6 +48,8 @@ final class DomainXMLReader: StrictXMLReader.Sink {
     var uuid: String?
     var disks: [DomainDisk] = []
     var hints: [VolumeHint] = []
+    /// `<name>` or `<uuid>` given more than once: which one libvirt means cannot be guessed.
+    var repeated: [String] = []
 
     private var path: [String] = []
     private var text = ""
@@ -105,8 +109,14 @@ final class DomainXMLReader: StrictXMLReader.Sink {
     func endElement(_ element: String) {
         guard !path.isEmpty else { return }
         let trimmed = Self.trimmed(text)
-        if path == ["domain", "name"] { name = trimmed }
-        if path == ["domain", "uuid"] { uuid = trimmed }
+        if path == ["domain", "name"] {
+            if name != nil { repeated.append("<name>") }
+            name = trimmed
+        }
+        if path == ["domain", "uuid"] {
+            if uuid != nil { repeated.append("<uuid>") }
+            uuid = trimmed
+        }
         if path == ["domain", "devices", "disk"] {
             if let disk { disks.append(disk) }
             disk = nil

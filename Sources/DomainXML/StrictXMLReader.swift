@@ -22,10 +22,14 @@ struct StrictXMLReader {
 
     static let xmlNamespace = "http://www.w3.org/XML/1998/namespace"
 
-    private let bytes: [UInt8]
+    let bytes: [UInt8]
     private var index = 0
-    /// Open elements: qualified name, and the namespace scope in force inside each.
-    private var open: [(name: String, scope: [String: String])] = []
+    /// Open elements: qualified name, and the prefixes each declared (popped when it closes).
+    private var open: [(name: String, declared: [String])] = []
+    /// Namespace bindings in force: prefix (`""` for the default) → URIs, innermost last. A
+    /// stack per prefix instead of a copy of the whole scope per element: a document nesting
+    /// many elements that each declare a prefix stays linear.
+    private var bindings: [String: [String]] = ["xml": [StrictXMLReader.xmlNamespace]]
     private var rootSeen = false
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
@@ -136,6 +140,9 @@ struct StrictXMLReader {
         index += 1
         let name = try readName()
         var attributes: [(name: String, value: String, offset: Int)] = []
+        // A set, not a scan of the attributes so far: 100 000 attributes (1 MB) must not cost
+        // 5·10⁹ comparisons and outlast the hook's deadline.
+        var attributeNames: Set<String> = []
         var selfClosing = false
         while true {
             let hadSpace = skipSpace()
@@ -162,49 +169,63 @@ struct StrictXMLReader {
             index += 1
             skipSpace()
             let value = try readAttributeValue()
-            if attributes.contains(where: { $0.name == attributeName }) {
+            guard attributeNames.insert(attributeName).inserted else {
                 throw SyntaxError(offset: attributeOffset, detail: "a malformed attribute (\(attributeName) given twice)")
             }
             attributes.append((attributeName, value, attributeOffset))
         }
 
         // Namespaces: this element's declarations, then its own prefix.
-        var scope = open.last?.scope ?? ["xml": Self.xmlNamespace]
+        var declared: [String] = []
         var plain: [String: String] = [:]
         for attribute in attributes {
             if attribute.name == "xmlns" {
-                scope[""] = attribute.value
+                bindings["", default: []].append(attribute.value)
+                declared.append("")
             } else if attribute.name.hasPrefix("xmlns:") {
                 let prefix = String(attribute.name.dropFirst(6))
                 guard !attribute.value.isEmpty else {
                     throw SyntaxError(offset: attribute.offset, detail: "namespace prefix \(prefix) bound to an empty name")
                 }
-                scope[prefix] = attribute.value
-            } else {
-                if let colon = attribute.name.firstIndex(of: ":"), scope[String(attribute.name[..<colon])] == nil {
-                    throw SyntaxError(offset: attribute.offset, detail: "namespace prefix of \(attribute.name) is not declared")
-                }
-                plain[attribute.name] = attribute.value
+                bindings[prefix, default: []].append(attribute.value)
+                declared.append(prefix)
             }
+        }
+        for attribute in attributes where attribute.name != "xmlns" && !attribute.name.hasPrefix("xmlns:") {
+            if let colon = attribute.name.firstIndex(of: ":"), binding(String(attribute.name[..<colon])) == nil {
+                unbind(declared)
+                throw SyntaxError(offset: attribute.offset, detail: "namespace prefix of \(attribute.name) is not declared")
+            }
+            plain[attribute.name] = attribute.value
         }
         let local: String
         let namespaceURI: String?
         if let colon = name.firstIndex(of: ":") {
             let prefix = String(name[..<colon])
-            guard let uri = scope[prefix] else { throw SyntaxError(offset: start, detail: "namespace prefix \(prefix) on <\(name)> is not declared") }
+            guard let uri = binding(prefix) else {
+                unbind(declared)
+                throw SyntaxError(offset: start, detail: "namespace prefix \(prefix) on <\(name)> is not declared")
+            }
             local = String(name[name.index(after: colon)...])
             namespaceURI = uri
         } else {
             local = name
-            namespaceURI = scope[""].flatMap { $0.isEmpty ? nil : $0 }
+            namespaceURI = binding("").flatMap { $0.isEmpty ? nil : $0 }
         }
         rootSeen = true
         sink.startElement(local, namespaceURI: namespaceURI, attributes: plain)
         if selfClosing {
+            unbind(declared)
             sink.endElement(local)
         } else {
-            open.append((name, scope))
+            open.append((name, declared))
         }
+    }
+
+    private func binding(_ prefix: String) -> String? { bindings[prefix]?.last }
+
+    private mutating func unbind(_ prefixes: [String]) {
+        for prefix in prefixes { bindings[prefix]?.removeLast() }
     }
 
     private mutating func readEndTag(into sink: some Sink) throws(SyntaxError) {
@@ -222,7 +243,7 @@ struct StrictXMLReader {
         guard current.name == name else {
             throw SyntaxError(offset: start, detail: "closing tag </\(name)> does not match the open element <\(current.name)>")
         }
-        open.removeLast()
+        unbind(open.removeLast().declared)
         sink.endElement(name.firstIndex(of: ":").map { String(name[name.index(after: $0)...]) } ?? name)
     }
 
@@ -310,118 +331,5 @@ struct StrictXMLReader {
             position += 1
         }
         return nil
-    }
-
-    /// Entity and character references replaced; line ends normalized to LF; in attribute
-    /// values, each white-space character becomes a space (XML 1.0 §3.3.3).
-    private func decode(_ slice: ArraySlice<UInt8>, attribute: Bool) throws(SyntaxError) -> String {
-        if !slice.contains(UInt8(ascii: "&")), !slice.contains(0x0D), !(attribute && slice.contains(where: { $0 == 0x09 || $0 == 0x0A })) {
-            return String(decoding: slice, as: UTF8.self)
-        }
-        var output: [UInt8] = []
-        output.reserveCapacity(slice.count)
-        var position = slice.startIndex
-        while position < slice.endIndex {
-            let byte = slice[position]
-            if byte == UInt8(ascii: "&") {
-                guard let semicolon = slice[position...].prefix(12).firstIndex(of: UInt8(ascii: ";")) else {
-                    throw SyntaxError(offset: position, detail: "a malformed entity reference")
-                }
-                let name = String(decoding: slice[(position + 1)..<semicolon], as: UTF8.self)
-                guard let scalar = Self.entity(name) else {
-                    throw SyntaxError(offset: position, detail: name.hasPrefix("#") ? "an invalid character reference &\(name);" : "an undefined entity &\(name);")
-                }
-                output.append(contentsOf: Array(String(Character(scalar)).utf8))
-                position = semicolon + 1
-                continue
-            }
-            if byte == 0x0D {
-                output.append(attribute ? 0x20 : 0x0A)
-                if position + 1 < slice.endIndex, slice[position + 1] == 0x0A { position += 1 }
-            } else if attribute, byte == 0x09 || byte == 0x0A {
-                output.append(0x20)
-            } else {
-                output.append(byte)
-            }
-            position += 1
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    private static func normalizedLineEnds(_ slice: ArraySlice<UInt8>) -> String {
-        guard slice.contains(0x0D) else { return String(decoding: slice, as: UTF8.self) }
-        var output: [UInt8] = []
-        var position = slice.startIndex
-        while position < slice.endIndex {
-            if slice[position] == 0x0D {
-                output.append(0x0A)
-                if position + 1 < slice.endIndex, slice[position + 1] == 0x0A { position += 1 }
-            } else {
-                output.append(slice[position])
-            }
-            position += 1
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    static func entity(_ name: String) -> Unicode.Scalar? {
-        switch name {
-        case "lt": return "<"
-        case "gt": return ">"
-        case "amp": return "&"
-        case "apos": return "'"
-        case "quot": return "\""
-        default: break
-        }
-        guard name.hasPrefix("#") else { return nil }
-        let digits = name.dropFirst()
-        let value: UInt32?
-        if digits.hasPrefix("x") {
-            let hex = digits.dropFirst()
-            value = hex.isEmpty || !hex.allSatisfy(\.isHexDigit) ? nil : UInt32(hex, radix: 16)
-        } else {
-            value = digits.isEmpty || !digits.allSatisfy({ $0 >= "0" && $0 <= "9" }) ? nil : UInt32(digits)
-        }
-        guard let value, isXMLCharacter(value) else { return nil }
-        return Unicode.Scalar(value)
-    }
-
-    static func isXMLCharacter(_ value: UInt32) -> Bool {
-        value == 0x9 || value == 0xA || value == 0xD || (0x20...0xD7FF).contains(value) || (0xE000...0xFFFD).contains(value)
-            || (0x10000...0x10FFFF).contains(value)
-    }
-
-    /// Every byte is valid UTF-8 and an XML character (no C0 controls but tab, LF and CR).
-    private func checkCharacters() throws(SyntaxError) {
-        var position = 0
-        while position < bytes.count {
-            let byte = bytes[position]
-            if byte < 0x80 {
-                if byte < 0x20, byte != 0x09, byte != 0x0A, byte != 0x0D {
-                    throw SyntaxError(offset: position, detail: "an invalid character")
-                }
-                position += 1
-                continue
-            }
-            let length: Int
-            var scalar: UInt32
-            switch byte {
-            case 0xC2...0xDF: length = 2; scalar = UInt32(byte & 0x1F)
-            case 0xE0...0xEF: length = 3; scalar = UInt32(byte & 0x0F)
-            case 0xF0...0xF4: length = 4; scalar = UInt32(byte & 0x07)
-            default: throw SyntaxError(offset: position, detail: "an invalid character (not UTF-8)")
-            }
-            guard position + length <= bytes.count else { throw SyntaxError(offset: position, detail: "an invalid character (not UTF-8)") }
-            for offset in 1..<length {
-                let next = bytes[position + offset]
-                guard next & 0xC0 == 0x80 else { throw SyntaxError(offset: position, detail: "an invalid character (not UTF-8)") }
-                scalar = scalar << 6 | UInt32(next & 0x3F)
-            }
-            let minimum: UInt32 = length == 2 ? 0x80 : length == 3 ? 0x800 : 0x10000
-            guard scalar >= minimum, Self.isXMLCharacter(scalar) else {
-                throw SyntaxError(offset: position, detail: "an invalid character")
-            }
-            position += length
-        }
     }
 }

@@ -1,27 +1,112 @@
 import AttachmentLocks
 import QumuloClient
+import SMBMounts
 import SmbvolConfig
 
-/// Maps attachment records (local image paths) to cluster paths, for operator commands that
-/// start from a cluster path (`handles close --path P --stale-only`).
+/// An image as the cluster knows it: its file number (the identity: a hard link, `./`, `//`
+/// or any other spelling of the same file has the same one), and its canonical cluster path
+/// (the fallback when a record carries no file number).
+public struct ImageIdentity: Sendable, Equatable {
+    public var fileNumber: String?
+    public var clusterPath: String
+
+    public init(fileNumber: String?, clusterPath: String) {
+        self.fileNumber = fileNumber
+        self.clusterPath = ImageIdentity.canonicalPath(clusterPath)
+    }
+
+    /// `/a//b/./c/../d` → `/a/b/d`: the one spelling paths are compared in.
+    public static func canonicalPath(_ path: String) -> String {
+        var components: [Substring] = []
+        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == "." { continue }
+            if component == ".." {
+                if !components.isEmpty { components.removeLast() }
+                continue
+            }
+            components.append(component)
+        }
+        return "/" + components.joined(separator: "/")
+    }
+
+    /// Two file numbers (or ids) name the same file: equal text, or equal 64-bit values
+    /// (`"042"` and `"42"`); the API sends them as strings and never documents leading zeros.
+    public static func sameNumber(_ lhs: String, _ rhs: String) -> Bool {
+        if lhs == rhs { return true }
+        guard let left = UInt64(lhs), let right = UInt64(rhs) else { return false }
+        return left == right
+    }
+}
+
+/// Which local domains the attachment records show on one image file F, matched by F's
+/// identity — never by how a domain's XML happens to spell the path. A second domain whose XML
+/// names the same image as `…/share/./img/vm1.qcow2`, or through a hard link, is recognised, so
+/// this host's live handle for it is never taken for a leftover.
 public struct AttachmentRecordIndex {
     public var records: [AttachmentLock]
 
     public init(records: [AttachmentLock]) { self.records = records }
 
-    /// Names of local domains whose recorded image is the file at `clusterPath`.
-    public func domains(onClusterPath clusterPath: String, configuration: SmbvolConfiguration, client: QumuloClient) -> [String] {
-        let roots = ShareRootResolver(stateDirectory: configuration.stateDirectory)
+    /// Names of local domains other than `excludingDomain` whose recorded image is `file` on the
+    /// cluster of `cluster`. A record without a file number is compared by canonical cluster
+    /// path, and — when F's number is known — by asking the cluster for its number (a hard
+    /// link has another path); an answer other than "no such file" is an error, never a guess.
+    public func domains(
+        on file: ImageIdentity, cluster: String?, excludingDomain: String, configuration: SmbvolConfiguration,
+        shareRoots: ShareRootResolver, client: QumuloClient
+    ) throws -> [String] {
         var names: Set<String> = []
+        var numbers: [String: String?] = [:]
         for record in records where !record.image.isEmpty && !record.domainUUID.isEmpty {
-            guard let share = configuration.shares[record.share],
-                let relative = DiskImageLocator.relative(record.image, under: record.mountPoint),
-                let root = try? roots.root(of: share, client: client)
-            else { continue }
-            if ShareRootResolver.clusterPath(root: root, relativePath: relative) == clusterPath {
-                names.insert(record.domainName.isEmpty ? record.domainUUID : record.domainName)
+            guard record.domainUUID.lowercased() != excludingDomain.lowercased() else { continue }
+            guard let share = Self.share(of: record, configuration: configuration) else { continue }
+            if let recordCluster = share.cluster, let cluster, recordCluster != cluster { continue }
+            let name = record.domainName.isEmpty ? record.domainUUID : record.domainName
+            if let recorded = record.fileNumber, let wanted = file.fileNumber {
+                if ImageIdentity.sameNumber(recorded, wanted) { names.insert(name) }
+                continue
             }
+            guard let path = try clusterPath(of: record, share: share, shareRoots: shareRoots, client: client) else { continue }
+            if path == file.clusterPath {
+                names.insert(name)
+                continue
+            }
+            guard let wanted = file.fileNumber else { continue }
+            let number: String?
+            if let known = numbers[path] {
+                number = known
+            } else {
+                do {
+                    number = try client.fileAttributes(path: path).fileNumber
+                } catch let error as QumuloError where error.status == 404 {
+                    number = nil
+                }
+                numbers[path] = .some(number)
+            }
+            if let number, ImageIdentity.sameNumber(number, wanted) { names.insert(name) }
         }
         return names.sorted()
+    }
+
+    /// The record's canonical cluster path: as recorded, else from its image below its mount
+    /// point and the share's root.
+    func clusterPath(of record: AttachmentLock, share: ShareConfiguration, shareRoots: ShareRootResolver, client: QumuloClient) throws -> String? {
+        if let recorded = record.clusterPath { return ImageIdentity.canonicalPath(recorded) }
+        let image = ImageIdentity.canonicalPath(record.image)
+        let base = ImageIdentity.canonicalPath(record.mountPoint)
+        guard let relative = DiskImageLocator.relative(image, under: base) else { return nil }
+        let root = try shareRoots.root(of: share, client: client)
+        return ImageIdentity.canonicalPath(ShareRootResolver.clusterPath(root: root, relativePath: relative))
+    }
+
+    /// The configured share of a record: by name, else by mount point (a connection-info share
+    /// counted with a configured one).
+    static func share(of record: AttachmentLock, configuration: SmbvolConfiguration) -> ShareConfiguration? {
+        if let share = configuration.shares[record.share] { return share }
+        let mountPoint = ImageIdentity.canonicalPath(record.mountPoint)
+        return configuration.shares.values.sorted { $0.name < $1.name }.first { share in
+            guard let mountable = try? configuration.mountableShare(named: share.name) else { return false }
+            return ImageIdentity.canonicalPath(mountable.usablePath) == mountPoint
+        }
     }
 }

@@ -30,6 +30,7 @@ public enum ImageLocationError: Error, Sendable, Equatable, CustomStringConverti
     case escapesShare(target: String, path: String, resolved: String, share: String)
     case unknownHintedShare(target: String, share: String)
     case notUnderHintedShare(target: String, path: String, share: String, directory: String)
+    case hintContradicts(target: String, path: String, hinted: String, found: String)
 
     public var description: String {
         switch self {
@@ -43,6 +44,9 @@ public enum ImageLocationError: Error, Sendable, Equatable, CustomStringConverti
             return "disk \(target): the domain's smbvol metadata names share \(share), which is not configured"
         case .notUnderHintedShare(let target, let path, let share, let directory):
             return "disk \(target): the domain's smbvol metadata names share \(share) but \(path) is not under \(directory)"
+        case .hintContradicts(let target, let path, let hinted, let found):
+            return "disk \(target): the domain's smbvol metadata names share \(hinted) but \(path) lies in share \(found) "
+                + "(its directory is the longest match); fix or remove the metadata"
         }
     }
 }
@@ -58,6 +62,7 @@ public struct DiskImageLocator: Sendable {
 
     public init(configuration: SmbvolConfiguration) throws {
         shares = try configuration.shares.keys.sorted().map { try configuration.mountableShare(named: $0) }
+        try MountableShare.requireDistinctDirectories(shares)
     }
 
     /// Every image file of `disk` on a configured share, top image first. Files on no share are
@@ -80,7 +85,9 @@ public struct DiskImageLocator: Sendable {
         let components = path.split(separator: "/").map(String.init)
         guard !components.contains("..") else { throw .parentReference(target: target, path: path) }
         let normalised = "/" + components.filter { $0 != "." }.joined(separator: "/")
-        var candidates = shares
+        // The longest matching directory wins (a share mounted inside another's directory).
+        let matches = shares.compactMap { share in Self.relative(normalised, under: share.usablePath).map { (share, $0) } }
+        let longest = matches.max(by: { $0.0.usablePath.count < $1.0.usablePath.count })
         if let hintedShare {
             guard let share = shares.first(where: { $0.name == hintedShare }) else {
                 throw .unknownHintedShare(target: target, share: hintedShare)
@@ -88,11 +95,13 @@ public struct DiskImageLocator: Sendable {
             guard Self.relative(normalised, under: share.usablePath) != nil else {
                 throw .notUnderHintedShare(target: target, path: path, share: share.name, directory: share.usablePath)
             }
-            candidates = [share]
+            // A hint naming an outer share while the file lies in a share mounted inside it
+            // would send lock hygiene to the wrong cluster path: refuse the contradiction.
+            if let longest, longest.0.name != share.name {
+                throw .hintContradicts(target: target, path: path, hinted: share.name, found: longest.0.name)
+            }
         }
-        // The longest matching directory wins (a share mounted inside another's directory).
-        let matches = candidates.compactMap { share in Self.relative(normalised, under: share.usablePath).map { (share, $0) } }
-        guard let (share, relativePath) = matches.max(by: { $0.0.usablePath.count < $1.0.usablePath.count }) else { return nil }
+        guard let (share, relativePath) = longest else { return nil }
         if let resolved = Self.realPathOfExistingPrefix(normalised), let base = Self.realPathOfExistingPrefix(share.usablePath),
             Self.relative(resolved, under: base) == nil
         {

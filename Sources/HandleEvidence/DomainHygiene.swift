@@ -83,9 +83,15 @@ public final class DomainHygiene {
         let client = try client(forCluster: share.cluster)
         let root = try shareRoots.root(of: share, client: client)
         let clusterPath = ShareRootResolver.clusterPath(root: root, relativePath: image.relativePath)
+        let records = AttachmentRecordIndex(records: attachmentRecords)
         let gatherer = ImageEvidenceGatherer(
-            client: client, localAddresses: localAddresses, protectedClients: protectedClients, attachmentRecords: attachmentRecords)
-        let gathered = try gatherer.gather(clusterPath: clusterPath, image: image.image, domainUUID: domain.uuid)
+            client: client, localAddresses: localAddresses, protectedClients: protectedClients, logger: logger
+        ) { [configuration, shareRoots] identity in
+            try records.domains(
+                on: identity, cluster: share.cluster, excludingDomain: domain.uuid, configuration: configuration,
+                shareRoots: shareRoots, client: client)
+        }
+        let gathered = try gatherer.gather(clusterPath: clusterPath)
         return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decider.decide(gathered.evidence, disk: image.access))
     }
 

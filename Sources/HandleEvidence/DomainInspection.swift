@@ -50,6 +50,18 @@ public struct DomainInspection: Sendable {
         images.contains { $0.decisions?.verdict == .refuse } ? .refuse : .proceed
     }
 
+    /// The cluster identity of every top image the cluster answered for, by local image path:
+    /// what the attachment records keep so other domains recognise the image however they
+    /// spell it.
+    public var imageIdentities: [String: (fileNumber: String?, clusterPath: String)] {
+        var identities: [String: (fileNumber: String?, clusterPath: String)] = [:]
+        for image in images where !image.image.isBackingFile {
+            guard let clusterPath = image.clusterPath, let fileNumber = image.fileNumber else { continue }
+            identities[image.image.image] = (fileNumber, ImageIdentity.canonicalPath(clusterPath))
+        }
+        return identities
+    }
+
     /// Every handle to close, per image, once the domain is known to proceed.
     public var closePlan: [(image: ImageInspection, locations: [String])] {
         guard failure == nil, verdict == .proceed else { return [] }

@@ -15,6 +15,7 @@ public struct HygieneAudit {
             "domain_uuid": "\(domainUUID)",
             "image": "\(image.image.image)",
             "cluster_path": "\(image.clusterPath ?? "")",
+            "file_number": "\(image.fileNumber ?? "")",
             "location": "\(decision.handle.location)",
             "owner": "\(decision.handle.ownerName)",
             "client_address": "\(decision.clientAddresses.joined(separator: ","))",

@@ -1,5 +1,6 @@
 import AttachmentLocks
 import LockHygiene
+import Logging
 import QumuloClient
 
 /// The evidence for one image as the cluster and this host report it.
@@ -15,24 +16,32 @@ public struct GatheredEvidence: Sendable {
 /// grants on the file id → sessions by identity, once per distinct owner (plus one identity
 /// lookup per owner for its name, cached per run). Nothing here lists cluster-wide, so the cost
 /// per image does not grow with handles elsewhere on the cluster.
+///
+/// The server's filters are never trusted: a handle not on F, a grant not on F's id, a session
+/// not of the identity asked for is dropped with a warning, and the listing counts as
+/// incomplete — missing evidence, so nothing that looks stale is closed on it. A cluster (an
+/// older version, a proxy) that ignores `file_number` must not make smbvol close other files'
+/// handles.
 public struct ImageEvidenceGatherer {
     public var client: QumuloClient
     public var localAddresses: Set<String>
     public var protectedClients: Set<String>
-    /// Attachment records on this host (which local domains use which image).
-    public var attachmentRecords: [AttachmentLock]
+    /// Local domains other than the one being started recorded on the file (by identity).
+    public var otherLocalDomains: (ImageIdentity) throws -> [String]
+    public var logger: Logger?
 
-    public init(client: QumuloClient, localAddresses: Set<String>, protectedClients: Set<String>, attachmentRecords: [AttachmentLock]) {
+    public init(
+        client: QumuloClient, localAddresses: Set<String>, protectedClients: Set<String>, logger: Logger? = nil,
+        otherLocalDomains: @escaping (ImageIdentity) throws -> [String]
+    ) {
         self.client = client
         self.localAddresses = ClientAddress.canonical(localAddresses)
         self.protectedClients = ClientAddress.canonical(protectedClients)
-        self.attachmentRecords = attachmentRecords
+        self.logger = logger
+        self.otherLocalDomains = otherLocalDomains
     }
 
-    /// - Parameters:
-    ///   - image: the local path qemu opens (matched against attachment records).
-    ///   - domainUUID: the domain being started; its own records do not count as "another".
-    public func gather(clusterPath: String, image: String, domainUUID: String) throws -> GatheredEvidence {
+    public func gather(clusterPath: String) throws -> GatheredEvidence {
         let attributes: FileAttributes
         do {
             attributes = try client.fileAttributes(path: clusterPath)
@@ -40,35 +49,58 @@ public struct ImageEvidenceGatherer {
             return GatheredEvidence(clusterPath: clusterPath, fileNumber: nil, evidence: ImageEvidence(handles: []))
         }
         var incomplete: [String] = []
-        let (handles, handleCompleteness) = try client.handles(onFileNumber: attributes.fileNumber)
+        let (listed, handleCompleteness) = try client.handles(onFileNumber: attributes.fileNumber)
         if !handleCompleteness.isComplete { incomplete.append("handles") }
+        let handles = listed.filter { ImageIdentity.sameNumber($0.fileNumber, attributes.fileNumber) }
+        if handles.count != listed.count {
+            dropped(listed.count - handles.count, "handle(s) of other files", asked: "file_number=\(attributes.fileNumber)", path: clusterPath)
+            incomplete.append("handles")
+        }
         guard !handles.isEmpty || !incomplete.isEmpty else {
             return GatheredEvidence(clusterPath: clusterPath, fileNumber: attributes.fileNumber, evidence: ImageEvidence(handles: []))
         }
         var grantAddresses: Set<String> = []
         for kind in LockGrantKind.allCases {
             let (grants, completeness) = try client.lockGrants(kind, onFile: attributes.id)
-            grantAddresses.formUnion(grants.map { ClientAddress.canonical($0.ownerAddress) })
+            let onFile = grants.filter { ImageIdentity.sameNumber($0.fileId, attributes.id) || ImageIdentity.sameNumber($0.fileId, attributes.fileNumber) }
+            grantAddresses.formUnion(onFile.map { ClientAddress.canonical($0.ownerAddress) })
             if !completeness.isComplete { incomplete.append("\(kind.rawValue) grants") }
+            if onFile.count != grants.count {
+                dropped(grants.count - onFile.count, "\(kind.rawValue) grant(s) of other files", asked: "file id \(attributes.id)", path: clusterPath)
+                incomplete.append("\(kind.rawValue) grants")
+            }
         }
         var sessions: [SessionFacts] = []
         let owners = Set(handles.map(\.owner)).sorted()
         for owner in owners {
             let (found, completeness) = try client.sessions(identity: "auth_id:\(owner)")
             if !completeness.isComplete { incomplete.append("sessions") }
-            sessions += found.map {
-                SessionFacts(originator: ClientAddress.canonical($0.originator), ownerAuthId: $0.user.authId ?? owner, idleSeconds: $0.timeIdle.seconds)
+            let ours = found.filter { $0.user.authId.map { ImageIdentity.sameNumber($0, owner) } ?? false }
+            if ours.count != found.count {
+                dropped(found.count - ours.count, "session(s) of other identities", asked: "identity=auth_id:\(owner)", path: clusterPath)
+                incomplete.append("sessions")
+            }
+            sessions += ours.map {
+                SessionFacts(originator: ClientAddress.canonical($0.originator), ownerAuthId: owner, idleSeconds: $0.timeIdle.seconds)
             }
         }
         let names = Dictionary(uniqueKeysWithValues: owners.map { ($0, client.ownerName(authId: $0)) })
-        let others = attachmentRecords.filter { $0.image == image && $0.domainUUID.lowercased() != domainUUID.lowercased() && !$0.domainUUID.isEmpty }
+        let identity = ImageIdentity(fileNumber: attributes.fileNumber, clusterPath: clusterPath)
+        var uniqueIncomplete: [String] = []
+        for name in incomplete where !uniqueIncomplete.contains(name) { uniqueIncomplete.append(name) }
         let evidence = ImageEvidence(
             handles: handles.map {
                 HandleFacts(location: $0.location, ownerAuthId: $0.owner, ownerName: names[$0.owner], byteRangeLocks: $0.numByteRangeLocks)
             },
             grantAddresses: grantAddresses, sessions: sessions, localAddresses: localAddresses,
-            otherLocalDomains: Array(Set(others.map { $0.domainName.isEmpty ? $0.domainUUID : $0.domainName })).sorted(),
-            protectedClients: protectedClients, incompleteListings: incomplete)
+            otherLocalDomains: try otherLocalDomains(identity),
+            protectedClients: protectedClients, incompleteListings: uniqueIncomplete)
         return GatheredEvidence(clusterPath: clusterPath, fileNumber: attributes.fileNumber, evidence: evidence)
+    }
+
+    private func dropped(_ count: Int, _ what: String, asked: String, path: String) {
+        logger?.warning(
+            "the cluster's answer does not match its filter; entries dropped, evidence counted as missing",
+            metadata: ["cluster_path": "\(path)", "dropped": "\(count) \(what)", "filter": "\(asked)"])
     }
 }

@@ -16,6 +16,19 @@ public struct ShareRootResolver: Sendable {
         }
     }
 
+    /// More than one cluster share answers to the name (SMB names are case-insensitive, and
+    /// unique per tenant only): which one holds the images cannot be guessed.
+    public struct Ambiguous: Error, Sendable, CustomStringConvertible {
+        public var share: String
+        public var shareName: String
+        public var candidates: [SMBShare]
+        public var description: String {
+            let listed = candidates.map { "\"\($0.shareName)\" (id \($0.id), tenant \($0.tenantId ?? "?"), fs_path \($0.fsPath))" }
+            return "share \"\(share)\": \(candidates.count) SMB shares on the cluster match the name \"\(shareName)\": "
+                + listed.joined(separator: ", ") + "; set fs_path in its [share] table to the right one"
+        }
+    }
+
     /// `<state_dir>/share-roots.json`: `{"<cluster>|<normalised export>": "<fs_path>"}`.
     public var cachePath: String?
 
@@ -29,9 +42,11 @@ public struct ShareRootResolver: Sendable {
         let export = try SMBExport(parsing: share.export)
         let key = "\(share.cluster ?? "")|\(export.normalised)"
         if let cached = readCache()[key] { return cached }
-        guard let found = try client.smbShares().first(where: { $0.shareName.lowercased() == export.share.lowercased() }) else {
-            throw NotFound(share: share.name, shareName: export.share)
-        }
+        let matches = try client.smbShares().filter { $0.shareName.lowercased() == export.share.lowercased() }
+        guard let found = matches.first else { throw NotFound(share: share.name, shareName: export.share) }
+        // Never the first of several: the wrong share's root would name another tenant's file
+        // with the same relative path. Nothing is cached, so fixing fs_path takes effect.
+        guard matches.count == 1 else { throw Ambiguous(share: share.name, shareName: export.share, candidates: matches) }
         let base = Self.trimmed(found.fsPath)
         let root = export.subdirectory.isEmpty ? base : (base == "/" ? "" : base) + "/" + export.subdirectory
         writeCache(key: key, root: root)

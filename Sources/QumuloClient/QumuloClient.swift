@@ -231,8 +231,10 @@ public final class QumuloClient {
         return min(requestTimeout, remaining)
     }
 
+    /// Flattens a cluster message to one line. `isNewline` also matches the single Character
+    /// "\r\n" (which `== "\n"` did not); every output and log sink escapes again anyway.
     static func oneLine(_ text: String) -> String {
-        text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     static func explain(_ error: DecodingError) -> String {

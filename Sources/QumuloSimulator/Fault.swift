@@ -8,6 +8,13 @@ public struct Fault: Codable, Sendable {
         case invalidJSON = "invalid_json"
         case loopingNext = "looping_next"
         case closeError = "close_error"
+        /// The listing ignores its filter: `file_number` on `/v1/smb/files/`, `identity` on
+        /// `/v1/smb/sessions/`, the file on `/v1/files/{ref}/locks/…` (every grant is listed),
+        /// as an older cluster or a proxy might.
+        case ignoreFilter = "ignore_filter"
+        /// Every page of a listing hands out a new, never-repeated `next` link (and no items
+        /// after the first page): a client must bound how many pages it follows.
+        case endlessNext = "endless_next"
     }
 
     public var kind: Kind

@@ -5,7 +5,7 @@ extension SimulatorState {
             JSONValue.object([
                 ("id", .string(share.id)),
                 ("share_name", .string(share.name)),
-                ("tenant_id", .int(1)),
+                ("tenant_id", .int(share.tenantID)),
                 ("fs_path", .string(share.fsPath)),
                 ("description", .string(share.description ?? "")),
                 ("permissions", .array([])),

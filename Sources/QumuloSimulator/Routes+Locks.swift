@@ -5,7 +5,8 @@ extension SimulatorState {
         throws(QumuloError) -> SimulatorResponse
     {
         let file = try resolve(ref: ref)
-        return try grantPage(request, handles: handles.byFile[file.id] ?? [], type: type, filters: ["snapshot"])
+        let list = fires(.ignoreFilter, path: request.rawPath) ? handles.all : handles.byFile[file.id] ?? []
+        return try grantPage(request, handles: list, type: type, filters: ["snapshot"])
     }
 
     mutating func listClientGrants(_ request: SimulatorRequest, type: Route.LockType) throws(QumuloError)

@@ -4,7 +4,7 @@ extension SimulatorState {
         let page = try Paging.pageRequest(request, maximum: pageSize)
         let resolvePaths = try Self.flag(request.queryValue("resolve_paths"), name: "resolve_paths")
         let list: [HandleRecord]
-        if let fileNumber = request.queryValue("file_number") {
+        if let fileNumber = request.queryValue("file_number"), !fires(.ignoreFilter, path: request.rawPath) {
             list = handles.byFile[fileNumber] ?? []
         } else {
             list = handles.all
@@ -13,7 +13,9 @@ extension SimulatorState {
         let end = min(list.count, start + page.limit)
         let served = list[start..<end]
         var next: String?
-        if loopsNext(request) {
+        if let endless = endlessNextLink(request) {
+            next = endless
+        } else if loopsNext(request) {
             next = request.target
         } else if end < list.count, let last = served.last {
             next = Paging.nextLink(
@@ -65,7 +67,7 @@ extension SimulatorState {
     mutating func listSessions(_ request: SimulatorRequest) throws(QumuloError) -> SimulatorResponse {
         let page = try Paging.pageRequest(request, maximum: pageSize)
         var list = sessions
-        if let identity = request.queryValue("identity"), !identity.isEmpty {
+        if let identity = request.queryValue("identity"), !identity.isEmpty, !fires(.ignoreFilter, path: request.rawPath) {
             list = list.filter { sessionMatches($0, identity: identity) }
         }
         let start = list.firstIndex { $0.seq > (page.after ?? 0) } ?? list.count

@@ -136,17 +136,22 @@ public struct Scenario: Codable, Sendable {
         public var name: String
         public var fsPath: String
         public var description: String?
+        /// The tenant the share belongs to (default 1): names are unique per tenant only, so
+        /// two tenants' shares can share a name (and names differ in case only, too).
+        public var tenantID: Int
 
         enum CodingKeys: String, CodingKey {
             case id, name, description
             case fsPath = "fs_path"
+            case tenantID = "tenant_id"
         }
 
-        public init(id: String, name: String, fsPath: String, description: String? = nil) {
+        public init(id: String, name: String, fsPath: String, description: String? = nil, tenantID: Int = 1) {
             self.id = id
             self.name = name
             self.fsPath = fsPath
             self.description = description
+            self.tenantID = tenantID
         }
 
         public init(from decoder: any Decoder) throws {
@@ -155,6 +160,7 @@ public struct Scenario: Codable, Sendable {
             name = try c.decode(String.self, forKey: .name)
             fsPath = try c.decode(String.self, forKey: .fsPath)
             description = try c.decodeIfPresent(String.self, forKey: .description)
+            tenantID = try c.decodeIfPresent(Int.self, forKey: .tenantID) ?? 1
         }
     }
 
@@ -163,15 +169,19 @@ public struct Scenario: Codable, Sendable {
         public var id: String
         public var size: String
         public var owner: String?
+        /// Other paths of the same file (hard links): they resolve to this file, its id and
+        /// file number.
+        public var links: [String]
 
-        public init(path: String, id: String, size: String = "0", owner: String? = nil) {
+        public init(path: String, id: String, size: String = "0", owner: String? = nil, links: [String] = []) {
             self.path = path
             self.id = id
             self.size = size
             self.owner = owner
+            self.links = links
         }
 
-        enum CodingKeys: String, CodingKey { case path, id, size, owner }
+        enum CodingKeys: String, CodingKey { case path, id, size, owner, links }
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -179,6 +189,7 @@ public struct Scenario: Codable, Sendable {
             id = try c.decodeFlexibleString(forKey: .id)
             size = try c.decodeFlexibleStringIfPresent(forKey: .size) ?? "0"
             owner = try c.decodeFlexibleStringIfPresent(forKey: .owner)
+            links = try c.decodeIfPresent([String].self, forKey: .links) ?? []
         }
     }
 

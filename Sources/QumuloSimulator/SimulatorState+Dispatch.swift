@@ -93,6 +93,17 @@ extension SimulatorState {
         return value
     }
 
+    /// A fresh `next` link never handed out before (an `endless_next` fault), or nil.
+    mutating func endlessNextLink(_ request: SimulatorRequest) -> String? {
+        for index in faults.indices
+        where faults[index].fault.kind == .endlessNext && faults[index].fault.matches(path: request.rawPath) {
+            guard faults[index].fire() else { continue }
+            let serial = faults[index].fired
+            return request.rawPath + "?after=\(PercentEncoding.encode(Paging.cursor(1_000_000_000 + serial)))&limit=1000&endless=\(serial)"
+        }
+        return nil
+    }
+
     /// Whether the request loops its `next` back to itself (a `looping_next` fault).
     mutating func loopsNext(_ request: SimulatorRequest) -> Bool {
         fires(.loopingNext, path: request.rawPath)

@@ -62,6 +62,12 @@ struct SimulatorState: Sendable {
             filesByPath[path] = record
             filesByID[file.id] = record
             directories.formUnion(Self.ancestors(of: path))
+            for link in file.links {
+                let linkPath = try Self.normalized(link)
+                guard filesByPath[linkPath] == nil else { throw .duplicatePath(linkPath) }
+                filesByPath[linkPath] = record
+                directories.formUnion(Self.ancestors(of: linkPath))
+            }
         }
         for share in shares {
             let path = try Self.normalized(share.fsPath)

@@ -7,6 +7,8 @@ public enum MountCommandError: Error, Equatable, Sendable, CustomStringConvertib
     case mountKilled(export: String, signal: Int32)
     case notInMountTable(export: String, mountPoint: String)
     case foreignMount(mountPoint: String, found: String, expected: String)
+    /// An unmount refused: what is mounted there is not this share's mount.
+    case notOurMount(mountPoint: String, share: String, found: String, expected: String?)
     case unmountBusy(mountPoint: String, share: String)
     case unmountFailed(mountPoint: String, status: Int32, detail: String)
     case unmountTimedOut(mountPoint: String)
@@ -39,6 +41,9 @@ public enum MountCommandError: Error, Equatable, Sendable, CustomStringConvertib
         case .foreignMount(let mountPoint, let found, let expected):
             return "\(mountPoint) already has \(found) mounted on it, not \(expected): unmount it or set another "
                 + "mount_point for the share"
+        case .notOurMount(let mountPoint, let share, let found, let expected):
+            return "refusing to unmount \(mountPoint) for share \(share): \(found) is mounted there, "
+                + (expected.map { "not \($0)" } ?? "not a mount smbvol made") + "; nothing was unmounted or removed"
         case .unmountBusy(let mountPoint, let share):
             return "cannot unmount share \(share) at \(mountPoint): target is busy (files are still open there); "
                 + "stop what uses it, or use --force for a lazy unmount"

@@ -3,6 +3,7 @@ public enum MountConfigurationError: Error, Equatable, Sendable, CustomStringCon
     case invalidExport(String)
     case unknownShare(name: String, known: [String])
     case optionInjection(share: String, option: String, reason: String)
+    case sharedDirectory(directory: String, shares: [String])
     case reservedOption(share: String, option: String)
     case nobrlRefused(share: String)
     case passwordInConfiguration(share: String)
@@ -17,6 +18,8 @@ public enum MountConfigurationError: Error, Equatable, Sendable, CustomStringCon
         case .unknownShare(let name, let known):
             let list = known.isEmpty ? "none are configured" : "configured: \(known.sorted().joined(separator: ", "))"
             return "no share named \"\(name)\" in the configuration (\(list))"
+        case .sharedDirectory(let directory, let shares):
+            return "shares \(shares.joined(separator: " and ")) both use \(directory) as their directory; give each share its own mount_point"
         case .optionInjection(let share, let option, let reason):
             return "share \(share): mount option \"\(option.debugEscaped)\" \(reason); give one plain option per list element"
         case .reservedOption(let share, let option):

@@ -14,6 +14,11 @@ public struct MountOptionsBuilder: Sendable {
 
     public func arguments(for share: MountableShare, credentialsFile: String) throws -> [String] {
         try validate(options: share.options, share: share.name, allowNobrl: share.allowNobrl)
+        // Every value joined into `-o` is checked, not only the share's options: a credentials
+        // path `/etc/a,sec=none,nobrl` would otherwise slip options past every rule above.
+        if let reason = Self.separatorProblem(in: credentialsFile) {
+            throw MountConfigurationError.optionInjection(share: share.name, option: "credentials=\(credentialsFile)", reason: reason)
+        }
         let fixed = [
             "credentials=\(credentialsFile)", "uid=\(account.uid)", "gid=\(account.gid)",
             "file_mode=0660", "dir_mode=0770",
@@ -28,9 +33,8 @@ public struct MountOptionsBuilder: Sendable {
             if option.isEmpty {
                 throw MountConfigurationError.optionInjection(share: share, option: option, reason: "is empty")
             }
-            if let bad = option.first(where: { $0 == "," || $0.isNewline || $0 == "\0" || $0.asciiValue.map { $0 < 0x20 } == true }) {
-                let what = bad == "," ? "contains ','" : "contains a control character"
-                throw MountConfigurationError.optionInjection(share: share, option: option, reason: what)
+            if let reason = Self.separatorProblem(in: option) {
+                throw MountConfigurationError.optionInjection(share: share, option: option, reason: reason)
             }
             let name = Self.optionName(option)
             guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
@@ -47,6 +51,20 @@ public struct MountOptionsBuilder: Sendable {
                 throw MountConfigurationError.nobrlRefused(share: share)
             }
         }
+    }
+
+    /// Why `value` cannot go into a `-o` option string, or nil: mount.cifs and the kernel split
+    /// options at `,`; line breaks (CR LF included: checked per Unicode scalar, not per
+    /// Character), NUL and other controls end or corrupt the string.
+    public static func separatorProblem(in value: String) -> String? {
+        for scalar in value.unicodeScalars {
+            if scalar == "," { return "contains ','" }
+            switch scalar.value {
+            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029: return "contains a newline or control character"
+            default: continue
+            }
+        }
+        return nil
     }
 
     static func optionName(_ option: String) -> String {

@@ -55,6 +55,25 @@ public struct MountableShare: Sendable, Equatable {
     public var isLocal: Bool { localPath != nil }
 }
 
+extension MountableShare {
+    /// Two different exports at one directory (a `mount_point` equal to another share's, or to
+    /// its derived one) would mount over each other and count each other's locks. Two names for
+    /// one export at its one mount point are the same share (hot-attach connection info naming
+    /// a configured export): their locks are counted together on purpose.
+    public static func requireDistinctDirectories(_ shares: [MountableShare]) throws {
+        var seen: [String: MountableShare] = [:]
+        for share in shares {
+            let directory = share.usablePath.count > 1 && share.usablePath.hasSuffix("/") ? String(share.usablePath.dropLast()) : share.usablePath
+            if let other = seen[directory], other.name != share.name,
+                other.isLocal || share.isLocal || other.export.normalised != share.export.normalised
+            {
+                throw MountConfigurationError.sharedDirectory(directory: directory, shares: [other.name, share.name])
+            }
+            seen[directory] = share
+        }
+    }
+}
+
 extension SmbvolConfiguration {
     /// The configured share `name` as a mountable share.
     public func mountableShare(named name: String) throws -> MountableShare {

@@ -11,8 +11,9 @@ public struct SMBExport: Sendable, Hashable, CustomStringConvertible {
         guard let parts = Self.components(of: text), parts.count >= 2 else {
             throw MountConfigurationError.invalidExport(text)
         }
-        let forbidden: Set<Character> = [",", "\n", "\r", "\0"]
-        guard !text.contains(where: { forbidden.contains($0) }) else { throw MountConfigurationError.invalidExport(text) }
+        // Per scalar: the single Character "\r\n" is neither "\r" nor "\n". mount.cifs writes the
+        // export into the kernel's option string (unc=…, prefixpath=…): no separators there.
+        guard MountOptionsBuilder.separatorProblem(in: text) == nil else { throw MountConfigurationError.invalidExport(text) }
         server = parts[0]
         share = parts[1]
         subdirectory = parts.dropFirst(2).joined(separator: "/")

@@ -35,20 +35,55 @@ public struct ShareMounter: Sendable {
     /// Whether `share` is mounted at its mount point (a foreign mount there does not count).
     public func isMounted(_ share: MountableShare) throws -> Bool {
         if share.isLocal { return true }
-        guard let entry = try MountTable.read(from: mountTable).entry(at: share.mountPoint) else { return false }
+        guard let entry = try entry(at: share.mountPoint) else { return false }
         return share.export.matches(mountSource: entry.source)
     }
 
     /// Whether anything is mounted at `mountPoint` (for shares known only by their mount point).
     public func hasMount(at mountPoint: String) throws -> Bool {
-        try MountTable.read(from: mountTable).entry(at: mountPoint) != nil
+        try entry(at: mountPoint) != nil
+    }
+
+    /// The topmost mount at `mountPoint`. The mount table lists real paths: with `state_dir`
+    /// or `mount_base` behind a symlink, the configured spelling is resolved first, or a share
+    /// mounted a moment ago would look unmounted (and be mounted again on top, every start).
+    func entry(at mountPoint: String) throws -> MountTableEntry? {
+        let table = try MountTable.read(from: mountTable)
+        if let found = table.entry(at: mountPoint) { return found }
+        let canonical = Self.canonicalPath(mountPoint)
+        return canonical == mountPoint ? nil : table.entry(at: canonical)
+    }
+
+    /// The real path of the longest existing prefix of `path`, the rest appended.
+    public static func canonicalPath(_ path: String) -> String {
+        var components = path.split(separator: "/").map(String.init)
+        var missing: [String] = []
+        while !components.isEmpty {
+            if let resolved = realpath("/" + components.joined(separator: "/"), nil) {
+                defer { free(resolved) }
+                let base = String(cString: resolved)
+                return ([base == "/" ? "" : base] + missing).joined(separator: "/")
+            }
+            missing.insert(components.removeLast(), at: 0)
+        }
+        return path
+    }
+
+    /// Whether the mount at a mount point is one smbvol recognises as `expected`'s — or, for a
+    /// share known only from its locks (no export recorded), a mount whose source is an SMB
+    /// export smbvol would mount at a directory of this name.
+    static func recognises(_ entry: MountTableEntry, mountPoint: String, expected: SMBExport?) -> Bool {
+        if let expected { return expected.matches(mountSource: entry.source) }
+        guard let found = try? SMBExport(parsing: entry.source) else { return false }
+        let name = mountPoint.split(separator: "/").last.map(String.init) ?? ""
+        return MountPointNaming.directoryName(for: found) == name
     }
 
     /// Makes sure `share` is mounted at its mount point: nothing to do when it already is (and
     /// answers), unmount-and-mount when the mount is dead, refuse when something else is there.
     public func ensureMounted(_ share: MountableShare, deadline: Deadline) throws -> MountOutcome {
         if share.isLocal { return .local }
-        if let entry = try MountTable.read(from: mountTable).entry(at: share.mountPoint) {
+        if let entry = try entry(at: share.mountPoint) {
             guard share.export.matches(mountSource: entry.source) else {
                 throw MountCommandError.foreignMount(
                     mountPoint: share.mountPoint, found: entry.source, expected: share.export.commandForm)
@@ -70,11 +105,20 @@ public struct ShareMounter: Sendable {
         return .mounted
     }
 
-    /// Unmounts whatever is mounted at `mountPoint`: retried on "target is busy", lazy only when
-    /// `force` is set. Returns false when nothing was mounted there.
+    /// Unmounts the share's mount at `mountPoint`: retried on "target is busy", lazy only when
+    /// `force` is set. Returns false when nothing was mounted there. Anything smbvol does not
+    /// recognise as the share's mount (another export, a local filesystem, a bind mount) is
+    /// refused — not unmounted, and its directory not removed — `--force` included.
     @discardableResult
-    public func unmount(mountPoint: String, share: String, force: Bool, deadline: Deadline) throws -> Bool {
-        guard try MountTable.read(from: mountTable).entry(at: mountPoint) != nil else { return false }
+    public func unmount(mountPoint: String, share: String, export: SMBExport? = nil, force: Bool, deadline: Deadline) throws -> Bool {
+        guard let entry = try entry(at: mountPoint) else { return false }
+        guard Self.recognises(entry, mountPoint: mountPoint, expected: export) else {
+            // An audit event (syslog); the caller's error is the one line the operator sees.
+            logger.notice(
+                "refused to unmount a mount that is not the share's",
+                metadata: ["event": "unmount-refused", "share": "\(share)", "mount_point": "\(mountPoint)", "found": "\(entry.source)"])
+            throw MountCommandError.notOurMount(mountPoint: mountPoint, share: share, found: entry.source, expected: export?.commandForm)
+        }
         do {
             try unmountNow(mountPoint: mountPoint, share: share, lazy: false, deadline: deadline)
         } catch MountCommandError.unmountBusy(let point, let name) where force {
@@ -111,6 +155,7 @@ public struct ShareMounter: Sendable {
         }
 
         let arguments = try builder.arguments(for: share, credentialsFile: credentialsFile)
+        let before = try entry(at: share.mountPoint)?.mountID
         let outcome = try runner.run(
             ProcessRequest(executable: settings.mountCommand, arguments: arguments, timeout: settings.mountTimeout),
             deadline: deadline)
@@ -118,6 +163,11 @@ public struct ShareMounter: Sendable {
         try Self.check(outcome, share: share, timeout: settings.mountTimeout)
 
         guard try isMounted(share) else {
+            // Whatever this run put there is given back: a start that fails must not leave a
+            // mount behind (each retry would stack another one).
+            if let made = try? entry(at: share.mountPoint), made.mountID != before {
+                try? unmountNow(mountPoint: Self.canonicalPath(share.mountPoint), share: share.name, lazy: false, deadline: deadline)
+            }
             throw MountCommandError.notInMountTable(export: share.export.commandForm, mountPoint: share.mountPoint)
         }
         logger.notice(

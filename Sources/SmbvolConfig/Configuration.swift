@@ -16,6 +16,9 @@ public struct SmbvolConfiguration: Sendable, Equatable {
     public var mountTimeoutSeconds: Double
     /// The hook's overall deadline (`deadline_seconds`).
     public var deadlineSeconds: Double
+    /// Every operator command's overall bound (`command_deadline_seconds`, default 600): a
+    /// hung cluster or an endless listing ends with a clear error instead of running forever.
+    public var commandDeadlineSeconds: Double = 600
     /// Extra addresses that count as this host (`local_addresses`), besides its interfaces.
     public var localAddresses: [String]
     /// The local syslog socket audit lines go to (`syslog_socket`).

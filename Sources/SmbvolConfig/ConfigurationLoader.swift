@@ -46,6 +46,7 @@ public struct ConfigurationLoader: Sendable {
     private static let mainKeys: Set<String> = [
         "state_dir", "mount_base", "mount_command", "umount_command", "qemu_user", "qemu_group",
         "mount_timeout_seconds", "deadline_seconds", "local_addresses", "syslog_socket", "policy", "cluster", "share",
+        "command_deadline_seconds",
     ]
 
     private func applyMain(_ root: TableReader, to configuration: inout SmbvolConfiguration) throws {
@@ -62,6 +63,7 @@ public struct ConfigurationLoader: Sendable {
         configuration.qemuGroup = try root.nonEmptyString("qemu_group")
         if let value = try root.seconds("mount_timeout_seconds") { configuration.mountTimeoutSeconds = value }
         if let value = try root.seconds("deadline_seconds") { configuration.deadlineSeconds = value }
+        if let value = try root.seconds("command_deadline_seconds") { configuration.commandDeadlineSeconds = value }
         if let value = try root.stringArray("local_addresses") { configuration.localAddresses = value }
         if let value = try root.absolutePath("syslog_socket") { configuration.syslogSocket = value }
         if let policy = try root.subtable("policy") { configuration.policy = try readPolicy(policy) }
@@ -162,6 +164,18 @@ public struct ConfigurationLoader: Sendable {
                     file: share.sourceFile, key: "share.\(share.name).cluster",
                     message: "names cluster \"\(cluster)\", which is not defined (defined: \(known.isEmpty ? "none" : known))")
             }
+        }
+        // Two shares at one directory would count each other's locks and unmount each other.
+        var byDirectory: [String: String] = [:]
+        for share in configuration.shares.values.sorted(by: { $0.name < $1.name }) {
+            guard let directory = share.localPath ?? share.mountPoint else { continue }
+            let key = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+            if let other = byDirectory[key] {
+                throw ConfigurationError(
+                    file: share.sourceFile, key: "share.\(share.name).\(share.localPath != nil ? "local_path" : "mount_point")",
+                    message: "\(key) is already the directory of share \"\(other)\"; give each share its own")
+            }
+            byDirectory[key] = share.name
         }
     }
 

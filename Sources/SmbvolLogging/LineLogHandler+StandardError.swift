@@ -12,9 +12,11 @@ extension LineLogHandler {
     }
 }
 
-/// One `write(2)` per line so concurrent writers do not interleave within a line.
+/// One `write(2)` per line so concurrent writers do not interleave within a line. Whatever the
+/// text carries from outside is escaped (LineEscaping); only a leading `\r` (progress lines)
+/// and the trailing `\n` the caller wrote are kept as they are.
 public func writeToStandardError(_ text: String) {
-    var bytes = Array(text.utf8)
+    var bytes = Array(LineEscaping.keepingFrame(text).utf8)
     var offset = 0
     while offset < bytes.count {
         let written = bytes.withUnsafeMutableBytes { buffer -> Int in

@@ -1,7 +1,8 @@
 import Logging
 
 /// Renders a log record as one line: the message, then `key=value` metadata sorted by key.
-/// Newlines in values are flattened so one event stays one line (syslog, libvirt's error text).
+/// Message and values go through LineEscaping, so one event stays one line (syslog, libvirt's
+/// error text) whatever the cluster, the XML or a file put in them.
 enum LogLineFormatter {
     static func format(message: Logger.Message, metadata: Logger.Metadata) -> String {
         var line = flatten(message.description)
@@ -12,13 +13,14 @@ enum LogLineFormatter {
         return SecretRedactor.shared.redact(line)
     }
 
-    private static func flatten(_ text: String) -> String {
-        guard text.contains(where: { $0 == "\n" || $0 == "\r" }) else { return text }
-        return text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
-    }
+    /// Redacted before it is escaped: escaping a secret (a tab, a control character in a
+    /// password) would otherwise change it so the redactor no longer recognises it.
+    private static func flatten(_ text: String) -> String { LineEscaping.oneLine(SecretRedactor.shared.redact(text)) }
 
     private static func quoteIfNeeded(_ value: String) -> String {
         guard value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return value }
-        return "\"" + value.replacing("\"", with: "\\\"") + "\""
+        // Backslashes first: a quoted value ending in `\` must not escape the closing quote and
+        // let the rest of a hostile value read as another key=value.
+        return "\"" + value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\""
     }
 }

@@ -14,14 +14,19 @@ import Glibc
 /// took. The watchdog only catches what would otherwise hang libvirt's worker forever.
 public enum DeadlineWatchdog {
     private static let armed = Atomic<Bool>(false)
+    /// Read by the watchdog thread when it fires: the caller moves it as its run passes points
+    /// after which giving up means something else (a prepare reports success only once its
+    /// mount and locks are recorded).
+    fileprivate static let exitStatus = Atomic<Int32>(1)
 
     /// Arms the watchdog; only the first call in a process counts.
     public static func arm(after seconds: Double, exitStatus: Int32, message: String) {
         guard armed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { return }
+        Self.exitStatus.store(exitStatus, ordering: .sequentiallyConsistent)
         let line = Array((message + "\n").utf8)
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, line.count))
         buffer.initialize(from: line, count: line.count)
-        let context = WatchdogContext(seconds: seconds, exitStatus: exitStatus, message: buffer, length: line.count)
+        let context = WatchdogContext(seconds: seconds, message: buffer, length: line.count)
         var thread = pthread_t()
         let box = Unmanaged.passRetained(context).toOpaque()
         if pthread_create(&thread, nil, watchdogMain, box) == 0 {
@@ -30,17 +35,23 @@ public enum DeadlineWatchdog {
             Unmanaged<WatchdogContext>.fromOpaque(box).release()
         }
     }
+
+    /// The status the watchdog exits with from now on (armed or not yet).
+    public static func setExitStatus(_ status: Int32) {
+        exitStatus.store(status, ordering: .sequentiallyConsistent)
+    }
+
+    /// The status the watchdog would exit with now.
+    public static var currentExitStatus: Int32 { exitStatus.load(ordering: .sequentiallyConsistent) }
 }
 
 private final class WatchdogContext {
     let seconds: Double
-    let exitStatus: Int32
     let message: UnsafeMutablePointer<UInt8>
     let length: Int
 
-    init(seconds: Double, exitStatus: Int32, message: UnsafeMutablePointer<UInt8>, length: Int) {
+    init(seconds: Double, message: UnsafeMutablePointer<UInt8>, length: Int) {
         self.seconds = seconds
-        self.exitStatus = exitStatus
         self.message = message
         self.length = length
     }
@@ -54,5 +65,5 @@ private func watchdogMain(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutable
     while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
     RunningChildProcesses.killAll(signal: SIGKILL)
     _ = write(STDERR_FILENO, context.message, context.length)
-    _exit(context.exitStatus)
+    _exit(DeadlineWatchdog.exitStatus.load(ordering: .sequentiallyConsistent))
 }

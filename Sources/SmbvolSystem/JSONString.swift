@@ -13,7 +13,9 @@ public enum JSONString {
             case "\r": escaped += "\\r"
             case "\t": escaped += "\\t"
             default:
-                if scalar.value < 0x20 {
+                // C0 must be escaped (RFC 8259); DEL, C1 (CSI 0x9B) and U+2028/U+2029 may be,
+                // and are, so JSON printed on a terminal cannot drive it or break a line.
+                if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029 {
                     let hex = String(scalar.value, radix: 16)
                     escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {

@@ -61,11 +61,20 @@ public enum SecureFiles {
         var info = stat()
         try retryingSystemCall("stat", path: path) { stat(path, &info) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw SecureFileError.notARegularFile(path: path) }
+        // The advice names the file whose mode and owner were checked: for a symlink that is
+        // its target (`chmod` follows the link anyway; naming the link hides what changes).
+        let checked = realPath(path) ?? path
         guard info.st_uid == 0 || info.st_uid == geteuid() else {
-            throw SecureFileError.wrongOwner(path: path, uid: info.st_uid)
+            throw SecureFileError.wrongOwner(path: checked, uid: info.st_uid)
         }
         guard info.st_mode & 0o077 == 0 else {
-            throw SecureFileError.readableByOthers(path: path, mode: info.st_mode)
+            throw SecureFileError.readableByOthers(path: checked, mode: info.st_mode)
         }
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

@@ -27,7 +27,16 @@ extension QumuloClient {
     ) throws -> ListingCompleteness {
         var path = firstPath
         var followed: Set<String> = [firstPath]
+        var pages = 0
         while true {
+            // A cluster handing out ever-new `next` links must not keep a listing (and the set
+            // of links followed) growing forever: a bound far above any real cluster's pages.
+            pages += 1
+            guard pages <= Self.maximumPages else {
+                throw QumuloError(
+                    .invalidResponse("the listing did not end after \(Self.maximumPages) pages (the cluster keeps handing out new paging links); stopped"),
+                    method: "GET", path: path)
+            }
             let page = try get(path, as: type)
             try body(page)
             let (count, next) = split(page)
@@ -43,6 +52,9 @@ extension QumuloClient {
             path = next
         }
     }
+
+    /// Most pages one listing follows: 100 000 pages of up to 1000 entries is 10⁸ handles.
+    static let maximumPages = 100_000
 
     /// The `limit` query parameter of a paging link, else `requested`.
     static func effectiveLimit(next: String?, requested: Int) -> Int {

@@ -52,17 +52,21 @@ public struct SMBShare: Decodable, Sendable, Equatable {
     public var id: String
     public var shareName: String
     public var fsPath: String
+    /// Share names are unique per tenant only.
+    public var tenantId: String?
 
-    public init(id: String, shareName: String, fsPath: String) {
+    public init(id: String, shareName: String, fsPath: String, tenantId: String? = nil) {
         self.id = id
         self.shareName = shareName
         self.fsPath = fsPath
+        self.tenantId = tenantId
     }
 
     enum CodingKeys: String, CodingKey {
         case id
         case shareName = "share_name"
         case fsPath = "fs_path"
+        case tenantId = "tenant_id"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -70,6 +74,7 @@ public struct SMBShare: Decodable, Sendable, Equatable {
         id = try container.lenientString(.id)
         shareName = try container.decode(String.self, forKey: .shareName)
         fsPath = try container.decode(String.self, forKey: .fsPath)
+        tenantId = try? container.lenientStringIfPresent(.tenantId)
     }
 }
 

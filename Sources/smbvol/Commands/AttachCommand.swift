@@ -64,7 +64,8 @@ struct AttachCommand: ParsableCommand {
             var extraShares: [MountableShare] = []
             let image: String
             if let connectionInfo {
-                let info = try SMBConnectionInfo(json: try readWholeFile(connectionInfo))
+                let info = try SMBConnectionInfo(
+                    json: try CommandBounds.read(connectionInfo, what: "connection info", limit: CommandBounds.connectionInfoLimit))
                 let mountable = info.mountableShare(mountBase: configuration.mountBase)
                 guard let name = info.name, !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
                     throw ValidationError("connection info needs data.name: the image's path below the share, without '..'")

@@ -82,8 +82,8 @@ struct CheckCommand: ParsableCommand {
 
     private func readDomain() throws -> DomainDefinition {
         if let xml {
-            let bytes = try readWholeFile(xml)
-            return try DomainXMLParser().parse(String(decoding: bytes, as: UTF8.self))
+            // Bytes, not a String: invalid UTF-8 is refused by the reader, never replaced.
+            return try DomainXMLParser().parse(bytes: try CommandBounds.read(xml, what: "domain XML", limit: CommandBounds.domainXMLLimit))
         }
         let connection = try LibvirtConnection(readOnly: connect)
         return try DomainXMLParser().parse(try connection.domainXML(domain ?? ""))
@@ -107,7 +107,7 @@ struct CheckCommand: ParsableCommand {
             let share = try configuration.mountableShare(named: name)
             if share.isLocal {
                 states[name] = true
-            } else if let entry = table.entry(at: share.mountPoint) {
+            } else if let entry = table.entry(at: share.mountPoint) ?? table.entry(at: ShareMounter.canonicalPath(share.mountPoint)) {
                 states[name] = share.export.matches(mountSource: entry.source)
             } else {
                 states[name] = false

@@ -1,6 +1,7 @@
 import DomainXML
 import HandleEvidence
 import LockHygiene
+import SmbvolLogging
 import SmbvolSystem
 
 /// `check`'s output, human or JSON. The JSON keys are relied on by tools outside this
@@ -47,7 +48,8 @@ struct CheckReport {
             lines.append("disk \(disk.target): \(disk.source ?? "no source file") is on no configured share (ignored)")
         }
         lines.append(verdictLine)
-        return lines.joined(separator: "\n") + "\n"
+        // Names, paths, owners and addresses come from the XML and the cluster: one line each.
+        return lines.map(LineEscaping.oneLine).joined(separator: "\n") + "\n"
     }
 
     static func verb(_ action: HandleAction) -> String {

@@ -64,9 +64,16 @@ struct HandlesCloseCommand: ParsableCommand {
                 let attributes = try client.fileAttributes(path: path)
                 fileNumbers = [attributes.fileNumber]
                 if staleOnly {
-                    targets = try staleTargets(path: path, client: client, configuration: configuration, output: output)
+                    targets = try staleTargets(path: path, client: client, configuration: configuration, output: output, logger: logger)
                 } else {
-                    let handles = try client.handles(onFileNumber: attributes.fileNumber).handles
+                    let listed = try client.handles(onFileNumber: attributes.fileNumber).handles
+                    // Never trust the filter: a cluster that ignores file_number must not make
+                    // this close every handle on the cluster.
+                    let handles = listed.filter { ImageIdentity.sameNumber($0.fileNumber, attributes.fileNumber) }
+                    if handles.count != listed.count {
+                        writeToStandardError(
+                            "smbvol: warning: the cluster listed \(listed.count - handles.count) handle(s) of other files for file_number \(attributes.fileNumber); they are left alone\n")
+                    }
                     targets = handles.map { ($0.location, "owner \(client.ownerName(authId: $0.owner)) on \(attributes.path)") }
                 }
                 if targets.isEmpty {
@@ -101,22 +108,27 @@ struct HandlesCloseCommand: ParsableCommand {
     /// The lock-hygiene decisions for one file, as a VM start would make them: prints every
     /// decision, refuses (exit 3, nothing closed) on a live holder, returns the stale handles.
     private func staleTargets(
-        path: String, client: QumuloClient, configuration: SmbvolConfiguration, output: OutputWriter
+        path: String, client: QumuloClient, configuration: SmbvolConfiguration, output: OutputWriter, logger: Logger
     ) throws -> [(location: String, detail: String)] {
-        let records = try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load()
+        let records = AttachmentRecordIndex(records: try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load())
+        let shareRoots = ShareRootResolver(stateDirectory: configuration.stateDirectory)
         let gatherer = ImageEvidenceGatherer(
             client: client, localAddresses: LocalAddresses.current(extra: configuration.localAddresses),
-            protectedClients: Set(configuration.policy.protectedClients + keepClient), attachmentRecords: [])
-        var gathered = try gatherer.gather(clusterPath: path, image: path, domainUUID: "")
-        gathered.evidence.otherLocalDomains = AttachmentRecordIndex(records: records).domains(
-            onClusterPath: path, configuration: configuration, client: client)
+            protectedClients: Set(configuration.policy.protectedClients + keepClient), logger: logger
+        ) { identity in
+            // By the file's identity (file number, canonical path), never by the spelling of P.
+            try records.domains(
+                on: identity, cluster: clusterOptions.cluster, excludingDomain: "", configuration: configuration,
+                shareRoots: shareRoots, client: client)
+        }
+        let gathered = try gatherer.gather(clusterPath: path)
         let decisions = LockHygieneDecider(policy: HygienePolicy(operation: .start, staleAfterSeconds: configuration.policy.staleAfterSeconds))
             .decide(gathered.evidence)
         for decision in decisions.decisions where decision.action != .close {
             output.line("\(decision.action == .refuse ? "refuse" : decision.action.rawValue) \(decision.handle.location): \(decision.reason)")
         }
         if decisions.verdict == .refuse {
-            output.line("refused: \(decisions.summary)")
+            output.line(decisions.summary)  // "refused: …" already
             output.flush()
             throw ExitCode(3)
         }

@@ -72,7 +72,14 @@ struct HandlesListCommand: ParsableCommand {
 
     private func listFile(_ path: String, client: QumuloClient, printer: HandlePrinter) throws {
         let attributes = try client.fileAttributes(path: path)
-        let (handles, completeness) = try client.handles(onFileNumber: attributes.fileNumber)
+        let (listed, completeness) = try client.handles(onFileNumber: attributes.fileNumber)
+        // Only the file's own handles: a cluster that ignores file_number must not make other
+        // files' handles appear under this path.
+        let handles = listed.filter { ImageIdentity.sameNumber($0.fileNumber, attributes.fileNumber) }
+        if handles.count != listed.count {
+            writeToStandardError(
+                "smbvol: warning: the cluster listed \(listed.count - handles.count) handle(s) of other files for file_number \(attributes.fileNumber); not shown\n")
+        }
         let addresses = handles.isEmpty ? ClientAddressIndex() : try client.clientAddresses(onFile: attributes.fileNumber)
         printer.begin()
         for handle in handles {

@@ -22,7 +22,15 @@ struct MountedShareAdapter: ShareMounting {
     }
 
     func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool {
-        try mounter.unmount(mountPoint: share.mountPoint, share: share.name, force: force, deadline: deadline)
+        // Only a mount recognised as the share's: its export when configured (or from
+        // connection info), else one smbvol would have made at a directory of this name.
+        let export = sharesByMountPoint[share.mountPoint]?.export ?? (try? SMBExport(parsing: share.export))
+        do {
+            return try mounter.unmount(mountPoint: share.mountPoint, share: share.name, export: export, force: force, deadline: deadline)
+        } catch let error as MountCommandError {
+            if case .notOurMount = error { throw AttachmentError.notOurMount(message: error.description) }
+            throw error
+        }
     }
 
     func isMounted(_ share: ShareTarget) throws -> Bool {
@@ -44,6 +52,7 @@ struct ShareAttachmentWiring {
         let configured = try configuration.shares.values.sorted { $0.name < $1.name }.map {
             try MountableShare(configuration: $0, mountBase: configuration.mountBase)
         }
+        try MountableShare.requireDistinctDirectories(configured)
         // Connection-info shares first: they carry the credentials (a hot-attach may also name
         // the share in the configuration the hygiene step reads).
         shares = connectionInfoShares + configured

@@ -60,8 +60,10 @@ struct ReconcileCommand: ParsableCommand {
                 }
             }
 
-            let known = Set(wiring.targets.map(\.mountPoint) + locks.map(\.mountPoint))
-            let base = configuration.mountBase.hasSuffix("/") ? configuration.mountBase : configuration.mountBase + "/"
+            // The mount table lists real paths: compare in those (mount_base may be a symlink).
+            let known = Set((wiring.targets.map(\.mountPoint) + locks.map(\.mountPoint)).map(ShareMounter.canonicalPath))
+            let realBase = ShareMounter.canonicalPath(configuration.mountBase)
+            let base = realBase.hasSuffix("/") ? realBase : realBase + "/"
             for entry in try MountTable.read(from: ProcMountTableReader()).entries
             where entry.mountPoint.hasPrefix(base) && !known.contains(entry.mountPoint) {
                 output.line("not smbvol's: \(entry.source) mounted at \(entry.mountPoint) (left alone)")

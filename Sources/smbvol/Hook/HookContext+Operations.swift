@@ -41,7 +41,19 @@ extension HookContext {
             let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger, connectionInfoShares: connectionInfoShares)
             let receipt = try wiring.service.attach(
                 try attachmentRequests(for: images, wiring: wiring), deadline: deadline, cleanupDeadline: cleanupDeadline)
+            // The symlink-escape check again, now on the mounted share: before the mount it
+            // could only look at an empty directory, and a symlink on the server pointing
+            // outside the share would let qemu open another file. Always, cluster or not.
+            do {
+                _ = try locatedImages()
+            } catch {
+                givingBack()
+                _ = wiring.service.release(receipt, deadline: cleanupDeadline)
+                throw error
+            }
+            attachmentRecorded()
             guard let failure = runHygiene(migrating: migrating, wiring: wiring) else { return .attached(receipt) }
+            givingBack()
             let report = wiring.service.release(receipt, deadline: cleanupDeadline)
             if !report.unmountFailures.isEmpty {
                 logger.error("could not give back a mount after a refused \(operation)", metadata: ["failures": "\(report.unmountFailures)"])
@@ -72,6 +84,12 @@ extension HookContext {
         let inspection = hygiene.inspect(domain, operation: migrating ? .migration : .start)
         switch hygiene.execute(inspection) {
         case .proceed(let closed, let notClosed):
+            do {
+                // Other domains' starts recognise this image by its file number from now on.
+                try wiring.service.recordImageIdentities(domainUUID: uuid.value, inspection.imageIdentities, deadline: deadline)
+            } catch {
+                logger.warning("could not record the images' cluster identity in the attachment locks", metadata: ["error": "\(oneLine("\(error)"))"])
+            }
             guard notClosed.isEmpty else {
                 let first = notClosed[0]
                 return .failed("stale SMB handle \(first.location) could not be closed (\(first.reason)); qemu would not get its image lock — see `smbvol check --domain \(domain.name)`")

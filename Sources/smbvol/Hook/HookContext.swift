@@ -35,13 +35,22 @@ struct HookContext {
     }
 
     /// The backstop: if this process still runs half a second after its deadline, children are
-    /// killed and it exits (per on_cluster_error for start and migration; 0 otherwise).
+    /// killed and it exits — 0 for operations that must not fail; for start and migration 1
+    /// until the mount and locks are recorded (`attachmentRecorded`), then per on_cluster_error.
     func armWatchdog(operation: String, mayFail: Bool) {
-        let status: Int32 = mayFail && configuration.policy.onClusterError == .fail ? 1 : 0
         DeadlineWatchdog.arm(
-            after: configuration.deadlineSeconds + 0.5, exitStatus: status,
-            message: "smbvol: \(operation) for domain \(domain.name) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
+            after: configuration.deadlineSeconds + 0.5, exitStatus: mayFail ? 1 : 0,
+            message: "smbvol: \(operation) for domain \(oneLine(domain.name)) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
     }
+
+    /// The mount and locks of a start are recorded: from now on the watchdog's verdict is the
+    /// one a cluster that cannot be asked gets (on_cluster_error).
+    func attachmentRecorded() {
+        DeadlineWatchdog.setExitStatus(configuration.policy.onClusterError == .fail ? 1 : 0)
+    }
+
+    /// Something this run took is being given back: a watchdog firing now must fail the start.
+    func givingBack() { DeadlineWatchdog.setExitStatus(1) }
 
     /// The disks' image files on configured shares; empty means "nothing for smbvol to do".
     func locatedImages() throws -> [LocatedImage] {
@@ -57,9 +66,11 @@ struct HookContext {
     func attachmentRequests(for images: [LocatedImage], wiring: ShareAttachmentWiring) throws -> [DiskAttachmentRequest] {
         var requests: [DiskAttachmentRequest] = []
         var seen: Set<String> = []
+        // The first image of each target, indexed once (not a scan per image: linear in disks).
+        var topShare: [String: String] = [:]
+        for image in images where topShare[image.target] == nil { topShare[image.target] = image.share }
         for image in images {
-            let top = images.first { $0.target == image.target }
-            let diskName = image.share == top?.share ? image.target : "\(image.target)+\(image.share)"
+            let diskName = image.share == topShare[image.target] ? image.target : "\(image.target)+\(image.share)"
             guard seen.insert(diskName).inserted else { continue }
             requests.append(
                 DiskAttachmentRequest(

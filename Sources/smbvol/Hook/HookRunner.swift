@@ -54,11 +54,14 @@ struct HookRunner {
             let configuration = try ConfigurationLoader().load(path: configPath, requireFile: false)
             SyslogDestination.shared.use(socketPath: configuration.syslogSocket)
             // From here on nothing may outlive the deadline, parsing a huge XML included.
-            let status: Int32 = !mustSucceed && configuration.policy.onClusterError == .fail ? 1 : 0
+            // A prepare or migrate cut short before its mount and locks are recorded never
+            // reports success, whatever on_cluster_error says: the VM would start with neither.
+            // HookContext moves the status once they are recorded.
+            let status: Int32 = mustSucceed ? 0 : 1
             DeadlineWatchdog.arm(
                 after: configuration.deadlineSeconds + 0.5, exitStatus: status,
-                message: "smbvol: hook \(operation) \(subOperation) for \(domainName) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
-            let domain = try DomainXMLParser().parse(xml)
+                message: "smbvol: hook \(operation) \(subOperation) for \(oneLine(domainName)) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
+            let domain = try DomainXMLParser().parse(bytes: xml)
             guard let uuid = DomainUUID(domain.uuid) else {
                 throw HookFailure("the domain XML has no valid <uuid> (got \"\(domain.uuid)\")")
             }
@@ -68,8 +71,22 @@ struct HookRunner {
             switch kind {
             case .prepare: return context.prepare(migrating: context.marks.isMarked(uuid))
             case .migrate:
-                try context.marks.mark(uuid)
-                return context.prepare(migrating: true)
+                // The mark is written only once the migrate hook has succeeded: a failed (or
+                // timed-out) one must not leave the next plain start in migration mode, where
+                // it is never refused. A stale mark of an earlier run is dropped first.
+                context.marks.clear(uuid)
+                let status = context.prepare(migrating: true)
+                guard status == 0 else { return status }
+                do {
+                    try context.marks.mark(uuid)
+                } catch {
+                    // Without the mark the prepare that follows would refuse the live source's
+                    // handles: fail now and give back what this run took.
+                    context.givingBack()
+                    _ = context.release()
+                    throw HookFailure("incoming migration of \(domain.name): could not record the migration mark (\(error))")
+                }
+                return 0
             case .release: return context.release()
             case .reconnect: return context.reconnect()
             case .started:
@@ -89,7 +106,9 @@ struct HookRunner {
         }
     }
 
-    private func readStandardInput() -> String {
+    /// The bytes as libvirt wrote them: decoding is the XML reader's job, which refuses invalid
+    /// UTF-8 instead of replacing it.
+    private func readStandardInput() -> [UInt8] {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -103,7 +122,7 @@ struct HookRunner {
                 break
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 }
 

@@ -7,8 +7,9 @@ import Glibc
 /// Remembers that a domain UUID is arriving by live migration, so the `prepare begin` libvirt
 /// runs right after `migrate begin` uses migration mode too (the source still holds the images;
 /// start mode would refuse every live migration). A mark is a file
-/// `<state_dir>/migrations/<uuid>` holding its creation time; it ends at `started`, at
-/// `release`, or when older than `lifetime`.
+/// `<state_dir>/migrations/<uuid>` holding its creation time, written only after a migrate hook
+/// succeeded; it ends at `started`, at `release`, at the next migrate hook, or when older than
+/// `lifetime`.
 struct IncomingMigrationMarks {
     let directory: String
     let lifetime: Double
@@ -51,7 +52,10 @@ struct DomainUUID: Equatable, CustomStringConvertible {
     init?(_ text: String) {
         let lowered = text.lowercased()
         let groups = lowered.split(separator: "-", omittingEmptySubsequences: false)
-        guard groups.map(\.count) == [8, 4, 4, 4, 12], groups.allSatisfy({ $0.allSatisfy(\.isHexDigit) }) else {
+        // ASCII hex only: Character.isHexDigit also accepts fullwidth digits and letters,
+        // which are not a UUID (and would name a different file).
+        let hex = { (c: Character) in c.isASCII && c.isHexDigit }
+        guard groups.map(\.count) == [8, 4, 4, 4, 12], groups.allSatisfy({ $0.allSatisfy(hex) }) else {
             return nil
         }
         value = lowered

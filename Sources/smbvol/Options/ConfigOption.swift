@@ -30,6 +30,7 @@ struct ConfigOption: ParsableArguments {
         let configuration = try ConfigurationLoader().load(
             path: resolvedPath, requireFile: config != nil || getenv("SMBVOL_CONFIG") != nil)
         SyslogDestination.shared.use(socketPath: configuration.syslogSocket)
+        CommandBounds.armCommandDeadline(configuration)
         return configuration
     }
 }

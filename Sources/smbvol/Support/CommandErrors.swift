@@ -10,11 +10,11 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        writeToStandardError("smbvol: error: \(SecretRedactor.shared.redact(oneLine("\(error)")))\n")
+        writeToStandardError("smbvol: error: \(oneLine(SecretRedactor.shared.redact("\(error)")))\n")
         throw ExitCode.failure
     }
 }
 
-func oneLine(_ text: String) -> String {
-    text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: " ")
-}
+/// One line for stderr or a log value: the single escaping rule of SmbvolLogging (line breaks,
+/// CR LF included, become a space; controls and escape sequences become visible).
+func oneLine(_ text: String) -> String { LineEscaping.oneLine(text) }

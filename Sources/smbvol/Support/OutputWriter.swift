@@ -1,3 +1,5 @@
+import SmbvolLogging
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,7 +24,9 @@ final class OutputWriter {
         if buffer.count >= capacity { flush() }
     }
 
-    func line(_ text: String) { write(text + "\n") }
+    /// One line of text output: whatever it carries from the cluster, the XML or a file is
+    /// escaped (LineEscaping), so a hostile value cannot start a line of its own.
+    func line(_ text: String) { write(LineEscaping.oneLine(text) + "\n") }
 
     func flush() {
         var offset = 0

@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+
+/// Findings 4–8 of issue 17: migration marks, symlinked state, unmounting only what is ours,
+/// the symlink-escape check on the mounted share, and option separators in `-o`.
+@Suite("hardening: marks, mounts and mount options", .serialized)
+struct HardeningMountTests {
+    static let live = HardeningFixture.scenario(
+        sessions: #"[{"originator": "10.0.0.21", "auth_id": "1001", "idle_seconds": 3}]"#,
+        handles: #"[{"path": "/vmstore/web01/disk0.qcow2", "location": "7.1.9", "owner": "1001", "client_address": "10.0.0.21", "num_byte_range_locks": 2}]"#)
+
+    @Test("a failed migrate begin leaves no migration mark: the plain start after it is refused by the live holder")
+    func failedMigrateClearsMark() throws {
+        let fixture = try HardeningFixture(scenario: Self.live)
+        let xml = fixture.domainXML(image: fixture.mountPoint + "/web01/disk0.qcow2")
+        try fixture.mounts.mark("fail-13")
+        let migrate = fixture.hook("web01", "migrate", xml: xml)
+        #expect(migrate.status == 1, "\(migrate.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.mounts.stateDirectory + "/migrations/" + HardeningFixture.uuidA))
+        try FileManager.default.removeItem(atPath: fixture.mounts.root + "/fail-13")
+        let start = fixture.hook("web01", "prepare", xml: xml)
+        #expect(start.status == 1, "a plain start is a start: \(start.stderr)")
+        #expect(start.stderr.contains("10.0.0.21"), "\(start.stderr)")
+        #expect(try fixture.closed().isEmpty)
+        // A successful migrate begin still marks, and the prepare after it is migration mode.
+        #expect(fixture.hook("web01", "migrate", xml: xml).status == 0)
+        #expect(fixture.hook("web01", "prepare", xml: xml).status == 0)
+    }
+
+    @Test("state_dir and mount_base behind a symlink: one mount however many starts, and release unmounts it")
+    func symlinkedStateDirectory() throws {
+        let scratch = NSTemporaryDirectory() + "smbvol-symlinked-\(UUID().uuidString.prefix(8))"
+        let real = scratch + "-real"
+        try FileManager.default.createDirectory(atPath: real, withIntermediateDirectories: true)
+        let link = scratch + "-link"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: real)
+        defer {
+            try? FileManager.default.removeItem(atPath: link)
+            try? FileManager.default.removeItem(atPath: real)
+        }
+        let fixture = try HardeningFixture(scenario: nil, stateDirectory: link + "/state", mountBase: link + "/mnt")
+        let mountPoint = fixture.mountPoint
+        #expect(mountPoint.hasPrefix(link), "\(mountPoint)")
+        let realMountPoint = real + "/mnt/" + (mountPoint.split(separator: "/").last.map(String.init) ?? "")
+        for (name, uuid) in [("web01", HardeningFixture.uuidA), ("web02", HardeningFixture.uuidB)] {
+            let start = fixture.hook(name, "prepare", xml: fixture.domainXML(name: name, uuid: uuid, image: mountPoint + "/\(name)/disk0.qcow2"))
+            #expect(start.status == 0, "\(start.stderr)")
+        }
+        let table = (try? String(contentsOfFile: "/proc/\(fixture.mounts.holder.processIdentifier)/mountinfo", encoding: .utf8)) ?? ""
+        #expect(table.split(separator: "\n").filter { $0.split(separator: " ").dropFirst(4).first.map(String.init) == realMountPoint }.count == 1, "\(table)")
+        #expect(fixture.mounts.logLines("mount.log").count == 1)
+        for (name, uuid) in [("web01", HardeningFixture.uuidA), ("web02", HardeningFixture.uuidB)] {
+            #expect(fixture.hook(name, "release", "end", xml: fixture.domainXML(name: name, uuid: uuid, image: mountPoint + "/\(name)/disk0.qcow2")).status == 0)
+        }
+        let after = (try? String(contentsOfFile: "/proc/\(fixture.mounts.holder.processIdentifier)/mountinfo", encoding: .utf8)) ?? ""
+        #expect(!after.contains(realMountPoint), "\(after)")
+    }
+
+    @Test("a mount program that succeeds but mounts something else: the start fails and gives the mount back (no stacking)")
+    func failedStartGivesBackItsMount() throws {
+        let fixture = try HardeningFixture(scenario: nil)
+        try FileManager.default.createDirectory(atPath: fixture.mounts.root + "/srv/other", withIntermediateDirectories: true)
+        let wrapper = fixture.mounts.directory + "/bin/mount.cifs"
+        let original = fixture.mounts.directory + "/bin/real-mount.cifs"
+        try FileManager.default.moveItem(atPath: wrapper, toPath: original)
+        try "#!/bin/sh\nexec \(original) //srv/other \"$2\" \"$3\" \"$4\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
+        try (fixture.mounts.root + "\n").write(toFile: fixture.mounts.directory + "/bin/fake-cifs-root", atomically: true, encoding: .utf8)
+        let mountPoint = fixture.mountPoint
+        for _ in 0..<2 {
+            let start = fixture.hook("web01", "prepare", xml: fixture.domainXML(image: mountPoint + "/web01/disk0.qcow2"))
+            #expect(start.status == 1, "\(start.stderr)")
+            #expect(fixture.mounts(at: mountPoint).isEmpty, "\(fixture.mounts.mountsUnderScratch())")
+        }
+        #expect(try fixture.mounts.locks().isEmpty)
+    }
+
+    @Test("unmount SHARE and lock delete refuse a mount that is not the share's, and keep its directory", arguments: [false, true])
+    func foreignMountNotUnmounted(_ force: Bool) throws {
+        let fixture = try HardeningFixture(scenario: nil)
+        let mountPoint = fixture.mountPoint
+        let made = fixture.mounts.shell("mkdir -p '\(mountPoint)' && mount -t tmpfs smbvol-test-foreign '\(mountPoint)'")
+        #expect(made.status == 0, "\(made.stderr)")
+        let unmount = fixture.smbvol(["unmount", "vmstore"] + (force ? ["--force"] : []))
+        #expect(unmount.status == 1, "\(unmount.stdout)\(unmount.stderr)")
+        #expect(unmount.stderr.contains("refusing to unmount"), "\(unmount.stderr)")
+        #expect(unmount.stderr.split(separator: "\n").count == 1, "\(unmount.stderr)")
+        #expect(fixture.mounts(at: mountPoint).count == 1)
+        let lock = fixture.smbvol(["lock", "add", "--share", "vmstore", "--reason", "backup window"])
+        #expect(lock.status == 0, "\(lock.stderr)")
+        let delete = fixture.smbvol(["lock", "delete", lock.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+        #expect(delete.status == 0, "\(delete.stdout)\(delete.stderr)")
+        #expect(delete.stderr.contains("refusing to unmount"), "\(delete.stdout)\(delete.stderr)")
+        #expect(try fixture.mounts.locks().isEmpty, "the deleted lock is not put back")
+        #expect(fixture.mounts(at: mountPoint).count == 1, "the foreign mount stays")
+        #expect(fixture.mounts.logLines("umount.log").isEmpty)
+    }
+
+    @Test("no [cluster]: a symlink on the server pointing outside the share is refused once the share is mounted")
+    func symlinkEscapeWithoutCluster() throws {
+        let fixture = try HardeningFixture(scenario: nil)
+        let image = fixture.mounts.root + "/srv/vmstore/web01/disk0.qcow2"
+        try FileManager.default.removeItem(atPath: image)
+        try FileManager.default.createSymbolicLink(atPath: image, withDestinationPath: "/etc/hostname")
+        let mountPoint = fixture.mountPoint
+        let start = fixture.hook("web01", "prepare", xml: fixture.domainXML(image: mountPoint + "/web01/disk0.qcow2"))
+        #expect(start.status == 1, "\(start.stderr)")
+        #expect(start.stderr.contains("symlink escapes the share"), "\(start.stderr)")
+        #expect(try fixture.mounts.locks().isEmpty)
+        #expect(fixture.mounts(at: mountPoint).isEmpty, "the mount is given back")
+    }
+
+    @Test("a credentials path with option separators cannot inject mount options (nobrl past allow_nobrl)")
+    func credentialsPathInjection() throws {
+        let scratch = NSTemporaryDirectory() + "smbvol-creds-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let hostile = scratch + "/a,sec=none,nobrl"
+        try "username=svc\npassword=x\n".write(toFile: hostile, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: hostile)
+        let fixture = try HardeningFixture(scenario: nil, credentials: hostile)
+        let start = fixture.hook("web01", "prepare", xml: fixture.domainXML(image: fixture.mountPoint + "/web01/disk0.qcow2"))
+        #expect(start.status == 1, "\(start.stderr)")
+        #expect(start.stderr.contains("contains ','"), "\(start.stderr)")
+        #expect(fixture.mounts.logLines("mount.log").isEmpty, "the mount program never ran")
+    }
+
+    @Test("an export with CR LF (one Swift Character) is refused")
+    func exportWithCarriageReturnLineFeed() throws {
+        let fixture = try HardeningFixture(scenario: nil, tables: "[share.evil]\nexport = \"//srv/vmstore\\r\\nx\"\ncredentials = \"/nonexistent\"\n")
+        let result = fixture.smbvol(["mounts"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("is not of the form"), "\(result.stderr)")
+    }
+
+    @Test("two shares with the same mount_point are refused at configuration load")
+    func sameMountPoint() throws {
+        let fixture = try HardeningFixture(
+            scenario: nil, shareLines: "",
+            tables: "[share.a]\nexport = \"//srv/a\"\nmount_point = \"/srv/shared\"\n[share.b]\nexport = \"//srv/b\"\nmount_point = \"/srv/shared\"\n")
+        let result = fixture.smbvol(["mounts"])
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("already the directory of share"), "\(result.stderr)")
+    }
+}
