@@ -1,0 +1,94 @@
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The metrics of every smbvol run on this host: the counters live in
+/// `<state_dir>/metrics.state`, changed only under an exclusive flock on
+/// `<state_dir>/metrics.lock` (many hooks run at once), and each merge rewrites the `.prom` file
+/// node_exporter's textfile collector reads, by temporary file and rename in its directory (the
+/// collector sees the old or the new file, never a partial one).
+///
+/// Neither file is fsynced: that cost 1.6 ms median (p95 69 ms) per file on the benchmark
+/// machine, more than the hook's whole budget for metrics, and metrics are no audit trail — a
+/// power cut can at worst lose the last increments or reset the counters, which Prometheus'
+/// `rate()`/`increase()` read as a counter reset. (The audit trail is the journal/syslog.)
+public struct MetricsStore: Sendable {
+    public let stateDirectory: String
+    public let metricsFile: String
+    /// How long to wait for another run holding the metrics lock; a hook never waits longer.
+    public var lockTimeout: Duration
+
+    public var statePath: String { stateDirectory + "/metrics.state" }
+    public var lockPath: String { stateDirectory + "/metrics.lock" }
+
+    public init(stateDirectory: String, metricsFile: String, lockTimeout: Duration = .seconds(2)) {
+        self.stateDirectory = stateDirectory
+        self.metricsFile = metricsFile
+        self.lockTimeout = lockTimeout
+    }
+
+    /// Adds what `recorder` holds to the shared state and rewrites the `.prom` file. Throws on a
+    /// failed write (the caller counts it and logs it once; a hook never fails on it). A failed
+    /// `.prom` write is itself counted in the state, so the next export shows it.
+    public func merge(_ recorder: MetricsRecorder, failures: [String: Int] = [:], deadline: Deadline = .none) throws {
+        try SecureFiles.ensureDirectory(stateDirectory)
+        let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout, deadline: deadline)
+        defer { lock.release() }
+        var snapshot = try load()
+        recorder.drain(into: &snapshot)
+        for (sink, count) in failures {
+            snapshot.add(MetricSeries(MetricFamily.sinkWriteFailures.name, labels: ["sink": sink]), Double(count))
+        }
+        var exportError: (any Error)?
+        do {
+            try Self.replace(metricsFile, with: snapshot.exposition, mode: 0o644)
+        } catch {
+            snapshot.add(MetricSeries(MetricFamily.sinkWriteFailures.name, labels: ["sink": "metrics"]), 1)
+            exportError = error
+        }
+        try Self.replace(statePath, with: snapshot.stateText, mode: 0o600)
+        if let exportError { throw exportError }
+    }
+
+    /// The state as stored; an unreadable or foreign file is moved aside (`metrics.state.bad`)
+    /// and counting starts over.
+    public func load() throws -> MetricsSnapshot {
+        let bytes: [UInt8]
+        do {
+            bytes = try readWholeFile(statePath)
+        } catch let error as SystemCallError where error.code == ENOENT {
+            return MetricsSnapshot()
+        }
+        if let snapshot = MetricsSnapshot.parse(state: String(decoding: bytes, as: UTF8.self)) { return snapshot }
+        rename(statePath, statePath + ".bad")
+        return MetricsSnapshot()
+    }
+
+    /// Temporary file (O_EXCL, the final mode) in the target's directory, then rename. The
+    /// temporary name does not end in `.prom`, so the collector never reads it.
+    static func replace(_ path: String, with text: String, mode: mode_t) throws {
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + ".tmp-" + RandomIdentifier.hex(count: 8)
+        let descriptor = try retryingSystemCall("open", path: temporary) {
+            open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        }
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
+        do {
+            defer { close(descriptor) }
+            try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
+            var bytes = Array(text.utf8)
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw SystemCallError(call: "write", path: temporary, code: written < 0 ? errno : EIO) }
+                offset += written
+            }
+        }
+        try retryingSystemCall("rename", path: path) { rename(temporary, path) }
+        renamed = true
+    }
+}
