@@ -28,7 +28,7 @@ public final class JournalDestination: Sendable {
     public func use(socketPath: String?) {
         let usable = socketPath.flatMap { path -> String? in
             var info = stat()
-            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return nil }
+            guard stat(path, &info) == 0, (info.st_mode & mode_t(S_IFMT)) == mode_t(S_IFSOCK) else { return nil }
             return path
         }
         state.withLock { state in
@@ -76,10 +76,10 @@ public final class JournalDestination: Sendable {
 
     // memfd_create is not in Swift's Glibc module: looked up once in libc (glibc ≥ 2.27).
     private typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
-    private static let memfdCreate: MemfdCreate? = {
+    private static func memfdCreate() -> MemfdCreate? {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else { return nil }
         return unsafeBitCast(symbol, to: MemfdCreate.self)
-    }()
+    }
 
     private static let memfdCloexec: UInt32 = 0x1, memfdAllowSealing: UInt32 = 0x2
     private static let addSeals: Int32 = 1033  // F_ADD_SEALS
@@ -87,13 +87,15 @@ public final class JournalDestination: Sendable {
 
     /// journald accepts a large entry as a sealed memfd passed alone (no data) with SCM_RIGHTS.
     private static func sendViaMemfd(_ payload: [UInt8], descriptor: Int32, address: inout sockaddr_un) -> Bool {
-        guard let memfdCreate else { return false }
+        guard let memfdCreate = memfdCreate() else { return false }
         let memfd = memfdCreate("smbvol-journal", memfdCloexec | memfdAllowSealing)
         guard memfd >= 0 else { return false }
         defer { close(memfd) }
         var offset = 0
         while offset < payload.count {
-            let written = payload.withUnsafeBytes { write(memfd, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+            let written = payload.withUnsafeBytes { buffer in
+                write(memfd, buffer.baseAddress.map { base in base + offset }, buffer.count - offset)
+            }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else { return false }
             offset += written

@@ -44,8 +44,10 @@ public struct JournalEntry: Sendable, Equatable {
     /// A–Z, 0–9 and `_`, at most 64 characters).
     public static func fieldName(forMetadataKey key: String) -> String {
         if let field = AuditField.byLineKey[key] { return field.journalName }
+        let letters: ClosedRange<Unicode.Scalar> = "A"..."Z"
+        let digits: ClosedRange<Unicode.Scalar> = "0"..."9"
         let safe = key.uppercased().unicodeScalars.map { scalar -> Character in
-            ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) ? Character(scalar) : "_"
+            letters.contains(scalar) || digits.contains(scalar) ? Character(scalar) : "_"
         }
         return String(("SMBVOL_" + String(safe)).prefix(64))
     }

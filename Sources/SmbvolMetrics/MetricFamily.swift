@@ -51,6 +51,9 @@ public struct MetricFamily: Sendable, Hashable {
         "smbvol_observability_write_failures_total", .counter,
         "Journal or metrics writes that failed (never failing the command; the first of a run is logged).", labels: ["sink"])
 
+    /// `# HELP` and `# TYPE` lines, rendered once.
+    var headerLines: String { "# HELP \(name) \(help)\n# TYPE \(name) \(kind.rawValue)\n" }
+
     /// Export order.
     public static let all: [MetricFamily] = [
         .hookRuns, .hookDuration, .handlesClosed, .handleCloseFailures, .startsRefused, .forcedCloses,

@@ -59,8 +59,8 @@ public final class MetricsRecorder: Sendable {
         for (family, labels, value) in taken.observations { snapshot.observe(family, labels: labels, value: value) }
         for (family, series) in taken.replacedFamilies {
             snapshot.removeAll(of: family)
-            for (one, value) in series { snapshot.values[one] = value }
+            for (one, value) in series { snapshot.set(one, value) }
         }
-        for (series, value) in taken.gauges { snapshot.values[series] = value }
+        for (series, value) in taken.gauges { snapshot.set(series, value) }
     }
 }

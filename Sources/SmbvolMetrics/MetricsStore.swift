@@ -23,7 +23,7 @@ public struct MetricsStore: Sendable {
     public var statePath: String { stateDirectory + "/metrics.state" }
     public var lockPath: String { stateDirectory + "/metrics.lock" }
 
-    public init(stateDirectory: String, metricsFile: String, lockTimeout: Duration = .seconds(2)) {
+    public init(stateDirectory: String, metricsFile: String, lockTimeout: Duration = .milliseconds(500)) {
         self.stateDirectory = stateDirectory
         self.metricsFile = metricsFile
         self.lockTimeout = lockTimeout
@@ -43,12 +43,12 @@ public struct MetricsStore: Sendable {
         }
         var exportError: (any Error)?
         do {
-            try Self.replace(metricsFile, with: snapshot.exposition, mode: 0o644)
+            try Self.replace(metricsFile, with: snapshot.expositionBytes(), mode: 0o644)
         } catch {
             snapshot.add(MetricSeries(MetricFamily.sinkWriteFailures.name, labels: ["sink": "metrics"]), 1)
             exportError = error
         }
-        try Self.replace(statePath, with: snapshot.stateText, mode: 0o600)
+        try Self.replace(statePath, with: snapshot.stateBytes, mode: 0o600)
         if let exportError { throw exportError }
     }
 
@@ -68,7 +68,7 @@ public struct MetricsStore: Sendable {
 
     /// Temporary file (O_EXCL, the final mode) in the target's directory, then rename. The
     /// temporary name does not end in `.prom`, so the collector never reads it.
-    static func replace(_ path: String, with text: String, mode: mode_t) throws {
+    static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws {
         let slash = path.lastIndex(of: "/") ?? path.startIndex
         let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + ".tmp-" + RandomIdentifier.hex(count: 8)
         let descriptor = try retryingSystemCall("open", path: temporary) {
@@ -79,10 +79,11 @@ public struct MetricsStore: Sendable {
         do {
             defer { close(descriptor) }
             try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
-            var bytes = Array(text.utf8)
             var offset = 0
             while offset < bytes.count {
-                let written = bytes.withUnsafeMutableBytes { write(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset) }
+                let written = bytes.withUnsafeBytes { buffer in
+                    write(descriptor, buffer.baseAddress.map { base in base + offset }, buffer.count - offset)
+                }
                 if written < 0 && errno == EINTR { continue }
                 guard written > 0 else { throw SystemCallError(call: "write", path: temporary, code: written < 0 ? errno : EIO) }
                 offset += written

@@ -35,11 +35,11 @@ enum Observability {
             defer { state.observing = state.observing || state.store != nil }
             return state.store != nil && !state.observing
         }
-        if startObserving { AuditEventObservers.shared.add(countAuditEvent) }
+        if startObserving { AuditEventObservers.shared.add { event in countAuditEvent(event) } }
     }
 
     /// Metrics derived from the audit events, so every sink counts the same events.
-    @Sendable private static func countAuditEvent(_ event: AuditEvent) {
+    private static func countAuditEvent(_ event: AuditEvent) {
         let recorder = MetricsRecorder.shared
         recorder.increment(.auditEvents, labels: ["event": event.kind.rawValue])
         switch event.kind {
