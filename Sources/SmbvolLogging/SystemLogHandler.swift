@@ -46,24 +46,31 @@ public final class SinkFailures: Sendable {
     }
 
     public static let shared = SinkFailures()
-    private let counts = Mutex<[Sink: Int]>([:])
+
+    private struct State {
+        var counts: [Sink: Int] = [:]
+        /// Never reset: "logged once" holds for the whole process, across metrics merges.
+        var logged: Set<Sink> = []
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Counts one failure; true for the first one of this sink in this process (log it then).
     @discardableResult
     public func record(_ sink: Sink) -> Bool {
-        counts.withLock { counts in
-            counts[sink, default: 0] += 1
-            return counts[sink] == 1
+        state.withLock { state in
+            state.counts[sink, default: 0] += 1
+            return state.logged.insert(sink).inserted
         }
     }
 
-    /// The failures so far, and forgets them (they are now the metrics' to keep).
+    /// The failures counted since the last call (they are now the metrics' to keep).
     public func take() -> [Sink: Int] {
-        counts.withLock { counts in
-            defer { counts = [:] }
-            return counts
+        state.withLock { state in
+            defer { state.counts = [:] }
+            return state.counts
         }
     }
 }

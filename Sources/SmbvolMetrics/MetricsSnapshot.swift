@@ -28,8 +28,9 @@ public struct MetricsSnapshot: Sendable, Equatable {
 
     public mutating func observe(_ family: MetricFamily, labels: [String: String], value: Double) {
         let bucket = MetricSeries(family.name + "_bucket", labels: labels)
-        for bound in family.buckets where value <= bound {
-            add(bucket.adding("le", Self.number(bound)), 1)
+        // Every bucket is exported, the ones below the value with 0 (buckets are cumulative).
+        for bound in family.buckets {
+            add(bucket.adding("le", Self.number(bound)), value <= bound ? 1 : 0)
         }
         add(bucket.adding("le", "+Inf"), 1)
         add(MetricSeries(family.name + "_sum", labels: labels), value)

