@@ -76,7 +76,9 @@ public struct MetricsSnapshot: Sendable, Equatable {
         var snapshot = MetricsSnapshot()
         snapshot.values = values
         // Trusted only when every series sits under the family it belongs to.
-        snapshot.exportOrder = order.allSatisfy { entry in entry.value.allSatisfy { $0.utf8.starts(with: entry.key.utf8) } } ? order : nil
+        snapshot.exportOrder = order.allSatisfy { entry in
+            knownFamilies.contains(entry.key) && entry.value.allSatisfy { $0.utf8.starts(with: entry.key.utf8) }
+        } ? order : nil
         return snapshot
     }
 
@@ -149,6 +151,7 @@ public struct MetricsSnapshot: Sendable, Equatable {
         return name
     }
 
+    private static let knownFamilies = Set(MetricFamily.all.map(\.name))
     private static let histogramNames = Set(MetricFamily.all.filter { $0.kind == .histogram }.map(\.name))
 
     /// Lines grouped by their labels other than `le`, each group's buckets in numeric order

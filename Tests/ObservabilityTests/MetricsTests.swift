@@ -45,6 +45,10 @@ struct MetricsTests {
         #expect(back?.exposition == snapshot.exposition)
         #expect(back?[MetricSeries(MetricFamily.mountFailures.name, labels: ["share": "odd \"name\", with\nnewline"])] == 1)
         #expect(MetricsSnapshot.parse(state: "garbage\n") == nil)
+        // A state without TYPE lines (or from another version) loses nothing it knows.
+        let bare = MetricsSnapshot.parse(state: MetricsSnapshot.stateHeader + "\nsmbvol_handles_closed_total 4\nsmbvol_mounts 2\n")
+        #expect(bare?.exposition.contains("smbvol_handles_closed_total 4\n") == true)
+        #expect(bare?.exposition.contains("smbvol_mounts 2\n") == true)
         #expect(MetricsSnapshot.parse(state: MetricsSnapshot.stateHeader + "\nx{a=\"b}\n") == nil)
     }
 
