@@ -47,10 +47,10 @@ def log(*args):
 
 
 class Sample:
-    __slots__ = ("ms", "rss_kb", "status", "stderr")
+    __slots__ = ("ms", "rss_kb", "status", "stderr", "cpu_ms")
 
-    def __init__(self, ms, rss_kb, status, stderr):
-        self.ms, self.rss_kb, self.status, self.stderr = ms, rss_kb, status, stderr
+    def __init__(self, ms, rss_kb, status, stderr, cpu_ms=0.0):
+        self.ms, self.rss_kb, self.status, self.stderr, self.cpu_ms = ms, rss_kb, status, stderr, cpu_ms
 
 
 def run_once(argv, stdin_path=None, env=None, stdin_bytes=None):
@@ -70,7 +70,8 @@ def run_once(argv, stdin_path=None, env=None, stdin_bytes=None):
         elapsed = (time.perf_counter() - start) * 1000.0
         process.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        return Sample(elapsed, usage.ru_maxrss, process.returncode, err.read().decode("utf-8", "replace"))
+        return Sample(elapsed, usage.ru_maxrss, process.returncode, err.read().decode("utf-8", "replace"),
+                      (usage.ru_utime + usage.ru_stime) * 1000.0)
     finally:
         err.close()
         if stdin_path:
@@ -366,6 +367,8 @@ class Bench:
         for key, label, _ in entries:
             values = samples[key]
             entry = {"label": label, "ms": summarize([v["ms"] for v in values]), "samples_ms": [round(v["ms"], 3) for v in values]}
+            if any("cpu_ms" in v for v in values):
+                entry["cpu_ms"] = summarize([v["cpu_ms"] for v in values])
             if any("rss_kb" in v for v in values):
                 entry["peak_rss_mb"] = summarize([v["rss_kb"] / 1024.0 for v in values])
             if any("requests" in v for v in values):
@@ -411,7 +414,7 @@ class Bench:
             sample = run_once(argv, stdin_path=xml, env=env or sim.env)
             self.check(f"prepare {name}", sample)
             state = sim.state()
-            result = {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(state["requests"])}
+            result = {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(state["requests"]), "cpu_ms": sample.cpu_ms}
             if stale:
                 closed = [location for location in state["closed_locations"] if location in STALE_LOCATIONS]
                 result["closed"] = len(closed) - self.closed_before.get(id(sim), 0)
@@ -556,7 +559,7 @@ class Bench:
                 argv = [binary or self.bin("smbvol"), "hook", "other", "prepare", "begin", "-"]
                 sample = run_once(argv, stdin_path=self.noop_xml, env=env)
                 self.check("hook no-op (observability)", sample)
-                return {"ms": sample.ms, "rss_kb": sample.rss_kb}
+                return {"ms": sample.ms, "rss_kb": sample.rss_kb, "cpu_ms": sample.cpu_ms}
             return run
 
         entries = [
@@ -705,6 +708,9 @@ def observability_targets(f7):
         delta = f7[f"{key}_on"]["ms"]["median"] - f7[f"{key}_off"]["ms"]["median"]
         t.append({"target": f"hook {what}: journal + metrics on within 1 ms of off (median)", "value": f"{delta:+.2f} ms",
                   "met": delta <= 1.0 and f7["metrics_written"]})
+        cpu = f7[f"{key}_on"]["cpu_ms"]["median"] - f7[f"{key}_off"]["cpu_ms"]["median"]
+        t.append({"target": f"hook {what}: journal + metrics on within 1 ms of off (CPU, median)", "value": f"{cpu:+.2f} ms",
+                  "met": cpu <= 1.0})
     return t
 
 
@@ -712,14 +718,16 @@ def observability_markdown(report):
     f7 = report["results"]["7_observability"]
     lines = [f"Figure 7 only (`bench/run.py --only-observability`), {report['runs']} runs after {report['warmup']} warm-up, "
              f"alternated; {report['finished'][:16].replace('T', ' ')} UTC.", "",
-             "| figure | median | p95 | min–max | vs |", "|---|---:|---:|---:|---|"]
+             "| figure | median | p95 | min–max | vs | CPU (user+sys) median |", "|---|---:|---:|---:|---|---:|"]
     for key in ("noop_off", "noop_on", "noop_baseline", "prepare_off", "prepare_on", "prepare_baseline"):
         if key not in f7:
             continue
         e = f7[key]["ms"]
         base = f7[key.split("_")[0] + "_off"]["ms"]["median"]
+        cpu = f7[key].get("cpu_ms", {}).get("median", 0.0)
+        cpu_base = f7[key.split("_")[0] + "_off"].get("cpu_ms", {}).get("median", 0.0)
         lines.append(f"| {f7[key]['label']} | {e['median']:.2f} ms | {e['p95']:.2f} ms | {e['min']:.2f}–{e['max']:.2f} ms "
-                     f"| {e['median'] - base:+.2f} ms vs off |")
+                     f"| {e['median'] - base:+.2f} ms vs off | {cpu:.2f} ms ({cpu - cpu_base:+.2f}) |")
     lines += ["", "| target (issue 15) | this run | met |", "|---|---|---|"]
     for t in report["targets"]:
         lines.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")

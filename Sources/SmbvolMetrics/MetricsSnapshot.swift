@@ -53,33 +53,54 @@ public struct MetricsSnapshot: Sendable, Equatable {
 
     /// Parses a state file; nil when it is not one (then counting starts over: Prometheus takes
     /// a counter that went back to zero as a reset).
-    public static func parse(state text: String) -> MetricsSnapshot? {
-        var lines = text.split(separator: "\n")
-        guard lines.first.map(String.init) == stateHeader else { return nil }
-        lines.removeFirst()
+    public static func parse(state text: String) -> MetricsSnapshot? { parse(state: Array(text.utf8)) }
+
+    /// The same on the file's bytes: the hook does this on every run, so it never looks at
+    /// Characters (grapheme breaking) and reads integer values without a Double parser.
+    public static func parse(state bytes: [UInt8]) -> MetricsSnapshot? {
+        let newline = UInt8(ascii: "\n"), space = UInt8(ascii: " "), hash = UInt8(ascii: "#")
+        let header = Array(stateHeader.utf8)
+        guard bytes.count >= header.count, bytes.starts(with: header) else { return nil }
         var values: [String: Double] = [:]
-        values.reserveCapacity(lines.count)
         var order: [String: [String]] = [:]
         var family = ""
-        for line in lines {
-            if line.utf8.first == UInt8(ascii: "#") {
-                if line.hasPrefix("# TYPE ") { family = String(line.dropFirst(7).prefix { $0 != " " }) }
+        let typePrefix = Array("# TYPE ".utf8)
+        var start = header.count
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: newline) ?? bytes.count
+            defer { start = end + 1 }
+            guard end > start else { continue }
+            let line = bytes[start..<end]
+            if line.first == hash {
+                if line.starts(with: typePrefix) {
+                    let name = line.dropFirst(typePrefix.count).prefix { $0 != space }
+                    family = String(decoding: name, as: UTF8.self)
+                }
                 continue
             }
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { return nil }
-            let series = line[..<space]
-            guard let first = series.utf8.first, first != UInt8(ascii: "{") else { return nil }
-            let key = String(series)
+            guard let split = line.lastIndex(of: space), split > line.startIndex, line.first != UInt8(ascii: "{"),
+                let value = number(line[(split + 1)...])
+            else { return nil }
+            let key = String(decoding: line[..<split], as: UTF8.self)
             values[key] = value
             order[family, default: []].append(key)
         }
         var snapshot = MetricsSnapshot()
         snapshot.values = values
-        // Trusted only when every series sits under the family it belongs to.
+        // Trusted only when every series sits under a known family it belongs to.
         snapshot.exportOrder = order.allSatisfy { entry in
             knownFamilies.contains(entry.key) && entry.value.allSatisfy { $0.utf8.starts(with: entry.key.utf8) }
         } ? order : nil
         return snapshot
+    }
+
+    /// A value: digits read directly, anything else (fractions, exponents) by Double's parser.
+    private static func number(_ bytes: ArraySlice<UInt8>) -> Double? {
+        guard !bytes.isEmpty else { return nil }
+        if bytes.count < 16, bytes.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            return Double(bytes.reduce(UInt64(0)) { $0 * 10 + UInt64($1 - UInt8(ascii: "0")) })
+        }
+        return Double(String(decoding: bytes, as: UTF8.self))
     }
 
     // MARK: the exposition
