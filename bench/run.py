@@ -199,19 +199,22 @@ credentials = "{b.secrets}/share.cred"
 options = ["vers=3.1.1", "cache=none"]
 """)
         self.env = {"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SMBVOL_CONFIG": self.config}
-        # The same configuration with the journal (a listener of the bench's own) and the
-        # textfile metrics on (issue 15), for figure 7. The plain one turns the journal off
-        # explicitly, so the comparison holds on machines where journald runs.
+        # Figure 7 (issue 15): the same configuration with the journal and the metrics off
+        # (explicitly, so the comparison holds where journald runs) and on (a journal listener
+        # of the bench's own, a textfile in the scratch tree). The plain one, without the new
+        # keys, is what the previous binary (--baseline-bin-dir) reads.
         os.makedirs(os.path.join(self.dir, "textfile"))
         self.metrics_file = os.path.join(self.dir, "textfile", "smbvol.prom")
         with open(self.config) as handle:
             plain = handle.read()
-        with open(self.config, "w") as handle:
-            handle.write('journal_socket = ""\n' + plain)
-        self.config_obs = os.path.join(self.dir, "smbvol-observability.toml")
-        with open(self.config_obs, "w") as handle:
-            handle.write(f'journal_socket = "{b.journal.path}"\nmetrics_file = "{self.metrics_file}"\n' + plain)
-        self.env_obs = dict(self.env, SMBVOL_CONFIG=self.config_obs)
+        variants = {}
+        for name, keys in (("off", 'journal_socket = ""\n'),
+                           ("on", f'journal_socket = "{b.journal.path}"\nmetrics_file = "{self.metrics_file}"\n')):
+            path = os.path.join(self.dir, f"smbvol-observability-{name}.toml")
+            with open(path, "w") as handle:
+                handle.write(keys + plain)
+            variants[name] = dict(self.env, SMBVOL_CONFIG=path)
+        self.env_off, self.env_obs = variants["off"], variants["on"]
 
     def admin(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -563,9 +566,9 @@ class Bench:
             return run
 
         entries = [
-            ("noop_off", "hook no-op, journal and metrics off", noop(sim.env)),
+            ("noop_off", "hook no-op, journal and metrics off", noop(sim.env_off)),
             ("noop_on", "hook no-op, journal and metrics on", noop(sim.env_obs)),
-            ("prepare_off", "prepare, 1 disk, journal and metrics off", self.prepare_fn(sim, "web01", web01, False)),
+            ("prepare_off", "prepare, 1 disk, journal and metrics off", self.prepare_fn(sim, "web01", web01, False, env=sim.env_off)),
             ("prepare_on", "prepare, 1 disk, journal and metrics on", self.prepare_fn(sim, "web01", web01, False, env=sim.env_obs)),
         ]
         if self.args.baseline_bin_dir:

@@ -246,4 +246,32 @@ struct ObservabilityTests {
         #expect(text.contains("smbvol_observability_write_failures_total{sink=\"journal\"}"), "\(text)")
         #expect(text.contains("smbvol_hook_runs_total{operation=\"prepare\",result=\"ok\"} 1\n"), "the first run's counts were kept: \(text)")
     }
+
+    @Test("cluster request errors by cluster and class, a failed start, and mount failures by share reach the metrics; mount-failed is a journal entry")
+    func failureMetrics() throws {
+        let journal = try JournalListener()
+        let fixture = try HookFixture(scenario: "stale.json", deadlineSeconds: 10, onClusterError: "fail", clusterPort: Reliability.closedPort())
+        let metricsFile = fixture.mounts.directory + "/smbvol.prom"
+        try Self.enable(fixture, journal: journal.path, metricsFile: metricsFile)
+        let refused = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML())
+        #expect(refused.status == 1, "\(refused)")
+        var text = Self.metrics(metricsFile)
+        #expect(text.contains("smbvol_cluster_request_errors_total{class=\"connection\",cluster=\"sim\"} "), "\(text)")
+        #expect(text.contains("smbvol_hook_runs_total{operation=\"prepare\",result=\"failed\"} 1\n"), "\(text)")
+
+        try fixture.mounts.mark("fail-13")
+        let failed = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML())
+        #expect(failed.status == 1, "\(failed)")
+        text = Self.metrics(metricsFile)
+        #expect(text.contains("smbvol_mount_failures_total{share=\"vmstore\"} 1\n"), "\(text)")
+        #expect(text.contains("smbvol_hook_runs_total{operation=\"prepare\",result=\"failed\"} 2\n"), "\(text)")
+        let mountFailed = try #require(journal.events("mount-failed").first, "\(journal.entries)")
+        #expect(mountFailed["PRIORITY"] == "3")
+        #expect(mountFailed["MESSAGE_ID"] == "1aa4f7a2556a4d56b0119dcf786be1bf")
+        #expect(mountFailed["SMBVOL_SHARE"] == "vmstore")
+        #expect(mountFailed["SMBVOL_EXPORT"] == "//srv/vmstore")
+        #expect(mountFailed["SMBVOL_ERROR"]?.isEmpty == false)
+        #expect(mountFailed["SMBVOL_DOMAIN"] == "web01")
+        for secret in Self.secrets { #expect(!mountFailed.description.contains(secret)) }
+    }
 }
