@@ -33,6 +33,8 @@ let package = Package(
             name: "SmbvolLogging",
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
+        // Prometheus textfile metrics kept across runs (issue 15).
+        .target(name: "SmbvolMetrics", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
         // /etc/smbvol/smbvol.toml + shares.d/*.toml.
         .target(
             name: "SmbvolConfig",
@@ -50,7 +52,7 @@ let package = Package(
         .target(
             name: "SMBMounts",
             dependencies: [
-                "SmbvolSystem", "SmbvolConfig",
+                "SmbvolSystem", "SmbvolConfig", "SmbvolLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "AttachmentLocks",
             dependencies: [
-                "SmbvolSystem",
+                "SmbvolSystem", "SmbvolLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -71,7 +73,7 @@ let package = Package(
         .target(
             name: "HandleEvidence",
             dependencies: [
-                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolSystem", "DomainXML", "SMBMounts", "AttachmentLocks",
+                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolSystem", "DomainXML", "SMBMounts", "AttachmentLocks", "SmbvolLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -100,7 +102,7 @@ let package = Package(
             name: "smbvol",
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient",
-                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains",
+                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,6 +126,9 @@ let package = Package(
         .testTarget(
             name: "HandleEvidenceTests",
             dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "DomainXML", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "ObservabilityTests", dependencies: ["SmbvolLogging", "SmbvolMetrics", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
         // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.

@@ -24,7 +24,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import socket
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -45,10 +47,10 @@ def log(*args):
 
 
 class Sample:
-    __slots__ = ("ms", "rss_kb", "status", "stderr")
+    __slots__ = ("ms", "rss_kb", "status", "stderr", "cpu_ms")
 
-    def __init__(self, ms, rss_kb, status, stderr):
-        self.ms, self.rss_kb, self.status, self.stderr = ms, rss_kb, status, stderr
+    def __init__(self, ms, rss_kb, status, stderr, cpu_ms=0.0):
+        self.ms, self.rss_kb, self.status, self.stderr, self.cpu_ms = ms, rss_kb, status, stderr, cpu_ms
 
 
 def run_once(argv, stdin_path=None, env=None, stdin_bytes=None):
@@ -68,7 +70,8 @@ def run_once(argv, stdin_path=None, env=None, stdin_bytes=None):
         elapsed = (time.perf_counter() - start) * 1000.0
         process.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        return Sample(elapsed, usage.ru_maxrss, process.returncode, err.read().decode("utf-8", "replace"))
+        return Sample(elapsed, usage.ru_maxrss, process.returncode, err.read().decode("utf-8", "replace"),
+                      (usage.ru_utime + usage.ru_stime) * 1000.0)
     finally:
         err.close()
         if stdin_path:
@@ -87,6 +90,37 @@ def summarize(values):
         "max": ordered[-1],
         "mean": statistics.fmean(ordered),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# A stand-in for journald's native socket (figure 7): receives and counts the entries
+
+
+class JournalSink:
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "journal.socket")
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(self.path)
+        self.socket.settimeout(0.2)
+        self.entries = 0
+        self.stopped = False
+        self.thread = threading.Thread(target=self.receive, daemon=True)
+        self.thread.start()
+
+    def receive(self):
+        while not self.stopped:
+            try:
+                self.socket.recvmsg(1 << 20, 1024)
+                self.entries += 1
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join(2)
+        self.socket.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,6 +199,22 @@ credentials = "{b.secrets}/share.cred"
 options = ["vers=3.1.1", "cache=none"]
 """)
         self.env = {"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SMBVOL_CONFIG": self.config}
+        # Figure 7 (issue 15): the same configuration with the journal and the metrics off
+        # (explicitly, so the comparison holds where journald runs) and on (a journal listener
+        # of the bench's own, a textfile in the scratch tree). The plain one, without the new
+        # keys, is what the previous binary (--baseline-bin-dir) reads.
+        os.makedirs(os.path.join(self.dir, "textfile"))
+        self.metrics_file = os.path.join(self.dir, "textfile", "smbvol.prom")
+        with open(self.config) as handle:
+            plain = handle.read()
+        variants = {}
+        for name, keys in (("off", 'journal_socket = ""\n'),
+                           ("on", f'journal_socket = "{b.journal.path}"\nmetrics_file = "{self.metrics_file}"\n')):
+            path = os.path.join(self.dir, f"smbvol-observability-{name}.toml")
+            with open(path, "w") as handle:
+                handle.write(keys + plain)
+            variants[name] = dict(self.env, SMBVOL_CONFIG=path)
+        self.env_off, self.env_obs = variants["off"], variants["on"]
 
     def admin(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -233,6 +283,7 @@ class Bench:
     # ---- set-up (the scripts/demo way)
 
     def setup(self):
+        self.journal = JournalSink(self.work)
         subprocess.run([ROOT + "/scripts/make-test-certs.sh", self.certs], check=True, capture_output=True)
         os.makedirs(self.tools)
         shutil.copy(ROOT + "/tools/fake-mount.cifs", self.tools + "/mount.cifs")
@@ -319,6 +370,8 @@ class Bench:
         for key, label, _ in entries:
             values = samples[key]
             entry = {"label": label, "ms": summarize([v["ms"] for v in values]), "samples_ms": [round(v["ms"], 3) for v in values]}
+            if any("cpu_ms" in v for v in values):
+                entry["cpu_ms"] = summarize([v["cpu_ms"] for v in values])
             if any("rss_kb" in v for v in values):
                 entry["peak_rss_mb"] = summarize([v["rss_kb"] / 1024.0 for v in values])
             if any("requests" in v for v in values):
@@ -355,15 +408,16 @@ class Bench:
         figure["smbvol"]["requests"] = {"min": requests, "max": requests, "median": requests}
         return figure
 
-    def prepare_fn(self, sim, name, xml, stale):
+    def prepare_fn(self, sim, name, xml, stale, env=None, binary=None):
         def run():
             if stale:
                 sim.add_stale_handles()
             sim.reset_requests()
-            sample = run_once(sim.smbvol("hook", name, "prepare", "begin", "-"), stdin_path=xml, env=sim.env)
+            argv = [binary or self.bin("smbvol"), "hook", name, "prepare", "begin", "-"]
+            sample = run_once(argv, stdin_path=xml, env=env or sim.env)
             self.check(f"prepare {name}", sample)
             state = sim.state()
-            result = {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(state["requests"])}
+            result = {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(state["requests"]), "cpu_ms": sample.cpu_ms}
             if stale:
                 closed = [location for location in state["closed_locations"] if location in STALE_LOCATIONS]
                 result["closed"] = len(closed) - self.closed_before.get(id(sim), 0)
@@ -498,12 +552,44 @@ class Bench:
                             self.prepare_fn(sim, "web01", xml, False)))
         return self.group("6. scaling", entries)
 
+    def figure7(self, sim):
+        """Issue 15: the hook with the journal and the textfile metrics on, side by side with the
+        same binary with both off (and, with --baseline-bin-dir, the previous binary)."""
+        web01 = self.write_xml("web01", 1, f"{sim.mount_point()}/web01/disk0.qcow2", sim.dir)
+
+        def noop(env, binary=None):
+            def run():
+                argv = [binary or self.bin("smbvol"), "hook", "other", "prepare", "begin", "-"]
+                sample = run_once(argv, stdin_path=self.noop_xml, env=env)
+                self.check("hook no-op (observability)", sample)
+                return {"ms": sample.ms, "rss_kb": sample.rss_kb, "cpu_ms": sample.cpu_ms}
+            return run
+
+        entries = [
+            ("noop_off", "hook no-op, journal and metrics off", noop(sim.env_off)),
+            ("noop_on", "hook no-op, journal and metrics on", noop(sim.env_obs)),
+            ("prepare_off", "prepare, 1 disk, journal and metrics off", self.prepare_fn(sim, "web01", web01, False, env=sim.env_off)),
+            ("prepare_on", "prepare, 1 disk, journal and metrics on", self.prepare_fn(sim, "web01", web01, False, env=sim.env_obs)),
+        ]
+        if self.args.baseline_bin_dir:
+            baseline = os.path.join(os.path.abspath(self.args.baseline_bin_dir), "smbvol")
+            entries += [
+                ("noop_baseline", "hook no-op, previous binary", noop(sim.env, baseline)),
+                ("prepare_baseline", "prepare, 1 disk, previous binary", self.prepare_fn(sim, "web01", web01, False, binary=baseline)),
+            ]
+        figure = self.group("7. journal and metrics on vs off", entries)
+        metrics = open(sim.metrics_file).read() if os.path.exists(sim.metrics_file) else ""
+        figure["metrics_written"] = "smbvol_hook_runs_total" in metrics
+        return figure
+
     # ---- the whole run
 
     def run(self):
         self.setup()
         started = datetime.datetime.now(datetime.timezone.utc)
         sizes = [10, 1000, 10000, 100000] if not self.args.quick else [10, 1000]
+        if self.args.only_observability:
+            sizes = [10]
         by_size = {size: self.start_sim(f"sim-{size}", size) for size in sizes}
         main = by_size[10]
         # The share is mounted once before the figures (prepare figures measure "already mounted").
@@ -514,15 +600,21 @@ class Bench:
                                       capture_output=True, text=True)
             if done.returncode != 0:
                 raise SystemExit(f"bench: the first prepare failed on {sim.name}: {done.stderr}")
+        if self.args.only_observability:
+            self.results["7_observability"] = self.figure7(main)
+            return started, datetime.datetime.now(datetime.timezone.utc)
         self.results["1_hook_noop"] = self.figure1(main)
         self.results["2_3_prepare_vs_qq"] = self.figures2and3(main)
         self.results["5_concurrent"] = self.figure5(main)
+        self.results["7_observability"] = self.figure7(main)
         self.results["6_scaling"] = self.figure6([by_size[size] for size in (10, 1000, 100000) if size in by_size])
         self.results["4_listing"] = self.listing([by_size[size] for size in (10000, 100000) if size in by_size])
         finished = datetime.datetime.now(datetime.timezone.utc)
         return started, finished
 
     def cleanup(self):
+        if hasattr(self, "journal"):
+            self.journal.stop()
         for sim in self.sims:
             sim.stop()
         # The stand-in's mounts would vanish with the private namespace anyway; unmount them
@@ -597,6 +689,12 @@ def targets(results):
     t.append({"target": f"{POOL_DOMAINS} concurrent prepares: 1 mount, {POOL_DOMAINS} locks",
               "value": f"mounts {f5['mounts']['min']}..{f5['mounts']['max']}, locks {f5['locks']['min']}..{f5['locks']['max']}",
               "met": f5["mounts"] == {"min": 1, "max": 1} and f5["locks"] == {"min": POOL_DOMAINS, "max": POOL_DOMAINS}})
+    f7 = results.get("7_observability")
+    if f7:
+        for what, key in (("no-op", "noop"), ("prepare, 1 disk", "prepare")):
+            delta = f7[f"{key}_on"]["ms"]["median"] - f7[f"{key}_off"]["ms"]["median"]
+            t.append({"target": f"hook {what}: journal + metrics on within 1 ms of off (median)", "value": f"{delta:+.2f} ms",
+                      "met": delta <= 1.0 and f7["metrics_written"]})
     f6 = results["6_scaling"]
     keys = sorted(f6, key=lambda k: int(k.split("_")[1]))
     counts = {f6[k]["requests"]["max"] for k in keys} | {f6[k]["requests"]["min"] for k in keys}
@@ -605,6 +703,40 @@ def targets(results):
               "value": f"requests {sorted(counts)}; time x{growth:.2f} from {keys[0].split('_')[1]} to {keys[-1].split('_')[1]}",
               "met": len(counts) == 1 and growth <= 1.5})
     return t
+
+
+def observability_targets(f7):
+    t = []
+    for what, key in (("no-op", "noop"), ("prepare, 1 disk", "prepare")):
+        delta = f7[f"{key}_on"]["ms"]["median"] - f7[f"{key}_off"]["ms"]["median"]
+        t.append({"target": f"hook {what}: journal + metrics on within 1 ms of off (median)", "value": f"{delta:+.2f} ms",
+                  "met": delta <= 1.0 and f7["metrics_written"]})
+        cpu = f7[f"{key}_on"]["cpu_ms"]["median"] - f7[f"{key}_off"]["cpu_ms"]["median"]
+        t.append({"target": f"hook {what}: journal + metrics on within 1 ms of off (CPU, median)", "value": f"{cpu:+.2f} ms",
+                  "met": cpu <= 1.0})
+    return t
+
+
+def observability_markdown(report):
+    f7 = report["results"]["7_observability"]
+    lines = [f"Figure 7 only (`bench/run.py --only-observability`), {report['runs']} runs after {report['warmup']} warm-up, "
+             f"alternated; {report['finished'][:16].replace('T', ' ')} UTC.", "",
+             "| figure | median | p95 | min–max | vs | CPU (user+sys) median |", "|---|---:|---:|---:|---|---:|"]
+    for key in ("noop_off", "noop_on", "noop_baseline", "prepare_off", "prepare_on", "prepare_baseline"):
+        if key not in f7:
+            continue
+        e = f7[key]["ms"]
+        base = f7[key.split("_")[0] + "_off"]["ms"]["median"]
+        cpu = f7[key].get("cpu_ms", {}).get("median", 0.0)
+        cpu_base = f7[key.split("_")[0] + "_off"].get("cpu_ms", {}).get("median", 0.0)
+        lines.append(f"| {f7[key]['label']} | {e['median']:.2f} ms | {e['p95']:.2f} ms | {e['min']:.2f}–{e['max']:.2f} ms "
+                     f"| {e['median'] - base:+.2f} ms vs off | {cpu:.2f} ms ({cpu - cpu_base:+.2f}) |")
+    lines += ["", "| target (issue 15) | this run | met |", "|---|---|---|"]
+    for t in report["targets"]:
+        lines.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
+    if report["failures"]:
+        lines += ["", "Failed runs: " + "; ".join(f"`{f}`" for f in report["failures"][:3])]
+    return "\n".join(lines) + "\n"
 
 
 def markdown(report):
@@ -656,8 +788,16 @@ def markdown(report):
     keys = sorted(f6, key=lambda k: int(k.split("_")[1]))
     for key in keys:
         row(6, f6[key], f"{f6[key]['ms']['median'] / f6[keys[0]]['ms']['median']:.2f}× of {keys[0].split('_')[1]}")
+    f7 = r.get("7_observability")
+    if f7:
+        for key in ("noop", "prepare"):
+            off = f7[f"{key}_off"]
+            row(7, off)
+            row(7, f7[f"{key}_on"], f"{f7[f'{key}_on']['ms']['median'] - off['ms']['median']:+.2f} ms vs off")
+            if f"{key}_baseline" in f7:
+                row(7, f7[f"{key}_baseline"], f"{f7[f'{key}_on']['ms']['median'] - f7[f'{key}_baseline']['ms']['median']:+.2f} ms on vs previous")
     lines.append("")
-    lines.append("| target (issue 6) | this run | met |")
+    lines.append("| target (issues 6, 15) | this run | met |")
     lines.append("|---|---|---|")
     for t in report["targets"]:
         lines.append(f"| {t['target']} | {t['value']} | {'yes' if t['met'] else '**no**'} |")
@@ -677,6 +817,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--out", default=os.path.join(ROOT, "bench/results"))
     parser.add_argument("--quick", action="store_true", help="skip the 10 000 and 100 000 handle clusters")
+    parser.add_argument("--only-observability", action="store_true", help="figure 7 only (journal and metrics on vs off)")
+    parser.add_argument("--baseline-bin-dir", help="figure 7 also runs the smbvol binary in this directory (the previous build)")
     parser.add_argument("--command", default="scripts/bench", help="the command quoted in the report")
     args = parser.parse_args()
 
@@ -703,8 +845,16 @@ def main():
         "results": bench.results,
         "failures": bench.failures,
     }
-    report["targets"] = targets(bench.results)
     os.makedirs(args.out, exist_ok=True)
+    if args.only_observability:
+        report["targets"] = observability_targets(bench.results["7_observability"])
+        text = observability_markdown(report)
+        for name, content in (("latest-observability.json", json.dumps(report, indent=1) + "\n"), ("latest-observability.md", text)):
+            with open(os.path.join(args.out, name), "w") as handle:
+                handle.write(content)
+        print(text)
+        sys.exit(1 if bench.failures else 0)
+    report["targets"] = targets(bench.results)
     with open(os.path.join(args.out, "latest.json"), "w") as handle:
         json.dump(report, handle, indent=1)
         handle.write("\n")

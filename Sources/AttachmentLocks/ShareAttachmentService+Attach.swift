@@ -1,4 +1,5 @@
 import Logging
+import SmbvolLogging
 import SmbvolSystem
 
 extension ShareAttachmentService {
@@ -21,7 +22,7 @@ extension ShareAttachmentService {
                     }
                     receipt.createdLockIDs += created.map(\.id)
                     receipt.locks += locks
-                    for lock in created { logger.notice("attachment lock added", metadata: auditMetadata(lock, event: "lock-add")) }
+                    for lock in created { logger.audit(lockEvent(lock, .lockAdd, message: "attachment lock added")) }
                 }
             }
         } catch {

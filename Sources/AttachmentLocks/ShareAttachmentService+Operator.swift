@@ -1,4 +1,5 @@
 import Logging
+import SmbvolLogging
 import SmbvolSystem
 
 extension ShareAttachmentService {
@@ -31,12 +32,10 @@ extension ShareAttachmentService {
             let remaining = try store.load().filter { $0.mountPoint == share.mountPoint }
             if !remaining.isEmpty {
                 guard force else { throw AttachmentError.shareHasLocks(share: share.name, locks: remaining) }
-                logger.warning(
-                    "forced unmount of a share with attachment locks",
-                    metadata: [
-                        "event": "unmount-forced", "share": "\(share.name)", "mount_point": "\(share.mountPoint)",
-                        "lock_ids": "\(remaining.map(\.id).joined(separator: ","))",
-                    ])
+                logger.audit(
+                    shareEvent(
+                        share, .unmountForced, message: "forced unmount of a share with attachment locks",
+                        extra: ["lock_ids": remaining.map(\.id).joined(separator: ",")]))
             }
             return try mounter.unmount(share, force: force, deadline: deadline)
         }
@@ -49,7 +48,7 @@ extension ShareAttachmentService {
             id: RandomIdentifier.hex(count: 16), share: share.name, mountPoint: share.mountPoint, reason: reason,
             context: .operator, createdAt: now())
         try store.update(deadline: deadline) { $0.append(lock) }
-        logger.notice("attachment lock added", metadata: auditMetadata(lock, event: "lock-add"))
+        logger.audit(lockEvent(lock, .lockAdd, message: "attachment lock added"))
         return lock
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import SmbvolLogging
 import SmbvolSystem
 
 extension ShareAttachmentService {
@@ -21,7 +22,7 @@ extension ShareAttachmentService {
         do {
             return try removeLocksThrowing(where: predicate, candidates: candidates, deadline: deadline)
         } catch {
-            logger.error("releasing attachment locks failed: \(error)", metadata: ["event": "release-failed"])
+            logger.audit(AuditEvent(.releaseFailed, message: "releasing attachment locks failed: \(error)"))
             var report = ReleaseReport()
             report.unmountFailures.append("\(error)")
             // The store could not be changed, but a share this run mounted must not leak:
@@ -45,7 +46,7 @@ extension ShareAttachmentService {
             return removed
         }
         for lock in report.removedLocks {
-            logger.notice("attachment lock removed", metadata: auditMetadata(lock, event: "lock-remove"))
+            logger.audit(lockEvent(lock, .lockDelete, message: "attachment lock removed"))
         }
         var seen = Set<String>()
         let shares = (report.removedLocks.map(Self.target(of:)) + candidates).filter { seen.insert($0.mountPoint).inserted }
@@ -76,7 +77,7 @@ extension ShareAttachmentService {
                             locks += released.filter { lock in !locks.contains { $0.id == lock.id } }
                         }
                         for lock in released {
-                            logger.warning("attachment lock kept: the share is still mounted", metadata: auditMetadata(lock, event: "lock-kept"))
+                            logger.audit(lockEvent(lock, .lockKept, message: "attachment lock kept: the share is still mounted"))
                         }
                     }
                     throw error
@@ -84,9 +85,7 @@ extension ShareAttachmentService {
             }
             if unmounted { report.unmountedShares.append(share.name) }
         } catch {
-            logger.warning(
-                "share left mounted: \(error)",
-                metadata: ["event": "unmount-failed", "share": "\(share.name)", "mount_point": "\(share.mountPoint)"])
+            logger.audit(shareEvent(share, .unmountFailed, message: "share left mounted: \(error)", extra: ["error": "\(error)"]).at(.warning))
             report.unmountFailures.append("\(share.name): \(error)")
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import SmbvolLogging
 import SmbvolSystem
 
 /// Mounts shares for domains' disks and keeps them mounted while any attachment lock remains.
@@ -49,11 +50,23 @@ public struct ShareAttachmentService: Sendable {
 
     func now() -> String { UTCTimestamp.iso8601(secondsSinceEpoch: clock.wallClockSeconds()) }
 
-    func auditMetadata(_ lock: AttachmentLock, event: String) -> Logger.Metadata {
-        [
-            "event": "\(event)", "lock_id": "\(lock.id)", "share": "\(lock.share)", "mount_point": "\(lock.mountPoint)",
-            "domain_uuid": "\(lock.domainUUID)", "domain_name": "\(lock.domainName)", "disk": "\(lock.disk)",
-            "context": "\(lock.context.rawValue)", "reason": "\(lock.reason)",
-        ]
+    /// The audit event of a lock added, deleted or kept (one shape for all three).
+    func lockEvent(_ lock: AttachmentLock, _ kind: AuditEventKind, message: String) -> AuditEvent {
+        var event = AuditEvent(kind, message: message)
+        event[.share] = lock.share
+        event[.domain] = lock.domainName
+        event[.domainUUID] = lock.domainUUID
+        event[.disk] = lock.disk
+        event[.image] = lock.image
+        event[.reason] = lock.reason
+        event.extra = ["lock_id": lock.id, "mount_point": lock.mountPoint, "context": lock.context.rawValue]
+        return event
+    }
+
+    /// A share-level event (unmount forced or failed), for the attachment layer's own decisions.
+    func shareEvent(_ share: ShareTarget, _ kind: AuditEventKind, message: String, extra: [String: String] = [:]) -> AuditEvent {
+        var event = AuditEvent(kind, message: message, extra: extra.merging(["mount_point": share.mountPoint]) { new, _ in new })
+        event[.share] = share.name
+        return event
     }
 }

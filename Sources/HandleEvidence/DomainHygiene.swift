@@ -98,7 +98,7 @@ public final class DomainHygiene {
     /// Acts on an inspection: closes the `close` decisions (only when the whole domain
     /// proceeds), audits every close and refusal, and maps failures to the caller's outcome.
     public func execute(_ inspection: DomainInspection) -> HygieneOutcome {
-        let audit = HygieneAudit(logger: logger)
+        let audit = HygieneAudit(logger: logger, clusterOfShare: configuration.shares.compactMapValues(\.cluster))
         switch inspection.failure {
         case .cluster(let error):
             logger.warning("could not ask the cluster about the domain's images", metadata: ["domain": "\(inspection.domainName)", "error": "\(error)"])

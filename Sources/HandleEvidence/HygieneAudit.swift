@@ -1,36 +1,54 @@
 import LockHygiene
 import Logging
+import SmbvolLogging
 
 /// The audit trail lock-hygiene.md asks for: every close and refusal, and every forced action,
-/// to syslog (the `.notice` level goes there under ident smbvol) with the full context.
+/// as one AuditEvent each (syslog line or journal entry under ident smbvol) with the full context.
 public struct HygieneAudit {
     public var logger: Logger
+    /// The cluster of each share (`[share] cluster`), for SMBVOL_CLUSTER.
+    public var clusterOfShare: [String: String]
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(logger: Logger, clusterOfShare: [String: String] = [:]) {
+        self.logger = logger
+        self.clusterOfShare = clusterOfShare
+    }
 
     public func record(_ decision: HandleDecision, event: String, domainName: String, domainUUID: String, image: ImageInspection, outcome: String? = nil) {
-        var metadata: Logger.Metadata = [
-            "event": "\(event)",
-            "domain": "\(domainName)",
-            "domain_uuid": "\(domainUUID)",
-            "image": "\(image.image.image)",
-            "cluster_path": "\(image.clusterPath ?? "")",
-            "file_number": "\(image.fileNumber ?? "")",
-            "location": "\(decision.handle.location)",
-            "owner": "\(decision.handle.ownerName)",
-            "client_address": "\(decision.clientAddresses.joined(separator: ","))",
-            "idle_seconds": "\(decision.idleSeconds.map { String(Int($0)) } ?? "")",
-            "decision": "\(decision.action.rawValue)",
-            "reason": "\(decision.reason)",
-        ]
-        if let outcome { metadata["outcome"] = "\(outcome)" }
+        logger.audit(auditEvent(decision, event: event, domainName: domainName, domainUUID: domainUUID, image: image, outcome: outcome))
+    }
+
+    func auditEvent(
+        _ decision: HandleDecision, event: String, domainName: String, domainUUID: String, image: ImageInspection, outcome: String?
+    ) -> AuditEvent {
+        let kind: AuditEventKind
+        let message: String
         switch (event, outcome) {
         case ("close", .some(let result)) where result != "closed":
-            logger.warning("SMB handle not closed", metadata: metadata)
+            (kind, message) = (.closeFailed, "SMB handle not closed")
+        case ("close", _) where decision.classification != .stale && decision.classification != .shared:
+            (kind, message) = (.forcedClose, "force-closed SMB handle (operator forced)")
         case ("close", _):
-            logger.notice("closed stale SMB handle", metadata: metadata)
+            (kind, message) = (.close, "closed stale SMB handle")
         default:
-            logger.warning("refused: live SMB handle on the image", metadata: metadata)
+            (kind, message) = (.refuse, "refused: live SMB handle on the image")
         }
+        var audit = AuditEvent(kind, message: message, level: kind == .closeFailed ? .warning : nil)
+        audit[.domain] = domainName
+        audit[.domainUUID] = domainUUID
+        audit[.disk] = image.image.target
+        audit[.image] = image.image.image
+        audit[.share] = image.image.share
+        audit[.cluster] = clusterOfShare[image.image.share]
+        audit[.clusterPath] = image.clusterPath ?? ""
+        if let fileNumber = image.fileNumber { audit.extra["file_number"] = fileNumber }
+        audit[.location] = decision.handle.location
+        audit[.owner] = decision.handle.ownerName
+        audit[.client] = decision.clientAddresses.joined(separator: ",")
+        audit[.idleSeconds] = decision.idleSeconds.map { String(Int($0)) } ?? ""
+        audit[.decision] = decision.action.rawValue
+        audit[.reason] = decision.reason
+        if let outcome { audit.extra["outcome"] = outcome }
+        return audit
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import SmbvolLogging
 import SmbvolSystem
 
 #if canImport(Glibc)
@@ -90,9 +91,10 @@ public struct ShareMounter: Sendable {
             }
             guard case .dead(let code) = probe.health(of: share.mountPoint) else { return .alreadyMounted }
             let cause = SystemCallError(call: "stat", code: code).reason.lowercased()
-            logger.warning(
-                "dead mount found; unmounting it to mount again",
-                metadata: ["event": "dead-mount", "share": "\(share.name)", "mount_point": "\(share.mountPoint)", "errno": "\(code)"])
+            logger.audit(
+                Self.shareEvent(
+                    .deadMount, "dead mount found; unmounting it to mount again", share: share.name, mountPoint: share.mountPoint,
+                    extra: ["errno": "\(code)"]))
             do {
                 try unmountNow(mountPoint: share.mountPoint, share: share.name, lazy: false, deadline: deadline)
             } catch {
@@ -122,8 +124,8 @@ public struct ShareMounter: Sendable {
         do {
             try unmountNow(mountPoint: mountPoint, share: share, lazy: false, deadline: deadline)
         } catch MountCommandError.unmountBusy(let point, let name) where force {
-            logger.warning("share is busy; unmounting lazily because --force was given",
-                metadata: ["event": "unmount-lazy", "share": "\(name)", "mount_point": "\(point)"])
+            logger.audit(
+                Self.shareEvent(.unmountLazy, "share is busy; unmounting lazily because --force was given", share: name, mountPoint: point))
             try unmountNow(mountPoint: mountPoint, share: share, lazy: true, deadline: deadline)
         }
         // The directory is ours; remove it when empty (it is not when another namespace still
@@ -132,7 +134,28 @@ public struct ShareMounter: Sendable {
         return true
     }
 
+    /// Mounts, or audits why not (mount-failed, counted per share in the metrics) and throws.
     func mount(_ share: MountableShare, deadline: Deadline) throws {
+        do {
+            try mountOnce(share, deadline: deadline)
+        } catch {
+            logger.audit(
+                Self.shareEvent(
+                    .mountFailed, "mount failed", share: share.name, mountPoint: share.mountPoint,
+                    extra: ["export": share.export.commandForm, "error": "\(error)"]))
+            throw error
+        }
+    }
+
+    static func shareEvent(
+        _ kind: AuditEventKind, _ message: String, share: String, mountPoint: String, extra: [String: String] = [:]
+    ) -> AuditEvent {
+        var event = AuditEvent(kind, message: message, extra: extra.merging(["mount_point": mountPoint]) { new, _ in new })
+        event[.share] = share
+        return event
+    }
+
+    private func mountOnce(_ share: MountableShare, deadline: Deadline) throws {
         let account = try accountResolver.resolve()
         let builder = MountOptionsBuilder(account: account)
         try builder.validate(options: share.options, share: share.name, allowNobrl: share.allowNobrl)
@@ -170,12 +193,8 @@ public struct ShareMounter: Sendable {
             }
             throw MountCommandError.notInMountTable(export: share.export.commandForm, mountPoint: share.mountPoint)
         }
-        logger.notice(
-            "mounted share",
-            metadata: [
-                "event": "mount", "share": "\(share.name)", "export": "\(share.export.commandForm)",
-                "mount_point": "\(share.mountPoint)",
-            ])
+        logger.audit(
+            Self.shareEvent(.mount, "mounted share", share: share.name, mountPoint: share.mountPoint, extra: ["export": share.export.commandForm]))
     }
 
     static func check(_ outcome: ProcessOutcome, share: MountableShare, timeout: Duration) throws {
@@ -206,9 +225,8 @@ public struct ShareMounter: Sendable {
                 deadline: deadline)
             if outcome.timedOut { throw MountCommandError.unmountTimedOut(mountPoint: mountPoint) }
             if outcome.succeeded {
-                logger.notice(
-                    "unmounted share",
-                    metadata: ["event": lazy ? "unmount-lazy" : "unmount", "share": "\(share)", "mount_point": "\(mountPoint)"])
+                logger.audit(
+                    Self.shareEvent(lazy ? .unmountLazy : .unmount, "unmounted share", share: share, mountPoint: mountPoint).at(.notice))
                 return
             }
             let text = (outcome.standardError + outcome.standardOutput).lowercased()

@@ -23,6 +23,12 @@ public struct SmbvolConfiguration: Sendable, Equatable {
     public var localAddresses: [String]
     /// The local syslog socket audit lines go to (`syslog_socket`).
     public var syslogSocket: String
+    /// journald's native socket (`journal_socket`); used when it exists, else syslog. nil: never
+    /// (`journal_socket = ""`, or `syslog_socket` set elsewhere than /dev/log with no
+    /// `journal_socket`: the operator chose where the log goes).
+    public var journalSocket: String? = SmbvolConfiguration.defaultJournalSocket
+    /// The Prometheus textfile (`metrics_file`, e.g. node_exporter's textfile directory); nil: no metrics.
+    public var metricsFile: String?
     public var policy: PolicyConfiguration
     public var clusters: [String: ClusterConfiguration]
     public var shares: [String: ShareConfiguration]
@@ -64,6 +70,7 @@ public struct SmbvolConfiguration: Sendable, Equatable {
     public static let defaultPath = "/etc/smbvol/smbvol.toml"
     public static let defaultStateDirectory = "/var/lib/smbvol"
     public static let defaultMountBase = "/var/lib/smbvol/mnt"
+    public static let defaultJournalSocket = "/run/systemd/journal/socket"
 }
 
 /// A `[cluster.NAME]` table: how to reach and log in to one Qumulo cluster.

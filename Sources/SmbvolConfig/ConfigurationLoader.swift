@@ -47,6 +47,7 @@ public struct ConfigurationLoader: Sendable {
         "state_dir", "mount_base", "mount_command", "umount_command", "qemu_user", "qemu_group",
         "mount_timeout_seconds", "deadline_seconds", "local_addresses", "syslog_socket", "policy", "cluster", "share",
         "command_deadline_seconds",
+        "journal_socket", "metrics_file",
     ]
 
     private func applyMain(_ root: TableReader, to configuration: inout SmbvolConfiguration) throws {
@@ -66,8 +67,26 @@ public struct ConfigurationLoader: Sendable {
         if let value = try root.seconds("command_deadline_seconds") { configuration.commandDeadlineSeconds = value }
         if let value = try root.stringArray("local_addresses") { configuration.localAddresses = value }
         if let value = try root.absolutePath("syslog_socket") { configuration.syslogSocket = value }
+        try applyObservability(root, to: &configuration)
         if let policy = try root.subtable("policy") { configuration.policy = try readPolicy(policy) }
         try applyNamedTables(root, to: &configuration)
+    }
+
+    /// `journal_socket` ("" turns the journal off) and `metrics_file` (issue 15).
+    private func applyObservability(_ root: TableReader, to configuration: inout SmbvolConfiguration) throws {
+        if let value = try root.string("journal_socket"), value.isEmpty {
+            configuration.journalSocket = nil
+        } else if let value = try root.absolutePath("journal_socket") {
+            configuration.journalSocket = value
+        } else if configuration.syslogSocket != "/dev/log" {
+            configuration.journalSocket = nil
+        }
+        if let value = try root.absolutePath("metrics_file") {
+            guard value.hasSuffix(".prom") else {
+                throw root.error("metrics_file", "must end in .prom (node_exporter's textfile collector reads only those), got \"\(value)\"")
+            }
+            configuration.metricsFile = value
+        }
     }
 
     private func readPolicy(_ reader: TableReader) throws -> PolicyConfiguration {

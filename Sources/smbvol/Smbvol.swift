@@ -25,4 +25,22 @@ struct Smbvol: ParsableCommand {
             CheckCommand.self,
         ]
     )
+
+    /// ArgumentParser's main, plus the end-of-run metrics merge (Observability.flush) whether
+    /// the command succeeded, failed or exited with a status (the hook always does).
+    static func main() {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            try command.run()
+        } catch {
+            Observability.flush()
+            exit(withError: error)
+        }
+        Observability.flush()
+    }
 }

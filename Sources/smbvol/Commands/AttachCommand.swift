@@ -86,6 +86,7 @@ struct AttachCommand: ParsableCommand {
             case .nothingToDo:
                 throw ValidationError("\(image) is on no configured share")
             case .refused(let message):
+                Observability.noteRefusedStart()
                 writeToStandardError("smbvol: refused: \(message)\n")
                 throw ExitCode(3)
             case .failed(let message):

@@ -89,15 +89,23 @@ struct HandlesCloseCommand: ParsableCommand {
             if !yes { try confirm(count: targets.count) }
             let report = try client.closeHandles(locations: targets.map(\.location), fileNumbers: fileNumbers)
             let details = Dictionary(targets.map { ($0.location, $0.detail) }, uniquingKeysWith: { first, _ in first })
-            let reason = { (location: String) in staleOnly ? "operator --stale-only: \(details[location] ?? "")" : "operator request" }
+            let reason = { (location: String) in
+                staleOnly ? "operator --stale-only: \(details[location] ?? "")"
+                    : path == nil ? "operator request" : "operator request: every handle on the file (\(details[location] ?? ""))"
+            }
             for closed in report.closed {
-                logger.notice("closed SMB handle", metadata: auditMetadata(closed, decision: "closed", reason: reason(closed)))
+                // Every handle on a file, whatever the evidence says, is the operator forcing it.
+                let forced = path != nil && !staleOnly
+                logger.audit(
+                    auditEvent(
+                        forced ? .forcedClose : .close, forced ? "force-closed SMB handle (operator, --path)" : "closed SMB handle",
+                        closed, decision: "closed", reason: reason(closed), cluster: connection.clusterName))
                 output.line("closed \(closed)")
             }
             for failure in report.failed {
-                var metadata = auditMetadata(failure.location, decision: "not-closed", reason: reason(failure.location))
-                metadata["error"] = "\(failure.reason)"
-                logger.error("SMB handle not closed", metadata: metadata)
+                var event = auditEvent(.closeFailed, "SMB handle not closed", failure.location, decision: "not-closed", reason: reason(failure.location), cluster: connection.clusterName)
+                event.extra["error"] = failure.reason
+                logger.audit(event)
                 output.line("not closed \(failure.location): \(failure.reason)")
             }
             output.flush()
@@ -135,11 +143,18 @@ struct HandlesCloseCommand: ParsableCommand {
         return decisions.decisions.filter { $0.action == .close }.map { ($0.handle.location, $0.reason) }
     }
 
-    private func auditMetadata(_ location: String, decision: String, reason: String) -> Logger.Metadata {
-        var metadata: Logger.Metadata = ["event": "close", "location": "\(location)", "decision": "\(decision)", "reason": "\(reason)"]
-        if let path { metadata["cluster_path"] = "\(path)" }
-        if let user = getenv("SUDO_USER") ?? getenv("USER") { metadata["operator"] = "\(String(cString: user))" }
-        return metadata
+    /// The audit event of one close by hand: the operator (SUDO_USER, else USER) is recorded.
+    private func auditEvent(
+        _ kind: AuditEventKind, _ message: String, _ location: String, decision: String, reason: String, cluster: String?
+    ) -> AuditEvent {
+        var event = AuditEvent(kind, message: message)
+        event[.location] = location
+        event[.decision] = decision
+        event[.reason] = reason
+        event[.clusterPath] = path
+        event[.cluster] = cluster
+        event[.operator] = AuditEvent.invokingOperator(environment: ProcessEnvironment.current())
+        return event
     }
 
     private func confirm(count: Int) throws {

@@ -14,7 +14,11 @@ extension HookContext {
     func prepare(migrating: Bool) -> Int32 {
         switch attachAndClean(migrating: migrating) {
         case .nothingToDo, .attached: return 0
-        case .refused(let message), .failed(let message):
+        case .refused(let message):
+            Observability.noteRefusedStart()
+            writeToStandardError("smbvol: \(message)\n")
+            return 1
+        case .failed(let message):
             writeToStandardError("smbvol: \(message)\n")
             return 1
         }

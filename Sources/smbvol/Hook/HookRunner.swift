@@ -5,6 +5,7 @@ import Logging
 import QumuloClient
 import SmbvolConfig
 import SmbvolLogging
+import SmbvolMetrics
 import SmbvolSystem
 
 #if canImport(Glibc)
@@ -47,12 +48,29 @@ struct HookRunner {
         // Drain stdin (the XML) even when ignoring the call, so libvirt's write never fails.
         let xml = readStandardInput()
         if kind == .ignored { return 0 }
+        let clock = SystemClock()
+        let started = clock.now()
+        var failed = false
+        let status = run(xml: xml, failed: &failed)
+        recordRun(status: status, failed: failed, seconds: (clock.now() - started).secondsDouble)
+        return status
+    }
+
+    /// smbvol_hook_runs_total{operation, result} and smbvol_hook_duration_seconds{operation}
+    /// (written to the metrics file by Smbvol.main when the command ends).
+    private func recordRun(status: Int32, failed: Bool, seconds: Double) {
+        let result = Observability.refusedStart ? "refused" : (status != 0 || failed ? "failed" : "ok")
+        MetricsRecorder.shared.increment(.hookRuns, labels: ["operation": operation, "result": result])
+        MetricsRecorder.shared.observe(.hookDuration, labels: ["operation": operation], value: seconds)
+    }
+
+    private func run(xml: String, failed: inout Bool) -> Int32 {
         LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)
         var logger = Logger(label: "smbvol.hook")
         logger[metadataKey: "hook"] = "\(operation) \(subOperation)"
         do {
             let configuration = try ConfigurationLoader().load(path: configPath, requireFile: false)
-            SyslogDestination.shared.use(socketPath: configuration.syslogSocket)
+            Observability.configure(configuration)
             // From here on nothing may outlive the deadline, parsing a huge XML included.
             // A prepare or migrate cut short before its mount and locks are recorded never
             // reports success, whatever on_cluster_error says: the VM would start with neither.
@@ -95,6 +113,7 @@ struct HookRunner {
             case .ignored: return 0
             }
         } catch {
+            failed = true
             let message = oneLine("\(error)")
             if mustSucceed {
                 logger.error("hook failed; continuing (this operation must not fail)", metadata: ["error": "\(message)"])

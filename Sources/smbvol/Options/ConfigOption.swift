@@ -29,7 +29,7 @@ struct ConfigOption: ParsableArguments {
     func load() throws -> SmbvolConfiguration {
         let configuration = try ConfigurationLoader().load(
             path: resolvedPath, requireFile: config != nil || getenv("SMBVOL_CONFIG") != nil)
-        SyslogDestination.shared.use(socketPath: configuration.syslogSocket)
+        Observability.configure(configuration)
         CommandBounds.armCommandDeadline(configuration)
         return configuration
     }

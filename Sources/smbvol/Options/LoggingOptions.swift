@@ -12,7 +12,9 @@ struct LoggingOptions: ParsableArguments {
 
     func bootstrap() -> Logger {
         let level: Logger.Level = debug ? .debug : (verbose ? .info : .warning)
-        LoggingSetup.bootstrap(standardErrorLevel: level, syslogLevel: .notice)
+        LoggingSetup.bootstrap(
+            standardErrorLevel: level, syslogLevel: .notice,
+            operator: AuditEvent.invokingOperator(environment: ProcessEnvironment.current()))
         // Each handler filters at its own level; setting the Logger's level would override them all.
         return Logger(label: "smbvol")
     }

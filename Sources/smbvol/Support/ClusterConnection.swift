@@ -37,6 +37,8 @@ struct ClusterConnection {
     var requestTimeout: Duration
     /// Where a password could come from interactively (`login` prompts when nothing else gave one).
     var username: String?
+    /// The `[cluster.NAME]` name, else the host: the `cluster` label of the request-error metric.
+    var clusterName = ""
 
     /// Resolves the connection for operator commands.
     static func resolve(
@@ -73,11 +75,13 @@ struct ClusterConnection {
         let accessToken = try cluster?.accessTokenFile.map(readSecretFile)
         for secret in [password, accessToken].compactMap({ $0 }) { SecretRedactor.shared.register(secret.reveal()) }
         let timeout = options.requestTimeoutSeconds ?? cluster?.requestTimeoutSeconds ?? 10
-        return ClusterConnection(
+        var connection = ClusterConnection(
             endpoint: ClusterEndpoint(host: host, port: port, verification: verification),
             login: ClusterLogin(accessToken: accessToken, store: store, username: username, password: password),
             requestTimeout: .milliseconds(Int64(timeout * 1000)),
             username: username)
+        connection.clusterName = cluster?.name ?? host
+        return connection
     }
 
     private static func selectCluster(
@@ -124,7 +128,7 @@ struct ClusterConnection {
                 "TLS certificate verification is OFF for this cluster (insecure); anyone on the path can impersonate it",
                 metadata: ["host": "\(endpoint.host)", "port": "\(endpoint.port)"])
         }
-        let transport = try CurlTransport(endpoint: endpoint)
+        let transport = RequestErrorCountingTransport(try CurlTransport(endpoint: endpoint), cluster: clusterName)
         return QumuloClient(
             transport: transport, login: login, deadline: deadline, requestTimeout: requestTimeout, logger: logger)
     }

@@ -1,0 +1,66 @@
+import Logging
+
+/// The kinds of audit event, as `event=` on the line and `SMBVOL_EVENT` in the journal.
+///
+/// Each kind has a stable journal MESSAGE_ID (128 bits, generated once with `uuid4().hex` and
+/// fixed here; README lists them): `journalctl MESSAGE_ID=…` finds every event of a kind
+/// whatever the wording of its message. Never change an id; add a new kind with a new id.
+public enum AuditEventKind: String, Sendable, CaseIterable {
+    /// A handle force-closed because lock hygiene found it stale, or by an operator's request.
+    case close
+    /// A close that the cluster refused, failed, or that was still listed afterwards.
+    case closeFailed = "close-failed"
+    /// A start refused because a live client holds an image (nothing closed).
+    case refuse
+    /// A live or unattributable handle closed because the operator forced it (`--force`).
+    case forcedClose = "forced-close"
+    case mount
+    case mountFailed = "mount-failed"
+    case unmount
+    /// `umount -l` of a busy share (`--force` only).
+    case unmountLazy = "unmount-lazy"
+    /// `smbvol unmount --force` of a share that still has attachment locks.
+    case unmountForced = "unmount-forced"
+    case unmountFailed = "unmount-failed"
+    /// A mount that no longer answers (EHOSTDOWN, ESTALE, EIO, ENOTCONN), unmounted to mount again.
+    case deadMount = "dead-mount"
+    case lockAdd = "lock-add"
+    case lockDelete = "lock-delete"
+    /// A lock put back because its share stayed mounted (busy) after a release.
+    case lockKept = "lock-kept"
+    /// The attachment lock store could not be changed during a release.
+    case releaseFailed = "release-failed"
+    /// `smbvol heartbeat` could not write this host's liveness record on a share.
+    case heartbeatFailed = "heartbeat-failed"
+
+    public var messageID: String {
+        switch self {
+        case .close: return "8e92e60f504c4cb8907a08d372f3c658"
+        case .closeFailed: return "520c0772928a4f76b3c0ab6ac1e92e4d"
+        case .refuse: return "1d16e30a39ef431ab02906e9bfea729a"
+        case .forcedClose: return "cca86efab79d4d3788b064aa2eac1aa8"
+        case .mount: return "45cbc8622cfc430fa5836d0e0e8e614b"
+        case .mountFailed: return "1aa4f7a2556a4d56b0119dcf786be1bf"
+        case .unmount: return "08e4dda4d6a94f10bfee6027ed24dfed"
+        case .unmountLazy: return "5d284872e39a4b2bb6c345f73afe902f"
+        case .unmountForced: return "3d20df41005c4af399303a42ffdb9823"
+        case .unmountFailed: return "3f7d792ecc61440faafa620d64c46029"
+        case .deadMount: return "4b987887e5254df5b10ecb32e6dce765"
+        case .lockAdd: return "312182ecf4e741f4bdb36a7bb4d6556f"
+        case .lockDelete: return "9b3268a96d4f43d281f9efa223f26a16"
+        case .lockKept: return "e2b5ee6ebd3740b9b894f5c6171d2cdf"
+        case .releaseFailed: return "ec3f60381cd4490c9ce6dc3657d9be03"
+        case .heartbeatFailed: return "5f84b19bfcfd4fd4b698cbf3a8e895ac"
+        }
+    }
+
+    /// Notice for what was done as intended; warning for refusals, forced and kept; error for
+    /// failures. (Notice and up reach syslog/journal from every command.)
+    public var defaultLevel: Logger.Level {
+        switch self {
+        case .close, .mount, .unmount, .lockAdd, .lockDelete: return .notice
+        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept: return .warning
+        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed: return .error
+        }
+    }
+}

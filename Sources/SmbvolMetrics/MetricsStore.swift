@@ -1,0 +1,134 @@
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The metrics of every smbvol run on this host: the counters live in
+/// `<state_dir>/metrics.state`, read and rewritten only under an exclusive flock on
+/// `<state_dir>/metrics.lock` (many hooks run at once), and each merge rewrites the `.prom` file
+/// node_exporter's textfile collector reads, by temporary file and rename in its directory (the
+/// collector sees the old or the new file, never a partial one).
+///
+/// Neither file is fsynced: that cost 1.6 ms median (p95 69 ms) per file on the benchmark
+/// machine, more than the hook's whole budget for metrics, and metrics are no audit trail — a
+/// power cut can at worst lose the last increments or reset the counters, which Prometheus'
+/// `rate()`/`increase()` read as a counter reset. (The audit trail is the journal/syslog.)
+public struct MetricsStore: Sendable {
+    public let stateDirectory: String
+    public let metricsFile: String
+    /// How long to wait for another run holding the metrics lock; a hook never waits longer.
+    public var lockTimeout: Duration
+
+    public var statePath: String { stateDirectory + "/metrics.state" }
+    public var lockPath: String { stateDirectory + "/metrics.lock" }
+
+    public init(stateDirectory: String, metricsFile: String, lockTimeout: Duration = .milliseconds(500)) {
+        self.stateDirectory = stateDirectory
+        self.metricsFile = metricsFile
+        self.lockTimeout = lockTimeout
+    }
+
+    /// Adds what `recorder` holds to the shared state and rewrites the `.prom` file. Throws on a
+    /// failed write (the caller counts it and logs it once; a hook never fails on it). A failed
+    /// `.prom` write is itself counted in the state, so the next export shows it.
+    public func merge(_ recorder: MetricsRecorder, failures: [String: Int] = [:], deadline: Deadline = .none) throws {
+        try SecureFiles.ensureDirectory(stateDirectory)
+        let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout, deadline: deadline)
+        defer { lock.release() }
+        let state = try retryingSystemCall("open", path: statePath) {
+            open(statePath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        }
+        defer { close(state) }
+        var snapshot = Self.snapshot(from: try Self.readAll(state, path: statePath), badCopy: statePath + ".bad")
+        recorder.drain(into: &snapshot)
+        for (sink, count) in failures {
+            snapshot.add(MetricSeries(MetricFamily.sinkWriteFailures.name, labels: ["sink": sink]), Double(count))
+        }
+        // The state is the exposition behind a header: rendered once for both files.
+        let exposition = snapshot.expositionBytes()
+        do {
+            try Self.replace(metricsFile, with: exposition, mode: 0o644)
+        } catch {
+            snapshot.add(MetricSeries(MetricFamily.sinkWriteFailures.name, labels: ["sink": "metrics"]), 1)
+            try Self.overwrite(state, with: snapshot.stateBytes, path: statePath)
+            throw error
+        }
+        try Self.overwrite(state, with: Array((MetricsSnapshot.stateHeader + "\n").utf8) + exposition, path: statePath)
+    }
+
+    /// The state as stored (empty when there is none yet).
+    public func load() throws -> MetricsSnapshot {
+        let bytes: [UInt8]
+        do {
+            bytes = try readWholeFile(statePath)
+        } catch let error as SystemCallError where error.code == ENOENT {
+            return MetricsSnapshot()
+        }
+        return Self.snapshot(from: bytes, badCopy: statePath + ".bad")
+    }
+
+    /// An unreadable or foreign state is kept aside (`metrics.state.bad`) and counting starts over.
+    static func snapshot(from bytes: [UInt8], badCopy: String) -> MetricsSnapshot {
+        if bytes.isEmpty { return MetricsSnapshot() }
+        if let snapshot = MetricsSnapshot.parse(state: bytes) { return snapshot }
+        try? replace(badCopy, with: bytes, mode: 0o600)
+        return MetricsSnapshot()
+    }
+
+    static func readAll(_ descriptor: Int32, path: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw SystemCallError(call: "read", path: path, code: errno) }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+        }
+    }
+
+    /// The state is rewritten in place, under the flock (only smbvol reads it, under the same
+    /// flock): a rename-over costs 0.3–0.7 ms on ext4 (auto_da_alloc), the hook's whole budget.
+    /// Never truncated to zero first (that triggers the same flush); a torn write after a power
+    /// cut reads as a corrupt state: kept aside, counting restarts.
+    static func overwrite(_ descriptor: Int32, with bytes: [UInt8], path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer in
+                pwrite(descriptor, buffer.baseAddress.map { base in base + offset }, buffer.count - offset, off_t(offset))
+            }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw SystemCallError(call: "pwrite", path: path, code: written < 0 ? errno : EIO) }
+            offset += written
+        }
+        _ = try retryingSystemCall("ftruncate", path: path) { ftruncate(descriptor, off_t(bytes.count)) }
+    }
+
+    /// Temporary file (O_EXCL, the final mode) in the target's directory, then rename. The
+    /// temporary name does not end in `.prom`, so the collector never reads it.
+    static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws {
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + ".tmp-" + RandomIdentifier.hex(count: 8)
+        let descriptor = try retryingSystemCall("open", path: temporary) {
+            open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        }
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
+        do {
+            defer { close(descriptor) }
+            try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { buffer in
+                    write(descriptor, buffer.baseAddress.map { base in base + offset }, buffer.count - offset)
+                }
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw SystemCallError(call: "write", path: temporary, code: written < 0 ? errno : EIO) }
+                offset += written
+            }
+        }
+        try retryingSystemCall("rename", path: path) { rename(temporary, path) }
+        renamed = true
+    }
+}

@@ -1,0 +1,2 @@
+// The floor: a static Swift binary that does nothing.
+print("", terminator: "")
