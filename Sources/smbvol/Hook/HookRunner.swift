@@ -64,7 +64,7 @@ struct HookRunner {
         MetricsRecorder.shared.observe(.hookDuration, labels: ["operation": operation], value: seconds)
     }
 
-    private func run(xml: String, failed: inout Bool) -> Int32 {
+    private func run(xml: [UInt8], failed: inout Bool) -> Int32 {
         LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)
         var logger = Logger(label: "smbvol.hook")
         logger[metadataKey: "hook"] = "\(operation) \(subOperation)"
