@@ -30,12 +30,14 @@ struct LibvirtEndToEndTests {
             return
         }
         let binDirectory = URL(fileURLWithPath: TestBinaries.path("smbvol")).deletingLastPathComponent().path
+        // smbvol is installed from its package (dpkg -i inside the script's namespace).
+        guard let deb = SmbvolPackage.path else { return }
         let started = ContinuousClock.now
         // coreutils timeout runs the script in its own process group and kills the whole group
         // (daemons included) if it overruns: nothing outlives a broken run.
         let result = runProcess(
             "/usr/bin/timeout", ["--kill-after=10s", "540", "/bin/bash", Self.script, binDirectory],
-            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root"],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root", "SMBVOL_DEB": deb],
             timeout: .seconds(600))
         let took = ContinuousClock.now - started
         let passLines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("PASS") || $0.hasPrefix("FAIL") }
