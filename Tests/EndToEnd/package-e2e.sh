@@ -97,7 +97,7 @@ version2=$upstream-$((revision + 2))
 # --- lintian, and the packages to upgrade to (before the overlays: plain reads) ----------------
 begin_step "lintian reports no errors on $(basename "$deb")"
 lintian_status=0
-timeout --kill-after=10s 600 lintian --no-tag-display-limit "$deb" >"$work/lintian.out" 2>&1 || lintian_status=$?
+timeout --kill-after=10s 600 lintian --tag-display-limit 0 "$deb" >"$work/lintian.out" 2>&1 || lintian_status=$?
 sed 's/^/   lintian: /' "$work/lintian.out"
 check "lintian exits 0 (no error tags)" [ "$lintian_status" = 0 ]
 check "no E: lines" eval '! grep -q "^E: " "$work/lintian.out"'
@@ -186,7 +186,7 @@ check "bash completion registers smbvol" \
     eval 'bash -c "source /usr/share/bash-completion/completions/smbvol && complete -p smbvol" | grep -q smbvol'
 check "zsh completion is /usr/share/zsh/vendor-completions/_smbvol (#compdef smbvol)" \
     eval 'head -n 1 /usr/share/zsh/vendor-completions/_smbvol | grep -q "^#compdef smbvol"'
-check "fish completion is /usr/share/fish/vendor_completions.d/smbvol.fish" has /usr/share/fish/vendor_completions.d/smbvol.fish "complete -c smbvol"
+check "fish completion is /usr/share/fish/vendor_completions.d/smbvol.fish" has /usr/share/fish/vendor_completions.d/smbvol.fish "complete -c 'smbvol'"
 check "/usr/share/doc/smbvol has README.md, copyright, changelog.Debian.gz" \
     eval '[ -f /usr/share/doc/smbvol/README.md ] && [ -f /usr/share/doc/smbvol/copyright ] && [ -f /usr/share/doc/smbvol/changelog.Debian.gz ]'
 end_step
