@@ -54,7 +54,11 @@ if [ "${SMBVOL_E2E_IN_NAMESPACE:-}" != 1 ]; then
         echo "FAIL preflight: run scripts/install-deps (installs libvirtd and qemu, creates the libvirt-qemu user and group as Debian's libvirt packages do), then swift build"
         exit 1
     fi
-    SMBVOL_E2E_IN_NAMESPACE=1 exec unshare --mount --propagation private bash "$script" "$bin"
+    # With every signal unblocked, as systemd starts libvirtd: processes the Swift tests spawn
+    # inherit a mask that blocks SIGHUP (and INT, QUIT, ...), and libvirtd would never see the
+    # SIGHUP the package's postinst sends it.
+    SMBVOL_E2E_IN_NAMESPACE=1 exec python3 -c 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])' \
+        unshare --mount --propagation private bash "$script" "$bin"
 fi
 
 # --- Inside the namespace ---------------------------------------------------------------------
@@ -334,8 +338,11 @@ if ! grep -qF "sent SIGHUP to libvirtd (pid $libvirtd_pid)" "$work/dpkg.log"; th
     echo "FAIL preflight: the package's postinst did not reload this libvirtd (pid $libvirtd_pid; /run/libvirtd.pid: $(cat /run/libvirtd.pid 2>&1), comm $(cat "/proc/$libvirtd_pid/comm" 2>&1)):"
     sed 's/^/    /' "$work/dpkg.log"; exit 1
 fi
-for _ in $(seq 100); do grep -qx reload "$work/daemon-hook.log" 2>/dev/null && break; sleep 0.1; done
-grep -qx reload "$work/daemon-hook.log" 2>/dev/null || { echo "FAIL preflight: libvirtd did not re-read its hooks within 10 s of SIGHUP"; exit 1; }
+for _ in $(seq 300); do grep -qx reload "$work/daemon-hook.log" 2>/dev/null && break; sleep 0.1; done
+if ! grep -qx reload "$work/daemon-hook.log" 2>/dev/null; then
+    echo "FAIL preflight: libvirtd did not re-read its hooks within 30 s of SIGHUP (daemon hook calls: $(tr '\n' ' ' <"$work/daemon-hook.log" 2>/dev/null))"
+    exit 1
+fi
 echo "installed $(dpkg-query -W -f '${Package} ${Version}' smbvol) with dpkg -i in $(elapsed "$install_start")s; libvirtd reloaded its hooks (SIGHUP from postinst)"
 
 # --- The domains ------------------------------------------------------------------------------

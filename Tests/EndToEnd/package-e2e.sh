@@ -30,7 +30,7 @@ script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 if [ "${SMBVOL_PACKAGE_E2E_IN_NAMESPACE:-}" != 1 ]; then
     problems=()
     [ "$(id -u)" -eq 0 ] || problems+=("must run as root (dpkg, mounts)")
-    for tool in dpkg dpkg-deb lintian man unshare findmnt timeout bash; do
+    for tool in dpkg dpkg-deb lintian man unshare findmnt timeout bash python3; do
         command -v "$tool" >/dev/null 2>&1 || problems+=("$tool not found")
     done
     if ((${#problems[@]})); then
@@ -40,7 +40,10 @@ if [ "${SMBVOL_PACKAGE_E2E_IN_NAMESPACE:-}" != 1 ]; then
     fi
     work=$(mktemp -d /tmp/smbvol-package-e2e.XXXXXX)
     chmod 755 "$work"
+    # Every signal unblocked, as on a host: processes the Swift tests spawn inherit a mask that
+    # blocks SIGHUP, which the stand-in libvirtd below must receive.
     SMBVOL_PACKAGE_E2E_IN_NAMESPACE=1 SMBVOL_PACKAGE_E2E_WORK=$work \
+        python3 -c 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])' \
         unshare --mount --propagation private bash "$script" "$deb" && status=0 || status=$?
     if [ "${SMBVOL_E2E_KEEP:-}" = 1 ]; then echo "kept $work"; else rm -rf "$work"; fi
     exit "$status"
@@ -254,8 +257,28 @@ check "postrm says why it kept /var/lib/smbvol" dpkg_said "still mounted under /
 umount /var/lib/smbvol/mnt/e2e-share
 end_step
 
-begin_step "dpkg -i then -P with nothing mounted: /var/lib/smbvol is removed too"
+begin_step "a running libvirtd without systemd: postinst honours policy-rc.d, else sends SIGHUP to the pid in /run/libvirtd.pid"
+# A stand-in named libvirtd (comm is what postinst checks); its exit status tells which signal came.
+cp /bin/sleep "$work/libvirtd"
+"$work/libvirtd" 300 &
+standin=$!
+echo "$standin" >/run/libvirtd.pid
+printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
 check "dpkg -i succeeds" dpkg_run -i "$deb"
+check "with policy-rc.d saying 101, postinst leaves it alone and says what to do" \
+    eval 'dpkg_said "policy-rc.d forbids reloading libvirtd (pid $standin)" && kill -0 "$standin"'
+rm -f /usr/sbin/policy-rc.d
+check "dpkg -i again (reinstall) succeeds" dpkg_run -i "$deb"
+check "postinst says it sent SIGHUP to libvirtd (pid $standin)" dpkg_said "sent SIGHUP to libvirtd (pid $standin)"
+standin_status=0
+timeout 10 tail --pid="$standin" -f /dev/null || true
+wait "$standin" 2>/dev/null || standin_status=$?
+check "the stand-in died of SIGHUP (exit status 129), nothing harsher" [ "$standin_status" = 129 ]
+rm -f /run/libvirtd.pid
+end_step
+
+begin_step "dpkg -P with nothing mounted: /var/lib/smbvol is removed too"
 check "dpkg -P succeeds" dpkg_run -P smbvol
 check "/var/lib/smbvol is gone" [ ! -e /var/lib/smbvol ]
 check "/etc/smbvol is gone" [ ! -e /etc/smbvol ]

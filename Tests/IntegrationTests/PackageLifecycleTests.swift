@@ -20,10 +20,12 @@ struct PackageLifecycleTests {
             return
         }
         guard let deb = SmbvolPackage.path else { return }
+        // The script runs scripts/package (for N+1), which needs swift on PATH.
+        let path = "/usr/sbin:/usr/bin:/sbin:/bin:" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
         let started = ContinuousClock.now
         let result = runProcess(
             "/usr/bin/timeout", ["--kill-after=10s", "1080", "/bin/bash", Self.script, deb],
-            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root"],
+            environment: ["PATH": path, "LC_ALL": "C", "HOME": "/root"],
             timeout: .seconds(1150))
         let took = ContinuousClock.now - started
         let stepLines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("PASS") || $0.hasPrefix("FAIL") }
