@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The hook under a REAL libvirtd and qemu (TCG): Tests/EndToEnd/libvirt-e2e.sh starts virtlogd
-/// and libvirtd in a private mount namespace with smbvol's hook installed, qumulo-sim over HTTPS
+/// and libvirtd in a private mount namespace, installs smbvol's Debian package there with dpkg
+/// (its postinst makes the running libvirtd pick up the hook), starts qumulo-sim over HTTPS
 /// and the stand-in mount program, and drives `virsh start` / `virsh destroy` through the issue's
 /// scenarios (stale handle, destroy, live holder, cluster unreachable with continue and fail, two
 /// domains on one share). It asserts each one, stops what it started by pid and leaves no mounts.
