@@ -10,6 +10,7 @@ struct Smbvol: ParsableCommand {
             the other commands to inspect and act by hand. Configuration: /etc/smbvol/smbvol.toml \
             (or --config / SMBVOL_CONFIG) plus /etc/smbvol/shares.d/*.toml.
             """,
+        version: smbvolVersion,
         subcommands: [
             LoginCommand.self,
             HandlesCommand.self,

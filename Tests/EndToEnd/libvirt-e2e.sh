@@ -2,17 +2,21 @@
 # End-to-end test of smbvol's libvirt hook with a REAL libvirtd and qemu (TCG), against
 # qumulo-sim over HTTPS and the stand-in mount program (tools/fake-mount.cifs).
 #
-#   Tests/EndToEnd/libvirt-e2e.sh BIN_DIR      # BIN_DIR holds the built smbvol and qumulo-sim
+#   SMBVOL_DEB=smbvol_V_amd64.deb Tests/EndToEnd/libvirt-e2e.sh BIN_DIR
+#       # BIN_DIR holds the built qumulo-sim; SMBVOL_DEB is the package scripts/package built
 #
 # Needs root, and the packages scripts/install-deps installs (libvirt-daemon,
 # libvirt-daemon-driver-qemu, libvirt-clients, qemu-system-x86, qemu-utils) plus the
-# libvirt-qemu user. Everything runs in a PRIVATE mount namespace: /etc/libvirt, /run,
-# /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt are tmpfs there, /usr/sbin is an
-# overlay whose only addition is /usr/sbin/smbvol (a two-line wrapper that execs BIN_DIR/smbvol
-# with SMBVOL_CONFIG set, since libvirt scrubs the hook's environment), and the real dispatcher
-# hooks/qemu is installed as /etc/libvirt/hooks/qemu.d/smbvol. The host's files and mount table
-# are never touched; the daemons this script starts are stopped by pid; scratch files live in one
-# mktemp directory that is removed at the end (SMBVOL_E2E_KEEP=1 keeps it).
+# libvirt-qemu user. Everything runs in a PRIVATE mount namespace: /etc, /usr and /var are
+# overlays there (whatever dpkg and the test write lands in the scratch directory), and
+# /etc/libvirt, /run, /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt are tmpfs. smbvol
+# is installed as an operator does, with `dpkg -i SMBVOL_DEB` while libvirtd runs: the package's
+# postinst makes the running libvirtd pick up the hook (SIGHUP), and libvirtd then runs what the
+# package installed — the dispatcher /etc/libvirt/hooks/qemu.d/smbvol, /usr/sbin/smbvol, and the
+# configuration /etc/smbvol/smbvol.toml, which each scenario rewrites. The host's files, package
+# database and mount table are never touched; the daemons this script starts are stopped by pid;
+# scratch files live in one mktemp directory that is removed at the end (SMBVOL_E2E_KEEP=1 keeps
+# it).
 #
 # Prints one PASS/FAIL line per scenario and exits non-zero on any failure. Every wait is bounded.
 set -euo pipefail
@@ -43,12 +47,18 @@ if [ "${SMBVOL_E2E_IN_NAMESPACE:-}" != 1 ]; then
     for program in smbvol qumulo-sim; do
         [ -x "$bin/$program" ] || problems+=("$bin/$program not built")
     done
+    command -v dpkg >/dev/null 2>&1 || problems+=("dpkg not found")
+    [ -f "${SMBVOL_DEB:-}" ] || problems+=("SMBVOL_DEB='${SMBVOL_DEB:-}' is not the smbvol package: build it with scripts/package (scripts/test does) and set SMBVOL_DEB to its path")
     if ((${#problems[@]})); then
         printf 'FAIL preflight: %s\n' "${problems[@]}"
         echo "FAIL preflight: run scripts/install-deps (installs libvirtd and qemu, creates the libvirt-qemu user and group as Debian's libvirt packages do), then swift build"
         exit 1
     fi
-    SMBVOL_E2E_IN_NAMESPACE=1 exec unshare --mount --propagation private bash "$script" "$bin"
+    # With every signal unblocked, as systemd starts libvirtd: processes the Swift tests spawn
+    # inherit a mask that blocks SIGHUP (and INT, QUIT, ...), and libvirtd would never see the
+    # SIGHUP the package's postinst sends it.
+    SMBVOL_E2E_IN_NAMESPACE=1 exec python3 -c 'import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])' \
+        unshare --mount --propagation private bash "$script" "$bin"
 fi
 
 # --- Inside the namespace ---------------------------------------------------------------------
@@ -221,7 +231,7 @@ printf 'username=svc-kvm\npassword=smb-e2e-secret\n' >"$work/secrets/vms.cred"
 chmod 600 "$work/secrets/"*
 
 write_config() {  # ON_CLUSTER_ERROR (the cluster is the current simulator port)
-    cat >"$work/smbvol.toml" <<TOML
+    cat >/etc/smbvol/smbvol.toml <<TOML
 state_dir = "$work/state"
 mount_base = "$work/mnt"
 mount_command = "$work/tools/fake-mount.cifs"
@@ -251,7 +261,17 @@ options = ["vers=3.1.1", "cache=none"]
 mount_point = "$mount_point"
 TOML
 }
-smbvol() { SMBVOL_CONFIG=$work/smbvol.toml timeout --kill-after=5s 60 "$bin/smbvol" "$@"; }
+smbvol() { timeout --kill-after=5s 60 /usr/sbin/smbvol "$@"; }  # the installed package's binary and configuration
+
+# --- The package's system directories: overlays, so dpkg installs into this namespace only ---
+# (before the tmpfs mounts below, which an overlay mounted later would hide).
+for directory in /etc /usr /var; do
+    name=$(basename "$directory")
+    mkdir -p "$work/overlay/$name-upper" "$work/overlay/$name-work"
+    mount -t overlay "e2e-$name" \
+        -o "lowerdir=$directory,upperdir=$work/overlay/$name-upper,workdir=$work/overlay/$name-work" "$directory"
+done
+if dpkg-query -W smbvol >/dev/null 2>&1; then dpkg --purge --force-all smbvol >/dev/null 2>&1 || true; fi
 
 # --- libvirtd in this namespace ---------------------------------------------------------------
 mkdir -p "$work/etc-libvirt"
@@ -267,19 +287,13 @@ cat >/etc/libvirt/qemu.conf <<'CONF'
 user = "root"
 group = "root"
 CONF
-# The real dispatcher, where README installs it; it execs /usr/sbin/smbvol hook "$@".
-install -m 0755 "$root/hooks/qemu" /etc/libvirt/hooks/qemu.d/smbvol
-# /usr/sbin/smbvol, in an overlay over /usr/sbin that exists only in this namespace.
-mkdir -p "$work/sbin-upper" "$work/sbin-work"
-mount -t overlay e2e-sbin -o "lowerdir=/usr/sbin,upperdir=$work/sbin-upper,workdir=$work/sbin-work" /usr/sbin
-cat >/usr/sbin/smbvol <<SH
+# smbvol itself is installed from its package once libvirtd runs (below). libvirtd runs the daemon
+# hook on SIGHUP right after re-reading its hooks: this one tells the test when that happened.
+cat >/etc/libvirt/hooks/daemon <<SH
 #!/bin/sh
-# smbvol end-to-end test: the built binary, with the test's configuration.
-SMBVOL_CONFIG=$work/smbvol.toml
-export SMBVOL_CONFIG
-exec $bin/smbvol "\$@"
+echo "\$2" >>$work/daemon-hook.log
 SH
-chmod 755 /usr/sbin/smbvol
+chmod 755 /etc/libvirt/hooks/daemon
 
 # virsh can outlive a plain timeout's SIGTERM (a daemon whose QEMU driver failed): always KILL.
 virsh() { timeout --kill-after=5s 60 /usr/bin/virsh -q -c qemu:///system "$@"; }
@@ -311,6 +325,25 @@ if [ "$libvirtd_up" != 1 ]; then
     exit 1
 fi
 echo "libvirtd $(libvirtd --version | awk '{print $NF}') (pid $libvirtd_pid) and virtlogd (pid $virtlogd_pid) up in $(elapsed "$daemon_start")s; scratch $work"
+
+# --- Install the package, as an operator does on a running host -------------------------------
+# A KVM host has no policy-rc.d forbidding daemon actions (container images such as this
+# machine's do, and the package honours it): hidden in this namespace's /usr overlay.
+rm -f /usr/sbin/policy-rc.d
+install_start=$(now)
+if ! timeout --kill-after=10s 300 dpkg -i "$SMBVOL_DEB" </dev/null >"$work/dpkg.log" 2>&1; then
+    echo "FAIL preflight: dpkg -i $SMBVOL_DEB failed:"; sed 's/^/    /' "$work/dpkg.log"; exit 1
+fi
+if ! grep -qF "sent SIGHUP to libvirtd (pid $libvirtd_pid)" "$work/dpkg.log"; then
+    echo "FAIL preflight: the package's postinst did not reload this libvirtd (pid $libvirtd_pid; /run/libvirtd.pid: $(cat /run/libvirtd.pid 2>&1), comm $(cat "/proc/$libvirtd_pid/comm" 2>&1)):"
+    sed 's/^/    /' "$work/dpkg.log"; exit 1
+fi
+for _ in $(seq 300); do grep -qx reload "$work/daemon-hook.log" 2>/dev/null && break; sleep 0.1; done
+if ! grep -qx reload "$work/daemon-hook.log" 2>/dev/null; then
+    echo "FAIL preflight: libvirtd did not re-read its hooks within 30 s of SIGHUP (daemon hook calls: $(tr '\n' ' ' <"$work/daemon-hook.log" 2>/dev/null))"
+    exit 1
+fi
+echo "installed $(dpkg-query -W -f '${Package} ${Version}' smbvol) with dpkg -i in $(elapsed "$install_start")s; libvirtd reloaded its hooks (SIGHUP from postinst)"
 
 # --- The domains ------------------------------------------------------------------------------
 uuid1=5e2e0001-7a1b-4c2d-8e3f-000000000001

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// The hook under a REAL libvirtd and qemu (TCG): Tests/EndToEnd/libvirt-e2e.sh starts virtlogd
-/// and libvirtd in a private mount namespace with smbvol's hook installed, qumulo-sim over HTTPS
+/// and libvirtd in a private mount namespace, installs smbvol's Debian package there with dpkg
+/// (its postinst makes the running libvirtd pick up the hook), starts qumulo-sim over HTTPS
 /// and the stand-in mount program, and drives `virsh start` / `virsh destroy` through the issue's
 /// scenarios (stale handle, destroy, live holder, cluster unreachable with continue and fail, two
 /// domains on one share). It asserts each one, stops what it started by pid and leaves no mounts.
@@ -30,12 +31,14 @@ struct LibvirtEndToEndTests {
             return
         }
         let binDirectory = URL(fileURLWithPath: TestBinaries.path("smbvol")).deletingLastPathComponent().path
+        // smbvol is installed from its package (dpkg -i inside the script's namespace).
+        guard let deb = SmbvolPackage.path else { return }
         let started = ContinuousClock.now
         // coreutils timeout runs the script in its own process group and kills the whole group
         // (daemons included) if it overruns: nothing outlives a broken run.
         let result = runProcess(
             "/usr/bin/timeout", ["--kill-after=10s", "540", "/bin/bash", Self.script, binDirectory],
-            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root"],
+            environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", "HOME": "/root", "SMBVOL_DEB": deb],
             timeout: .seconds(600))
         let took = ContinuousClock.now - started
         let passLines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("PASS") || $0.hasPrefix("FAIL") }
