@@ -72,11 +72,18 @@ CONF
         uid=$((uid + 1))
     done
 
-    # unshare execs (no fork) and sh execs smbd: the pid of the background job is smbd's.
-    setsid unshare -m --propagation private /bin/sh -c \
-        'mount --bind "$0/etc/passwd" /etc/passwd && mount --bind "$0/etc/group" /etc/group &&
-         exec smbd --foreground --no-process-group --configfile="$0/smb.conf"' "$dir" \
-        </dev/null >"$dir/log/smbd.out" 2>&1 &
+    # The subshell execs setsid, which execs unshare (no fork), which execs sh, which execs smbd:
+    # the pid of the background job is smbd's. smbd keeps none of our descriptors beyond 0-2 (a
+    # caller waiting for EOF on one it gave us would wait for smbd).
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            fd=${fd##*/}
+            ((fd > 2)) && eval "exec $fd>&-"
+        done
+        exec setsid unshare -m --propagation private /bin/sh -c \
+            'mount --bind "$0/etc/passwd" /etc/passwd && mount --bind "$0/etc/group" /etc/group &&
+             exec smbd --foreground --no-process-group --configfile="$0/smb.conf"' "$dir"
+    ) </dev/null >"$dir/log/smbd.out" 2>&1 &
     local pid=$!
     echo "$pid" > "$dir/smbd.pid"
     local tries=0
@@ -118,7 +125,13 @@ stop() {
 case ${1:-} in
     start) (($# >= 2)) || usage; shift; start "$@" ;;
     stop) (($# == 2)) || usage; stop "$2" ;;
-    status) (($# == 2)) || usage; timeout --kill-after=5s 20s smbstatus --json --configfile="$2/smb.conf" ;;
+    status)
+        (($# == 2)) || usage
+        # In smbd's namespace when it runs, where its users' names resolve.
+        pid=$(cat "$2/smbd.pid" 2>/dev/null || true)
+        enter=()
+        [ -n "$pid" ] && [ -e "/proc/$pid/ns/mnt" ] && enter=(nsenter -t "$pid" -m --)
+        timeout --kill-after=5s 20s "${enter[@]}" smbstatus --json --configfile="$2/smb.conf" ;;
     free-port) free_port ;;
     *) usage ;;
 esac

@@ -35,8 +35,9 @@ final class MountLockFixture: @unchecked Sendable {  // used from one test at a 
         let fileManager = FileManager.default
         var shares: [String: String] = [:]
         for name in ["vmstore", "volumes"] + extraShares {
-            try fileManager.createDirectory(atPath: root + "/srv/" + name, withIntermediateDirectories: true)
-            shares[name] = root + "/srv/" + name
+            let path = directory + "/cifs-root/srv/" + name
+            try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            shares[name] = path
         }
         // smbd and qemu's account must traverse the scratch tree.
         try fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
@@ -144,10 +145,14 @@ final class MountLockFixture: @unchecked Sendable {  // used from one test at a 
             environment: environment.merging(["SMBVOL": smbvol]) { $1 }, timeout: timeout)
     }
 
-    /// The namespace's mount table lines under our scratch directory.
+    /// The namespace's mount table lines for mount points under mount_base (the stand-in's own
+    /// bind mounts elsewhere in the scratch tree do not count).
     func mountsUnderScratch() -> [String] {
         let text = (try? String(contentsOfFile: "/proc/\(holder.processIdentifier)/mountinfo", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { $0.contains(directory) }
+        return text.split(separator: "\n").map(String.init).filter { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && fields[4].hasPrefix(mountBase + "/")
+        }
     }
 
     /// Lines of a stand-in log: `mount-calls.log` (one per mount(2): source, mount point, type,

@@ -10,7 +10,7 @@ final class SambaServer: @unchecked Sendable {  // used from one test at a time
     let directory: String
     let port: Int
     let pid: Int32
-    private(set) var shares: [String: String]
+    let shares: [String: String]
     private var stopped = false
 
     static var script: String { TestBinaries.packageRoot + "/tools/samba-test-server.sh" }
@@ -43,18 +43,6 @@ final class SambaServer: @unchecked Sendable {  // used from one test at a time
         // The whole session smbd leads (setsid): SIGKILL is enough for a throwaway state dir.
         if !stopped { kill(-pid, SIGKILL) }
         Reliability.waitUntil(.seconds(5)) { kill(pid, 0) != 0 }
-    }
-
-    /// Serves another directory as `name` from now on (smb.conf appended, smbd told to reload;
-    /// each new connection reads the new configuration).
-    func addShare(_ name: String, path: String) throws {
-        shares[name] = path
-        let section = "\n[\(name)]\n  path = \(path)\n  read only = no\n  force user = root\n  force group = root\n"
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/smb.conf"))
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(section.utf8))
-        kill(pid, SIGHUP)
     }
 
     /// Gives an existing user a new password (smbpasswd in smbd's namespace, password on stdin).
