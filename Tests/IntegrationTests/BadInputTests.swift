@@ -64,7 +64,7 @@ struct BadInputTests {
         try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: local + "/escape", withDestinationPath: "/etc")
         try (String(contentsOfFile: fixture.mounts.configPath, encoding: .utf8)
-            + "\n[share.localstore]\nlocal_path = \"\(local)\"\ncluster = \"sim\"\nfs_path = \"/local\"\n")
+            + "\n[share.localstore]\nexport = \"//srv/local\"\nlocal_path = \"\(local)\"\ncluster = \"sim\"\nfs_path = \"/local\"\n")
             .write(toFile: fixture.mounts.configPath, atomically: true, encoding: .utf8)
         let symlink = fixture.domainXML(image: "\(local)/escape/passwd")
         let escaped = fixture.hook("web01", "prepare", "begin", xml: symlink)
