@@ -539,7 +539,7 @@ hold_id=$(smbvol lock add --share vms --reason "e2e: keep the share mounted")
 check "virsh destroy smbvol-e2e1 succeeds (an operator lock keeps the share mounted)" virsh_destroy smbvol-e2e1
 check "the share stays mounted" mounted_from_share
 for pid in $(pgrep -f "smbnetfs $mount_point "); do kill -KILL "$pid"; done
-dead_mount() { ! stat "$mount_point" >/dev/null 2>&1 && stat "$mount_point" 2>&1 | grep -q "Transport endpoint is not connected"; }
+dead_mount() { local out; out=$(stat "$mount_point" 2>&1) && return 1; [[ $out == *"Transport endpoint is not connected"* ]]; }
 check "the mount is dead (stat: Transport endpoint is not connected)" eventually dead_mount
 mark=$(syslog_mark)
 check "virsh start smbvol-e2e1 succeeds" virsh_start smbvol-e2e1
