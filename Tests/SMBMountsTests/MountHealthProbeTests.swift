@@ -55,28 +55,27 @@ struct MountHealthProbeTests {
             configuration: ShareConfiguration(name: "vmstore", export: "//srv/vmstore"), mountBase: "/var/lib/smbvol/mnt")
         let other = try MountableShare(
             configuration: ShareConfiguration(name: "other", export: "//srv/other"), mountBase: "/var/lib/smbvol/mnt")
-        let probed = Mutex<[String]>([])
-        struct Probe: MountHealthProbing {
-            let probed: Mutex<[String]>
-            let answer: MountHealth
+        final class Probe: MountHealthProbing, Sendable {
+            let probed = Mutex<[String]>([])
             func health(of mountPoint: String) -> MountHealth {
                 probed.withLock { $0.append(mountPoint) }
-                return answer
+                return .hung(seconds: 5)
             }
         }
-        let hungGuard = HungMountGuard(probe: Probe(probed: probed, answer: .hung(seconds: 5)), mountTable: table)
+        let probe = Probe()
+        let hungGuard = HungMountGuard(probe: probe, mountTable: table)
         let image = vmstore.mountPoint + "/web01/disk0.qcow2"
 
         try hungGuard.check(paths: ["/srv/iso/install.iso"], shares: [vmstore, other], deadline: .none)
         try hungGuard.check(paths: [image], shares: [vmstore, other], deadline: .none)
-        #expect(probed.withLock { $0 }.isEmpty, "nothing mounted, or nothing under a share: no child")
+        #expect(probe.probed.withLock { $0 }.isEmpty, "nothing mounted, or nothing under a share: no child")
 
         table.add(source: "//srv/vmstore", at: vmstore.mountPoint)
         table.add(source: "//srv/other", at: other.mountPoint)
         #expect(throws: MountCommandError.mountHung(share: "vmstore", mountPoint: vmstore.mountPoint, seconds: 5)) {
             try hungGuard.check(paths: [image], shares: [vmstore, other], deadline: .none)
         }
-        #expect(probed.withLock { $0 } == [vmstore.mountPoint], "only the share the image lies under")
+        #expect(probe.probed.withLock { $0 } == [vmstore.mountPoint], "only the share the image lies under")
         let message = "\(MountCommandError.mountHung(share: "vmstore", mountPoint: vmstore.mountPoint, seconds: 5))"
         #expect(message.contains("does not answer") && message.contains("umount -f -l \(vmstore.mountPoint)"), "\(message)")
     }
