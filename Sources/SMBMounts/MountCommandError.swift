@@ -13,19 +13,23 @@ public enum MountCommandError: Error, Equatable, Sendable, CustomStringConvertib
     case unmountFailed(mountPoint: String, status: Int32, detail: String)
     case unmountTimedOut(mountPoint: String)
     case deadMountNotRemoved(mountPoint: String, cause: String)
+    case mountHung(share: String, mountPoint: String, seconds: Double)
 
     public var description: String {
         switch self {
         case .mountFailed(let export, let mountPoint, let status, let kernelError, let detail):
             switch kernelError ?? status {
             case 13:
-                return "mounting \(export) was refused (permission denied): check the username, password and domain "
-                    + "in the credentials file and the share's permissions for that user"
+                return "mounting \(export) was refused (mount error 13, permission denied): check the username, password "
+                    + "and domain in the credentials file and the share's permissions for that user"
             case 112:
-                return "mounting \(export) failed (host down): the server is unreachable or no SMB dialect both sides "
-                    + "accept was found; check the network and the share's vers= option"
+                return "mounting \(export) failed (mount error 112, host down): the server is unreachable or no SMB dialect "
+                    + "both sides accept was found; check the network and the share's vers= option"
+            case 111:
+                return "mounting \(export) failed (mount error 111, connection refused): nothing accepts SMB connections "
+                    + "at the server's address and port; check that the SMB service runs there and the share's port= option"
             case 2:
-                return "mounting \(export) failed (no such share): check the server and share name in the export"
+                return "mounting \(export) failed (mount error 2, no such share): check the server and share name in the export"
             default:
                 let suffix = detail.isEmpty ? "" : ": \(detail)"
                 return "mounting \(export) at \(mountPoint) failed (exit status \(status))\(suffix)"
@@ -51,6 +55,10 @@ public enum MountCommandError: Error, Equatable, Sendable, CustomStringConvertib
             return "unmounting \(mountPoint) failed (exit status \(status)): \(detail)"
         case .unmountTimedOut(let mountPoint):
             return "unmounting \(mountPoint) did not finish in time and was killed"
+        case .mountHung(let share, let mountPoint, let seconds):
+            return "share \(share) at \(mountPoint) does not answer (statfs gave no reply within \(Int(seconds)) s): its "
+                + "SMB server or the connection to it hangs; check the server, or detach the mount by hand "
+                + "(`umount -f -l \(mountPoint)`) once nothing uses it"
         case .deadMountNotRemoved(let mountPoint, let cause):
             return "the mount at \(mountPoint) is dead (\(cause)) and could not be unmounted; unmount it by hand "
                 + "(`umount \(mountPoint)`)"

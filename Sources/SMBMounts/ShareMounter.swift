@@ -21,7 +21,7 @@ public struct ShareMounter: Sendable {
 
     public init(
         settings: MountSettings, accountResolver: QemuAccountResolver, runner: any ProcessRunning = PosixProcessRunner(),
-        mountTable: any MountTableReading = ProcMountTableReader(), probe: any MountHealthProbing = StatMountHealthProbe(),
+        mountTable: any MountTableReading = ProcMountTableReader(), probe: any MountHealthProbing = ChildProcessMountHealthProbe(),
         clock: any MonotonicClock = SystemClock(), logger: Logger
     ) {
         self.settings = settings
@@ -89,7 +89,16 @@ public struct ShareMounter: Sendable {
                 throw MountCommandError.foreignMount(
                     mountPoint: share.mountPoint, found: entry.source, expected: share.export.commandForm)
             }
-            guard case .dead(let code) = probe.health(of: share.mountPoint) else { return .alreadyMounted }
+            let code: Int32
+            switch probe.health(of: share.mountPoint, deadline: deadline) {
+            case .healthy: return .alreadyMounted
+            case .hung(let seconds):
+                logger.warning(
+                    "hung mount found; not touching it",
+                    metadata: ["event": "hung-mount", "share": "\(share.name)", "mount_point": "\(share.mountPoint)"])
+                throw MountCommandError.mountHung(share: share.name, mountPoint: share.mountPoint, seconds: seconds)
+            case .dead(let errno): code = errno
+            }
             let cause = SystemCallError(call: "stat", code: code).reason.lowercased()
             logger.audit(
                 Self.shareEvent(
@@ -120,6 +129,13 @@ public struct ShareMounter: Sendable {
                 "refused to unmount a mount that is not the share's",
                 metadata: ["event": "unmount-refused", "share": "\(share)", "mount_point": "\(mountPoint)", "found": "\(entry.source)"])
             throw MountCommandError.notOurMount(mountPoint: mountPoint, share: share, found: entry.source, expected: export?.commandForm)
+        }
+        // umount(8) resolves its argument first, which blocks on a hung mount until it is killed:
+        // ask in a child first; only a lazy unmount (--force) detaches a hung mount.
+        if case .hung(let seconds) = probe.health(of: mountPoint, deadline: deadline) {
+            guard force else { throw MountCommandError.mountHung(share: share, mountPoint: mountPoint, seconds: seconds) }
+            try unmountNow(mountPoint: mountPoint, share: share, lazy: true, deadline: deadline)
+            return true
         }
         do {
             try unmountNow(mountPoint: mountPoint, share: share, lazy: false, deadline: deadline)

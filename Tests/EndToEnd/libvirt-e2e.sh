@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # End-to-end test of smbvol's libvirt hook with a REAL libvirtd and qemu (TCG), against
-# qumulo-sim over HTTPS and the stand-in mount program (tools/fake-mount.cifs).
+# qumulo-sim over HTTPS, a real Samba server (tools/samba-test-server.sh) and the real
+# /sbin/mount.cifs, with only the kernel's CIFS filesystem stood in for at mount(2)
+# (tools/cifs-standin: the share is mounted through the FUSE SMB client smbnetfs). qemu runs as
+# libvirt-qemu (qemu.conf), not root, and opens its image over SMB: the uid/gid mount options
+# smbvol derives from qemu.conf are what let it.
 #
 #   SMBVOL_DEB=smbvol_V_amd64.deb Tests/EndToEnd/libvirt-e2e.sh BIN_DIR
 #       # BIN_DIR holds the built qumulo-sim; SMBVOL_DEB is the package scripts/package built
 #
 # Needs root, and the packages scripts/install-deps installs (libvirt-daemon,
 # libvirt-daemon-driver-qemu, libvirt-clients, qemu-system-x86, qemu-utils) plus the
-# libvirt-qemu user. Everything runs in a PRIVATE mount namespace: /etc, /usr and /var are
+# libvirt-qemu user, cifs-utils, samba, smbclient, smbnetfs and a C compiler. Everything runs in a PRIVATE mount namespace: /etc, /usr and /var are
 # overlays there (whatever dpkg and the test write lands in the scratch directory), and
 # /etc/libvirt, /run, /var/lib/libvirt, /var/log/libvirt and /var/cache/libvirt are tmpfs. smbvol
 # is installed as an operator does, with `dpkg -i SMBVOL_DEB` while libvirtd runs: the package's
@@ -35,7 +39,8 @@ script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 if [ "${SMBVOL_E2E_IN_NAMESPACE:-}" != 1 ]; then
     problems=()
     [ "$(id -u)" -eq 0 ] || problems+=("must run as root (libvirtd, mounts)")
-    for tool in libvirtd virtlogd virsh qemu-system-x86_64 qemu-img unshare findmnt curl openssl python3 timeout; do
+    for tool in libvirtd virtlogd virsh qemu-system-x86_64 qemu-img unshare findmnt curl openssl python3 timeout \
+        smbd smbpasswd smbstatus smbnetfs mount.cifs cc; do
         command -v "$tool" >/dev/null 2>&1 || problems+=("$tool not found")
     done
     # Every account libvirtd looks up at start-up: Debian builds it with qemu's default user AND
@@ -65,7 +70,7 @@ fi
 start_time=$(date +%s.%N)
 work=$(mktemp -d /tmp/smbvol-e2e.XXXXXX)
 chmod 755 "$work"
-virtlogd_pid="" libvirtd_pid="" sim_pid="" syslog_pid=""
+virtlogd_pid="" libvirtd_pid="" sim_pid="" syslog_pid="" samba_started=0
 failures=0
 finished=0
 
@@ -94,7 +99,8 @@ dump_logs() {
     done
     echo "---- qumulo-sim log (last 20 lines) ----"; tail -n 20 "$work/sim.log" 2>/dev/null || true
     echo "---- syslog (smbvol) ----"; cat "$work/syslog.log" 2>/dev/null || true
-    echo "---- mount program log ----"; cat "$work/cifs/mount.log" 2>/dev/null || true
+    echo "---- mount(2) calls (the CIFS stand-in's log) ----"; cat "$work/standin/mount-calls.log" 2>/dev/null || true
+    echo "---- smbd log (last 10 lines) ----"; tail -n 10 "$work/samba/log/log.smbd" 2>/dev/null || true
 }
 
 cleanup() {
@@ -117,6 +123,9 @@ cleanup() {
     stop_pid "$virtlogd_pid"
     stop_pid "$sim_pid"
     stop_pid "$syslog_pid"
+    # The FUSE clients behind the test's mounts (by pid: their command lines name our scratch dir).
+    for pid in $(pgrep -f "smbnetfs $work/" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+    [ "$samba_started" = 1 ] && "$root/tools/samba-test-server.sh" stop "$work/samba"
     # Nothing stays mounted under the scratch directory (the namespace dies with us anyway).
     findmnt -rn -o TARGET | grep -F "$work" | sort -r | while read -r target; do umount -l "$target"; done
     if [ "${SMBVOL_E2E_KEEP:-}" = 1 ]; then
@@ -218,25 +227,33 @@ for _ in $(seq 50); do [ -S "$work/syslog.sock" ] && break; sleep 0.1; done
 syslog_mark() { wc -l <"$work/syslog.log"; }
 syslog_since() { tail -n +"$(($1 + 1))" "$work/syslog.log"; }
 
-# --- The SMB server side: share directory, stand-in mount program, secrets, configuration -----
-share_dir=$work/cifs/qumulo-sim.example/vms
+# --- The SMB server side: a real smbd sharing the image directory; secrets ---------------------
+share_dir=$work/share/vms
 mount_point=$work/mnt/vms
-mkdir -p "$share_dir/e2e1" "$share_dir/e2e2" "$work/tools" "$work/mnt"
-cp "$root/tools/fake-mount.cifs" "$work/tools/"
-echo "$work/cifs" >"$work/tools/fake-cifs-root"
+mkdir -p "$share_dir/e2e1" "$share_dir/e2e2" "$work/mnt"
 for n in 1 2; do qemu-img create -q -f qcow2 "$share_dir/e2e$n/disk0.qcow2" 64M; done
 mkdir -m 700 "$work/secrets"
 printf 'e2e-password\n' >"$work/secrets/qumulo.password"
-printf 'username=svc-kvm\npassword=smb-e2e-secret\n' >"$work/secrets/vms.cred"
+# An SMB password with the characters mount.cifs and the kernel's option string treat specially.
+smb_password='smb,e2e "se'"'"'cret" \ ü'
+printf 'username=svc-kvm\npassword=%s\ndomain=WORKGROUP\n' "$smb_password" >"$work/secrets/vms.cred"
 chmod 600 "$work/secrets/"*
+smb_port=$("$root/tools/samba-test-server.sh" free-port)
+printf '%s\n' "$smb_password" |
+    "$root/tools/samba-test-server.sh" start "$work/samba" --port "$smb_port" --share "vms=$work/share/vms" --user svc-kvm >/dev/null
+samba_started=1
+smbstatus_json() { "$root/tools/samba-test-server.sh" status "$work/samba"; }
+smb_open_files() {  # the files smbd has open, one per line (share-relative)
+    smbstatus_json | python3 -c 'import json,sys; [print(f["filename"]) for f in json.load(sys.stdin).get("open_files", {}).values()]'
+}
+image_open_on_server() { smb_open_files | grep -qxF "$1"; }
+image_closed_on_server() { ! image_open_on_server "$1"; }
+mount_calls() { wc -l <"$work/standin/mount-calls.log" 2>/dev/null || echo 0; }
 
 write_config() {  # ON_CLUSTER_ERROR (the cluster is the current simulator port)
     cat >/etc/smbvol/smbvol.toml <<TOML
 state_dir = "$work/state"
 mount_base = "$work/mnt"
-mount_command = "$work/tools/fake-mount.cifs"
-qemu_user = "root"
-qemu_group = "root"
 deadline_seconds = 30
 syslog_socket = "$work/syslog.sock"
 
@@ -283,9 +300,15 @@ done
 cp -a "$work/etc-libvirt/." /etc/libvirt/
 rm -rf /etc/libvirt/qemu/networks/autostart /etc/libvirt/hooks
 mkdir -p /etc/libvirt/hooks/qemu.d /var/lib/libvirt/qemu /var/log/libvirt/qemu /run/libvirt /var/cache/libvirt/qemu
+# qemu runs as its own account, as on a Debian host (smbvol reads user/group from here for the
+# mount's uid=/gid=). A CIFS mount presents every file as owned by the uid=/gid= it was mounted
+# with and cannot chown: libvirt's DAC driver must not try to relabel images there
+# (dynamic_ownership = 0), nor remember owners in xattrs CIFS may not keep (remember_owner = 0).
 cat >/etc/libvirt/qemu.conf <<'CONF'
-user = "root"
-group = "root"
+user = "libvirt-qemu"
+group = "libvirt-qemu"
+dynamic_ownership = 0
+remember_owner = 0
 CONF
 # smbvol itself is installed from its package once libvirtd runs (below). libvirtd runs the daemon
 # hook on SIGHUP right after re-reading its hooks: this one tells the test when that happened.
@@ -294,6 +317,11 @@ cat >/etc/libvirt/hooks/daemon <<SH
 echo "\$2" >>$work/daemon-hook.log
 SH
 chmod 755 /etc/libvirt/hooks/daemon
+
+# The CIFS kernel stand-in under the real /sbin/mount.cifs (after the /usr/sbin overlay, so the
+# bind mount sits on top of what libvirt's hooks see); the export's server name resolves to
+# smbd on 127.0.0.1, its private port stands in for 445.
+"$root/tools/cifs-standin/enter-namespace.sh" "$work/standin" --port "$smb_port" --host "127.0.0.1 qumulo-sim.example"
 
 # virsh can outlive a plain timeout's SIGTERM (a daemon whose QEMU driver failed): always KILL.
 virsh() { timeout --kill-after=5s 60 /usr/bin/virsh -q -c qemu:///system "$@"; }
@@ -430,6 +458,18 @@ check "the other image's handle (live client 10.0.0.21) is untouched: 1 handle l
 check "the attachment lock is recorded for smbvol-e2e1 (smbvol lock list --json)" locks_are "$uuid1"
 check "the share is mounted at $mount_point from //qumulo-sim.example/vms (findmnt)" mounted_from_share
 check "qemu has the image open through the mount" qemu_has_image_open smbvol-e2e1 1
+qemu_uid=$(id -u libvirt-qemu) qemu_gid=$(getent group libvirt-qemu | cut -d: -f3)
+qemu_runs_as_libvirt_qemu() {
+    local pid
+    pid=$(cat /run/libvirt/qemu/smbvol-e2e1.pid) && [ "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" = "$qemu_uid" ]
+}
+check "qemu runs as libvirt-qemu (uid $qemu_uid), not root" qemu_runs_as_libvirt_qemu
+option_string_ok() {
+    tail -n 1 "$work/standin/mount-calls.log" | grep -qF "vers=3.1.1,cache=none,uid=$qemu_uid,gid=$qemu_gid,user=svc-kvm,domain=WORKGROUP,pass=<redacted:"
+}
+check "mount(2) got uid=$qemu_uid,gid=$qemu_gid (qemu.conf's account), the modes and the credentials file's user (the real mount.cifs's option string)" option_string_ok
+check "the mount presents the image as owned by libvirt-qemu" [ "$(stat -c %u "$mount_point/e2e1/disk0.qcow2")" = "$qemu_uid" ]
+check "smbstatus --json shows smbd has e2e1/disk0.qcow2 open while the domain runs" image_open_on_server e2e1/disk0.qcow2
 audited_close() { syslog_since "$mark" | grep "event=close" | grep "location=3.1.77" | grep "client_address=10.0.0.13" | grep -q "outcome=closed"; }
 check "syslog has the audit line for the close (event=close location=3.1.77 client_address=10.0.0.13 outcome=closed)" audited_close
 end_scenario
@@ -439,6 +479,8 @@ begin_scenario "2. virsh destroy → lock gone, share unmounted"
 check "virsh destroy smbvol-e2e1 succeeds" virsh_destroy smbvol-e2e1
 check "the lock is gone" eventually no_locks
 check "the share is unmounted" eventually not_mounted
+check "smbstatus shows e2e1/disk0.qcow2 closed after virsh destroy" eventually image_closed_on_server e2e1/disk0.qcow2
+check "the FUSE client went away with the unmount" eventually eval '! pgrep -f "smbnetfs $mount_point " >/dev/null'
 end_scenario
 reset_between_scenarios
 
@@ -501,10 +543,10 @@ write_scenario "$work/s5.json" \
     '[{"originator": "10.0.0.21", "auth_id": "1001", "idle_seconds": 4, "share_names": ["vms"]}]' '[]'
 start_sim "$work/s5.json"
 write_config continue
-mounts_before=$(wc -l <"$work/cifs/mount.log")
+mounts_before=$(mount_calls)
 check "virsh start smbvol-e2e1 succeeds" virsh_start smbvol-e2e1
 check "virsh start smbvol-e2e2 succeeds" virsh_start smbvol-e2e2
-check "the mount program ran once for both starts" [ "$(($(wc -l <"$work/cifs/mount.log") - mounts_before))" = 1 ]
+check "mount(2) ran once for both starts" [ "$(($(mount_calls) - mounts_before))" = 1 ]
 check "both domains are running" domain_running smbvol-e2e1
 check "... (smbvol-e2e2)" domain_running smbvol-e2e2
 check "both hold locks on the share" locks_are "$uuid1 $uuid2"
@@ -520,6 +562,45 @@ check "nothing was closed on the cluster" closed_are '[]'
 end_scenario
 reset_between_scenarios
 
+# --- Scenario 6: a dead mount (its FUSE client killed) → the next start mounts afresh -----------
+begin_scenario "6. dead mount (the SMB client behind it killed: ENOTCONN) → the next virsh start unmounts it, mounts afresh, starts"
+write_scenario "$work/s6.json" '[]' '[]'
+start_sim "$work/s6.json"
+write_config continue
+check "virsh start smbvol-e2e1 succeeds" virsh_start smbvol-e2e1
+hold_id=$(smbvol lock add --share vms --reason "e2e: keep the share mounted")
+check "virsh destroy smbvol-e2e1 succeeds (an operator lock keeps the share mounted)" virsh_destroy smbvol-e2e1
+check "the share stays mounted" mounted_from_share
+for pid in $(pgrep -f "smbnetfs $mount_point "); do kill -KILL "$pid"; done
+dead_mount() { local out; out=$(stat "$mount_point" 2>&1) && return 1; [[ $out == *"Transport endpoint is not connected"* ]]; }
+check "the mount is dead (stat: Transport endpoint is not connected)" eventually dead_mount
+mark=$(syslog_mark)
+check "virsh start smbvol-e2e1 succeeds" virsh_start smbvol-e2e1
+check "the domain is running with its image open" qemu_has_image_open smbvol-e2e1 1
+check "the share is mounted again and answers" eval 'mounted_from_share && stat "$mount_point" >/dev/null'
+audited_dead_mount() { syslog_since "$mark" | grep -q "event=dead-mount"; }
+check "syslog has the dead mount (event=dead-mount) and the new mount" eval 'audited_dead_mount && syslog_since "$mark" | grep -q "event=mount "'
+check "virsh destroy smbvol-e2e1 succeeds" virsh_destroy smbvol-e2e1
+check "smbvol lock delete removes the operator lock and unmounts" eval 'smbvol lock delete "$hold_id" >/dev/null && eventually not_mounted'
+end_scenario
+reset_between_scenarios
+
+# --- Scenario 7: a wrong SMB password → the start refused naming mount error 13 --------------------
+begin_scenario "7. wrong SMB password → virsh start fails naming mount error 13 and the credentials file; nothing left behind"
+cp "$work/secrets/vms.cred" "$work/secrets/vms.cred.good"
+printf 'username=svc-kvm\npassword=not-the-password\n' >"$work/secrets/vms.cred"
+if virsh_start smbvol-e2e1; then fail "virsh start smbvol-e2e1 should have failed"; else ok "virsh start smbvol-e2e1 fails"; fi
+check "the error names mount error 13" output_has "mount error 13"
+check "... and what to check (the credentials file)" output_has "credentials file"
+check "the domain is not running" domain_not_running smbvol-e2e1
+check "no lock is left" eventually no_locks
+check "the share is not left mounted" eventually not_mounted
+check "no temporary SMB credentials file is left (only the cluster's token store)" \
+    eval '[ -z "$(ls -A "$work/state/credentials" 2>/dev/null | grep -vx sim)" ]'
+mv "$work/secrets/vms.cred.good" "$work/secrets/vms.cred"
+end_scenario
+reset_between_scenarios
+
 # --- Teardown, asserted ---------------------------------------------------------------------------
 begin_scenario "teardown: daemons stopped by pid, no mounts left"
 stop_sim
@@ -530,11 +611,11 @@ stop_pid "$virtlogd_pid"
 check "virtlogd (pid $virtlogd_pid) stopped" eval '! kill -0 '"$virtlogd_pid"' 2>/dev/null'
 libvirtd_pid="" virtlogd_pid=""
 check "no mount left under $work/mnt" eval '! findmnt -rn -o TARGET | grep -qF "$work/mnt"'
-# libvirt logs every failing hook run: exactly the two refused starts (3 and 4b), never a
+# libvirt logs every failing hook run: exactly the three refused starts (3, 4b and 7), never a
 # release/stopped/started run.
 hook_failures() { grep -c "virRunScript.*Hook script execution failed" "$work/libvirtd.log" || true; }
-check "libvirtd saw exactly 2 failing hook runs, both 'prepare begin'" \
-    eval '[ "$(hook_failures)" = 2 ] && ! grep "virRunScript.*Hook script execution failed" "$work/libvirtd.log" | grep -v -q "prepare begin"'
+check "libvirtd saw exactly 3 failing hook runs, all 'prepare begin'" \
+    eval '[ "$(hook_failures)" = 3 ] && ! grep "virRunScript.*Hook script execution failed" "$work/libvirtd.log" | grep -v -q "prepare begin"'
 end_scenario
 
 finished=1

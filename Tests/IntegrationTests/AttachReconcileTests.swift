@@ -42,13 +42,14 @@ struct AttachReconcileTests {
     func attachConnectionInfo() throws {
         let fixture = try HookFixture(scenario: "stale.json")
         let info = fixture.mounts.directory + "/connection-info.json"
-        try #"{"driver_volume_type": "smbfs", "data": {"export": "//srv/vmstore", "name": "web02/disk0.qcow2", "format": "qcow2", "options": "-o vers=3.1.1,username=svc,password=Inf0-S3cret"}}"#
+        try fixture.mounts.samba.setPassword("nova", "Inf0-S3cret")
+        try #"{"driver_volume_type": "smbfs", "data": {"export": "//srv/vmstore", "name": "web02/disk0.qcow2", "format": "qcow2", "options": "-o vers=3.1.1,username=nova,password=Inf0-S3cret"}}"#
             .write(toFile: info, atomically: true, encoding: .utf8)
         let attach = fixture.mounts.smbvol(["attach", "--domain", uuid, "--disk", "vdc", "--connection-info", info])
         #expect(attach.status == 0, "\(attach.stderr)")
         #expect(attach.stdout.hasSuffix("/web02/disk0.qcow2\n"), "\(attach.stdout)")
-        let mountLog = fixture.mounts.logLines("mount.log").joined(separator: "\n")
-        #expect(mountLog.contains("credentials="))
+        let mountLog = fixture.mounts.logLines("mount-calls.log").joined(separator: "\n")
+        #expect(mountLog.contains("user=nova,pass=<redacted:11>"), "\(mountLog)")
         #expect(!mountLog.contains("Inf0-S3cret"))
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: fixture.mounts.stateDirectory + "/credentials")) ?? []
         #expect(leftovers.isEmpty, "\(leftovers)")

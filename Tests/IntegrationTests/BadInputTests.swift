@@ -56,9 +56,17 @@ struct BadInputTests {
         #expect(result.stderr.contains(".."), "\(result.stderr)")
         try expectNothingHappened(fixture, "dotdot")
 
-        // A symlink inside the share directory pointing out of it.
-        try FileManager.default.createSymbolicLink(atPath: fixture.mounts.root + "/srv/vmstore/escape", withDestinationPath: "/etc")
-        let symlink = fixture.domainXML(image: "\(mountPoint)/escape/passwd")
+        // A symlink inside a share's directory pointing out of it, as the client sees it. Over SMB
+        // the server resolves its own symlinks (smbd refuses ones leaving the share) and the FUSE
+        // client shows none, so the client-visible case is a share this host serves itself
+        // (`local_path`); a kernel CIFS mount with unix extensions shows symlinks the same way.
+        let local = fixture.mounts.directory + "/local-share"
+        try FileManager.default.createDirectory(atPath: local, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: local + "/escape", withDestinationPath: "/etc")
+        try (String(contentsOfFile: fixture.mounts.configPath, encoding: .utf8)
+            + "\n[share.localstore]\nexport = \"//srv/local\"\nlocal_path = \"\(local)\"\ncluster = \"sim\"\nfs_path = \"/local\"\n")
+            .write(toFile: fixture.mounts.configPath, atomically: true, encoding: .utf8)
+        let symlink = fixture.domainXML(image: "\(local)/escape/passwd")
         let escaped = fixture.hook("web01", "prepare", "begin", xml: symlink)
         #expect(escaped.status == 1, "\(escaped.stderr)")
         #expect(escaped.stderr.contains("outside share") || escaped.stderr.contains("escapes"), "\(escaped.stderr)")
@@ -98,7 +106,7 @@ struct BadInputTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(try fixture.mounts.locks().count == 200)
-        #expect(fixture.mounts.logLines("mount.log").count == 1)
+        #expect(fixture.mounts.logLines("mount-calls.log").count == 1)
         #expect(fixture.hook("big", "release", "end", xml: xml, timeout: .seconds(120)).status == 0)
         #expect(try fixture.mounts.locks().isEmpty)
         #expect(!fixture.isMounted)
@@ -145,15 +153,16 @@ struct BadInputTests {
         func write(password: String) throws {
             let object: [String: Any] = [
                 "driver_volume_type": "smbfs",
-                "data": ["export": "//srv/vmstore", "name": "web02/disk0.qcow2", "options": "-o username=svc,password=\(password)"],
+                "data": ["export": "//srv/vmstore", "name": "web02/disk0.qcow2", "options": "-o username=nova,password=\(password)"],
             ]
             try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: file))
         }
         let domain = "0c9a3b1e-5d2f-4a6b-9c8d-7e6f5a4b3c2d"
         try write(password: "p\\a\"s'wörd✓")
+        try fixture.mounts.samba.setPassword("nova", "p\\a\"s'wörd✓")
         let result = fixture.mounts.smbvol(["attach", "--domain", domain, "--disk", "vdb", "--connection-info", file])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(!fixture.mounts.logLines("mount.log").joined().contains("wörd"))
+        #expect(!fixture.mounts.logLines("mount-calls.log").joined().contains("wörd"))
         #expect(!result.stderr.contains("wörd") && !result.stdout.contains("wörd"))
 
         // nova's options string cannot carry a space inside a value: refused, and the message

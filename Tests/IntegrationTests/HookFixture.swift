@@ -23,8 +23,6 @@ final class HookFixture: @unchecked Sendable {  // used from one test at a time
         try """
             state_dir = "\(mounts.stateDirectory)"
             mount_base = "\(mounts.mountBase)"
-            mount_command = "\(mounts.directory)/bin/mount.cifs"
-            umount_command = "\(mounts.directory)/bin/umount"
             qemu_user = "root"
             qemu_group = "root"
             mount_timeout_seconds = 20

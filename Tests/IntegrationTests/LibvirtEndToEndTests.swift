@@ -3,10 +3,12 @@ import Testing
 
 /// The hook under a REAL libvirtd and qemu (TCG): Tests/EndToEnd/libvirt-e2e.sh starts virtlogd
 /// and libvirtd in a private mount namespace, installs smbvol's Debian package there with dpkg
-/// (its postinst makes the running libvirtd pick up the hook), starts qumulo-sim over HTTPS
-/// and the stand-in mount program, and drives `virsh start` / `virsh destroy` through the issue's
-/// scenarios (stale handle, destroy, live holder, cluster unreachable with continue and fail, two
-/// domains on one share). It asserts each one, stops what it started by pid and leaves no mounts.
+/// (its postinst makes the running libvirtd pick up the hook), starts qumulo-sim over HTTPS,
+/// a real smbd and the real mount.cifs (the kernel's CIFS stood in for by tools/cifs-standin), qemu
+/// running as libvirt-qemu with its image opened over SMB, and drives `virsh start` / `virsh
+/// destroy` through the scenarios (stale handle, destroy with smbstatus showing the image closed,
+/// live holder, cluster unreachable with continue and fail, two domains on one share, a dead mount,
+/// a wrong SMB password). It asserts each one, stops what it started by pid and leaves no mounts.
 ///
 /// Missing libvirtd/qemu is a failure, not a skip: run scripts/install-deps.
 @Suite("libvirt end to end (real libvirtd + qemu)", .serialized)

@@ -3,41 +3,54 @@ import Testing
 
 /// A private mount namespace (`unshare -m --propagation private sleep 600`) that commands run in
 /// through `nsenter`, so nothing the tests mount ever reaches the host's mount table; it all
-/// disappears with the namespace. Plus a scratch tree: the share directories the stand-in mount
-/// program serves, its `fake-cifs-root` file, a credentials file and a configuration.
+/// disappears with the namespace. Inside it the CIFS kernel stand-in sits under the real
+/// /sbin/mount.cifs (tools/cifs-standin), `srv` resolves to 127.0.0.1, and /bin/umount logs its
+/// calls. Plus a real Samba server (SambaServer) sharing `<root>/srv/NAME` as `NAME` (vmstore,
+/// volumes and `extraShares`), users `svc` (the credentials file's) and `nova` (for
+/// connection-info tests; `samba.setPassword`), and a configuration that leaves mount_command and
+/// umount_command at their production defaults.
 final class MountLockFixture: @unchecked Sendable {  // used from one test at a time
     let directory: String
     let holder: Process
+    let samba: SambaServer
     let smbvol = TestBinaries.path("smbvol")
+
+    /// The configured share's password: every character mount.cifs and the kernel string treat
+    /// specially (`,` is doubled in the kernel's option string), and non-ASCII.
+    static let smbPassword = "File,Secret \"q' \\ ü"
 
     var root: String { directory + "/cifs-root" }
     var configPath: String { directory + "/smbvol.toml" }
     var stateDirectory: String { directory + "/state" }
     var mountBase: String { directory + "/mnt" }
     var credentials: String { directory + "/vmstore.cred" }
+    /// The stand-in's state: mount-calls.log (every mount(2), password redacted), umount.log.
+    var standIn: String { directory + "/standin" }
+    /// The real mount.cifs binary as it runs (bind-mounted there; /sbin/mount.cifs is the wrapper).
+    var mountProgram: String { standIn + "/real/mount.cifs" }
 
-    init(mountTimeoutSeconds: Int = 20) throws {
+    init(mountTimeoutSeconds: Int = 20, extraShares: [String] = [], qemuUser: String = "root", qemuGroup: String = "root") throws {
         directory = NSTemporaryDirectory() + "smbvol-mounts-\(UUID().uuidString.prefix(8))"
         holder = Process()
         let fileManager = FileManager.default
-        try fileManager.createDirectory(atPath: root + "/srv/vmstore", withIntermediateDirectories: true)
-        try fileManager.createDirectory(atPath: directory + "/bin", withIntermediateDirectories: true)
-        let stand_in = directory + "/bin/mount.cifs"
-        try fileManager.copyItem(atPath: TestBinaries.packageRoot + "/tools/fake-mount.cifs", toPath: stand_in)
-        try (root + "\n").write(toFile: directory + "/bin/fake-cifs-root", atomically: true, encoding: .utf8)
-        // Counts unmounts, then does the real thing.
-        try "#!/bin/sh\necho \"$*\" >> \(root)/umount.log\nexec /bin/umount \"$@\"\n"
-            .write(toFile: directory + "/bin/umount", atomically: true, encoding: .utf8)
-        try fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory + "/bin/umount")
-        try "username=svc\npassword=FileSecret\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        var shares: [String: String] = [:]
+        for name in ["vmstore", "volumes"] + extraShares {
+            let path = directory + "/cifs-root/srv/" + name
+            try fileManager.createDirectory(atPath: path, withIntermediateDirectories: true)
+            shares[name] = path
+        }
+        // smbd and qemu's account must traverse the scratch tree.
+        try fileManager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+        samba = try SambaServer(
+            directory: directory + "/samba", shares: shares,
+            users: [("svc", Self.smbPassword), ("nova", "nova-\(UUID().uuidString.prefix(8))")])
+        try "username=svc\npassword=\(Self.smbPassword)\ndomain=WORKGROUP\n".write(toFile: credentials, atomically: true, encoding: .utf8)
         try fileManager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: credentials)
         try """
             state_dir = "\(stateDirectory)"
             mount_base = "\(mountBase)"
-            mount_command = "\(stand_in)"
-            umount_command = "\(directory)/bin/umount"
-            qemu_user = "root"
-            qemu_group = "root"
+            qemu_user = "\(qemuUser)"
+            qemu_group = "\(qemuGroup)"
             mount_timeout_seconds = \(mountTimeoutSeconds)
 
             [share.vmstore]
@@ -58,10 +71,20 @@ final class MountLockFixture: @unchecked Sendable {  // used from one test at a 
             if ContinuousClock.now - start > .seconds(5) { throw FixtureError("unshare -m did not start") }
             usleep(10_000)
         }
+        let setup = runProcess(
+            "/usr/bin/nsenter",
+            [
+                "-t", "\(holder.processIdentifier)", "-m", "--", TestBinaries.packageRoot + "/tools/cifs-standin/enter-namespace.sh",
+                standIn, "--port", "\(samba.port)", "--host", "127.0.0.1 srv", "--count-umounts",
+            ], environment: environment, timeout: .seconds(60))
+        guard setup.status == 0 else { throw FixtureError("tools/cifs-standin/enter-namespace.sh failed: \(setup.stderr)") }
     }
 
     deinit {
-        // SIGKILL, then a bounded wait: never let a fixture hang a test run.
+        // The FUSE clients first (a SIGSTOPped one would keep its mount hung), then the namespace:
+        // SIGKILL and a bounded wait, never letting a fixture hang a test run.
+        for pid in fuseClients() { kill(pid, SIGKILL) }
+        samba.resume()
         kill(holder.processIdentifier, SIGKILL)
         let start = ContinuousClock.now
         while holder.isRunning && ContinuousClock.now - start < .seconds(5) { usleep(10_000) }
@@ -122,19 +145,38 @@ final class MountLockFixture: @unchecked Sendable {  // used from one test at a 
             environment: environment.merging(["SMBVOL": smbvol]) { $1 }, timeout: timeout)
     }
 
-    /// The namespace's mount table lines under our scratch directory.
+    /// The namespace's mount table lines for mount points under mount_base (the stand-in's own
+    /// bind mounts elsewhere in the scratch tree do not count).
     func mountsUnderScratch() -> [String] {
         let text = (try? String(contentsOfFile: "/proc/\(holder.processIdentifier)/mountinfo", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { $0.contains(directory) }
+        return text.split(separator: "\n").map(String.init).filter { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 && fields[4].hasPrefix(mountBase + "/")
+        }
     }
 
+    /// Lines of a stand-in log: `mount-calls.log` (one per mount(2): source, mount point, type,
+    /// flags, the kernel option string with the password redacted) or `umount.log`.
     func logLines(_ name: String) -> [String] {
-        let text = (try? String(contentsOfFile: root + "/" + name, encoding: .utf8)) ?? ""
+        let text = (try? String(contentsOfFile: standIn + "/" + name, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init)
     }
 
-    func mark(_ marker: String, content: String = "") throws {
-        try content.write(toFile: root + "/" + marker, atomically: true, encoding: .utf8)
+    /// The kernel option strings mount(2) received, in order.
+    var kernelOptionStrings: [String] {
+        logLines("mount-calls.log").compactMap { line in line.split(separator: " ", maxSplits: 4).dropFirst(4).first.map(String.init) }
+    }
+
+    /// Pids of the FUSE SMB clients (smbnetfs) serving mounts under this fixture's scratch tree.
+    func fuseClients(under prefix: String? = nil) -> [Int32] {
+        let needle = "smbnetfs " + (prefix ?? directory)
+        return Reliability.commandLines().filter { $0.value.contains(needle) }.map(\.key).sorted()
+    }
+
+    /// Rewrites the configured share's credentials file in place (same mode), e.g. with a wrong password.
+    func writeCredentials(password: String) throws {
+        try "username=svc\npassword=\(password)\ndomain=WORKGROUP\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: credentials)
     }
 
     /// `smbvol lock list --json` decoded: the lock objects.

@@ -1,22 +1,35 @@
 import Foundation
 import Testing
 
-/// The attach half end to end: the real smbvol binary, the real mount code path, and the
-/// stand-in mount program (tools/fake-mount.cifs), inside a private mount namespace.
+/// The attach half end to end: the real smbvol binary with mount_command at its default, the real
+/// /sbin/mount.cifs, a real Samba server, and the CIFS kernel stand-in (tools/cifs-standin) at
+/// the mount(2) boundary, inside a private mount namespace.
 @Suite("Mounts and attachment locks (private mount namespace)", .serialized)
 struct MountLockTests {
-    @Test("the stand-in gets the exact argv mount.cifs would; mounts and lock commands agree")
+    @Test("mount(2) gets mount.cifs's kernel option string (credentials from the file, modes, vers=, config options); the password authenticates; mounts and lock commands agree")
     func exactArgvAndCommands() throws {
         let fixture = try MountLockFixture()
         let attach = fixture.smbvol(["debug-attach", "--share", "vmstore", "--domain-uuid", "u1", "--domain-name", "web01", "--disk", "vdb"])
         #expect(attach.status == 0, "\(attach.stderr)")
         let mountPoint = String(attach.stdout.split(separator: " ").first ?? "")
         #expect(mountPoint.hasPrefix(fixture.mountBase + "/srv_vmstore-"))
+        // smbvol's argv went through the real mount.cifs: the credentials file became user=,
+        // domain= and pass= (commas doubled; redacted by the stand-in's log), and the password
+        // (`,` `"` `'` `\\` space, non-ASCII) authenticated against smbd.
+        let password = MountLockFixture.smbPassword
         #expect(
-            fixture.logLines("mount.log") == [
-                "//srv/vmstore \(mountPoint) -o credentials=\(fixture.credentials),uid=0,gid=0,file_mode=0660,dir_mode=0770,vers=3.1.1,cache=none"
+            fixture.logLines("mount-calls.log") == [
+                "//srv/vmstore \(mountPoint) cifs 0x0 ip=127.0.0.1,unc=\\\\srv\\vmstore,file_mode=0660,dir_mode=0770,vers=3.1.1,"
+                    + "cache=none,uid=0,gid=0,user=svc,domain=WORKGROUP,pass=<redacted:\(password.utf8.count)>"
             ])
         #expect(fixture.mountsUnderScratch().count == 1)
+        #expect(fixture.mountsUnderScratch().first?.contains(" - fuse.cifs //srv/vmstore ") == true, "\(fixture.mountsUnderScratch())")
+        // Through the mount, smbd serves the share to svc (smbnetfs connects on first use).
+        #expect(fixture.shell("ls -a '\(mountPoint)'").status == 0)
+        let sessions = try fixture.samba.sessionUsers()
+        #expect(sessions.contains("svc"), "\(sessions)")
+        let commandLines = Reliability.commandLines().values
+        #expect(!commandLines.contains { $0.contains(password) })
 
         let mounts = fixture.smbvol(["mounts", "--json"])
         let document = try JSONSerialization.jsonObject(with: Data(mounts.stdout.utf8)) as? [String: Any]
@@ -54,7 +67,7 @@ struct MountLockTests {
             ["debug-attach", "--share", "vmstore", "--domain-uuid", "uuid-\($0)", "--domain-name", "vm\($0)", "--disk", "vda"]
         })
         #expect(statuses == Array(repeating: 0, count: 20))
-        #expect(fixture.logLines("mount.log").count == 1)
+        #expect(fixture.logLines("mount-calls.log").count == 1)
         #expect(try fixture.locks().count == 20)
         #expect(fixture.mountsUnderScratch().count == 1)
 
@@ -80,7 +93,7 @@ struct MountLockTests {
         #expect(releases == Array(repeating: 0, count: 20))
         #expect(fixture.mountsUnderScratch().isEmpty)
         #expect(fixture.logLines("umount.log").count == 1)
-        #expect(fixture.logLines("mount.log").count == 1)
+        #expect(fixture.logLines("mount-calls.log").count == 1)
     }
 
     @Test("a release interleaved with an attach never unmounts under a lock")
@@ -115,17 +128,21 @@ struct MountLockTests {
         #expect(leftovers.isEmpty)
     }
 
-    @Test("a password from connection info never appears in any /proc/*/cmdline; its credentials file is 0600 and removed")
+    @Test("hot-attach with nova-style connection info: the password never appears in any /proc/*/cmdline; its credentials file is 0600 and removed; mount(2) gets the nova options")
     func passwordNeverOnCommandLine() throws {
         let fixture = try MountLockFixture()
-        try FileManager.default.createDirectory(atPath: fixture.root + "/srv/volumes", withIntermediateDirectories: true)
-        let secret = "Pw-\(UUID().uuidString.prefix(12))"
+        let secret = "Pw\\\"'\(UUID().uuidString.prefix(12))ü"  // nova's options cannot carry `,` or a space
+        try fixture.samba.setPassword("nova", secret)
         let info = fixture.directory + "/connection.json"
-        try """
-            {"driver_volume_type": "smbfs", "data": {"export": "//srv/volumes", "name": "volume-1.qcow2", "format": "qcow2",
-             "options": "-o vers=3.1.1,username=svc,password=\(secret)"}}
-            """.write(toFile: info, atomically: true, encoding: .utf8)
-        try fixture.mark("delay", content: "2\n")
+        let object: [String: Any] = [
+            "driver_volume_type": "smbfs",
+            "data": ["export": "//srv/volumes", "name": "volume-1.qcow2", "format": "qcow2", "options": "-o vers=3.0,username=nova,password=\(secret)"],
+        ]
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: info))
+        // smbd stopped for a moment: the mount waits for the server (as over a slow network), long
+        // enough for the scan below to see mount.cifs at work.
+        fixture.samba.pause()
+        defer { fixture.samba.resume() }
 
         let attach = Process()
         attach.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
@@ -141,12 +158,12 @@ struct MountLockTests {
         var sawMountProgram = false
         var sawCredentialsFile = false
         let credentialsDirectory = fixture.stateDirectory + "/credentials"
+        let started = ContinuousClock.now
         while attach.isRunning {
-            for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where pid.allSatisfy(\.isNumber) {
-                guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { continue }
-                let commandLine = String(decoding: data.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+            if ContinuousClock.now - started > .milliseconds(1500) { fixture.samba.resume() }
+            for (pid, commandLine) in Reliability.commandLines() {
                 #expect(!commandLine.contains(secret), "password in the command line of pid \(pid)")
-                if commandLine.contains(fixture.directory + "/bin/mount.cifs") { sawMountProgram = true }
+                if commandLine.contains(fixture.mountProgram) { sawMountProgram = true }
             }
             for name in (try? FileManager.default.contentsOfDirectory(atPath: credentialsDirectory)) ?? [] {
                 let attributes = try? FileManager.default.attributesOfItem(atPath: credentialsDirectory + "/" + name)
@@ -163,31 +180,63 @@ struct MountLockTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: credentialsDirectory).isEmpty)
         let directoryMode = try FileManager.default.attributesOfItem(atPath: credentialsDirectory)[.posixPermissions] as? Int
         #expect(directoryMode == 0o700)
-        #expect(fixture.logLines("mount.log").allSatisfy { !$0.contains(secret) })
+        // The nova options reached the kernel; the password (which authenticated) never reached a log.
+        #expect(
+            fixture.kernelOptionStrings == [
+                "ip=127.0.0.1,unc=\\\\srv\\volumes,file_mode=0660,dir_mode=0770,vers=3.0,uid=0,gid=0,user=nova,pass=<redacted:\(secret.utf8.count)>"
+            ], "\(fixture.kernelOptionStrings)")
+        #expect(fixture.logLines("mount-calls.log").allSatisfy { !$0.contains(secret) })
+        let volumes = fixture.kernelOptionStrings.isEmpty ? "" : (fixture.logLines("mount-calls.log").first?.split(separator: " ")[1]).map(String.init) ?? ""
+        #expect(fixture.shell("ls -a '\(volumes)'").status == 0)
+        let sessions = try fixture.samba.sessionUsers()
+        #expect(sessions.contains("nova"), "\(sessions)")
     }
 
-    @Test("mount failures are one clear line; a hanging mount is killed at mount_timeout_seconds and leaves nothing behind")
+    @Test("real mount failures (wrong password, no common dialect, no such share, hung and stopped smbd) are one clear line naming the mount error; nothing is left mounted, locked or running")
     func failures() throws {
         let fixture = try MountLockFixture(mountTimeoutSeconds: 2)
         let attachArguments = ["debug-attach", "--share", "vmstore", "--domain-uuid", "u1", "--domain-name", "web01"]
-        for (marker, text) in [("fail-13", "permission denied"), ("fail-112", "host down"), ("fail-2", "no such share")] {
-            try fixture.mark(marker)
-            let result = fixture.smbvol(attachArguments)
-            #expect(result.status == 1)
-            #expect(result.stderr.contains(text), "\(result.stderr)")
-            try FileManager.default.removeItem(atPath: fixture.root + "/" + marker)
+        func expectNothingLeft(_ label: String) throws {
+            #expect(try fixture.locks().isEmpty, "\(label): a lock was left")
+            #expect(fixture.mountsUnderScratch().isEmpty, "\(label): something was left mounted")
+            let credentials = (try? FileManager.default.contentsOfDirectory(atPath: fixture.stateDirectory + "/credentials")) ?? []
+            #expect(credentials.isEmpty, "\(label): credentials left: \(credentials)")
+            #expect(Reliability.waitUntil(.seconds(5)) { !Reliability.processRunning(matching: fixture.mountProgram) }, "\(label): mount.cifs still running")
+            #expect(fixture.fuseClients().isEmpty, "\(label): a FUSE client was left")
         }
-        try fixture.mark("hang")
+        func expectRefused(_ label: String, _ texts: [String]) throws {
+            let result = fixture.smbvol(attachArguments)
+            #expect(result.status == 1, "\(label): \(result)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(label): \(result.stderr)")
+            for text in texts { #expect(result.stderr.contains(text), "\(label): \(result.stderr)") }
+            try expectNothingLeft(label)
+        }
+        let config = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+
+        try fixture.writeCredentials(password: "wrong password")
+        try expectRefused("wrong password", ["mount error 13", "permission denied", "credentials file"])
+        try fixture.writeCredentials(password: MountLockFixture.smbPassword)
+
+        try config.replacingOccurrences(of: "vers=3.1.1", with: "vers=1.0").write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        try expectRefused("SMB1 against a server that speaks SMB2+", ["mount error 112", "host down", "vers="])
+
+        try config.replacingOccurrences(of: "export = \"//srv/vmstore\"", with: "export = \"//srv/nosuch\"")
+            .write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        let missing = fixture.smbvol(attachArguments)
+        #expect(missing.status == 1 && missing.stderr.contains("mount error 2") && missing.stderr.contains("no such share"), "\(missing)")
+        try config.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+
+        fixture.samba.pause()
         let start = ContinuousClock.now
         let hung = fixture.smbvol(attachArguments)
         #expect(ContinuousClock.now - start < .seconds(10))
+        fixture.samba.resume()
         #expect(hung.status == 1)
         #expect(hung.stderr.contains("did not finish within 2 s"), "\(hung.stderr)")
-        #expect(try fixture.locks().isEmpty)
-        // "[m]" keeps the pattern from matching the command lines that carry it (runProcess's
-        // timeout wrapper).
-        let leftovers = runProcess("/usr/bin/pgrep", ["-f", fixture.directory + "/bin/[m]ount.cifs"], timeout: .seconds(5))
-        #expect(leftovers.stdout.isEmpty, "stand-in still running: \(leftovers.stdout)")
+        try expectNothingLeft("hung smbd")
+
+        fixture.samba.stop()
+        try expectRefused("smbd stopped", ["mount error 111", "connection refused"])
     }
 
     @Test("a foreign mount at the share's mount point is refused, naming both sources")

@@ -41,15 +41,15 @@ struct ReliabilityContractTests {
     func secretsNeverLeak() throws {
         let fixture = try HookFixture(scenario: "stale.json")
         let qumuloPassword = "hook-password"
-        let smbPassword = "FileSecret"  // MountLockFixture's credentials file
+        let smbPassword = MountLockFixture.smbPassword  // the configured share's credentials file
         let infoPassword = "Ci-\(UUID().uuidString.prefix(12))"
         let xml = fixture.domainXML()
         try xml.write(toFile: fixture.mounts.directory + "/web01.xml", atomically: true, encoding: .utf8)
         let info = fixture.mounts.directory + "/connection-info.json"
-        try #"{"driver_volume_type": "smbfs", "data": {"export": "//srv/vmstore", "name": "web02/disk0.qcow2", "format": "qcow2", "options": "-o vers=3.1.1,username=svc,password=\#(infoPassword)"}}"#
+        try #"{"driver_volume_type": "smbfs", "data": {"export": "//srv/vmstore", "name": "web02/disk0.qcow2", "format": "qcow2", "options": "-o vers=3.1.1,username=nova,password=\#(infoPassword)"}}"#
             .write(toFile: info, atomically: true, encoding: .utf8)
+        try fixture.mounts.samba.setPassword("nova", infoPassword)
         // Slow enough for the scanner to see every process at work.
-        try fixture.mounts.mark("delay", content: "1\n")
         try fixture.simulator.addFault(#"{"kind": "latency", "milliseconds": 200, "path_prefix": "/v1/"}"#)
 
         let stop = Atomic<Bool>(false)
@@ -63,7 +63,7 @@ struct ReliabilityContractTests {
                     let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
                         .map { String(decoding: $0.map { $0 == 0 ? UInt8(ascii: "\n") : $0 }, as: UTF8.self) } ?? ""
                     seen.withLock { _ = $0.insert("pid \(pid) argv: \(commandLine)\nenv: \(environment)") }
-                    if commandLine.contains("/bin/mount.cifs") { scanned.add(1, ordering: .relaxed) }
+                    if commandLine.contains("mount.cifs") { scanned.add(1, ordering: .relaxed) }
                 }
                 usleep(10_000)
             }
@@ -93,7 +93,7 @@ struct ReliabilityContractTests {
         for (label, output) in [("hook", start.stderr + start.stdout), ("attach", attach.stderr + attach.stdout), ("check", check.stderr + check.stdout)] {
             #expect(leaks(output).isEmpty, "secret in \(label) output")
         }
-        #expect(fixture.mounts.logLines("mount.log").allSatisfy { leaks($0).isEmpty })
+        #expect(fixture.mounts.logLines("mount-calls.log").allSatisfy { leaks($0).isEmpty })
 
         // Every file under the state dir: secrets only in the token store, 0600 in a 0700 directory.
         let state = fixture.mounts.stateDirectory
@@ -134,12 +134,12 @@ struct ReliabilityContractTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: fixture.passwordFile)
 
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: fixture.mounts.credentials)
-        let mountsBefore = fixture.mounts.logLines("mount.log").count
+        let mountsBefore = fixture.mounts.logLines("mount-calls.log").count
         let mount = fixture.hook("web01", "prepare", "begin", xml: xml)
         #expect(mount.status == 1)
         #expect(mount.stderr.split(separator: "\n").count == 1, "\(mount.stderr)")
         #expect(mount.stderr.contains("chmod 600") && mount.stderr.contains(fixture.mounts.credentials), "\(mount.stderr)")
-        #expect(fixture.mounts.logLines("mount.log").count == mountsBefore, "the mount program must not run")
+        #expect(fixture.mounts.logLines("mount-calls.log").count == mountsBefore, "the mount program must not run")
         #expect(!fixture.isMounted)
         #expect(try fixture.mounts.locks().isEmpty)
     }

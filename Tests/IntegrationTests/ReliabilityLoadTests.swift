@@ -23,7 +23,7 @@ struct ReliabilityLoadTests {
         var mountPoints: [Int: String] = [:]
 
         init() throws {
-            mounts = try MountLockFixture()
+            mounts = try MountLockFixture(extraShares: (0..<ReliabilityLoadTests.shareCount).map { "share\($0)" })
             syslog = try SyslogListener()
             var files: [String] = []
             var handles: [String] = []
@@ -54,8 +54,6 @@ struct ReliabilityLoadTests {
             var config = """
                 state_dir = "\(mounts.stateDirectory)"
                 mount_base = "\(mounts.mountBase)"
-                mount_command = "\(mounts.directory)/bin/mount.cifs"
-                umount_command = "\(mounts.directory)/bin/umount"
                 qemu_user = "root"
                 qemu_group = "root"
                 mount_timeout_seconds = 30
@@ -175,7 +173,7 @@ struct ReliabilityLoadTests {
 
         for run in results { #expect(run.status == 0, "d\(run.index): \(run.stderr)") }
         if !violations.withLock({ $0 }).isEmpty {
-            print("DEBUG mount.log:\n" + rig.mounts.logLines("mount.log").map { String($0.prefix(90)) }.joined(separator: "\n"))
+            print("DEBUG mount.log:\n" + rig.mounts.logLines("mount-calls.log").map { String($0.prefix(90)) }.joined(separator: "\n"))
             print("DEBUG umount.log:\n" + rig.mounts.logLines("umount.log").joined(separator: "\n"))
             print("DEBUG syslog:\n" + rig.syslog.lines.filter { $0.contains("share2") || $0.contains("s2") }.joined(separator: "\n"))
         }
@@ -194,7 +192,7 @@ struct ReliabilityLoadTests {
 
         // Mounts: exactly one per share in use, none for the others; the logs agree.
         let table = Reliability.mountPoints(pid: namespace, under: base)
-        let mountLog = rig.mounts.logLines("mount.log")
+        let mountLog = rig.mounts.logLines("mount-calls.log")
         let umountLog = rig.mounts.logLines("umount.log")
         for share in 0..<Self.shareCount {
             let point = rig.mountPoints[share] ?? "?"

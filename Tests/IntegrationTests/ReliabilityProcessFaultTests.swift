@@ -18,14 +18,15 @@ struct ReliabilityProcessFaultTests {
     func killedDuringMount() throws {
         let fixture = try HookFixture(scenario: "stale.json", deadlineSeconds: 20)
         let xml = fixture.domainXML()
-        try fixture.mounts.mark("delay", content: "2\n")
-        let standIn = fixture.mounts.directory + "/bin/mount.cifs"
+        // smbd stopped for now: mount.cifs waits for it.
+        fixture.mounts.samba.pause()
+        let standIn = fixture.mounts.mountProgram
         let hook = try fixture.backgroundHook("web01", "prepare", "begin", xml: xml)
         #expect(Reliability.waitUntil(.seconds(10)) { Reliability.processRunning(matching: standIn) }, "the mount program never ran")
         hook.kill9()
+        fixture.mounts.samba.resume()
         // The mount program has its own process group: it outlives the hook and mounts.
-        #expect(Reliability.waitUntil(.seconds(10)) { !Reliability.processRunning(matching: standIn) })
-        try FileManager.default.removeItem(atPath: fixture.mounts.root + "/delay")
+        #expect(Reliability.waitUntil(.seconds(20)) { !Reliability.processRunning(matching: standIn) })
         #expect(fixture.isMounted, "precondition: the orphaned mount program mounted the share")
         #expect(try fixture.mounts.locks().isEmpty, "the hook died before recording a lock")
 
@@ -65,7 +66,7 @@ struct ReliabilityProcessFaultTests {
         #expect(locks.map { $0["domain_uuid"] as? String } == [Reliability.web02], "\(locks)")
         #expect(fixture.mountCount == 1, "the running domain's share must stay mounted")
         #expect(fixture.mounts.logLines("umount.log").isEmpty, "nothing may be unmounted under web02's lock")
-        #expect(fixture.mounts.logLines("mount.log").count == 1)
+        #expect(fixture.mounts.logLines("mount-calls.log").count == 1)
     }
 
     @Test(
@@ -115,10 +116,15 @@ struct ReliabilityProcessFaultTests {
         let fixture = try HookFixture(scenario: "stale.json")
         let xml = fixture.domainXML()
         #expect(fixture.hook("web01", "prepare", "begin", xml: xml).status == 0)
-        let wrapper = fixture.mounts.directory + "/bin/umount"
-        try "#!/bin/sh\nsleep 2\necho \"$*\" >> \(fixture.mounts.root)/umount.log\nexec /bin/umount \"$@\"\n"
-            .write(toFile: wrapper, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
+        // A slow /bin/umount: the stand-in's counting wrapper (bind-mounted over it in the
+        // namespace) rewritten in place, so the bind mount keeps showing it.
+        let standIn = fixture.mounts.standIn
+        let slow = Data("#!/bin/sh\nsleep 2\necho \"$*\" >> \(standIn)/umount.log\nexec \(standIn)/real/umount \"$@\"\n".utf8)
+        let handle = try #require(FileHandle(forWritingAtPath: standIn + "/bin/umount"))
+        try handle.truncate(atOffset: 0)
+        try handle.write(contentsOf: slow)
+        try handle.close()
+        let wrapper = "/bin/umount " + fixture.mountPoint
 
         let hook = try fixture.backgroundHook("web01", "release", "end", xml: xml)
         #expect(Reliability.waitUntil(.seconds(10)) { Reliability.processRunning(matching: wrapper) }, "umount never ran")

@@ -4,6 +4,7 @@ import DomainXML
 import HandleEvidence
 import Logging
 import QumuloClient
+import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
@@ -54,6 +55,17 @@ struct HookContext {
 
     /// The disks' image files on configured shares; empty means "nothing for smbvol to do".
     func locatedImages() throws -> [LocatedImage] {
+        // Resolving image paths follows them into the mounts: a hung mount would leave this
+        // process stuck in the kernel, so mounts the disks lie under are asked first, in a child.
+        let shares = try configuration.shares.values.map { try MountableShare(configuration: $0, mountBase: configuration.mountBase) }
+        do {
+            try HungMountGuard().check(paths: domain.disks.flatMap(\.imageFiles), shares: shares, deadline: deadline)
+        } catch MountCommandError.mountHung(let share, let mountPoint, let seconds) {
+            logger.warning(
+                "hung mount found; not touching it",
+                metadata: ["event": "hung-mount", "share": "\(share)", "mount_point": "\(mountPoint)", "domain": "\(domain.name)"])
+            throw MountCommandError.mountHung(share: share, mountPoint: mountPoint, seconds: seconds)
+        }
         let locator = try DiskImageLocator(configuration: configuration)
         var images: [LocatedImage] = []
         for disk in domain.disks {
