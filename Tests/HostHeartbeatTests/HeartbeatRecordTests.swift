@@ -11,7 +11,7 @@ struct HeartbeatRecordTests {
         #expect(try HeartbeatRecord.decode(bytes) == record)
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(text.contains("\"format\":\"smbvol-heartbeat\"") && text.contains("\"version\":1"))
-        #expect(text.contains("\"written_at\":\"2026-11-29T"))
+        #expect(text.contains("\"written_at\":\"2026-11-30T00:53:20Z\""))
     }
 
     static func mutated(_ change: (inout [String: Any]) -> Void) throws -> [UInt8] {
