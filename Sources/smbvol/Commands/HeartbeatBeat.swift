@@ -34,9 +34,12 @@ struct HeartbeatBeat {
     /// The addresses the cluster may see this host by: interface addresses except loopback
     /// (never seen by a remote cluster), plus `local_addresses`, canonical and sorted.
     func addresses() -> [String] {
-        let interfaces = ClientAddress.canonical(LocalAddresses.current()).filter { !Self.isLoopback($0) }
-        let all = interfaces.union(ClientAddress.canonical(configuration.localAddresses))
-        return Array(all.sorted().prefix(HeartbeatRecord.maximumAddresses))
+        // Configured addresses first: they are the ones the cluster sees when interfaces do
+        // not tell (NAT, VIP), so the cap never drops them.
+        var ordered = configuration.localAddresses.map(ClientAddress.canonical)
+        ordered += ClientAddress.canonical(LocalAddresses.current()).filter { !Self.isLoopback($0) }.sorted()
+        var seen: Set<String> = []
+        return ordered.filter { seen.insert($0).inserted }.prefix(HeartbeatRecord.maximumAddresses).sorted()
     }
 
     static func isLoopback(_ address: String) -> Bool { address == "::1" || address.hasPrefix("127.") }
