@@ -7,7 +7,8 @@ import SmbvolSystem
 /// `check`'s output, human or JSON. The JSON keys are relied on by tools outside this
 /// repository: `{"domain": {"name", "uuid"}, "verdict", "disks": [{"target", "image", "share",
 /// "cluster_path", "handles": [{"location", "owner", "client_addresses", "decision",
-/// "reason"}]}], "errors": []}`.
+/// "reason", "heartbeats"}]}], "errors": []}` (`heartbeats`: the heartbeat evidence per holder
+/// address, see `heartbeatJSON`).
 struct CheckReport {
     var inspection: DomainInspection
     var domain: DomainDefinition
