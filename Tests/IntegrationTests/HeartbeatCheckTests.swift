@@ -148,4 +148,23 @@ struct HeartbeatCheckTests {
         while !workspace.syslog.lines.contains(where: { $0.contains("event=heartbeat-failed") }) && ContinuousClock.now < deadline { usleep(20_000) }
         #expect(workspace.syslog.lines.contains { $0.contains("event=heartbeat-failed") && $0.contains("share=vms") }, "\(workspace.syslog.lines)")
     }
+
+    @Test("handles close --stale-only follows the same evidence: refused while host B beats, closed once its record is stale")
+    func staleOnlyClose() throws {
+        let workspace = try TwoHostWorkspace()
+        let simulator = try SimulatorProcess(scenarioFile: Self.scenarios + "idle-session.json")
+        #expect(workspace.run("b", ["heartbeat", "--once"]).status == 0)
+        let arguments = [
+            "handles", "close", "--path", "/vms/web01.qcow2", "--stale-only", "--yes", "--host", simulator.host, "--port", String(simulator.port),
+            "--ca-file", simulator.caFile ?? "", "--user", "admin", "--password-file", workspace.passwordFile,
+        ]
+        let refused = workspace.run("a", arguments)
+        #expect(refused.status == 3, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stdout.contains("(host-b) beat"), "\(refused.stdout)")
+        #expect(try simulator.state().closedLocations.isEmpty)
+        try workspace.ageHostB(by: 300)
+        let closed = workspace.run("a", arguments)
+        #expect(closed.status == 0, "\(closed.stdout) \(closed.stderr)")
+        #expect(try simulator.state().closedLocations == ["1.0.2"])
+    }
 }
