@@ -65,6 +65,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        // Heartbeat records on each share: model, atomic no-follow writer, bounded reader (issue 13).
+        .target(
+            name: "HostHeartbeat",
+            dependencies: ["SmbvolSystem", "AttachmentLocks"],
+            swiftSettings: strictSettings),
+
         // libvirt domain XML: name, UUID, file disks and their backing chains (issue 4).
         .target(name: "DomainXML", swiftSettings: strictSettings),
         // Pure lock-hygiene decisions: evidence in, one decision per handle out. No I/O.
@@ -74,6 +80,7 @@ let package = Package(
             name: "HandleEvidence",
             dependencies: [
                 "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolSystem", "DomainXML", "SMBMounts", "AttachmentLocks", "SmbvolLogging",
+                "HostHeartbeat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -103,6 +110,7 @@ let package = Package(
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient",
                 "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
+                "HostHeartbeat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,6 +137,10 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "ObservabilityTests", dependencies: ["SmbvolLogging", "SmbvolMetrics", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "HostHeartbeatTests",
+            dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem"],
             swiftSettings: strictSettings),
         .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
         // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.

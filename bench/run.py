@@ -36,6 +36,9 @@ STALE_LOCATIONS = ["7.1.1", "7.1.2", "7.1.3"]
 POOL_DOMAINS = 20
 PASSWORD = "bench-password"
 UUID_BASE = "6f1c2a9e-3b4d-4e5f-8a6b-"
+# Figure 7 (issue 13): a holder whose host beats, on shares with this many host records.
+HEARTBEAT_HOSTS = [1, 100, 1000]
+HEARTBEAT_HOLDER = "10.0.0.31"
 
 
 def log(*args):
@@ -197,7 +200,13 @@ cluster = "sim"
 fs_path = "/pool"
 credentials = "{b.secrets}/share.cred"
 options = ["vers=3.1.1", "cache=none"]
-""")
+""" + "".join(f"""
+[share.hb{hosts}]
+export = "//srv/hb{hosts}"
+cluster = "sim"
+fs_path = "/hb{hosts}"
+local_path = "{b.work}/hb{hosts}"
+""" for hosts in HEARTBEAT_HOSTS))
         self.env = {"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SMBVOL_CONFIG": self.config}
         # Figure 7 (issue 15): the same configuration with the journal and the metrics off
         # (explicitly, so the comparison holds where journald runs) and on (a journal listener
@@ -307,6 +316,7 @@ class Bench:
         files = [{"path": "/vmstore/web01/disk0.qcow2", "id": "3001"},
                  {"path": "/vmstore/stale01/disk0.qcow2", "id": "3002"}]
         files += [{"path": f"/pool/dom{index:02d}/disk0.qcow2", "id": str(4000 + index)} for index in range(POOL_DOMAINS)]
+        files += [{"path": f"/hb{hosts}/disk0.qcow2", "id": str(5000 + hosts)} for hosts in HEARTBEAT_HOSTS]
         scenario = {
             "users": [{"name": "svc-smbvol", "password": PASSWORD, "auth_id": "500"}],
             "identities": [{"auth_id": "1001", "name": "svc-kvm", "domain": "ACTIVE_DIRECTORY"}],
@@ -582,6 +592,53 @@ class Bench:
         figure["metrics_written"] = "smbvol_hook_runs_total" in metrics
         return figure
 
+    # ---- figure 8: heartbeat records (issue 13)
+
+    @staticmethod
+    def heartbeat_record(host_id, addresses, written_at, images):
+        return json.dumps({"format": "smbvol-heartbeat", "version": 1, "host_id": host_id, "hostname": host_id,
+                           "addresses": addresses, "interval_seconds": 10, "images": images,
+                           "written_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(written_at))}).encode()
+
+    def write_heartbeat(self, root, host_id, addresses, written_at, images=()):
+        data = self.heartbeat_record(host_id, addresses, written_at, list(images))
+        for directory in [f"{root}/.smbvol/hosts"] + [f"{root}/.smbvol/by-address/{a}" for a in addresses]:
+            os.makedirs(directory, exist_ok=True)
+            with open(f"{directory}/{host_id}.json", "wb") as handle:
+                handle.write(data)
+
+    def figure8(self, sim):
+        """prepare of an image held from an address whose host beats, on shares with 1, 100 and
+        1 000 host records: every run is refused after reading the holder's records only."""
+        now = time.time()
+        sim.admin("POST", "/_sim/sessions", [{"originator": HEARTBEAT_HOLDER, "auth_id": "1001", "idle_seconds": 900}])
+        entries = []
+        for hosts in HEARTBEAT_HOSTS:
+            root = f"{self.work}/hb{hosts}"
+            os.makedirs(root, exist_ok=True)
+            open(f"{root}/disk0.qcow2", "w").close()
+            for index in range(1, hosts):
+                self.write_heartbeat(root, f"host-{index:04d}", [f"10.2.{index // 250}.{index % 250 + 1}"], now)
+            sim.admin("POST", "/_sim/handles", [{"path": f"/hb{hosts}/disk0.qcow2", "location": f"9.1.{hosts}", "owner": "1001",
+                                                  "client_address": HEARTBEAT_HOLDER, "num_byte_range_locks": 1}])
+            xml = self.write_xml(f"hb{hosts}", 500 + hosts, f"{root}/disk0.qcow2", sim.dir)
+
+            def run(root=root, xml=xml, hosts=hosts):
+                # The holder's host keeps beating: its record is fresh at every run (not timed).
+                self.write_heartbeat(root, "host-0000", [HEARTBEAT_HOLDER], time.time(),
+                                     [{"path": "disk0.qcow2", "domain_name": f"hb{hosts}", "domain_uuid": "x"}])
+                sim.reset_requests()
+                sample = run_once(sim.smbvol("hook", f"hb{hosts}", "prepare", "begin", "-"), stdin_path=xml, env=sim.env)
+                if sample.status != 1 or "host-0000" not in sample.stderr:
+                    self.failures.append(f"prepare hb{hosts}: expected a refusal naming host-0000, got exit {sample.status}: "
+                                         f"{sample.stderr.strip()[:300]}")
+                state = sim.state()
+                if state["closed_locations"].count(f"9.1.{hosts}"):
+                    self.failures.append(f"prepare hb{hosts}: the beating holder's handle was closed")
+                return {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(state["requests"])}
+            entries.append((f"hosts_{hosts}", f"prepare refused by a beating holder, {hosts:,} host record(s) on the share", run))
+        return self.group("8. heartbeat records on the share", entries)
+
     # ---- the whole run
 
     def run(self):
@@ -609,6 +666,7 @@ class Bench:
         self.results["7_observability"] = self.figure7(main)
         self.results["6_scaling"] = self.figure6([by_size[size] for size in (10, 1000, 100000) if size in by_size])
         self.results["4_listing"] = self.listing([by_size[size] for size in (10000, 100000) if size in by_size])
+        self.results["8_heartbeat_records"] = self.figure8(main)
         finished = datetime.datetime.now(datetime.timezone.utc)
         return started, finished
 
@@ -702,6 +760,13 @@ def targets(results):
     t.append({"target": "per-image cost flat in handles elsewhere (requests equal; time within 1.5x)",
               "value": f"requests {sorted(counts)}; time x{growth:.2f} from {keys[0].split('_')[1]} to {keys[-1].split('_')[1]}",
               "met": len(counts) == 1 and growth <= 1.5})
+    f8 = results.get("8_heartbeat_records")
+    if f8:
+        keys = sorted(f8, key=lambda k: int(k.split("_")[1]))
+        counts = {f8[k]["requests"]["max"] for k in keys} | {f8[k]["requests"]["min"] for k in keys}
+        growth = f8[keys[-1]]["ms"]["median"] / f8[keys[0]]["ms"]["median"]
+        t.append({"target": "prepare cost flat in host records on the share (requests equal; time within 1.5x from 1 to 1 000)",
+                  "value": f"requests {sorted(counts)}; time x{growth:.2f}", "met": len(counts) == 1 and growth <= 1.5})
     return t
 
 
@@ -796,6 +861,10 @@ def markdown(report):
             row(7, f7[f"{key}_on"], f"{f7[f'{key}_on']['ms']['median'] - off['ms']['median']:+.2f} ms vs off")
             if f"{key}_baseline" in f7:
                 row(7, f7[f"{key}_baseline"], f"{f7[f'{key}_on']['ms']['median'] - f7[f'{key}_baseline']['ms']['median']:+.2f} ms on vs previous")
+    f8 = r.get("8_heartbeat_records", {})
+    keys = sorted(f8, key=lambda k: int(k.split("_")[1]))
+    for key in keys:
+        row(8, f8[key], f"{f8[key]['ms']['median'] / f8[keys[0]]['ms']['median']:.2f}× of 1")
     lines.append("")
     lines.append("| target (issues 6, 15) | this run | met |")
     lines.append("|---|---|---|")

@@ -1,5 +1,6 @@
 import AttachmentLocks
 import DomainXML
+import HostHeartbeat
 import LockHygiene
 import Logging
 import QumuloClient
@@ -21,6 +22,10 @@ public final class DomainHygiene {
     /// Clients carry the caller's deadline.
     private let clientForCluster: (String?) throws -> QumuloClient
     private var clients: [String: QumuloClient] = [:]
+    /// Reads the heartbeat records of an image's holders from its share (tests count its reads).
+    public var heartbeats = HeartbeatEvidenceCollector()
+    /// This host's `host_id` (its own records are ignored); nil when it cannot be told.
+    public lazy var localHostID: String? = try? HostIdentity.hostID(configured: configuration.hostID)
 
     public init(
         configuration: SmbvolConfiguration, attachmentRecords: [AttachmentLock], localAddresses: Set<String>,
@@ -50,7 +55,8 @@ public final class DomainHygiene {
     /// Reads everything and decides; closes nothing. Cluster errors end the inspection with
     /// `failure` set (typed, for `on_cluster_error`), never by throwing.
     public func inspect(_ domain: DomainDefinition, operation: HygieneOperation, force: Bool = false) -> DomainInspection {
-        let policy = HygienePolicy(operation: operation, staleAfterSeconds: configuration.policy.staleAfterSeconds, force: force)
+        var policy = HygienePolicy(operation: operation, staleAfterSeconds: configuration.policy.staleAfterSeconds, force: force)
+        policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
         var inspection = DomainInspection(
             domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: [], failure: nil)
         let decider = LockHygieneDecider(policy: policy)
@@ -92,7 +98,15 @@ public final class DomainHygiene {
                 shareRoots: shareRoots, client: client)
         }
         let gathered = try gatherer.gather(clusterPath: clusterPath)
-        return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decider.decide(gathered.evidence, disk: image.access))
+        var evidence = gathered.evidence
+        // Records matter only for handles tied to addresses; reading them costs one directory
+        // per holder address on the share.
+        if !evidence.handles.isEmpty && !evidence.grantAddresses.isEmpty && !image.access.shareable && !image.access.readonly {
+            evidence.localHostID = localHostID
+            evidence.heartbeats = heartbeats.observations(
+                addresses: evidence.grantAddresses, shareDirectory: image.shareDirectory, imagePath: image.relativePath)
+        }
+        return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decider.decide(evidence, disk: image.access))
     }
 
     /// Acts on an inspection: closes the `close` decisions (only when the whole domain
@@ -107,6 +121,7 @@ public final class DomainHygiene {
             return .invalid(message: message)
         case nil: break
         }
+        audit.recordIgnoredHeartbeats(inspection)
         if inspection.verdict == .refuse {
             for image in inspection.images {
                 for decision in image.decisions?.decisions ?? [] where decision.action == .refuse {

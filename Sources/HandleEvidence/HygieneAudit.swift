@@ -52,3 +52,24 @@ public struct HygieneAudit {
         return audit
     }
 }
+
+extension HygieneAudit {
+    /// Heartbeat evidence that proved nothing (no record, stale, this host's own, unusable): the
+    /// session rules decided alone. One warning per holder address and image, so an operator
+    /// can see why a quiet holder was not protected.
+    public func recordIgnoredHeartbeats(_ inspection: DomainInspection) {
+        for image in inspection.images {
+            var seen: Set<String> = []
+            for decision in image.decisions?.decisions ?? [] {
+                for heartbeat in decision.heartbeats where heartbeat.deservesWarning && seen.insert(heartbeat.note).inserted {
+                    logger.warning(
+                        "heartbeat evidence ignored; the session rules decide",
+                        metadata: [
+                            "event": "heartbeat-ignored", "domain": "\(inspection.domainName)", "image": "\(image.image.image)",
+                            "client_address": "\(heartbeat.address)", "status": "\(heartbeat.status.rawValue)", "reason": "\(heartbeat.note)",
+                        ])
+                }
+            }
+        }
+    }
+}

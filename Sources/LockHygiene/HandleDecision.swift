@@ -30,6 +30,8 @@ public struct HandleDecision: Sendable, Equatable {
     public var clientAddresses: [String]
     /// Idle time of the most recently active session of the owner from those addresses.
     public var idleSeconds: Double?
+    /// The heartbeat evidence on each holder address (empty when the image has no grants).
+    public var heartbeats: [HolderHeartbeat] = []
 
     public init(
         handle: HandleFacts, classification: HandleClassification, action: HandleAction, reason: String,

@@ -46,6 +46,10 @@ public struct ImageEvidence: Sendable, Equatable {
     /// Listings that stopped early (named for the operator). Missing evidence: nothing is
     /// closed on it unless forced.
     public var incompleteListings: [String]
+    /// Heartbeat records found for the addresses in A (only ever add liveness).
+    public var heartbeats: [HeartbeatObservation] = []
+    /// This host's `host_id`: its own records are ignored.
+    public var localHostID: String?
 
     public init(
         handles: [HandleFacts], grantAddresses: Set<String> = [], sessions: [SessionFacts] = [],
@@ -91,6 +95,8 @@ public struct HygienePolicy: Sendable, Equatable {
     /// `--force`: close live and unattributable handles too (never protected clients, never
     /// shareable or readonly disks).
     public var force: Bool
+    /// `heartbeat_fresh_seconds`: a record younger than this proves its host alive.
+    public var heartbeatFreshSeconds: Double = 30
 
     public init(operation: HygieneOperation, staleAfterSeconds: Double = 180, force: Bool = false) {
         self.operation = operation

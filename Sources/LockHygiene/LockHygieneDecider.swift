@@ -17,18 +17,20 @@ public struct LockHygieneDecider: Sendable {
         if disk.shareable || disk.readonly {
             return sharedDiskDecisions(evidence, disk: disk)
         }
-        let classifier = StaleHandleClassifier(staleAfterSeconds: policy.staleAfterSeconds)
+        var classifier = StaleHandleClassifier(staleAfterSeconds: policy.staleAfterSeconds)
+        classifier.heartbeatFreshSeconds = policy.heartbeatFreshSeconds
         let classified = evidence.handles.map { ($0, classifier.classify($0, on: evidence)) }
         let anyLive = classified.contains { $0.1.kind == .live }
         let incomplete = evidence.incompleteListings
         var decisions: [HandleDecision] = []
         for (handle, classification) in classified {
             let (action, verb) = action(for: classification, evidence: evidence, anyLive: anyLive, incomplete: incomplete)
-            decisions.append(
-                HandleDecision(
-                    handle: handle, classification: classification.kind, action: action,
-                    reason: "\(classification.kind.rawValue): \(classification.explanation); \(verb)",
-                    clientAddresses: classification.clientAddresses, idleSeconds: classification.idleSeconds))
+            var decision = HandleDecision(
+                handle: handle, classification: classification.kind, action: action,
+                reason: "\(classification.kind.rawValue): \(classification.explanation); \(verb)",
+                clientAddresses: classification.clientAddresses, idleSeconds: classification.idleSeconds)
+            decision.heartbeats = classification.heartbeats
+            decisions.append(decision)
         }
         let refused = decisions.contains { $0.action == .refuse }
         return ImageDecisions(decisions: decisions, verdict: refused ? .refuse : .proceed, summary: summary(decisions, refused: refused))
@@ -54,6 +56,8 @@ public struct LockHygieneDecider: Sendable {
             return (.report, "not closed (--force closes it)")
         case .live:
             switch policy.operation {
+            case .start where classification.provenByHeartbeat:
+                return (.refuse, "not closed; the start is refused while that host keeps beating: stop the domain there, or --force overrides")
             case .start:
                 return (.refuse, "not closed; the start is refused until the holder stops or its session goes stale (--force overrides)")
             case .migration:

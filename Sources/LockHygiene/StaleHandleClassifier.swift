@@ -8,6 +8,8 @@
 /// handle: with one shared service account, any live foreign holder makes every handle live.
 public struct StaleHandleClassifier: Sendable {
     public var staleAfterSeconds: Double
+    /// `heartbeat_fresh_seconds` (see `HeartbeatJudgement`).
+    public var heartbeatFreshSeconds: Double = 30
 
     public init(staleAfterSeconds: Double) { self.staleAfterSeconds = staleAfterSeconds }
 
@@ -17,6 +19,10 @@ public struct StaleHandleClassifier: Sendable {
         public var explanation: String
         public var clientAddresses: [String]
         public var idleSeconds: Double?
+        /// The heartbeat evidence per holder address.
+        public var heartbeats: [HolderHeartbeat] = []
+        /// Live only because a fresh heartbeat record proves a holder alive.
+        public var provenByHeartbeat = false
     }
 
     public func classify(_ handle: HandleFacts, on evidence: ImageEvidence) -> Classification {
@@ -75,12 +81,27 @@ public struct StaleHandleClassifier: Sendable {
             liveAddresses.append(address)
             liveIdle = min(liveIdle ?? idle, idle)
         }
+        // Heartbeats only ever add liveness: they are consulted after the session rules and can
+        // turn "stale" into "live", never the other way round.
+        let heartbeats = HeartbeatJudgement(freshSeconds: heartbeatFreshSeconds).judge(holders: holders, evidence: evidence)
+        let alive = heartbeats.filter { $0.status == .alive }
         if !liveReasons.isEmpty {
+            let proof = alive.isEmpty ? "" : "; heartbeat: " + alive.map(\.note).joined(separator: "; ")
             return Classification(
-                kind: .live, explanation: liveReasons.joined(separator: "; "), clientAddresses: liveAddresses, idleSeconds: liveIdle)
+                kind: .live, explanation: liveReasons.joined(separator: "; ") + proof, clientAddresses: liveAddresses, idleSeconds: liveIdle,
+                heartbeats: heartbeats)
+        }
+        if !alive.isEmpty {
+            let addresses = Array(Set(alive.map(\.address))).sorted()
+            return Classification(
+                kind: .live,
+                explanation: "proven alive by heartbeat: " + alive.map(\.note).joined(separator: "; ")
+                    + " (the sessions alone would call it stale: " + staleReasons.joined(separator: "; ") + ")",
+                clientAddresses: addresses, idleSeconds: staleIdle, heartbeats: heartbeats, provenByHeartbeat: true)
         }
         return Classification(
-            kind: .stale, explanation: staleReasons.joined(separator: "; "), clientAddresses: staleAddresses, idleSeconds: staleIdle)
+            kind: .stale, explanation: staleReasons.joined(separator: "; "), clientAddresses: staleAddresses, idleSeconds: staleIdle,
+            heartbeats: heartbeats)
     }
 
     /// `12 s`, `4 min 5 s`, `2 h 3 min`: whole seconds, readable.

@@ -29,6 +29,13 @@ public struct SmbvolConfiguration: Sendable, Equatable {
     public var journalSocket: String? = SmbvolConfiguration.defaultJournalSocket
     /// The Prometheus textfile (`metrics_file`, e.g. node_exporter's textfile directory); nil: no metrics.
     public var metricsFile: String?
+    /// This host's identity in heartbeat records (`host_id`); nil means /etc/machine-id.
+    public var hostID: String?
+    /// How often `smbvol heartbeat` writes this host's record (`heartbeat_interval_seconds`).
+    public var heartbeatIntervalSeconds: Double = 10
+    /// A record younger than this proves its host alive (`heartbeat_fresh_seconds`); nil means
+    /// three times the interval.
+    public var heartbeatFreshSeconds: Double?
     public var policy: PolicyConfiguration
     public var clusters: [String: ClusterConfiguration]
     public var shares: [String: ShareConfiguration]
@@ -66,6 +73,9 @@ public struct SmbvolConfiguration: Sendable, Equatable {
         self.shares = shares
         self.sourceFiles = sourceFiles
     }
+
+    /// `heartbeat_fresh_seconds`, else 3 × `heartbeat_interval_seconds`.
+    public var effectiveHeartbeatFreshSeconds: Double { heartbeatFreshSeconds ?? heartbeatIntervalSeconds * 3 }
 
     public static let defaultPath = "/etc/smbvol/smbvol.toml"
     public static let defaultStateDirectory = "/var/lib/smbvol"

@@ -48,6 +48,7 @@ public struct ConfigurationLoader: Sendable {
         "mount_timeout_seconds", "deadline_seconds", "local_addresses", "syslog_socket", "policy", "cluster", "share",
         "command_deadline_seconds",
         "journal_socket", "metrics_file",
+        "host_id", "heartbeat_interval_seconds", "heartbeat_fresh_seconds",
     ]
 
     private func applyMain(_ root: TableReader, to configuration: inout SmbvolConfiguration) throws {
@@ -68,6 +69,7 @@ public struct ConfigurationLoader: Sendable {
         if let value = try root.stringArray("local_addresses") { configuration.localAddresses = value }
         if let value = try root.absolutePath("syslog_socket") { configuration.syslogSocket = value }
         try applyObservability(root, to: &configuration)
+        try applyHeartbeat(root, to: &configuration)
         if let policy = try root.subtable("policy") { configuration.policy = try readPolicy(policy) }
         try applyNamedTables(root, to: &configuration)
     }
@@ -87,6 +89,22 @@ public struct ConfigurationLoader: Sendable {
             }
             configuration.metricsFile = value
         }
+    }
+
+    /// `host_id` names files on shared storage: letters, digits, `.`, `_`, `-`, at most 64.
+    private func applyHeartbeat(_ root: TableReader, to configuration: inout SmbvolConfiguration) throws {
+        if let value = try root.nonEmptyString("host_id") {
+            let allowed = value.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            }
+            guard allowed, value.utf8.count <= 64, !value.hasPrefix(".") else {
+                throw root.error("host_id", "must be 1 to 64 letters, digits, '.', '_' or '-' (not starting with '.'), got \"\(value)\"")
+            }
+            configuration.hostID = value
+        }
+        if let value = try root.seconds("heartbeat_interval_seconds") { configuration.heartbeatIntervalSeconds = value }
+        if let value = try root.seconds("heartbeat_fresh_seconds") { configuration.heartbeatFreshSeconds = value }
     }
 
     private func readPolicy(_ reader: TableReader) throws -> PolicyConfiguration {

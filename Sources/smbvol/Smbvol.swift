@@ -24,6 +24,8 @@ struct Smbvol: ParsableCommand {
             MountDebugAttachCommand.self,
             MountDebugReleaseCommand.self,
             CheckCommand.self,
+            HeartbeatCommand.self,
+            HoldersCommand.self,
         ]
     )
 

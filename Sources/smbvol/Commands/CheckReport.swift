@@ -7,7 +7,8 @@ import SmbvolSystem
 /// `check`'s output, human or JSON. The JSON keys are relied on by tools outside this
 /// repository: `{"domain": {"name", "uuid"}, "verdict", "disks": [{"target", "image", "share",
 /// "cluster_path", "handles": [{"location", "owner", "client_addresses", "decision",
-/// "reason"}]}], "errors": []}`.
+/// "reason", "heartbeats"}]}], "errors": []}` (`heartbeats`: the heartbeat evidence per holder
+/// address, see `heartbeatJSON`).
 struct CheckReport {
     var inspection: DomainInspection
     var domain: DomainDefinition
@@ -42,6 +43,7 @@ struct CheckReport {
                 let addresses = decision.clientAddresses.isEmpty ? "-" : decision.clientAddresses.joined(separator: ",")
                 lines.append(
                     "  handle \(decision.handle.location) owner \(decision.handle.ownerName) client \(addresses) idle \(idle): \(Self.verb(decision.action)) — \(decision.reason)")
+                for heartbeat in decision.heartbeats { lines.append("    heartbeat \(heartbeat.note)") }
             }
         }
         for disk in inspection.unmanagedDisks {
@@ -61,6 +63,17 @@ struct CheckReport {
         }
     }
 
+    /// `{"address", "status" (alive | stale | no-record | ignored), "host_id", "hostname",
+    /// "age_seconds", "written_at", "domains", "note"}`; unknown values are null.
+    static func heartbeatJSON(_ heartbeat: HolderHeartbeat) -> String {
+        let q = JSONString.quoted
+        return "{\"address\": \(q(heartbeat.address)), \"status\": \(q(heartbeat.status.rawValue)), "
+            + "\"host_id\": \(heartbeat.hostID.map(q) ?? "null"), \"hostname\": \(heartbeat.hostname.map(q) ?? "null"), "
+            + "\"age_seconds\": \(heartbeat.ageSeconds.map { String(Int($0.rounded())) } ?? "null"), "
+            + "\"written_at\": \(heartbeat.writtenAt.map(q) ?? "null"), \"domains\": \(JSONString.array(heartbeat.domains)), "
+            + "\"note\": \(q(heartbeat.note))}"
+    }
+
     func json() -> String {
         let q = JSONString.quoted
         var disks: [String] = []
@@ -68,7 +81,8 @@ struct CheckReport {
             let handles = (image.decisions?.decisions ?? []).map { decision in
                 "{\"location\": \(q(decision.handle.location)), \"owner\": \(q(decision.handle.ownerName)), "
                     + "\"client_addresses\": \(JSONString.array(decision.clientAddresses)), "
-                    + "\"decision\": \(q(decision.action.rawValue)), \"reason\": \(q(decision.reason))}"
+                    + "\"decision\": \(q(decision.action.rawValue)), \"reason\": \(q(decision.reason)), "
+                    + "\"heartbeats\": [\(decision.heartbeats.map(Self.heartbeatJSON).joined(separator: ", "))]}"
             }
             disks.append(
                 "{\"target\": \(q(image.image.target)), \"image\": \(q(image.image.image)), \"share\": \(q(image.image.share)), "

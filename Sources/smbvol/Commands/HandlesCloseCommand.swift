@@ -129,9 +129,12 @@ struct HandlesCloseCommand: ParsableCommand {
                 on: identity, cluster: clusterOptions.cluster, excludingDomain: "", configuration: configuration,
                 shareRoots: shareRoots, client: client)
         }
-        let gathered = try gatherer.gather(clusterPath: path)
-        let decisions = LockHygieneDecider(policy: HygienePolicy(operation: .start, staleAfterSeconds: configuration.policy.staleAfterSeconds))
-            .decide(gathered.evidence)
+        var gathered = try gatherer.gather(clusterPath: path)
+        // Heartbeat records only add liveness: a beating holder is refused here as at a start.
+        HeartbeatEvidenceCollector().addObservations(to: &gathered.evidence, clusterPath: path, configuration: configuration, client: client)
+        var policy = HygienePolicy(operation: .start, staleAfterSeconds: configuration.policy.staleAfterSeconds)
+        policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
+        let decisions = LockHygieneDecider(policy: policy).decide(gathered.evidence)
         for decision in decisions.decisions where decision.action != .close {
             output.line("\(decision.action == .refuse ? "refuse" : decision.action.rawValue) \(decision.handle.location): \(decision.reason)")
         }

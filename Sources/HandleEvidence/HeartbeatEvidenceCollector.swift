@@ -1,0 +1,44 @@
+import HostHeartbeat
+import LockHygiene
+import SmbvolSystem
+
+/// Reads the heartbeat records of an image's holder addresses from the image's share and turns
+/// them into facts for the classifier. Only `by-address/<a>/` of each address in A is read, so
+/// the cost of a decision does not grow with the number of hosts on the share.
+public struct HeartbeatEvidenceCollector: Sendable {
+    public var reader: HeartbeatReader
+    public var clock: any MonotonicClock
+
+    public init(reader: HeartbeatReader = HeartbeatReader(), clock: any MonotonicClock = SystemClock()) {
+        self.reader = reader
+        self.clock = clock
+    }
+
+    /// - Parameters:
+    ///   - addresses: the holder addresses (canonical).
+    ///   - shareDirectory: the share's mount point or `local_path` (its root).
+    ///   - imagePath: the image below the share root (records list images that way).
+    public func observations(addresses: Set<String>, shareDirectory: String, imagePath: String) -> [HeartbeatObservation] {
+        let now = clock.wallClockSeconds()
+        var result: [HeartbeatObservation] = []
+        for address in addresses.sorted() {
+            for entry in reader.records(forAddress: address, shareRoot: shareDirectory) {
+                switch entry {
+                case .unusable(let file, let reason):
+                    result.append(.unusable(address: address, reason: "\(file): \(reason)"))
+                case .record(let record, let file):
+                    guard ClientAddress.canonical(record.addresses).contains(address) else {
+                        result.append(.unusable(address: address, reason: "\(file): the record of host \(record.hostID) does not list \(address)"))
+                        continue
+                    }
+                    result.append(
+                        .record(
+                            HeartbeatRecordFact(
+                                address: address, hostID: record.hostID, hostname: record.hostname, writtenAt: record.writtenAtText,
+                                ageSeconds: now - record.writtenAt, domainsOnImage: record.domains(onImage: imagePath))))
+                }
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,50 @@
+/// Where heartbeat records live below a share's root:
+///
+///     .smbvol/hosts/<host_id>.json                      one per host: the fleet view (`holders`)
+///     .smbvol/by-address/<address>/<host_id>.json       the same record once per address it lists
+///
+/// A decision about an image needs the records of the addresses holding grants on it, and
+/// nothing else: it lists `by-address/<a>/` for each such address — one directory, as a rule
+/// with one entry — so its cost does not grow with the number of hosts on the share. Every file
+/// is a complete record (no pointers to keep consistent), and a file of an address a host no
+/// longer has simply goes stale.
+public enum HeartbeatLayout {
+    public static let directory = ".smbvol"
+    public static let hostsDirectory = [directory, "hosts"]
+    public static let byAddressDirectory = [directory, "by-address"]
+
+    public static func hostFileName(hostID: String) -> String { hostID + ".json" }
+
+    public static func hostRecordPath(hostID: String) -> [String] { hostsDirectory + [hostFileName(hostID: hostID)] }
+
+    public static func addressDirectory(_ address: String) -> [String] { byAddressDirectory + [addressComponent(address)] }
+
+    /// The file-name form of a canonical address. SMB forbids `:` in names, so IPv6's colons
+    /// become `-`; letters, digits and `.` stay; every other byte (including `-` itself, for a
+    /// name) becomes `_xx` in hex. The mapping is one-to-one, so two addresses never share a
+    /// directory.
+    public static func addressComponent(_ address: String) -> String {
+        var result = ""
+        for byte in address.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: ":"):
+                result += "-"
+            default:
+                let hex = String(byte, radix: 16)
+                result += "_" + (hex.count == 1 ? "0" : "") + hex
+            }
+        }
+        // "." and ".." are not directory names we may create.
+        return result == "." || result == ".." || result.isEmpty ? "_" + result.utf8.map { String($0, radix: 16) }.joined() : result
+    }
+
+    /// Whether a directory entry is a record file (not a writer's temporary, not anything else).
+    public static func isRecordFileName(_ name: String) -> Bool {
+        name.hasSuffix(".json") && !name.hasPrefix(".") && HostIdentity.isValidHostID(String(name.dropLast(5)))
+    }
+
+    /// A writer's temporary for `name` (see `NoFollowShareFileSystem.replaceFile`).
+    public static func isTemporary(_ entry: String, of name: String) -> Bool { entry.hasPrefix("." + name + ".tmp-") }
+}

@@ -1,0 +1,177 @@
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ShareFileSystem` on the real file system. The share root is opened as given (it is this
+/// host's configured mount point or `local_path`); every component below it is opened with
+/// `openat(…, O_NOFOLLOW)`, so a symlink planted on the share — by anyone who can write to it —
+/// is refused rather than followed out of the share.
+public struct NoFollowShareFileSystem: ShareFileSystem {
+    public init() {}
+
+    public func readFile(root: String, path: [String], limit: Int) throws -> [UInt8] {
+        guard let name = path.last else { throw ShareFileError.invalidName("") }
+        let directory = try openDirectory(root: root, path: Array(path.dropLast()), create: false)
+        defer { close(directory) }
+        let shown = Self.display(path)
+        let descriptor = try openAt(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, shown: shown)
+        defer { close(descriptor) }
+        var info = stat()
+        try call("fstat", shown) { fstat(descriptor, &info) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ShareFileError.notRegularFile(path: shown) }
+        guard info.st_size <= limit else { throw ShareFileError.tooLarge(path: shown, limit: limit) }
+        // Read one byte past the limit: a file that grew after fstat is still refused.
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: min(limit + 1, 65536))
+        while result.count <= limit {
+            let count = try chunk.withUnsafeMutableBytes { buffer in
+                try call("read", shown) { Int32(truncatingIfNeeded: read(descriptor, buffer.baseAddress, buffer.count)) }
+            }
+            if count == 0 { return result }
+            result.append(contentsOf: chunk[0..<Int(count)])
+        }
+        throw ShareFileError.tooLarge(path: shown, limit: limit)
+    }
+
+    public func listDirectory(root: String, path: [String], limit: Int) throws -> [String] {
+        let descriptor = try openDirectory(root: root, path: path, create: false)
+        guard let stream = fdopendir(descriptor) else {
+            let error = SystemCallError.current("fdopendir", path: Self.display(path))
+            close(descriptor)
+            throw ShareFileError.system(error)
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            guard names.count < limit else { throw ShareFileError.tooManyEntries(path: Self.display(path), limit: limit) }
+            names.append(name)
+        }
+        return names
+    }
+
+    public func replaceFile(root: String, directory: [String], name: String, bytes: [UInt8]) throws {
+        try Self.validate(name)
+        let parent = try openDirectory(root: root, path: directory, create: true)
+        defer { close(parent) }
+        let temporary = "." + name + ".tmp-" + RandomIdentifier.hex(count: 12)
+        let shown = Self.display(directory + [temporary])
+        let descriptor = try openAt(parent, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o644, shown: shown)
+        var renamed = false
+        defer { if !renamed { unlinkat(parent, temporary, 0) } }
+        do {
+            defer { close(descriptor) }
+            try writeAll(bytes, to: descriptor, shown: shown)
+            try call("fsync", shown) { fsync(descriptor) }
+        }
+        try call("renameat", Self.display(directory + [name])) { renameat(parent, temporary, parent, name) }
+        renamed = true
+        // Some file systems (and SMB clients) cannot fsync a directory; the rename is done.
+        if fsync(parent) != 0 && errno != EINVAL && errno != EROFS && errno != EBADF {
+            throw ShareFileError.system(SystemCallError.current("fsync", path: Self.display(directory)))
+        }
+    }
+
+    public func removeFile(root: String, directory: [String], name: String) throws {
+        try Self.validate(name)
+        let parent: Int32
+        do {
+            parent = try openDirectory(root: root, path: directory, create: false)
+        } catch ShareFileError.notFound {
+            return
+        }
+        defer { close(parent) }
+        if unlinkat(parent, name, 0) != 0 && errno != ENOENT {
+            throw ShareFileError.system(SystemCallError.current("unlinkat", path: Self.display(directory + [name])))
+        }
+    }
+
+    // MARK: - openat, one component at a time
+
+    /// Opens the directory `path` below `root`, creating missing components (0755) when asked.
+    func openDirectory(root: String, path: [String], create: Bool) throws -> Int32 {
+        var current = try call("open", root) { open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        for (index, component) in path.enumerated() {
+            try Self.validate(component)
+            let shown = Self.display(Array(path[...index]))
+            let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+            var next = openat(current, component, flags)
+            if next < 0 && errno == ENOENT && create {
+                if mkdirat(current, component, 0o755) != 0 && errno != EEXIST {
+                    let error = SystemCallError.current("mkdirat", path: shown)
+                    close(current)
+                    throw ShareFileError.system(error)
+                }
+                next = openat(current, component, flags)
+            }
+            if next < 0 {
+                let code = errno
+                let error = classify(code, at: current, component, shown: shown, call: "openat")
+                close(current)
+                throw error
+            }
+            close(current)
+            current = next
+        }
+        return current
+    }
+
+    func openAt(_ directory: Int32, _ name: String, _ flags: Int32, mode: mode_t = 0, shown: String) throws -> Int32 {
+        try Self.validate(name)
+        while true {
+            let descriptor = openat(directory, name, flags, mode)
+            if descriptor >= 0 { return descriptor }
+            let code = errno
+            if code == EINTR { continue }
+            throw classify(code, at: directory, name, shown: shown, call: "openat")
+        }
+    }
+
+    /// ELOOP / ENOTDIR from an O_NOFOLLOW open: say whether it was a symlink.
+    func classify(_ code: Int32, at directory: Int32, _ name: String, shown: String, call: String) -> ShareFileError {
+        switch code {
+        case ENOENT: return .notFound(path: shown)
+        case ELOOP, ENOTDIR, EMLINK:
+            var info = stat()
+            if fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+                if (info.st_mode & S_IFMT) == S_IFLNK { return .symbolicLink(path: shown) }
+                if code == ENOTDIR { return .notDirectory(path: shown) }
+            }
+            return code == ELOOP ? .symbolicLink(path: shown) : .system(SystemCallError(call: call, path: shown, code: code))
+        default:
+            return .system(SystemCallError(call: call, path: shown, code: code))
+        }
+    }
+
+    func writeAll(_ bytes: [UInt8], to descriptor: Int32, shown: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = try bytes.withUnsafeBytes { buffer -> Int32 in
+                guard let base = buffer.baseAddress else { return 0 }
+                return try call("write", shown) { Int32(truncatingIfNeeded: write(descriptor, base + offset, buffer.count - offset)) }
+            }
+            if written == 0 { throw ShareFileError.system(SystemCallError(call: "write", path: shown, code: EIO)) }
+            offset += Int(written)
+        }
+    }
+
+    @discardableResult
+    func call(_ name: String, _ shown: String, _ body: () -> Int32) throws -> Int32 {
+        do {
+            return try retryingSystemCall(name, path: shown, body)
+        } catch let error as SystemCallError {
+            throw error.code == ENOENT ? ShareFileError.notFound(path: shown) : ShareFileError.system(error)
+        }
+    }
+
+    static func validate(_ name: String) throws {
+        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")), !name.utf8.contains(0) else {
+            throw ShareFileError.invalidName(name)
+        }
+    }
+}

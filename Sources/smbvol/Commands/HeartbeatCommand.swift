@@ -1,0 +1,88 @@
+import ArgumentParser
+import HostHeartbeat
+import Logging
+import SmbvolConfig
+import SmbvolLogging
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `smbvol heartbeat`: this host's liveness record on every mounted share (lock-hygiene.md,
+/// "Heartbeat evidence"), once or as a service.
+struct HeartbeatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heartbeat",
+        abstract: "Write this host's heartbeat record on every share smbvol has mounted (or serves through local_path).",
+        discussion: """
+            The record (under .smbvol/ at the share's root) names this host (host_id, else /etc/machine-id), \
+            its addresses, the time, the interval and the images its attachment locks hold on the share. \
+            Other hosts' starts refuse to close handles of an address a fresh record lists. Shares that are \
+            not mounted are skipped; a failed write is logged (heartbeat-failed) and retried on the next beat. \
+            Run as a service: smbvol-heartbeat.service runs `smbvol heartbeat` (every heartbeat_interval_seconds); \
+            SIGTERM ends it cleanly. Exit status with --once: 0 written on every mounted share, 1 any failed.
+            """)
+
+    @OptionGroup var configOption: ConfigOption
+    @OptionGroup var loggingOptions: LoggingOptions
+
+    @Flag(name: .long, help: "Write once and exit.")
+    var once = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between beats (default: heartbeat_interval_seconds, 10).", valueName: "seconds"))
+    var every: Double?
+
+    func validate() throws {
+        if once && every != nil { throw ValidationError("give --once or --every SECONDS, not both") }
+        if let every, !(every > 0 && every.isFinite) { throw ValidationError("--every must be a positive number of seconds") }
+    }
+
+    func run() throws {
+        let logger = loggingOptions.bootstrap()
+        // Blocked before anything starts a thread, so every thread inherits the mask and the
+        // signals wait for sigtimedwait between beats: a write is never cut in half by SIGTERM.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        if !once { pthread_sigmask(SIG_BLOCK, &signals, nil) }
+        var beat = try reportingErrors { () throws -> HeartbeatBeat in
+            let configuration = try configOption.load()
+            let hostID = try HostIdentity.hostID(configured: configuration.hostID)
+            return HeartbeatBeat(configuration: configuration, hostID: hostID, logger: logger)
+        }
+        if once {
+            let outcome = beat.beat()
+            for failure in outcome.failed {
+                writeToStandardError("smbvol: error: heartbeat on share \(failure.share) not written: \(failure.reason)\n")
+            }
+            if !outcome.failed.isEmpty { throw ExitCode.failure }
+            return
+        }
+        let interval = every ?? beat.configuration.heartbeatIntervalSeconds
+        logger.notice(
+            "heartbeat started", metadata: ["event": "heartbeat-start", "host_id": "\(beat.hostID)", "interval_seconds": "\(interval)"])
+        let clock = SystemClock()
+        while true {
+            let started = clock.now()
+            _ = beat.beat()
+            let remaining = max(0, interval - (clock.now() - started).secondsDouble)
+            if Self.waitForSignal(signals, seconds: remaining) { break }
+        }
+        logger.notice("heartbeat stopped", metadata: ["event": "heartbeat-stop", "host_id": "\(beat.hostID)"])
+    }
+
+    /// Sleeps up to `seconds`; true when SIGTERM or SIGINT arrived.
+    static func waitForSignal(_ signals: sigset_t, seconds: Double) -> Bool {
+        var set = signals
+        let whole = Int(seconds.rounded(.down))
+        var timeout = timespec(tv_sec: whole, tv_nsec: Int((seconds - Double(whole)) * 1e9))
+        while true {
+            let result = sigtimedwait(&set, nil, &timeout)
+            if result == SIGTERM || result == SIGINT { return true }
+            if result == -1 && errno == EINTR { continue }
+            return false
+        }
+    }
+}
