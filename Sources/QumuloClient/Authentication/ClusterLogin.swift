@@ -26,6 +26,8 @@ public struct ClusterLogin: Sendable {
 final class TokenKeeper {
     let login: ClusterLogin
     private(set) var token: Secret?
+    /// The last token the cluster refused (never reused from the store).
+    private(set) var refused: String?
     private var loadedFromStore = false
 
     init(login: ClusterLogin) {
@@ -47,7 +49,8 @@ final class TokenKeeper {
         loadedFromStore = true
     }
 
-    func forget() {
+    func forget(refused refusedToken: String? = nil) {
+        if let refusedToken { refused = refusedToken }
         token = nil
         loadedFromStore = true
     }

@@ -73,8 +73,10 @@ struct ClusterConnection {
         let accessToken = try cluster?.accessTokenFile.map(readSecretFile)
         for secret in [password, accessToken].compactMap({ $0 }) { SecretRedactor.shared.register(secret.reveal()) }
         let timeout = options.requestTimeoutSeconds ?? cluster?.requestTimeoutSeconds ?? 10
+        // Validated by ClusterOptions and the configuration loader; "" when neither sets one.
+        let apiPrefix = (try? ClusterEndpoint.normalizedAPIPrefix(options.apiPrefix ?? cluster?.apiPrefix ?? "").get()) ?? ""
         return ClusterConnection(
-            endpoint: ClusterEndpoint(host: host, port: port, verification: verification),
+            endpoint: ClusterEndpoint(host: host, port: port, verification: verification, apiPrefix: apiPrefix),
             login: ClusterLogin(accessToken: accessToken, store: store, username: username, password: password),
             requestTimeout: .milliseconds(Int64(timeout * 1000)),
             username: username)
@@ -117,6 +119,9 @@ struct ClusterConnection {
         }
     }
 
+    /// Requests in flight at once for cluster-wide listings (and connections to the cluster).
+    static let concurrentRequests = 4
+
     /// Opens the transport and builds the client; warns about `insecure` on every run.
     func makeClient(deadline: Deadline = .none, logger: Logger) throws -> QumuloClient {
         if endpoint.verification == .insecure {
@@ -125,7 +130,11 @@ struct ClusterConnection {
                 metadata: ["host": "\(endpoint.host)", "port": "\(endpoint.port)"])
         }
         let transport = try CurlTransport(endpoint: endpoint)
+        let endpoint = endpoint
         return QumuloClient(
-            transport: transport, login: login, deadline: deadline, requestTimeout: requestTimeout, logger: logger)
+            transport: transport, login: login, deadline: deadline, requestTimeout: requestTimeout, logger: logger,
+            concurrentTransport: { () throws(TransportFailure) -> any ConcurrentHTTPTransport in
+                try CurlMultiTransport(endpoint: endpoint, maximumInFlight: Self.concurrentRequests)
+            })
     }
 }
