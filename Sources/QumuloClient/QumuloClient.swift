@@ -105,20 +105,23 @@ public final class QumuloClient {
         // Two rounds: the first may reuse a token another process just stored; if the cluster
         // refuses that one too, the second logs in for real.
         var reauthenticationsLeft = 2
+        let loginsBefore = tokens.logins
         while true {
             if authenticated {
                 request.bearerToken = try bearerToken(for: request).reveal()
             }
             let response = try sendWithRetries(request)
             if response.status == 401 && authenticated {
-                if reauthenticationsLeft > 0 && tokens.login.canLogIn {
+                // A token refused right after this request logged in is not worth another login.
+                let refusedFreshLogin = tokens.logins > loginsBefore
+                if !refusedFreshLogin && reauthenticationsLeft > 0 && tokens.login.canLogIn {
                     reauthenticationsLeft -= 1
                     logger.info("cluster refused the token; logging in again", metadata: ["path": "\(request.path)"])
                     tokens.forget(refused: request.bearerToken)
                     continue
                 }
                 throw QumuloError(
-                    .unauthorized(unauthorizedHint(afterRelogin: reauthenticationsLeft < 2)), method: request.method.rawValue,
+                    .unauthorized(unauthorizedHint(afterRelogin: refusedFreshLogin || reauthenticationsLeft < 2)), method: request.method.rawValue,
                     path: request.path)
             }
             guard (200..<300).contains(response.status) else {
@@ -209,7 +212,7 @@ public final class QumuloClient {
         }
         let answer = try decode(LoginAnswer.self, from: response, method: "POST", path: path)
         let token = Secret(answer.bearerToken)
-        tokens.replace(with: token)
+        tokens.replace(with: token, fromLogin: true)
         logger.info("logged in to the cluster", metadata: ["user": "\(username)"])
         if let store = tokens.login.store {
             do {

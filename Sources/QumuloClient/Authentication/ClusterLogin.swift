@@ -44,8 +44,12 @@ final class TokenKeeper {
         return token
     }
 
-    func replace(with newToken: Secret) {
+    /// Logins this process made (a token another process stored does not count).
+    private(set) var logins = 0
+
+    func replace(with newToken: Secret, fromLogin: Bool = false) {
         token = newToken
+        if fromLogin { logins += 1 }
         loadedFromStore = true
     }
 

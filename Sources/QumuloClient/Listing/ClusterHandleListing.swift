@@ -93,8 +93,9 @@ final class ClusterHandleListing {
 
     func run(progress: (Int) -> Void, _ body: (ListedHandle) throws -> Void) throws -> HandleListingSummary {
         while true {
-            try schedule()
+            // Emit first: a drained read-ahead lets the handle chain go on in schedule().
             try emitReadyPages(body)
+            try schedule()
             guard let (tag, result) = transport.nextCompleted() else { break }
             guard let entry = inFlight.removeValue(forKey: tag) else { continue }
             try complete(entry, result: result, progress: progress)

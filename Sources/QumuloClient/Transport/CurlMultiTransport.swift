@@ -48,8 +48,13 @@ public final class CurlMultiTransport: ConcurrentHTTPTransport {
         guard inFlight < maximumInFlight else {
             throw .other("more than \(maximumInFlight) requests in flight (caller bug)")
         }
-        let easy = try idle.popLast() ?? CurlEasyHandle(endpoint: endpoint, maximumResponseBytes: maximumResponseBytes)
-        do {
+        let easy: CurlEasyHandle
+        if let reused = idle.popLast() {
+            easy = reused
+        } else {
+            easy = try CurlEasyHandle(endpoint: endpoint, maximumResponseBytes: maximumResponseBytes)
+        }
+        do throws(TransportFailure) {
             try easy.prepare(request, timeout: timeout)
         } catch {
             idle.append(easy)
