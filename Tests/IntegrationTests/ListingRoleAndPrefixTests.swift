@@ -81,10 +81,18 @@ struct ListingRoleAndPrefixTests {
             export = "//srv/vms"
             fs_path = "/vms"
             credentials = "\(workspace.passwordFile)"
+
+            [share.undiscovered]
+            export = "//srv/vms"
+            credentials = "\(workspace.passwordFile)"
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let share = smbvol(simulator, workspace, ["handles", "list", "--share", "vms", "--json", "--config", config])
         #expect(share.status == 0, "\(share.stderr)")
         #expect(try handles(share.stdout).handles.count == 4)
+        // Without fs_path the share's root must be discovered, which this role may not do.
+        let undiscovered = smbvol(simulator, workspace, ["handles", "list", "--share", "undiscovered", "--config", config])
+        #expect(undiscovered.status == 1)
+        #expect(undiscovered.stderr.contains("fs_path") && undiscovered.stderr.contains("PRIVILEGE_SMB_SHARE_READ"), "\(undiscovered.stderr)")
 
         let close = smbvol(simulator, workspace, ["handles", "close", "--location", "4.6765.401", "--yes"])
         #expect(close.status == 0, "\(close.stderr)")
