@@ -232,7 +232,12 @@ final class ClusterHandleListing {
 
     private func handlePage(_ response: HTTPResponse, path: String, progress: (Int) -> Void) throws {
         handlesInFlight = false
-        let page = try client.decode(ListingHandlePage.self, from: response, method: "GET", path: path)
+        let page: ListingHandlePage
+        do {
+            page = try ListingPageScanner.handlePage(response.body)
+        } catch {
+            throw QumuloError(.invalidResponse("\(error)"), method: "GET", path: path)
+        }
         summary.seen += page.fileHandles.count
         progress(summary.seen)
         var kept: [ListingHandle] = []
@@ -266,11 +271,12 @@ final class ClusterHandleListing {
         guard grantState == .reading else { return }
         let page: ListingGrantPage
         do {
-            page = try client.decode(ListingGrantPage.self, from: response, method: "GET", path: path)
+            page = try ListingPageScanner.grantPage(response.body)
         } catch {
             grantState = .unavailable
             addresses.removeAll()
-            summary.missing.append(MissingEvidence(.clientAddresses, error: error))
+            summary.missing.append(
+                MissingEvidence(.clientAddresses, error: QumuloError(.invalidResponse("\(error)"), method: "GET", path: path)))
             return
         }
         for grant in page.grants {

@@ -64,63 +64,27 @@ public struct HandleListingSummary: Sendable {
     public init() {}
 }
 
-/// The handle fields a listing shows, decoded without the rest (access masks…).
-struct ListingHandle: Decodable {
+/// The handle fields a listing shows (ListingPageScanner reads them and skips the rest).
+struct ListingHandle {
     var fileNumber: String
     var location: String
     var owner: String
     var numByteRangeLocks: Int64
     var path: String?
-
-    enum CodingKeys: String, CodingKey {
-        case fileNumber = "file_number"
-        case handleInfo = "handle_info"
-    }
-
-    enum InfoKeys: String, CodingKey {
-        case location, owner, path
-        case numByteRangeLocks = "num_byte_range_locks"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        fileNumber = try container.lenientString(.fileNumber)
-        let info = try container.nestedContainer(keyedBy: InfoKeys.self, forKey: .handleInfo)
-        location = try info.decode(String.self, forKey: .location)
-        owner = try info.lenientString(.owner)
-        numByteRangeLocks = try info.lenientIntIfPresent(.numByteRangeLocks) ?? 0
-        path = try info.decodeIfPresent(String.self, forKey: .path)
-    }
 }
 
-struct ListingHandlePage: Decodable {
+struct ListingHandlePage {
     var fileHandles: [ListingHandle]
     var paging: Paging?
-
-    enum CodingKeys: String, CodingKey {
-        case fileHandles = "file_handles"
-        case paging
-    }
 }
 
 /// The grant fields an address index needs.
-struct ListingGrant: Decodable {
+struct ListingGrant {
     var fileId: String
     var ownerAddress: String
-
-    enum CodingKeys: String, CodingKey {
-        case fileId = "file_id"
-        case ownerAddress = "owner_address"
-    }
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        fileId = try container.lenientString(.fileId)
-        ownerAddress = try container.decode(String.self, forKey: .ownerAddress)
-    }
 }
 
-struct ListingGrantPage: Decodable {
+struct ListingGrantPage {
     var grants: [ListingGrant]
     var paging: Paging?
 }
