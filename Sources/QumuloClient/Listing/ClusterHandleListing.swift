@@ -101,7 +101,7 @@ final class ClusterHandleListing {
             try complete(entry, result: result, progress: progress)
         }
         // Nothing in flight and nothing left to ask: whatever is buffered can be shown now.
-        if grantState == .reading { grantState = .done }
+        if grantState == .reading { finishGrants() }
         for authId in namesQueue[namesHead...] where names[authId] == nil { names[authId] = "auth_id:\(authId)" }
         namesQueue.removeAll()
         namesHead = 0
@@ -291,20 +291,26 @@ final class ClusterHandleListing {
         let next = page.paging?.next
         // Grant listings never answer a null `next`: a short (or empty) page is the end.
         if page.grants.count < QumuloClient.effectiveLimit(next: next, requested: grantLimit) {
-            grantState = .done
+            finishGrants()
             return
         }
         guard let next, !next.isEmpty, next.hasPrefix("/") else {
-            grantState = .done
+            finishGrants()
             return
         }
         guard grantsFollowed.insert(next).inserted else {
             client.logger.warning("cluster repeated a paging link; grant listing stopped early", metadata: ["next": "\(next)"])
             summary.addressCompleteness = .stoppedOnRepeatedNext(next)
-            grantState = .done
+            finishGrants()
             return
         }
         grantsNext = next
+    }
+
+    /// Sorted once here, not once per handle shown.
+    private func finishGrants() {
+        grantState = .done
+        for key in addresses.keys { addresses[key]?.sort() }
     }
 
     private func identityAnswer(_ response: HTTPResponse, authId: String) {
@@ -332,7 +338,7 @@ final class ClusterHandleListing {
                 if grantState == .unavailable {
                     known = nil
                 } else {
-                    known = (addresses[handle.fileNumber] ?? []).sorted()
+                    known = addresses[handle.fileNumber] ?? []
                 }
                 summary.listed += 1
                 try body(

@@ -24,6 +24,12 @@ final class OutputWriter {
 
     func line(_ text: String) { write(text + "\n") }
 
+    /// Bytes already encoded (the listing's JSON lines, built without String round trips).
+    func write(bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= capacity { flush() }
+    }
+
     func flush() {
         var offset = 0
         while offset < buffer.count {
