@@ -40,4 +40,19 @@ static inline CURLcode smbvol_curl_setopt_data_callback(void *function, CURL *ha
 static inline CURLcode smbvol_curl_getinfo_long(void *function, CURL *handle, CURLINFO info, long *value) {
     return ((smbvol_curl_getinfo_function)function)(handle, info, value);
 }
+// The multi interface (several transfers in flight on one thread, connections kept in the
+// multi handle's cache). curl_multi_setopt is variadic too; a CURLMsg's result sits in a union.
+typedef CURLMcode (*smbvol_curl_multi_setopt_function)(CURLM *multi, CURLMoption option, ...);
+
+static inline CURLMcode smbvol_curl_multi_setopt_long(void *function, CURLM *multi, CURLMoption option, long value) {
+    return ((smbvol_curl_multi_setopt_function)function)(multi, option, value);
+}
+
+/// 1 when `message` says a transfer finished (its handle and result filled in), else 0.
+static inline int smbvol_curl_message_done(const CURLMsg *message, CURL **handle, CURLcode *result) {
+    if (message == NULL || message->msg != CURLMSG_DONE) return 0;
+    *handle = message->easy_handle;
+    *result = message->data.result;
+    return 1;
+}
 #endif

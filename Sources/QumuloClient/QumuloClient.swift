@@ -20,6 +20,9 @@ public final class QumuloClient {
     let tokens: TokenKeeper
     /// auth_id → identity, filled once per distinct owner.
     var identityCache: [String: Identity] = [:]
+    /// Builds the transport for concurrent listings on first use (most runs never need it).
+    let makeConcurrentTransport: (() throws(TransportFailure) -> any ConcurrentHTTPTransport)?
+    private var concurrent: (any ConcurrentHTTPTransport)?
 
     public init(
         transport: any HTTPTransport,
@@ -29,9 +32,11 @@ public final class QumuloClient {
         retryPolicy: RetryPolicy = .standard,
         clock: any MonotonicClock = SystemClock(),
         jitter: any JitterSource = SystemJitter(),
-        logger: Logger
+        logger: Logger,
+        concurrentTransport: (() throws(TransportFailure) -> any ConcurrentHTTPTransport)? = nil
     ) {
         self.transport = transport
+        self.makeConcurrentTransport = concurrentTransport
         self.tokens = TokenKeeper(login: login)
         self.deadline = deadline
         self.requestTimeout = requestTimeout
@@ -42,7 +47,25 @@ public final class QumuloClient {
     }
 
     /// Requests sent so far in this run.
-    public var requestCount: Int { transport.requestCount }
+    public var requestCount: Int { transport.requestCount + (concurrent?.requestCount ?? 0) }
+
+    /// The transport for several requests in flight at once: the multi transport given at
+    /// init, else the one-at-a-time transport queued (same answers, no overlap).
+    func concurrentTransport() throws(QumuloError) -> any ConcurrentHTTPTransport {
+        if let concurrent { return concurrent }
+        let made: any ConcurrentHTTPTransport
+        if let makeConcurrentTransport {
+            do {
+                made = try makeConcurrentTransport()
+            } catch {
+                throw QumuloError(.transport(error), method: "GET", path: "/")
+            }
+        } else {
+            made = SerialExchangeQueue(transport: transport)
+        }
+        concurrent = made
+        return made
+    }
 
     // MARK: - Typed helpers
 
@@ -76,23 +99,30 @@ public final class QumuloClient {
 
     // MARK: - The request pipeline: auth, retries, deadline
 
-    /// Sends a request; answers 2xx or throws. Handles login, one re-login on 401, retries.
+    /// Sends a request; answers 2xx or throws. Handles login, re-login on 401, retries.
     func send(_ request: HTTPRequest, authenticated: Bool = true) throws(QumuloError) -> HTTPResponse {
         var request = request
-        var reloggedIn = false
+        // Two rounds: the first may reuse a token another process just stored; if the cluster
+        // refuses that one too, the second logs in for real.
+        var reauthenticationsLeft = 2
+        let loginsBefore = tokens.logins
         while true {
             if authenticated {
                 request.bearerToken = try bearerToken(for: request).reveal()
             }
             let response = try sendWithRetries(request)
             if response.status == 401 && authenticated {
-                if !reloggedIn && tokens.login.canLogIn {
-                    reloggedIn = true
+                // A token refused right after this request logged in is not worth another login.
+                let refusedFreshLogin = tokens.logins > loginsBefore
+                if !refusedFreshLogin && reauthenticationsLeft > 0 && tokens.login.canLogIn {
+                    reauthenticationsLeft -= 1
                     logger.info("cluster refused the token; logging in again", metadata: ["path": "\(request.path)"])
-                    tokens.forget()
+                    tokens.forget(refused: request.bearerToken)
                     continue
                 }
-                throw QumuloError(.unauthorized(unauthorizedHint(afterRelogin: reloggedIn)), method: request.method.rawValue, path: request.path)
+                throw QumuloError(
+                    .unauthorized(unauthorizedHint(afterRelogin: refusedFreshLogin || reauthenticationsLeft < 2)), method: request.method.rawValue,
+                    path: request.path)
             }
             guard (200..<300).contains(response.status) else {
                 throw httpError(response, request: request)
@@ -101,7 +131,7 @@ public final class QumuloClient {
         }
     }
 
-    private func bearerToken(for request: HTTPRequest) throws(QumuloError) -> Secret {
+    func bearerToken(for request: HTTPRequest) throws(QumuloError) -> Secret {
         let current: Secret?
         do {
             current = try tokens.currentToken()
@@ -111,6 +141,43 @@ public final class QumuloClient {
         if let current { return current }
         guard tokens.login.canLogIn else {
             throw QumuloError(.notLoggedIn(notLoggedInHint), method: request.method.rawValue, path: request.path)
+        }
+        return try logInOrReuseStoredToken()
+    }
+
+    /// A listing that saw `refused` answered 401: forget it (unless a newer token replaced it
+    /// already) so the next request logs in or reuses a token another process stored.
+    /// False when no login is possible.
+    func recoverFromRefusedToken(_ refused: String?) -> Bool {
+        guard tokens.login.canLogIn else { return false }
+        if let current = tokens.token?.reveal(), current != refused { return true }
+        tokens.forget(refused: refused)
+        return true
+    }
+
+    /// Logs in, unless another process did so meanwhile: many hooks start at once (a rack
+    /// boots) and find the same stored token expired; without this each would log in. Under
+    /// an exclusive flock next to the credential store, the store is read again: a token other
+    /// than the one refused is taken as is; else this process logs in and stores the token
+    /// before the lock is released, for the others to find.
+    func logInOrReuseStoredToken() throws(QumuloError) -> Secret {
+        guard let store = tokens.login.store else { return try logIn() }
+        let lock: FileLock?
+        do {
+            let directory = store.path.lastIndex(of: "/").map { String(store.path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
+            try SecureFiles.ensurePrivateDirectory(directory)
+            lock = try FileLock.acquire(
+                path: store.path + ".lock", timeout: requestTimeout + .seconds(5), deadline: deadline, clock: clock)
+        } catch {
+            // Without the lock this process logs in on its own: no worse than before.
+            logger.warning("cannot lock the credential store; logging in without it", metadata: ["store": "\(store.path)", "error": "\(error)"])
+            lock = nil
+        }
+        defer { lock?.release() }
+        if let stored = try? store.loadToken(), stored.reveal() != tokens.refused {
+            logger.debug("using the token another process stored", metadata: ["store": "\(store.path)"])
+            tokens.replace(with: stored)
+            return stored
         }
         return try logIn()
     }
@@ -145,7 +212,7 @@ public final class QumuloClient {
         }
         let answer = try decode(LoginAnswer.self, from: response, method: "POST", path: path)
         let token = Secret(answer.bearerToken)
-        tokens.replace(with: token)
+        tokens.replace(with: token, fromLogin: true)
         logger.info("logged in to the cluster", metadata: ["user": "\(username)"])
         if let store = tokens.login.store {
             do {
@@ -168,7 +235,7 @@ public final class QumuloClient {
         return "the cluster refused the stored token (HTTP 401, expired?): run `smbvol login`, or configure password_file so smbvol can log in again"
     }
 
-    private func httpError(_ response: HTTPResponse, request: HTTPRequest) -> QumuloError {
+    func httpError(_ response: HTTPResponse, request: HTTPRequest) -> QumuloError {
         let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(response.body))
         return QumuloError(
             .http(status: response.status, errorClass: body?.errorClass, description: body?.description.map(Self.oneLine)),
@@ -225,7 +292,7 @@ public final class QumuloClient {
     }
 
     /// The per-request timeout capped by the overall deadline; `nil` when the deadline passed.
-    private func timeoutForNextAttempt() -> Duration? {
+    func timeoutForNextAttempt() -> Duration? {
         guard let remaining = deadline.remaining(clock: clock) else { return requestTimeout }
         guard remaining > .zero else { return nil }
         return min(requestTimeout, remaining)

@@ -44,7 +44,7 @@ public struct QumuloError: Error, Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .http(let status, let errorClass, let description):
             let detail = [errorClass, description].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-            return "\(request): HTTP \(status)\(detail.isEmpty ? "" : " \(detail)")\(Self.hint(for: status))"
+            return "\(request): HTTP \(status)\(detail.isEmpty ? "" : " \(detail)")\(Self.hint(for: status, path: path))"
         case .transport(let failure):
             return "\(request): \(failure.detail)\(Self.hint(for: failure))"
         case .deadlineExceeded:
@@ -58,7 +58,12 @@ public struct QumuloError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    private static func hint(for status: Int) -> String {
+    private static func hint(for status: Int, path: String) -> String {
+        // A refused lock-grant, session or identity listing is missing evidence: say which.
+        if status == 403 || status == 404, let what = MissingEvidence.kind(ofPath: path) {
+            let verb = status == 403 ? "the account lacks" : "the cluster does not serve this listing (older Qumulo Core?) or the account lacks"
+            return " (\(what.noun) missing: \(verb) \(what.privilege))"
+        }
         switch status {
         case 403: return " (the account lacks a privilege; see README, \"Least-privileged role\")"
         case 404: return ""

@@ -25,34 +25,47 @@ extension SimulatorState {
     }
 
     /// One page of grants. Unlike other listings `next` is never null: a short page is the end.
+    ///
+    /// The cursor names a handle (by sequence number, so it stays valid while handles come and
+    /// go) and how many of its grants were already served: a page costs O(log n + page), as the
+    /// handle listing does, never a scan from the start.
     private mutating func grantPage(
         _ request: SimulatorRequest, handles list: [HandleRecord], type: Route.LockType, filters: [String]
     ) throws(QumuloError) -> SimulatorResponse {
         let page = try Paging.pageRequest(request, maximum: pageSize)
-        let start = max(0, page.after ?? 0)
-        var position = 0
+        let cursor = page.after ?? 0
+        var seq = cursor / Self.grantsPerHandleLimit
+        var skip = cursor % Self.grantsPerHandleLimit
         var grants: [JSONValue] = []
-        scan: for handle in list where handle.grants {
-            let perHandle = type == .shareMode ? 1 : handle.numByteRangeLocks
-            guard perHandle > 0 else { continue }
-            if position + perHandle <= start {
-                position += perHandle
-                continue
+        var index = HandleTable.firstIndex(in: list, afterSeq: seq - 1)
+        while index < list.count, grants.count < page.limit {
+            let handle = list[index]
+            if handle.seq != seq { skip = 0 }
+            seq = handle.seq
+            let perHandle = handle.grants ? (type == .shareMode ? 1 : min(handle.numByteRangeLocks, Self.grantsPerHandleLimit - 1)) : 0
+            var lockIndex = skip
+            while lockIndex < perHandle, grants.count < page.limit {
+                grants.append(grantJSON(handle, type: type, lockIndex: lockIndex))
+                lockIndex += 1
             }
-            for lockIndex in 0..<perHandle {
-                if position >= start {
-                    grants.append(grantJSON(handle, type: type, lockIndex: lockIndex))
-                    if grants.count == page.limit { break scan }
-                }
-                position += 1
+            if lockIndex < perHandle {
+                skip = lockIndex  // the page filled up inside this handle's grants
+                break
             }
+            index += 1
+            skip = 0
+            seq = index < list.count ? list[index].seq : seq + 1
         }
+        let nextCursor = seq * Self.grantsPerHandleLimit + skip
         let next =
             loopsNext(request)
             ? request.target
-            : Paging.nextLink(for: request, filters: filters, after: start + grants.count, limit: page.limit)
+            : Paging.nextLink(for: request, filters: filters, after: nextCursor, limit: page.limit)
         return .json(.object([("grants", .array(grants)), ("paging", Paging.pagingObject(next: next))]))
     }
+
+    /// Cursor arithmetic: (handle seq, grants of it already served) in one integer.
+    static let grantsPerHandleLimit = 65_536
 
     private mutating func grantJSON(_ handle: HandleRecord, type: Route.LockType, lockIndex: Int) -> JSONValue {
         var members: [(String, JSONValue)] = [

@@ -15,12 +15,15 @@ public struct Scenario: Codable, Sendable {
     public var generate: GenerateSpec?
     /// The cluster node address reported in sessions and grants.
     public var serverAddress: String?
+    /// API prefix, missing listings: see ClusterVariant.
+    public var cluster: ClusterVariant?
 
     enum CodingKeys: String, CodingKey {
         case users, identities, shares, files, sessions, handles, faults, generate
         case accessTokens = "access_tokens"
         case pageSize = "page_size"
         case serverAddress = "server_address"
+        case cluster
     }
 
     public init(
@@ -55,6 +58,7 @@ public struct Scenario: Codable, Sendable {
         faults = try c.decodeIfPresent([Fault].self, forKey: .faults) ?? []
         generate = try c.decodeIfPresent(GenerateSpec.self, forKey: .generate)
         serverAddress = try c.decodeIfPresent(String.self, forKey: .serverAddress)
+        cluster = try c.decodeIfPresent(ClusterVariant.self, forKey: .cluster)
     }
 
     public struct User: Codable, Sendable {
@@ -63,9 +67,11 @@ public struct Scenario: Codable, Sendable {
         public var authID: String
         /// nil means every privilege.
         public var privileges: [String]?
+        /// A named role instead of a privilege list: "lock_manager" (ScenarioRole) or "admin".
+        public var role: String?
 
         enum CodingKeys: String, CodingKey {
-            case name, password, privileges
+            case name, password, privileges, role
             case authID = "auth_id"
         }
 
@@ -82,6 +88,17 @@ public struct Scenario: Codable, Sendable {
             password = try c.decode(String.self, forKey: .password)
             authID = try c.decodeFlexibleStringIfPresent(forKey: .authID) ?? "500"
             privileges = try c.decodeIfPresent([String].self, forKey: .privileges)
+            role = try c.decodeIfPresent(String.self, forKey: .role)
+            if let role {
+                guard let named = ScenarioRole.privileges(named: role) else {
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .role, in: c, debugDescription: "unknown role \"\(role)\" (known: lock_manager, admin)")
+                }
+                guard privileges == nil else {
+                    throw DecodingError.dataCorruptedError(forKey: .role, in: c, debugDescription: "give role or privileges, not both")
+                }
+                privileges = named
+            }
         }
     }
 

@@ -5,9 +5,20 @@ import Synchronization
 public final class SimulatorService: Sendable {
     let state: Mutex<SimulatorState>
     private let stopping = Mutex(false)
+    /// Read once: requests are matched against it outside the state lock.
+    let variant: ClusterVariant
 
-    public init(scenario: Scenario, pageSize: Int? = nil) throws(ScenarioError) {
-        state = Mutex(try SimulatorState(scenario: scenario, pageSizeOverride: pageSize))
+    /// - Parameter apiPrefix: overrides the scenario's `cluster.api_prefix`.
+    public init(scenario: Scenario, pageSize: Int? = nil, apiPrefix: String? = nil) throws(ScenarioError) {
+        var scenario = scenario
+        if let apiPrefix {
+            var variant = scenario.cluster ?? ClusterVariant()
+            variant.apiPrefix = apiPrefix
+            scenario.cluster = variant
+        }
+        let initial = try SimulatorState(scenario: scenario, pageSizeOverride: pageSize)
+        variant = initial.variant
+        state = Mutex(initial)
     }
 
     public convenience init(scenarioJSON: String, pageSize: Int? = nil) throws(ScenarioError) {
@@ -29,10 +40,17 @@ public final class SimulatorService: Sendable {
     }
 
     public func handle(_ request: SimulatorRequest) async -> SimulatorResponse {
-        let path = request.rawPath
-        if path == "/_sim" || path.hasPrefix("/_sim/") {
+        if request.rawPath == "/_sim" || request.rawPath.hasPrefix("/_sim/") {
             return state.withLock { $0.handleAdmin(request) }
         }
+        guard let request = variant.strippingPrefix(request) else {
+            return state.withLock { state in
+                let response = QumuloError.notFound(request.rawPath).response
+                state.log(.init(method: request.method, path: request.target, status: response.status, authenticated: false))
+                return response
+            }
+        }
+        let path = request.rawPath
         let pre = state.withLock { $0.preRequestFaults(path: path) }
         if pre.hangs {
             state.withLock {

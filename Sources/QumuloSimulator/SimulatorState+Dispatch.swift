@@ -60,6 +60,13 @@ extension SimulatorState {
         case .methodNotAllowed: throw .methodNotAllowed(request.method)
         case .route(let matched): route = matched
         }
+        // An older cluster has no lock-grant listings at all: 404 before any authentication.
+        switch route {
+        case .fileLocks, .clientLocks:
+            if !variant.servesLockGrantListings { throw .notFound(request.rawPath) }
+        default:
+            break
+        }
         var user: UserRecord?
         if route.needsAuthentication {
             let found = try authenticate(request)

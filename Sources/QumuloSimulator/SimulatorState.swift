@@ -15,6 +15,7 @@ struct SimulatorState: Sendable {
     var closedLocations: [String] = []
     var closedSessions: [String] = []
     var logins = 0
+    var variant: ClusterVariant
     private var nextSessionSeq = 1
     private var ownerIDs: [String: Int] = [:]
 
@@ -29,6 +30,7 @@ struct SimulatorState: Sendable {
         guard size >= 1 else { throw .invalidPageSize(size) }
         pageSize = size
         serverAddress = scenario.serverAddress ?? "10.120.0.1"
+        variant = scenario.cluster ?? ClusterVariant()
 
         for user in scenario.users {
             guard users[user.name] == nil else { throw .duplicateUser(user.name) }

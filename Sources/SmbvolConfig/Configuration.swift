@@ -101,6 +101,8 @@ public struct ClusterConfiguration: Sendable, Equatable {
     public var credentialsStore: String?
     /// Per-request timeout; the caller's overall deadline still applies.
     public var requestTimeoutSeconds: Double
+    /// Path prefix the API is served under ("" by default; "/api" for clusters on port 443).
+    public var apiPrefix: String = ""
     /// The file that defined this cluster (for error messages).
     public var sourceFile: String
 

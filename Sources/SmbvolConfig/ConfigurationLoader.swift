@@ -151,7 +151,7 @@ public struct ConfigurationLoader: Sendable {
     private func readCluster(name: String, _ reader: TableReader) throws -> ClusterConfiguration {
         try reader.rejectUnknownKeys(allowed: [
             "host", "port", "ca_file", "insecure", "username", "password_file", "access_token_file",
-            "credentials_store", "request_timeout_seconds",
+            "credentials_store", "request_timeout_seconds", "api_prefix",
         ])
         guard let host = try reader.nonEmptyString("host") else {
             throw reader.error("host", "is required (the address or name of any node of the cluster)")
@@ -165,11 +165,25 @@ public struct ConfigurationLoader: Sendable {
         cluster.accessTokenFile = try reader.absolutePath("access_token_file")
         cluster.credentialsStore = try reader.absolutePath("credentials_store")
         if let value = try reader.seconds("request_timeout_seconds") { cluster.requestTimeoutSeconds = value }
+        if let prefix = try reader.string("api_prefix") { cluster.apiPrefix = try Self.apiPrefix(prefix, reader: reader) }
         if cluster.insecure && cluster.caFile != nil {
             throw reader.error("insecure", "cannot be combined with ca_file: verify with the CA file, or skip verification, not both")
         }
         cluster.sourceFile = reader.file
         return cluster
+    }
+
+    /// "" or "/segment[/segment…]" (a trailing slash dropped): clusters on port 443 serve the
+    /// API under "/api".
+    static func apiPrefix(_ text: String, reader: TableReader) throws -> String {
+        var prefix = text
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        if prefix.isEmpty { return "" }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/")
+        guard prefix.hasPrefix("/"), prefix.allSatisfy({ allowed.contains($0) }), !prefix.contains("//") else {
+            throw reader.error("api_prefix", "must be a path such as \"/api\" (letters, digits, - . _ ~ and single slashes), got \"\(text)\"")
+        }
+        return prefix
     }
 
     private func readShare(name: String, _ reader: TableReader) throws -> ShareConfiguration {

@@ -29,6 +29,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("page-size"), help: "Largest page the server hands out (overrides the scenario).")
     var pageSize: Int?
 
+    @Option(name: .customLong("api-prefix"), help: "Serve the API under this path prefix only, e.g. /api (overrides the scenario's cluster.api_prefix).")
+    var apiPrefix: String?
+
     @Flag(help: "Log one line per request to stderr.")
     var verbose = false
 
@@ -38,6 +41,9 @@ struct Serve: AsyncParsableCommand {
         }
         if let pageSize, pageSize < 1 { throw ValidationError("--page-size must be at least 1") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
+        if let apiPrefix, !apiPrefix.isEmpty, !apiPrefix.hasPrefix("/") || apiPrefix.contains("?") {
+            throw ValidationError("--api-prefix must be a path such as /api")
+        }
     }
 
     func run() async throws {
@@ -50,7 +56,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "qumulo-sim")
         let service: SimulatorService
         do {
-            service = try SimulatorService(scenario: try Scenario.load(path: scenario), pageSize: pageSize)
+            service = try SimulatorService(scenario: try Scenario.load(path: scenario), pageSize: pageSize, apiPrefix: apiPrefix)
         } catch {
             FileHandle.standardError.write(Data("qumulo-sim: \(error.description)\n".utf8))
             throw ExitCode(2)

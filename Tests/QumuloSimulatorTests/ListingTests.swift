@@ -29,7 +29,11 @@ struct ListingTests {
         let all = await service.collect("/v1/files/42/locks/smb/share-mode/?limit=3", key: "grants", stopOnShortPage: 3)
         #expect(all.items.count == 7)
         #expect(all.requests.count == 3)
-        let exhausted = try #require(await service.get("/v1/files/42/locks/smb/byte-range/?limit=3&after=Yzo3").json)
+        // Past the end (the cursor is opaque: take the one the last page handed out).
+        let lastRequest = try #require(all.requests.last)
+        let last = try #require(await service.get(lastRequest).json)
+        let end = try #require(last["paging"]?["next"]?.stringValue)
+        let exhausted = try #require(await service.get(end).json)
         #expect(exhausted["grants"]?.arrayValue?.isEmpty == true)
         #expect(exhausted["paging"]?["next"]?.stringValue != nil)
         let byClient = await service.collect(

@@ -26,6 +26,8 @@ public struct ClusterLogin: Sendable {
 final class TokenKeeper {
     let login: ClusterLogin
     private(set) var token: Secret?
+    /// The last token the cluster refused (never reused from the store).
+    private(set) var refused: String?
     private var loadedFromStore = false
 
     init(login: ClusterLogin) {
@@ -42,12 +44,17 @@ final class TokenKeeper {
         return token
     }
 
-    func replace(with newToken: Secret) {
+    /// Logins this process made (a token another process stored does not count).
+    private(set) var logins = 0
+
+    func replace(with newToken: Secret, fromLogin: Bool = false) {
         token = newToken
+        if fromLogin { logins += 1 }
         loadedFromStore = true
     }
 
-    func forget() {
+    func forget(refused refusedToken: String? = nil) {
+        if let refusedToken { refused = refusedToken }
         token = nil
         loadedFromStore = true
     }

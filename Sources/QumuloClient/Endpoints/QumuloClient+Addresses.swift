@@ -30,18 +30,14 @@ extension QumuloClient {
         return index
     }
 
-    /// Client addresses for a cluster-wide listing, without one request per file: every client
-    /// with an SMB session, then each such client's share-mode grants cluster-wide. Handles of
-    /// clients without a session (dead hosts) cannot be attributed this way; `--path` can.
-    public func clientAddressesOfConnectedClients() throws -> ClientAddressIndex {
-        var index = ClientAddressIndex()
-        let (sessions, sessionCompleteness) = try sessions()
-        index.note(sessionCompleteness)
-        for address in Set(sessions.map(\.originator)).sorted() {
-            let (grants, completeness) = try lockGrants(.shareMode, ownerAddress: address)
-            index.add(grants)
-            index.note(completeness)
+    /// Client addresses on one file, or — when the cluster refuses the grant listings (an
+    /// account without PRIVILEGE_FS_LOCK_READ: 403; a cluster without them: 404; any other
+    /// error status) — nil and what is missing. Connection failures still throw.
+    public func clientAddressesIfAvailable(onFile reference: String) throws -> (index: ClientAddressIndex?, missing: MissingEvidence?) {
+        do {
+            return (try clientAddresses(onFile: reference), nil)
+        } catch let error as QumuloError where error.status != nil && error.status != 401 {
+            return (nil, MissingEvidence(.clientAddresses, error: error))
         }
-        return index
     }
 }

@@ -1,181 +1,27 @@
 import CCurl
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// HTTP over one libcurl easy handle, reused for every request of a run so the connection and
 /// its TLS session are kept alive (one handshake per run).
 ///
-/// Not thread-safe: one client, one thread. The bearer token only ever lives in the header
-/// list handed to libcurl; verbose output stays off so it is never printed.
+/// Not thread-safe: one client, one thread. Several requests at once go through
+/// `CurlMultiTransport` instead (libcurl's multi interface, still one thread).
 public final class CurlTransport: HTTPTransport {
     public let endpoint: ClusterEndpoint
     public private(set) var requestCount = 0
     /// Largest answer accepted; an "enormous page" is an error, not an out-of-memory kill.
     public let maximumResponseBytes: Int
 
-    private let curl: CurlLibrary
-    private let handle: UnsafeMutableRawPointer
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let easy: CurlEasyHandle
 
     public init(endpoint: ClusterEndpoint, maximumResponseBytes: Int = 256 * 1024 * 1024) throws(TransportFailure) {
-        curl = try CurlLibrary.shared.get()
-        guard let handle = curl.easyInit() else { throw .other("curl_easy_init failed") }
-        self.handle = handle
         self.endpoint = endpoint
         self.maximumResponseBytes = maximumResponseBytes
-        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        try configureConnection()
-    }
-
-    deinit {
-        curl.easyCleanup(handle)
-        errorBuffer.deallocate()
-    }
-
-    private func configureConnection() throws(TransportFailure) {
-        try set(CURLOPT_NOSIGNAL, 1)  // timeouts without SIGALRM: safe with threads and our own signal handling
-        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
-        try set(CURLOPT_PROTOCOLS_STR, "https,http")
-        try set(CURLOPT_FOLLOWLOCATION, 0)
-        try set(CURLOPT_TCP_KEEPALIVE, 1)
-        try set(CURLOPT_WRITEFUNCTION, callback: curlWriteCallback)
-        switch endpoint.verification {
-        case .systemCAs:
-            try set(CURLOPT_SSL_VERIFYPEER, 1)
-            try set(CURLOPT_SSL_VERIFYHOST, 2)
-        case .caFile(let path):
-            try set(CURLOPT_SSL_VERIFYPEER, 1)
-            try set(CURLOPT_SSL_VERIFYHOST, 2)
-            try set(CURLOPT_CAINFO, path)
-        case .insecure:
-            try set(CURLOPT_SSL_VERIFYPEER, 0)
-            try set(CURLOPT_SSL_VERIFYHOST, 0)
-        }
+        easy = try CurlEasyHandle(endpoint: endpoint, maximumResponseBytes: maximumResponseBytes)
     }
 
     public func send(_ request: HTTPRequest, timeout: Duration) throws(TransportFailure) -> HTTPResponse {
         requestCount += 1
-        errorBuffer[0] = 0
-        let timeoutMilliseconds = max(1, Int(timeout.nanosecondsClamped / 1_000_000))
-        try set(CURLOPT_URL, endpoint.baseURL + request.path)
-        try set(CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
-        try set(CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds)
-
-        var headers: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl.slistFreeAll(headers) }
-        headers = curl.slistAppend(headers, "Content-Type: application/json")
-        headers = curl.slistAppend(headers, "Accept: application/json")
-        if let token = request.bearerToken {
-            headers = curl.slistAppend(headers, "Authorization: Bearer \(token)")
-        }
-        try check(smbvol_curl_setopt_slist(curl.setopt, handle, CURLOPT_HTTPHEADER, headers), option: "CURLOPT_HTTPHEADER")
-        defer { _ = smbvol_curl_setopt_slist(curl.setopt, handle, CURLOPT_HTTPHEADER, nil) }
-
-        switch request.method {
-        case .get:
-            try set(CURLOPT_HTTPGET, 1)
-            try set(CURLOPT_CUSTOMREQUEST, nil as String?)
-        case .post, .put, .delete:
-            try set(CURLOPT_POST, 1)
-            try set(CURLOPT_CUSTOMREQUEST, request.method == .post ? nil : request.method.rawValue)
-            try check(
-                smbvol_curl_setopt_offset(curl.setopt, handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)),
-                option: "CURLOPT_POSTFIELDSIZE_LARGE")
-            let copied = request.body.withUnsafeBytes { raw in
-                smbvol_curl_setopt_pointer(curl.setopt, handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress ?? UnsafeRawPointer(errorBuffer)))
-            }
-            try check(copied, option: "CURLOPT_COPYPOSTFIELDS")
-        }
-
-        let collector = ResponseCollector(limit: maximumResponseBytes)
-        let unmanaged = Unmanaged.passRetained(collector)
-        defer { unmanaged.release() }
-        try set(CURLOPT_WRITEDATA, pointer: unmanaged.toOpaque())
-
-        let code = curl.easyPerform(handle)
-        if collector.overflowed { throw .responseTooLarge(limit: maximumResponseBytes) }
-        guard code == CURLE_OK else { throw failure(for: code) }
-        var status = 0
-        _ = smbvol_curl_getinfo_long(curl.getinfo, handle, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, body: collector.bytes)
+        return try easy.perform(request, timeout: timeout)
     }
-
-    private func failure(for code: CURLcode) -> TransportFailure {
-        let detail = String(cString: errorBuffer)
-        let message = detail.isEmpty ? curl.message(code) : detail
-        let target = "\(endpoint.host):\(endpoint.port)"
-        switch code {
-        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_SEND_ERROR,
-            CURLE_RECV_ERROR, CURLE_GOT_NOTHING:
-            return .connection("\(target): \(message)")
-        case CURLE_OPERATION_TIMEDOUT:
-            return .timedOut("\(target): \(message)")
-        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-            CURLE_SSL_INVALIDCERTSTATUS, CURLE_USE_SSL_FAILED, CURLE_SSL_ENGINE_INITFAILED:
-            return .tls("\(target): \(message)")
-        default:
-            return .other("\(target): \(message)")
-        }
-    }
-
-    // MARK: - setopt helpers (every return code checked)
-
-    private func set(_ option: CURLoption, _ value: Int) throws(TransportFailure) {
-        try check(smbvol_curl_setopt_long(curl.setopt, handle, option, value), option: "\(option)")
-    }
-
-    private func set(_ option: CURLoption, _ value: String?) throws(TransportFailure) {
-        let code: CURLcode
-        if let value {
-            code = value.withCString { smbvol_curl_setopt_string(curl.setopt, handle, option, $0) }
-        } else {
-            code = smbvol_curl_setopt_string(curl.setopt, handle, option, nil)
-        }
-        try check(code, option: "\(option)")
-    }
-
-    private func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) throws(TransportFailure) {
-        try check(smbvol_curl_setopt_pointer(curl.setopt, handle, option, pointer), option: "\(option)")
-    }
-
-    private func set(_ option: CURLoption, callback: smbvol_curl_data_callback) throws(TransportFailure) {
-        try check(smbvol_curl_setopt_data_callback(curl.setopt, handle, option, callback), option: "\(option)")
-    }
-
-    private func check(_ code: CURLcode, option: String) throws(TransportFailure) {
-        guard code == CURLE_OK else {
-            throw .other("libcurl refused option \(option): \(curl.message(code))")
-        }
-    }
-}
-
-/// Collects one answer's body; stops (and says so) past the size limit.
-private final class ResponseCollector {
-    var bytes: [UInt8] = []
-    let limit: Int
-    var overflowed = false
-
-    init(limit: Int) { self.limit = limit }
-}
-
-private func curlWriteCallback(
-    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userData: UnsafeMutableRawPointer?
-) -> Int {
-    guard let userData else { return 0 }
-    let collector = Unmanaged<ResponseCollector>.fromOpaque(userData).takeUnretainedValue()
-    let length = size * count
-    guard let data, length > 0 else { return length }
-    if collector.bytes.count + length > collector.limit {
-        collector.overflowed = true
-        return 0  // makes libcurl abort the transfer with CURLE_WRITE_ERROR
-    }
-    data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
-        collector.bytes.append(contentsOf: UnsafeBufferPointer(start: bytes, count: length))
-    }
-    return length
 }

@@ -15,11 +15,16 @@ struct HandlesListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List SMB handles on one file, one share, or the whole cluster.",
         discussion: """
-            Without --path or --share the whole cluster is listed, page by page (memory stays bounded). \
-            Client addresses come from lock grants: exact per file with --path; for wider listings, \
-            from the grants of every client that has an SMB session (a dead client's handles show "-"). \
+            Without --path or --share the whole cluster is listed, page by page, in the cluster's order; \
+            the handle pages, the cluster-wide share-mode grant listing (client addresses) and the \
+            owner-name lookups run side by side on a few kept-alive connections. With --path, the \
+            file's own grant listings give its client addresses. \
+            When the account lacks PRIVILEGE_FS_LOCK_READ (or the cluster does not serve grant \
+            listings), every handle is still listed, the client column says "unknown", and one \
+            warning line on stderr says what is missing and which privilege adds it. \
             --json prints {"handles": [{"location", "file_number", "owner", "owner_name", "path", \
-            "num_byte_range_locks", "client_addresses"}]}.
+            "num_byte_range_locks", "client_addresses"}], "missing_evidence": [{"evidence", \
+            "privilege", "status", "message"}]}; client_addresses is null when unknown.
             """)
 
     @OptionGroup var configOption: ConfigOption
@@ -62,10 +67,15 @@ struct HandlesListCommand: ParsableCommand {
                 try listFile(path, client: client, printer: printer)
             } else {
                 let resolver = ShareRootResolver(stateDirectory: configuration.stateDirectory)
-                let prefix = try shareConfiguration.map { try resolver.root(of: $0, client: client) }
+                let prefix = try shareConfiguration.map { share in
+                    do {
+                        return try resolver.root(of: share, client: client)
+                    } catch let error as QumuloError where error.status == 403 || error.status == 404 {
+                        throw ShareRootUnavailable(share: share.name, error: error)
+                    }
+                }
                 try listCluster(prefix: prefix, client: client, printer: printer, logger: logger)
             }
-            printer.end()
             output.flush()
         }
     }
@@ -80,43 +90,103 @@ struct HandlesListCommand: ParsableCommand {
             writeToStandardError(
                 "smbvol: warning: the cluster listed \(listed.count - handles.count) handle(s) of other files for file_number \(attributes.fileNumber); not shown\n")
         }
-        let addresses = handles.isEmpty ? ClientAddressIndex() : try client.clientAddresses(onFile: attributes.fileNumber)
+        var addresses: ClientAddressIndex? = ClientAddressIndex()
+        var missing: [MissingEvidence] = []
+        if !handles.isEmpty {
+            let (index, refused) = try client.clientAddressesIfAvailable(onFile: attributes.fileNumber)
+            addresses = index
+            missing += refused.map { [$0] } ?? []
+        }
         printer.begin()
         for handle in handles {
             printer.print(
-                handle, path: attributes.path, ownerName: client.ownerName(authId: handle.owner),
-                addresses: addresses.addresses(ofFile: handle.fileNumber))
+                ListedHandle(
+                    location: handle.location, fileNumber: handle.fileNumber, owner: handle.owner,
+                    ownerName: client.ownerName(authId: handle.owner), path: attributes.path,
+                    numByteRangeLocks: handle.numByteRangeLocks, clientAddresses: addresses?.addresses(ofFile: handle.fileNumber)))
         }
+        printer.end(missing: missing)
         warnIfIncomplete(completeness)
-        warnIfIncomplete(addresses.completeness)
+        warnIfIncomplete(addresses?.completeness ?? .complete)
+        warnAboutMissing(missing)
     }
 
     private func listCluster(prefix: String?, client: QumuloClient, printer: HandlePrinter, logger: Logger) throws {
-        let addresses = try client.clientAddressesOfConnectedClients()
-        printer.begin()
         let showProgress = isTerminal(STDERR_FILENO)
-        var seen = 0
         let directoryPrefix = prefix.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
-        let completeness = try client.forEachHandlePage(resolvePaths: true) { page in
-            for handle in page {
-                if let directoryPrefix {
-                    guard let path = handle.path, path.hasPrefix(directoryPrefix) else { continue }
+        var begun = false
+        let summary = try client.listHandles(
+            HandleListingOptions(pathPrefix: directoryPrefix),
+            progress: { seen in
+                if showProgress { writeToStandardError("\rsmbvol: listed \(seen) handles…") }
+            },
+            { handle in
+                if !begun {
+                    printer.begin()
+                    begun = true
                 }
-                printer.print(
-                    handle, path: handle.path ?? "", ownerName: client.ownerName(authId: handle.owner),
-                    addresses: addresses.addresses(ofFile: handle.fileNumber))
-            }
-            seen += page.count
-            if showProgress { writeToStandardError("\rsmbvol: listed \(seen) handles…") }
-        }
-        if showProgress { writeToStandardError("\rsmbvol: listed \(seen) handles.   \n") }
-        warnIfIncomplete(completeness)
+                printer.print(handle)
+            })
+        if !begun { printer.begin() }
+        if showProgress { writeToStandardError("\rsmbvol: listed \(summary.seen) handles.   \n") }
+        printer.end(missing: summary.missing)
+        warnIfIncomplete(summary.completeness)
+        warnIfIncomplete(summary.addressCompleteness)
+        warnAboutMissing(summary.missing)
     }
 
     private func warnIfIncomplete(_ completeness: ListingCompleteness) {
         if case .stoppedOnRepeatedNext(let next) = completeness {
             writeToStandardError("smbvol: warning: the cluster repeated a paging link (\(next)); the listing may be incomplete\n")
         }
+    }
+
+    /// One line, however many enrichments are missing.
+    private func warnAboutMissing(_ missing: [MissingEvidence]) {
+        guard !missing.isEmpty else { return }
+        writeToStandardError("smbvol: warning: " + missing.map(\.summary).joined(separator: "; ") + "\n")
+    }
+}
+
+/// One JSON line built as bytes, escaped as `JSONString.quoted` does (RFC 8259).
+struct JSONLine {
+    private(set) var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(256) }
+
+    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    mutating func string(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(byte)
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                let digits = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(digits[Int(byte >> 4)])
+                bytes.append(digits[Int(byte & 0xF)])
+            default:
+                bytes.append(byte)  // UTF-8 beyond ASCII passes through unchanged
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// The share's cluster path is not configured and the cluster would not list its shares.
+struct ShareRootUnavailable: Error, CustomStringConvertible {
+    var share: String
+    var error: QumuloError
+
+    var description: String {
+        "cannot find the cluster path of share \"\(share)\": \(error.method) \(error.path) answered HTTP \(error.status ?? 0) "
+            + "(listing shares needs \(QumuloPrivilege.shareRead)); set fs_path in [share.\(share)] or add the privilege to the role"
     }
 }
 
@@ -140,25 +210,50 @@ struct HandlePrinter {
         }
     }
 
-    func print(_ handle: FileHandle, path: String, ownerName: String, addresses: [String]) {
+    func print(_ handle: ListedHandle) {
         if json {
-            output.write(state.first ? "\n  " : ",\n  ")
+            // Byte by byte: a cluster-wide listing writes 100 000 of these lines.
+            var line = JSONLine()
+            line.raw(state.first ? "\n  {\"location\": " : ",\n  {\"location\": ")
             state.first = false
-            output.write(
-                "{\"location\": \(JSONString.quoted(handle.location)), \"file_number\": \(JSONString.quoted(handle.fileNumber)), "
-                    + "\"owner\": \(JSONString.quoted(handle.owner)), \"owner_name\": \(JSONString.quoted(ownerName)), "
-                    + "\"path\": \(JSONString.quoted(path)), \"num_byte_range_locks\": \(handle.numByteRangeLocks), "
-                    + "\"client_addresses\": \(JSONString.array(addresses))}")
+            line.string(handle.location)
+            line.raw(", \"file_number\": ")
+            line.string(handle.fileNumber)
+            line.raw(", \"owner\": ")
+            line.string(handle.owner)
+            line.raw(", \"owner_name\": ")
+            line.string(handle.ownerName)
+            line.raw(", \"path\": ")
+            line.string(handle.path)
+            line.raw(", \"num_byte_range_locks\": ")
+            line.raw(String(handle.numByteRangeLocks))
+            line.raw(", \"client_addresses\": ")
+            if let addresses = handle.clientAddresses {
+                line.raw("[")
+                for (index, address) in addresses.enumerated() {
+                    if index > 0 { line.raw(", ") }
+                    line.string(address)
+                }
+                line.raw("]}")
+            } else {
+                line.raw("null}")
+            }
+            output.write(bytes: line.bytes)
         } else {
-            output.line(
-                Self.row(
-                    handle.location, ownerName, addresses.isEmpty ? "-" : addresses.joined(separator: ","),
-                    String(handle.numByteRangeLocks), path))
+            let client = handle.clientAddresses.map { $0.isEmpty ? "-" : $0.joined(separator: ",") } ?? "unknown"
+            output.line(Self.row(handle.location, handle.ownerName, client, String(handle.numByteRangeLocks), handle.path))
         }
     }
 
-    func end() {
-        if json { output.write(state.first ? "]}\n" : "\n]}\n") }
+    /// Closes the JSON document with what evidence was missing (the table has the stderr line).
+    func end(missing: [MissingEvidence]) {
+        guard json else { return }
+        output.write(state.first ? "]" : "\n]")
+        let entries = missing.map { item in
+            "{\"evidence\": \(JSONString.quoted(item.what.rawValue)), \"privilege\": \(JSONString.quoted(item.privilege)), "
+                + "\"status\": \(item.status.map(String.init) ?? "null"), \"message\": \(JSONString.quoted(item.summary))}"
+        }
+        output.write(", \"missing_evidence\": [" + entries.joined(separator: ", ") + "]}\n")
     }
 
     private static func row(_ location: String, _ owner: String, _ client: String, _ locks: String, _ path: String) -> String {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QumuloClient
 
 /// How to reach a cluster: a `[cluster.NAME]` table, or host/port/TLS/user given directly.
 /// Flags win over the configuration, which wins over API_HOSTNAME / API_USER / API_PASSWORD.
@@ -11,6 +12,9 @@ struct ClusterOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("REST API port (default 8000).", valueName: "port"))
     var port: Int?
+
+    @Option(name: .customLong("api-prefix"), help: ArgumentHelp("Path prefix the cluster serves its API under, e.g. /api on port 443 (default: the cluster's api_prefix, else none).", valueName: "prefix"))
+    var apiPrefix: String?
 
     @Option(name: .customLong("ca-file"), help: ArgumentHelp("PEM bundle to verify the cluster's certificate with.", valueName: "file"))
     var caFile: String?
@@ -38,5 +42,8 @@ struct ClusterOptions: ParsableArguments {
         if password != nil && passwordFile != nil { throw ValidationError("give --password or --password-file, not both") }
         if let port, !(1...65535).contains(port) { throw ValidationError("--port must be between 1 and 65535") }
         if let requestTimeoutSeconds, requestTimeoutSeconds <= 0 { throw ValidationError("--timeout must be positive") }
+        if let apiPrefix, case .failure(let error) = ClusterEndpoint.normalizedAPIPrefix(apiPrefix) {
+            throw ValidationError("--api-prefix: \(error)")
+        }
     }
 }

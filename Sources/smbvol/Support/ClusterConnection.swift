@@ -75,8 +75,10 @@ struct ClusterConnection {
         let accessToken = try cluster?.accessTokenFile.map(readSecretFile)
         for secret in [password, accessToken].compactMap({ $0 }) { SecretRedactor.shared.register(secret.reveal()) }
         let timeout = options.requestTimeoutSeconds ?? cluster?.requestTimeoutSeconds ?? 10
+        // Validated by ClusterOptions and the configuration loader; "" when neither sets one.
+        let apiPrefix = (try? ClusterEndpoint.normalizedAPIPrefix(options.apiPrefix ?? cluster?.apiPrefix ?? "").get()) ?? ""
         var connection = ClusterConnection(
-            endpoint: ClusterEndpoint(host: host, port: port, verification: verification),
+            endpoint: ClusterEndpoint(host: host, port: port, verification: verification, apiPrefix: apiPrefix),
             login: ClusterLogin(accessToken: accessToken, store: store, username: username, password: password),
             requestTimeout: .milliseconds(Int64(timeout * 1000)),
             username: username)
@@ -121,6 +123,9 @@ struct ClusterConnection {
         }
     }
 
+    /// Requests in flight at once for cluster-wide listings (and connections to the cluster).
+    static let concurrentRequests = 4
+
     /// Opens the transport and builds the client; warns about `insecure` on every run.
     func makeClient(deadline: Deadline = .none, logger: Logger) throws -> QumuloClient {
         if endpoint.verification == .insecure {
@@ -129,7 +134,11 @@ struct ClusterConnection {
                 metadata: ["host": "\(endpoint.host)", "port": "\(endpoint.port)"])
         }
         let transport = RequestErrorCountingTransport(try CurlTransport(endpoint: endpoint), cluster: clusterName)
+        let endpoint = endpoint
         return QumuloClient(
-            transport: transport, login: login, deadline: deadline, requestTimeout: requestTimeout, logger: logger)
+            transport: transport, login: login, deadline: deadline, requestTimeout: requestTimeout, logger: logger,
+            concurrentTransport: { () throws(TransportFailure) -> any ConcurrentHTTPTransport in
+                try CurlMultiTransport(endpoint: endpoint, maximumInFlight: Self.concurrentRequests)
+            })
     }
 }

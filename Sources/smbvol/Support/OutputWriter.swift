@@ -28,6 +28,12 @@ final class OutputWriter {
     /// escaped (LineEscaping), so a hostile value cannot start a line of its own.
     func line(_ text: String) { write(LineEscaping.oneLine(text) + "\n") }
 
+    /// Bytes already encoded (the listing's JSON lines, built without String round trips).
+    func write(bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= capacity { flush() }
+    }
+
     func flush() {
         var offset = 0
         while offset < buffer.count {

@@ -1,0 +1,352 @@
+import FoundationEssentials
+import Logging
+import SmbvolSystem
+
+extension QumuloClient {
+    /// Every handle on the cluster (or below `options.pathPrefix`), in the cluster's listing
+    /// order, each with its owner's name and the client addresses holding its file.
+    ///
+    /// Three kinds of requests run at once over `concurrentTransport()` (libcurl's multi
+    /// interface: bounded, on kept-alive connections): the handle pages, the cluster-wide
+    /// share-mode grant pages (file id → owner addresses, instead of one request per client),
+    /// and one identity lookup per distinct owner. A page is handed to `body` once the grant
+    /// index is complete and its owners are named; until then at most
+    /// `options.maximumBufferedHandles` handles are read ahead.
+    ///
+    /// The grant listing and the identity lookups are enrichments: when the cluster refuses them
+    /// (403, 404, …) every handle is still handed out — with `clientAddresses == nil` or the
+    /// owner as `auth_id:N` — and `summary.missing` says what is missing and why. A failing
+    /// handle listing throws.
+    public func listHandles(
+        _ options: HandleListingOptions = HandleListingOptions(), progress: (Int) -> Void = { _ in },
+        _ body: (ListedHandle) throws -> Void
+    ) throws -> HandleListingSummary {
+        let run = ClusterHandleListing(client: self, transport: try concurrentTransport(), options: options)
+        return try run.run(progress: progress, body)
+    }
+}
+
+/// One run of `listHandles`: a small single-threaded scheduler over a concurrent transport.
+final class ClusterHandleListing {
+    private enum Job {
+        case handles(path: String)
+        case grants(path: String)
+        case identity(authId: String)
+    }
+
+    private struct InFlight {
+        var job: Job
+        var request: HTTPRequest
+        var attempt: Int
+    }
+
+    private enum GrantState { case reading, done, unavailable }
+
+    private let client: QumuloClient
+    private let transport: any ConcurrentHTTPTransport
+    private let options: HandleListingOptions
+    private var summary = HandleListingSummary()
+
+    private var nextTag = 0
+    private var inFlight: [Int: InFlight] = [:]
+
+    private var handlesNext: String?
+    private var handlesFollowed: Set<String> = []
+    private var handlesInFlight = false
+    private var buffered: [[ListingHandle]] = []
+    private var bufferedCount = 0
+
+    private var grantsNext: String?
+    private var grantsFollowed: Set<String> = []
+    private var grantsInFlight = false
+    private var grantState: GrantState
+    private let grantLimit: Int
+    /// file id → owner addresses (few per file: a linear check beats a set).
+    private var addresses: [String: [String]] = [:]
+
+    /// auth_id → display name, once known.
+    private var names: [String: String] = [:]
+    private var namesPending: Set<String> = []
+    private var namesQueue: [String] = []
+    private var namesHead = 0
+    private var identityRefused = false
+    private var reauthenticated = false
+
+    init(client: QumuloClient, transport: any ConcurrentHTTPTransport, options: HandleListingOptions) {
+        self.client = client
+        self.transport = transport
+        self.options = options
+        grantLimit = options.pageLimit
+        handlesNext = "/v1/smb/files/?resolve_paths=\(options.resolvePaths ? "true" : "false")&limit=\(options.pageLimit)"
+        if options.clientAddresses {
+            grantsNext = "/v1/files/locks/smb/share-mode/?limit=\(grantLimit)"
+            grantState = .reading
+        } else {
+            grantState = .unavailable
+        }
+        if let first = handlesNext { handlesFollowed.insert(first) }
+        if let first = grantsNext { grantsFollowed.insert(first) }
+        for (authId, identity) in client.identityCache {
+            if let name = identity.name, !name.isEmpty { names[authId] = name } else { names[authId] = "auth_id:\(authId)" }
+        }
+    }
+
+    func run(progress: (Int) -> Void, _ body: (ListedHandle) throws -> Void) throws -> HandleListingSummary {
+        while true {
+            // Emit first: a drained read-ahead lets the handle chain go on in schedule().
+            try emitReadyPages(body)
+            try schedule()
+            guard let (tag, result) = transport.nextCompleted() else { break }
+            guard let entry = inFlight.removeValue(forKey: tag) else { continue }
+            try complete(entry, result: result, progress: progress)
+        }
+        // Nothing in flight and nothing left to ask: whatever is buffered can be shown now.
+        if grantState == .reading { finishGrants() }
+        for authId in namesQueue[namesHead...] where names[authId] == nil { names[authId] = "auth_id:\(authId)" }
+        namesQueue.removeAll()
+        namesHead = 0
+        try emitReadyPages(body)
+        return summary
+    }
+
+    // MARK: - Scheduling
+
+    private func schedule() throws {
+        var free = transport.maximumInFlight - transport.inFlight
+        if free > 0, !grantsInFlight, grantState == .reading, let path = grantsNext {
+            try start(.grants(path: path), HTTPRequest(method: .get, path: path), attempt: 1)
+            grantsInFlight = true
+            free -= 1
+        }
+        if free > 0, !handlesInFlight, bufferedCount < options.maximumBufferedHandles, let path = handlesNext {
+            try start(.handles(path: path), HTTPRequest(method: .get, path: path), attempt: 1)
+            handlesInFlight = true
+            free -= 1
+        }
+        // The chains go first: a finished page frees its slot, and the next page takes it
+        // before any name lookup can.
+        while free > 0, namesHead < namesQueue.count {
+            let authId = namesQueue[namesHead]
+            namesHead += 1
+            if namesHead == namesQueue.count {
+                namesQueue.removeAll(keepingCapacity: true)
+                namesHead = 0
+            }
+            if identityRefused {
+                names[authId] = "auth_id:\(authId)"
+                continue
+            }
+            let body = Array("{\"auth_id\": \(JSONString.quoted(authId))}".utf8)
+            try start(.identity(authId: authId), HTTPRequest(method: .post, path: "/v1/identity/find", body: body), attempt: 1)
+            free -= 1
+        }
+    }
+
+    private func start(_ job: Job, _ request: HTTPRequest, attempt: Int) throws {
+        var request = request
+        request.bearerToken = try client.bearerToken(for: request).reveal()
+        guard let timeout = client.timeoutForNextAttempt() else {
+            throw QumuloError(.deadlineExceeded, method: request.method.rawValue, path: request.path)
+        }
+        let tag = nextTag
+        nextTag += 1
+        do {
+            try transport.start(request, timeout: timeout, tag: tag)
+        } catch {
+            throw QumuloError(.transport(error), method: request.method.rawValue, path: request.path)
+        }
+        inFlight[tag] = InFlight(job: job, request: request, attempt: attempt)
+    }
+
+    // MARK: - Answers
+
+    private func complete(_ entry: InFlight, result: Result<HTTPResponse, TransportFailure>, progress: (Int) -> Void) throws {
+        let request = entry.request
+        let method = request.method.rawValue
+        switch result {
+        case .failure(let failure):
+            if failure.isRetryable, request.isIdempotent, try retry(entry) { return }
+            try fail(entry, QumuloError(.transport(failure), method: method, path: request.path))
+        case .success(let response) where response.status == 401:
+            // Answers already in flight with the same old token come back 401 too: one login.
+            guard reauthenticatedOnce(refused: request.bearerToken) else {
+                throw QumuloError(
+                    .unauthorized("the cluster refused the token (HTTP 401) during the listing; run `smbvol login`"),
+                    method: method, path: request.path)
+            }
+            try start(entry.job, request, attempt: entry.attempt)
+        case .success(let response) where (500..<600).contains(response.status):
+            if request.isIdempotent, try retry(entry) { return }
+            try fail(entry, client.httpError(response, request: request))
+        case .success(let response) where !(200..<300).contains(response.status):
+            try fail(entry, client.httpError(response, request: request))
+        case .success(let response):
+            switch entry.job {
+            case .handles(let path): try handlePage(response, path: path, progress: progress)
+            case .grants(let path): grantPage(response, path: path)
+            case .identity(let authId): identityAnswer(response, authId: authId)
+            }
+        }
+    }
+
+    private func reauthenticatedOnce(refused: String?) -> Bool {
+        if let current = try? client.bearerToken(for: HTTPRequest(method: .get, path: "/")).reveal(), current != refused {
+            return true  // another answer already led to a new token
+        }
+        guard !reauthenticated else { return false }
+        reauthenticated = true
+        return client.recoverFromRefusedToken(refused)
+    }
+
+    /// Starts `entry` again after the policy's delay; false when no attempt is left.
+    private func retry(_ entry: InFlight) throws -> Bool {
+        guard entry.attempt < client.retryPolicy.maximumAttempts else { return false }
+        let delay = client.retryPolicy.delay(afterAttempt: entry.attempt, jitter: client.jitter.nextFraction())
+        if let remaining = client.deadline.remaining(clock: client.clock), remaining <= delay { return false }
+        client.clock.sleep(for: delay)
+        try start(entry.job, entry.request, attempt: entry.attempt + 1)
+        return true
+    }
+
+    /// A request that will not succeed: fatal for the handle listing, missing evidence otherwise.
+    private func fail(_ entry: InFlight, _ error: QumuloError) throws {
+        switch entry.job {
+        case .handles:
+            throw error
+        case .grants:
+            grantsInFlight = false
+            grantState = .unavailable
+            addresses.removeAll()
+            summary.missing.append(MissingEvidence(.clientAddresses, error: error))
+        case .identity(let authId):
+            namesPending.remove(authId)
+            names[authId] = "auth_id:\(authId)"
+            client.identityCache[authId] = client.identityCache[authId] ?? Identity(authId: authId)
+            // 404 is "no such identity" for one owner; a 403 holds for every owner.
+            if error.status == 403, !identityRefused {
+                identityRefused = true
+                summary.missing.append(MissingEvidence(.ownerNames, error: error))
+            }
+        }
+    }
+
+    private func handlePage(_ response: HTTPResponse, path: String, progress: (Int) -> Void) throws {
+        handlesInFlight = false
+        let page: ListingHandlePage
+        do {
+            page = try ListingPageScanner.handlePage(response.body)
+        } catch {
+            throw QumuloError(.invalidResponse("\(error)"), method: "GET", path: path)
+        }
+        summary.seen += page.fileHandles.count
+        progress(summary.seen)
+        var kept: [ListingHandle] = []
+        kept.reserveCapacity(page.fileHandles.count)
+        for handle in page.fileHandles {
+            if let prefix = options.pathPrefix {
+                guard let handlePath = handle.path, handlePath.hasPrefix(prefix) else { continue }
+            }
+            if names[handle.owner] == nil, namesPending.insert(handle.owner).inserted { namesQueue.append(handle.owner) }
+            kept.append(handle)
+        }
+        if !kept.isEmpty {
+            buffered.append(kept)
+            bufferedCount += kept.count
+        }
+        handlesNext = nil
+        guard let next = page.paging?.next, !next.isEmpty else { return }
+        guard next.hasPrefix("/") else {
+            throw QumuloError(.invalidResponse("paging.next is not a path from the server root: \(next)"), method: "GET", path: path)
+        }
+        guard handlesFollowed.insert(next).inserted else {
+            client.logger.warning("cluster repeated a paging link; listing stopped early", metadata: ["next": "\(next)"])
+            summary.completeness = .stoppedOnRepeatedNext(next)
+            return
+        }
+        handlesNext = next
+    }
+
+    private func grantPage(_ response: HTTPResponse, path: String) {
+        grantsInFlight = false
+        guard grantState == .reading else { return }
+        let page: ListingGrantPage
+        do {
+            page = try ListingPageScanner.grantPage(response.body)
+        } catch {
+            grantState = .unavailable
+            addresses.removeAll()
+            summary.missing.append(
+                MissingEvidence(.clientAddresses, error: QumuloError(.invalidResponse("\(error)"), method: "GET", path: path)))
+            return
+        }
+        for grant in page.grants {
+            let address = grant.ownerAddress
+            if let known = addresses[grant.fileId] {
+                if !known.contains(address) { addresses[grant.fileId, default: []].append(address) }
+            } else {
+                addresses[grant.fileId] = [address]
+            }
+        }
+        grantsNext = nil
+        let next = page.paging?.next
+        // Grant listings never answer a null `next`: a short (or empty) page is the end.
+        if page.grants.count < QumuloClient.effectiveLimit(next: next, requested: grantLimit) {
+            finishGrants()
+            return
+        }
+        guard let next, !next.isEmpty, next.hasPrefix("/") else {
+            finishGrants()
+            return
+        }
+        guard grantsFollowed.insert(next).inserted else {
+            client.logger.warning("cluster repeated a paging link; grant listing stopped early", metadata: ["next": "\(next)"])
+            summary.addressCompleteness = .stoppedOnRepeatedNext(next)
+            finishGrants()
+            return
+        }
+        grantsNext = next
+    }
+
+    /// Sorted once here, not once per handle shown.
+    private func finishGrants() {
+        grantState = .done
+        for key in addresses.keys { addresses[key]?.sort() }
+    }
+
+    private func identityAnswer(_ response: HTTPResponse, authId: String) {
+        namesPending.remove(authId)
+        if let identity = try? client.decode(Identity.self, from: response, method: "POST", path: "/v1/identity/find") {
+            client.identityCache[authId] = identity
+            if let name = identity.name, !name.isEmpty {
+                names[authId] = name
+                return
+            }
+        }
+        names[authId] = "auth_id:\(authId)"
+    }
+
+    // MARK: - Output, in listing order
+
+    private func emitReadyPages(_ body: (ListedHandle) throws -> Void) throws {
+        guard grantState != .reading else { return }
+        while let page = buffered.first {
+            guard page.allSatisfy({ names[$0.owner] != nil }) else { return }
+            buffered.removeFirst()
+            bufferedCount -= page.count
+            for handle in page {
+                let known: [String]?
+                if grantState == .unavailable {
+                    known = nil
+                } else {
+                    known = addresses[handle.fileNumber] ?? []
+                }
+                summary.listed += 1
+                try body(
+                    ListedHandle(
+                        location: handle.location, fileNumber: handle.fileNumber, owner: handle.owner,
+                        ownerName: names[handle.owner] ?? "auth_id:\(handle.owner)", path: handle.path ?? "",
+                        numByteRangeLocks: handle.numByteRangeLocks, clientAddresses: known))
+            }
+        }
+    }
+}

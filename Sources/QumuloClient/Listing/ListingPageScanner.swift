@@ -1,0 +1,296 @@
+/// A small, strict JSON scanner for the two page shapes a cluster-wide listing reads by the
+/// hundred (handle pages and grant pages): it pulls out the few fields shown and skips the rest
+/// without building a document, which is several times faster than `JSONDecoder` on 100 000
+/// handles. Anything malformed is an error, never a guess; fields it does not know are skipped.
+struct ListingPageScanner {
+    struct Malformed: Error, CustomStringConvertible {
+        var offset: Int
+        var reason: String
+        var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    }
+
+    private let bytes: [UInt8]
+    private var index = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    // MARK: - The two pages
+
+    static func handlePage(_ bytes: [UInt8]) throws(Malformed) -> ListingHandlePage {
+        var scanner = ListingPageScanner(bytes)
+        var handles: [ListingHandle] = []
+        var next: String?
+        var sawHandles = false
+        try scanner.object { key, scanner throws(Malformed) in
+            switch key {
+            case "file_handles":
+                sawHandles = true
+                try scanner.array { scanner throws(Malformed) in handles.append(try scanner.handle()) }
+            case "paging": next = try scanner.paging()
+            default: try scanner.skipValue()
+            }
+        }
+        try scanner.end()
+        guard sawHandles else { throw Malformed(offset: 0, reason: "missing field \"file_handles\"") }
+        return ListingHandlePage(fileHandles: handles, paging: Paging(next: next))
+    }
+
+    static func grantPage(_ bytes: [UInt8]) throws(Malformed) -> ListingGrantPage {
+        var scanner = ListingPageScanner(bytes)
+        var grants: [ListingGrant] = []
+        var next: String?
+        var sawGrants = false
+        try scanner.object { key, scanner throws(Malformed) in
+            switch key {
+            case "grants":
+                sawGrants = true
+                try scanner.array { scanner throws(Malformed) in grants.append(try scanner.grant()) }
+            case "paging": next = try scanner.paging()
+            default: try scanner.skipValue()
+            }
+        }
+        try scanner.end()
+        guard sawGrants else { throw Malformed(offset: 0, reason: "missing field \"grants\"") }
+        return ListingGrantPage(grants: grants, paging: Paging(next: next))
+    }
+
+    private mutating func handle() throws(Malformed) -> ListingHandle {
+        var fileNumber: String?
+        var location: String?
+        var owner: String?
+        var locks: Int64 = 0
+        var path: String?
+        try object { key, scanner throws(Malformed) in
+            switch key {
+            case "file_number": fileNumber = try scanner.stringOrNumber()
+            case "handle_info":
+                try scanner.object { key, scanner throws(Malformed) in
+                    switch key {
+                    case "location": location = try scanner.string()
+                    case "owner": owner = try scanner.stringOrNumber()
+                    case "num_byte_range_locks":
+                        let text = try scanner.stringOrNumber()
+                        guard let value = Int64(text) else { throw scanner.malformed("num_byte_range_locks is not an integer") }
+                        locks = value
+                    case "path": path = try scanner.nullableString()
+                    default: try scanner.skipValue()
+                    }
+                }
+            default: try scanner.skipValue()
+            }
+        }
+        guard let fileNumber, let location, let owner else {
+            throw malformed("a file handle lacks file_number, handle_info.location or handle_info.owner")
+        }
+        return ListingHandle(fileNumber: fileNumber, location: location, owner: owner, numByteRangeLocks: locks, path: path)
+    }
+
+    private mutating func grant() throws(Malformed) -> ListingGrant {
+        var fileId: String?
+        var address: String?
+        try object { key, scanner throws(Malformed) in
+            switch key {
+            case "file_id": fileId = try scanner.stringOrNumber()
+            case "owner_address": address = try scanner.string()
+            default: try scanner.skipValue()
+            }
+        }
+        guard let fileId, let address else { throw malformed("a grant lacks file_id or owner_address") }
+        return ListingGrant(fileId: fileId, ownerAddress: address)
+    }
+
+    private mutating func paging() throws(Malformed) -> String? {
+        var next: String?
+        try whitespace()
+        if try literal("null") { return nil }
+        try object { key, scanner throws(Malformed) in
+            if key == "next" { next = try scanner.nullableString() } else { try scanner.skipValue() }
+        }
+        return next
+    }
+
+    // MARK: - Structure
+
+    private mutating func object(_ member: (String, inout ListingPageScanner) throws(Malformed) -> Void) throws(Malformed) {
+        try expect(UInt8(ascii: "{"))
+        try whitespace()
+        if peek == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        while true {
+            try whitespace()
+            let key = try string()
+            try whitespace()
+            try expect(UInt8(ascii: ":"))
+            try member(key, &self)
+            try whitespace()
+            guard let byte = peek else { throw malformed("unterminated object") }
+            index += 1
+            if byte == UInt8(ascii: "}") { return }
+            guard byte == UInt8(ascii: ",") else { throw malformed("expected , or } in an object") }
+        }
+    }
+
+    private mutating func array(_ element: (inout ListingPageScanner) throws(Malformed) -> Void) throws(Malformed) {
+        try expect(UInt8(ascii: "["))
+        try whitespace()
+        if peek == UInt8(ascii: "]") {
+            index += 1
+            return
+        }
+        while true {
+            try whitespace()
+            try element(&self)
+            try whitespace()
+            guard let byte = peek else { throw malformed("unterminated array") }
+            index += 1
+            if byte == UInt8(ascii: "]") { return }
+            guard byte == UInt8(ascii: ",") else { throw malformed("expected , or ] in an array") }
+        }
+    }
+
+    mutating func skipValue() throws(Malformed) {
+        try whitespace()
+        guard let byte = peek else { throw malformed("expected a value") }
+        switch byte {
+        case UInt8(ascii: "{"): try object { _, scanner throws(Malformed) in try scanner.skipValue() }
+        case UInt8(ascii: "["): try array { scanner throws(Malformed) in try scanner.skipValue() }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"): guard try literal("true") else { throw malformed("expected true") }
+        case UInt8(ascii: "f"): guard try literal("false") else { throw malformed("expected false") }
+        case UInt8(ascii: "n"): guard try literal("null") else { throw malformed("expected null") }
+        default: _ = try number()
+        }
+    }
+
+    // MARK: - Scalars
+
+    private mutating func stringOrNumber() throws(Malformed) -> String {
+        try whitespace()
+        return peek == UInt8(ascii: "\"") ? try string() : try number()
+    }
+
+    private mutating func nullableString() throws(Malformed) -> String? {
+        try whitespace()
+        if try literal("null") { return nil }
+        return try string()
+    }
+
+    private mutating func number() throws(Malformed) -> String {
+        try whitespace()
+        let start = index
+        while let byte = peek, byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        {
+            index += 1
+        }
+        guard index > start else { throw malformed("expected a number") }
+        return String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    mutating func string() throws(Malformed) -> String {
+        try whitespace()
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        // The common case: no escapes, one copy.
+        while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+            guard byte >= 0x20 else { throw malformed("control character in a string") }
+            index += 1
+        }
+        guard let stop = peek else { throw malformed("unterminated string") }
+        if stop == UInt8(ascii: "\"") {
+            index += 1
+            return String(decoding: bytes[start..<index - 1], as: UTF8.self)
+        }
+        var decoded = Array(bytes[start..<index])
+        while true {
+            guard let byte = peek else { throw malformed("unterminated string") }
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: decoded, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard let escaped = peek else { throw malformed("unterminated escape") }
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): decoded.append(escaped)
+                case UInt8(ascii: "b"): decoded.append(0x08)
+                case UInt8(ascii: "f"): decoded.append(0x0C)
+                case UInt8(ascii: "n"): decoded.append(0x0A)
+                case UInt8(ascii: "r"): decoded.append(0x0D)
+                case UInt8(ascii: "t"): decoded.append(0x09)
+                case UInt8(ascii: "u"): try unicodeEscape(into: &decoded)
+                default: throw malformed("invalid escape")
+                }
+            default:
+                guard byte >= 0x20 else { throw malformed("control character in a string") }
+                decoded.append(byte)
+            }
+        }
+    }
+
+    private mutating func unicodeEscape(into decoded: inout [UInt8]) throws(Malformed) {
+        var scalar = try hex4()
+        if (0xD800...0xDBFF).contains(scalar) {
+            guard try literal("\\u") else { throw malformed("lone high surrogate") }
+            let low = try hex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw malformed("invalid surrogate pair") }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        } else if (0xDC00...0xDFFF).contains(scalar) {
+            throw malformed("lone low surrogate")
+        }
+        guard let unicode = Unicode.Scalar(scalar) else { throw malformed("invalid code point") }
+        decoded.append(contentsOf: Array(String(Character(unicode)).utf8))
+    }
+
+    private mutating func hex4() throws(Malformed) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw malformed("short \\u escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            index += 1
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw malformed("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    // MARK: - Bytes
+
+    private var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    private mutating func whitespace() throws(Malformed) {
+        while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(Malformed) {
+        try whitespace()
+        guard peek == byte else { throw malformed("expected \(Character(Unicode.Scalar(byte)))") }
+        index += 1
+    }
+
+    /// Consumes `text` when it comes next.
+    private mutating func literal(_ text: StaticString) throws(Malformed) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let matches = text.withUTF8Buffer { expected in
+            (0..<count).allSatisfy { bytes[index + $0] == expected[$0] }
+        }
+        if matches { index += count }
+        return matches
+    }
+
+    private mutating func end() throws(Malformed) {
+        try whitespace()
+        guard index == bytes.count else { throw malformed("trailing data after the page") }
+    }
+
+    private func malformed(_ reason: String) -> Malformed { Malformed(offset: index, reason: reason) }
+}
