@@ -13,11 +13,11 @@ struct HardeningMountTests {
     func failedMigrateClearsMark() throws {
         let fixture = try HardeningFixture(scenario: Self.live)
         let xml = fixture.domainXML(image: fixture.mountPoint + "/web01/disk0.qcow2")
-        try fixture.mounts.mark("fail-13")
+        try fixture.mounts.writeCredentials(password: "wrong password")  // mount error 13 from smbd
         let migrate = fixture.hook("web01", "migrate", xml: xml)
         #expect(migrate.status == 1, "\(migrate.stderr)")
         #expect(!FileManager.default.fileExists(atPath: fixture.mounts.stateDirectory + "/migrations/" + HardeningFixture.uuidA))
-        try FileManager.default.removeItem(atPath: fixture.mounts.root + "/fail-13")
+        try fixture.mounts.writeCredentials(password: MountLockFixture.smbPassword)
         let start = fixture.hook("web01", "prepare", xml: xml)
         #expect(start.status == 1, "a plain start is a start: \(start.stderr)")
         #expect(start.stderr.contains("10.0.0.21"), "\(start.stderr)")

@@ -50,7 +50,7 @@ struct ObservabilityFailureTests {
         #expect(text.contains("smbvol_cluster_request_errors_total{class=\"connection\",cluster=\"sim\"} "), "\(text)")
         #expect(text.contains("smbvol_hook_runs_total{operation=\"prepare\",result=\"failed\"} 1\n"), "\(text)")
 
-        try fixture.mounts.mark("fail-13")
+        try fixture.mounts.writeCredentials(password: "wrong password")  // mount error 13 from smbd
         let failed = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML())
         #expect(failed.status == 1, "\(failed)")
         text = ObservabilityTests.metrics(metricsFile)
