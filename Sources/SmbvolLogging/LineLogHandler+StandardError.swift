@@ -7,8 +7,10 @@ import Glibc
 extension LineLogHandler {
     /// `smbvol: <level>: <message> key=value…` lines on stderr — never stdout, which the hook
     /// must keep empty and operator commands keep for data.
+    /// Audit records (those with an `event`) are for the system log only: the command reports
+    /// its own outcome on stderr in one line, and the audit record would repeat it.
     public static func standardError(logLevel: Logger.Level = .warning) -> LineLogHandler {
-        LineLogHandler(logLevel: logLevel) { level, line in writeToStandardError("smbvol: \(level): \(line)\n") }
+        LineLogHandler(logLevel: logLevel, accepts: { $0["event"] == nil }) { level, line in writeToStandardError("smbvol: \(level): \(line)\n") }
     }
 }
 

@@ -6,9 +6,15 @@ public struct LineLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let destination: @Sendable (Logger.Level, String) -> Void
+    /// Whether a record (by its merged metadata) goes to this destination at all.
+    private let accepts: @Sendable (Logger.Metadata) -> Bool
 
-    public init(logLevel: Logger.Level, destination: @escaping @Sendable (Logger.Level, String) -> Void) {
+    public init(
+        logLevel: Logger.Level, accepts: @escaping @Sendable (Logger.Metadata) -> Bool = { _ in true },
+        destination: @escaping @Sendable (Logger.Level, String) -> Void
+    ) {
         self.logLevel = logLevel
+        self.accepts = accepts
         self.destination = destination
     }
 
@@ -19,6 +25,7 @@ public struct LineLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        guard accepts(merged) else { return }
         destination(event.level, LogLineFormatter.format(message: event.message, metadata: merged))
     }
 }

@@ -596,7 +596,7 @@ check "the domain is not running" domain_not_running smbvol-e2e1
 check "no lock is left" eventually no_locks
 check "the share is not left mounted" eventually not_mounted
 check "no temporary SMB credentials file is left (only the cluster's token store)" \
-    eval '[ -z "$(ls -A "$work/state/credentials" 2>/dev/null | grep -vx sim)" ]'
+    eval '[ -z "$(ls -A "$work/state/credentials" 2>/dev/null | grep -vxE "sim|sim[.]lock")" ]'
 mv "$work/secrets/vms.cred.good" "$work/secrets/vms.cred"
 end_scenario
 reset_between_scenarios

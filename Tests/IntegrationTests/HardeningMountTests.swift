@@ -48,7 +48,7 @@ struct HardeningMountTests {
         }
         let table = (try? String(contentsOfFile: "/proc/\(fixture.mounts.holder.processIdentifier)/mountinfo", encoding: .utf8)) ?? ""
         #expect(table.split(separator: "\n").filter { $0.split(separator: " ").dropFirst(4).first.map(String.init) == realMountPoint }.count == 1, "\(table)")
-        #expect(fixture.mounts.logLines("mount.log").count == 1)
+        #expect(fixture.mounts.logLines("mount-calls.log").count == 1)
         for (name, uuid) in [("web01", HardeningFixture.uuidA), ("web02", HardeningFixture.uuidB)] {
             #expect(fixture.hook(name, "release", "end", xml: fixture.domainXML(name: name, uuid: uuid, image: mountPoint + "/\(name)/disk0.qcow2")).status == 0)
         }
@@ -59,13 +59,12 @@ struct HardeningMountTests {
     @Test("a mount program that succeeds but mounts something else: the start fails and gives the mount back (no stacking)")
     func failedStartGivesBackItsMount() throws {
         let fixture = try HardeningFixture(scenario: nil)
-        try FileManager.default.createDirectory(atPath: fixture.mounts.root + "/srv/other", withIntermediateDirectories: true)
-        let wrapper = fixture.mounts.directory + "/bin/mount.cifs"
-        let original = fixture.mounts.directory + "/bin/real-mount.cifs"
-        try FileManager.default.moveItem(atPath: wrapper, toPath: original)
-        try "#!/bin/sh\nexec \(original) //srv/other \"$2\" \"$3\" \"$4\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
+        // The real mount.cifs, told to mount another export (//srv/other) than the one asked for.
+        let wrapper = fixture.mounts.directory + "/mount-other.cifs"
+        try "#!/bin/sh\nexec /sbin/mount.cifs //srv/other \"$2\" \"$3\" \"$4\"\n".write(toFile: wrapper, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
-        try (fixture.mounts.root + "\n").write(toFile: fixture.mounts.directory + "/bin/fake-cifs-root", atomically: true, encoding: .utf8)
+        let config = try String(contentsOfFile: fixture.mounts.configPath, encoding: .utf8)
+        try ("mount_command = \"\(wrapper)\"\n" + config).write(toFile: fixture.mounts.configPath, atomically: true, encoding: .utf8)
         let mountPoint = fixture.mountPoint
         for _ in 0..<2 {
             let start = fixture.hook("web01", "prepare", xml: fixture.domainXML(image: mountPoint + "/web01/disk0.qcow2"))
@@ -122,7 +121,7 @@ struct HardeningMountTests {
         let start = fixture.hook("web01", "prepare", xml: fixture.domainXML(image: fixture.mountPoint + "/web01/disk0.qcow2"))
         #expect(start.status == 1, "\(start.stderr)")
         #expect(start.stderr.contains("contains ','"), "\(start.stderr)")
-        #expect(fixture.mounts.logLines("mount.log").isEmpty, "the mount program never ran")
+        #expect(fixture.mounts.logLines("mount-calls.log").isEmpty, "the mount program never ran")
     }
 
     @Test("an export with CR LF (one Swift Character) is refused")

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// The set-up the hardening tests share: a private mount namespace (MountLockFixture), an
+/// The set-up the hardening tests share: a private mount namespace with the real mount.cifs and
+/// a real smbd (MountLockFixture, production mount_command), an
 /// optional qumulo-sim over HTTPS with a scenario given as JSON, a syslog listener, and a
 /// configuration whose parts each test can change.
 final class HardeningFixture: @unchecked Sendable {  // used from one test at a time
@@ -37,7 +38,7 @@ final class HardeningFixture: @unchecked Sendable {  // used from one test at a 
         topLevel: String = "", shareLines: String? = nil, tables: String = "",
         stateDirectory: String? = nil, mountBase: String? = nil, credentials: String? = nil
     ) throws {
-        mounts = try MountLockFixture()
+        mounts = try MountLockFixture(extraShares: ["other"])
         simulator = try scenario.map { try SimulatorProcess(scenarioJSON: $0) }
         syslog = try SyslogListener()
         passwordFile = mounts.directory + "/qumulo.password"
@@ -50,8 +51,6 @@ final class HardeningFixture: @unchecked Sendable {  // used from one test at a 
         var text = """
             state_dir = "\(stateDirectory ?? mounts.stateDirectory)"
             mount_base = "\(mountBase ?? mounts.mountBase)"
-            mount_command = "\(mounts.directory)/bin/mount.cifs"
-            umount_command = "\(mounts.directory)/bin/umount"
             qemu_user = "root"
             qemu_group = "root"
             mount_timeout_seconds = 20
