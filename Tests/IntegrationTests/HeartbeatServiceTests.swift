@@ -91,4 +91,19 @@ struct HeartbeatServiceTests {
         #expect(fixture.hook("web01", "release", "end", xml: fixture.domainXML()).status == 0)
         #expect(!fixture.isMounted)
     }
+
+    @Test("with metrics_file set, every beat publishes smbvol_heartbeat_last_success_timestamp_seconds per share")
+    func heartbeatMetric() throws {
+        let workspace = try TwoHostWorkspace()
+        let metricsFile = workspace.root + "/b.prom"
+        let config = try String(contentsOfFile: workspace.config("b"), encoding: .utf8)
+        try ("metrics_file = \"\(metricsFile)\"\n" + config).write(toFile: workspace.config("b"), atomically: true, encoding: .utf8)
+        let before = Double(time(nil))
+        let beat = workspace.run("b", ["heartbeat", "--once"])
+        #expect(beat.status == 0, "\(beat.stderr)")
+        let text = (try? String(contentsOfFile: metricsFile, encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("smbvol_heartbeat_last_success_timestamp_seconds{share=") }
+        let value = line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+        #expect(value.map { $0 >= before - 1 } == true, "\(text)")
+    }
 }

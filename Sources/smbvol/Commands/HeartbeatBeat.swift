@@ -4,6 +4,7 @@ import HostHeartbeat
 import Logging
 import SMBMounts
 import SmbvolConfig
+import SmbvolLogging
 import SmbvolSystem
 
 /// One beat: this host's record on every configured share that is mounted (or served through
@@ -86,9 +87,11 @@ struct HeartbeatBeat {
             } catch {
                 let reason = oneLine("\(error)")
                 outcome.failed.append((share.name, reason))
-                logger.warning(
-                    "heartbeat not written on the share; retried on the next beat",
-                    metadata: ["event": "heartbeat-failed", "share": "\(share.name)", "mount_point": "\(target.mountPoint)", "error": "\(reason)"])
+                var event = AuditEvent(
+                    .heartbeatFailed, message: "heartbeat not written on the share; retried on the next beat", level: .warning,
+                    extra: ["mount_point": target.mountPoint, "error": reason])
+                event[.share] = share.name
+                logger.audit(event)
             }
         }
         return outcome

@@ -1,3 +1,4 @@
+import SmbvolMetrics
 import ArgumentParser
 import HostHeartbeat
 import Logging
@@ -53,7 +54,7 @@ struct HeartbeatCommand: ParsableCommand {
             return HeartbeatBeat(configuration: configuration, hostID: hostID, logger: logger)
         }
         if once {
-            let outcome = beat.beat()
+            let outcome = beat.beatAndRecord()
             for failure in outcome.failed {
                 writeToStandardError("smbvol: error: heartbeat on share \(failure.share) not written: \(failure.reason)\n")
             }
@@ -66,7 +67,7 @@ struct HeartbeatCommand: ParsableCommand {
         let clock = SystemClock()
         while true {
             let started = clock.now()
-            _ = beat.beat()
+            _ = beat.beatAndRecord()
             let remaining = max(0, interval - (clock.now() - started).secondsDouble)
             if Self.waitForSignal(signals, seconds: remaining) { break }
         }
@@ -84,5 +85,20 @@ struct HeartbeatCommand: ParsableCommand {
             if result == -1 && errno == EINTR { continue }
             return false
         }
+    }
+}
+
+extension HeartbeatBeat {
+    /// One beat, then smbvol_heartbeat_last_success_timestamp_seconds{share} for every share
+    /// written, merged into the metrics file (when `metrics_file` is set) at once: a service
+    /// that runs for weeks must not wait for its exit to publish.
+    mutating func beatAndRecord() -> Outcome {
+        let outcome = beat()
+        let now = Double(time(nil))
+        for share in outcome.written {
+            MetricsRecorder.shared.recordHeartbeatSuccess(share: share, atSecondsSinceEpoch: now)
+        }
+        Observability.flush()
+        return outcome
     }
 }
