@@ -255,6 +255,8 @@ write_config() {  # ON_CLUSTER_ERROR (the cluster is the current simulator port)
 state_dir = "$work/state"
 mount_base = "$work/mnt"
 deadline_seconds = 30
+host_id = "e2e-host-a"
+local_addresses = ["198.51.100.7"]
 syslog_socket = "$work/syslog.sock"
 
 [policy]
@@ -551,6 +553,20 @@ check "both domains are running" domain_running smbvol-e2e1
 check "... (smbvol-e2e2)" domain_running smbvol-e2e2
 check "both hold locks on the share" locks_are "$uuid1 $uuid2"
 check "the share is mounted once" [ "$(findmnt -rn -o TARGET | grep -cxF "$mount_point")" = 1 ]
+# The heartbeat record goes through the real SMB mount: smbd's own directory holds it.
+heartbeat_on_server() {
+    python3 - "$share_dir/.smbvol/hosts/e2e-host-a.json" "$uuid1" "$uuid2" <<'PY'
+import json, sys
+record = json.load(open(sys.argv[1]))
+uuids = sorted(image["domain_uuid"] for image in record["images"])
+assert record["host_id"] == "e2e-host-a", record
+assert "198.51.100.7" in record["addresses"], record
+assert uuids == sorted(sys.argv[2:]), uuids
+PY
+}
+check "smbvol heartbeat --once writes over SMB" smbvol heartbeat --once
+check "smbd's share directory has this host's record listing both domains' images (.smbvol/hosts/e2e-host-a.json)" heartbeat_on_server
+check "... and the by-address entry for 198.51.100.7" eval '[ -f "$share_dir/.smbvol/by-address/198.51.100.7/e2e-host-a.json" ]'
 check "virsh destroy smbvol-e2e1 succeeds" virsh_destroy smbvol-e2e1
 check "smbvol-e2e1's lock is gone, smbvol-e2e2's remains" eventually locks_are "$uuid2"
 check "the share stays mounted for smbvol-e2e2" mounted_from_share
