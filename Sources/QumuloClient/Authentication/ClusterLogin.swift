@@ -1,7 +1,7 @@
 import SmbvolSystem
 
 /// Where a token comes from, and how to get a new one — resolved once per run from flags,
-/// configuration and environment, in the seed tool's order.
+/// configuration and environment, in the order of the Qumulo SMB lock manager script.
 public struct ClusterLogin: Sendable {
     /// A long-lived access token (`access-v1:…`) read from a file; used as is, never stored.
     public var accessToken: Secret?

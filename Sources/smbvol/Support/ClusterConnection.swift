@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// Everything needed to talk to one cluster, resolved from flags, configuration and environment
-/// in the seed tool's order: the token store first, then explicit host/user/password, then
+/// in the order of the Qumulo SMB lock manager script: the token store first, then explicit host/user/password, then
 /// API_HOSTNAME / API_USER / API_PASSWORD.
 struct ClusterConnection {
     enum Failure: Error, CustomStringConvertible {
