@@ -84,6 +84,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
+        // The use cases: the start pipeline (hook prepare/migrate, hot-attach), release,
+        // reconnect, detach, check, closing by hand, reconcile — over the protocols at the edges.
+        .target(
+            name: "SmbvolUseCases",
+            dependencies: [
+                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient", "SMBMounts", "AttachmentLocks", "DomainXML",
+                "LockHygiene", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
         // Read-only libvirt connection for `check --domain` and `reconcile` (never the hook).
         .target(name: "LibvirtDomains", dependencies: ["CLibvirt"], swiftSettings: strictSettings),
 
@@ -110,7 +120,7 @@ let package = Package(
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient",
                 "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
-                "HostHeartbeat",
+                "HostHeartbeat", "SmbvolUseCases",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -133,7 +143,7 @@ let package = Package(
         .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene"], swiftSettings: strictSettings),
         .testTarget(
             name: "HandleEvidenceTests",
-            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "DomainXML", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .testTarget(
             name: "ObservabilityTests", dependencies: ["SmbvolLogging", "SmbvolMetrics", .product(name: "Logging", package: "swift-log")],
@@ -143,6 +153,13 @@ let package = Package(
             dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem"],
             swiftSettings: strictSettings),
         .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SmbvolUseCasesTests",
+            dependencies: [
+                "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem",
+                "HandleEvidence", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
         // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.
         .testTarget(
             name: "IntegrationTests", dependencies: ["smbvol", "qumulo-sim"],

@@ -17,11 +17,13 @@ extension ShareAttachmentService {
                 try withShareLock(share, deadline: deadline) {
                     let mountedNow = share.isLocal ? false : try mounter.ensureMounted(share, deadline: deadline)
                     if mountedNow { receipt.mountedShares.append(share) }
-                    let (created, locks) = try store.update(deadline: deadline) { locks in
-                        record(disks, in: &locks)
+                    let (created, locks, all) = try store.update(deadline: deadline) { locks in
+                        let (created, mine) = record(disks, in: &locks)
+                        return (created, mine, locks)
                     }
                     receipt.createdLockIDs += created.map(\.id)
                     receipt.locks += locks
+                    receipt.storeRecords = all
                     for lock in created { logger.audit(lockEvent(lock, .lockAdd, message: "attachment lock added")) }
                 }
             }

@@ -56,11 +56,15 @@ public struct AttachmentReceipt: Sendable, Equatable {
     public var locks: [AttachmentLock]
     /// Shares this call mounted.
     public var mountedShares: [ShareTarget]
+    /// Every record in the store as this call's last change left it (every domain's): what
+    /// lock hygiene reads next, without reading the store again.
+    public var storeRecords: [AttachmentLock]
 
-    public init(createdLockIDs: [String] = [], locks: [AttachmentLock] = [], mountedShares: [ShareTarget] = []) {
+    public init(createdLockIDs: [String] = [], locks: [AttachmentLock] = [], mountedShares: [ShareTarget] = [], storeRecords: [AttachmentLock] = []) {
         self.createdLockIDs = createdLockIDs
         self.locks = locks
         self.mountedShares = mountedShares
+        self.storeRecords = storeRecords
     }
 }
 

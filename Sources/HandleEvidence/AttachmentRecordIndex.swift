@@ -52,14 +52,14 @@ public struct AttachmentRecordIndex {
     /// path, and — when F's number is known — by asking the cluster for its number (a hard
     /// link has another path); an answer other than "no such file" is an error, never a guess.
     public func domains(
-        on file: ImageIdentity, cluster: String?, excludingDomain: String, configuration: SmbvolConfiguration,
+        on file: ImageIdentity, cluster: String?, excludingDomain: String, shares: ShareCatalog,
         shareRoots: ShareRootResolver, client: QumuloClient
     ) throws -> [String] {
         var names: Set<String> = []
         var numbers: [String: String?] = [:]
         for record in records where !record.image.isEmpty && !record.domainUUID.isEmpty {
             guard record.domainUUID.lowercased() != excludingDomain.lowercased() else { continue }
-            guard let share = Self.share(of: record, configuration: configuration) else { continue }
+            guard let share = Self.share(of: record, shares: shares) else { continue }
             if let recordCluster = share.cluster, let cluster, recordCluster != cluster { continue }
             let name = record.domainName.isEmpty ? record.domainUUID : record.domainName
             if let recorded = record.fileNumber, let wanted = file.fileNumber {
@@ -90,7 +90,7 @@ public struct AttachmentRecordIndex {
 
     /// The record's canonical cluster path: as recorded, else from its image below its mount
     /// point and the share's root.
-    func clusterPath(of record: AttachmentLock, share: ShareConfiguration, shareRoots: ShareRootResolver, client: QumuloClient) throws -> String? {
+    func clusterPath(of record: AttachmentLock, share: MountableShare, shareRoots: ShareRootResolver, client: QumuloClient) throws -> String? {
         if let recorded = record.clusterPath { return ImageIdentity.canonicalPath(recorded) }
         let image = ImageIdentity.canonicalPath(record.image)
         let base = ImageIdentity.canonicalPath(record.mountPoint)
@@ -101,12 +101,8 @@ public struct AttachmentRecordIndex {
 
     /// The configured share of a record: by name, else by mount point (a connection-info share
     /// counted with a configured one).
-    static func share(of record: AttachmentLock, configuration: SmbvolConfiguration) -> ShareConfiguration? {
-        if let share = configuration.shares[record.share] { return share }
-        let mountPoint = ImageIdentity.canonicalPath(record.mountPoint)
-        return configuration.shares.values.sorted { $0.name < $1.name }.first { share in
-            guard let mountable = try? configuration.mountableShare(named: share.name) else { return false }
-            return ImageIdentity.canonicalPath(mountable.usablePath) == mountPoint
-        }
+    static func share(of record: AttachmentLock, shares: ShareCatalog) -> MountableShare? {
+        if let share = shares[record.share] { return share }
+        return shares.share(atDirectory: record.mountPoint, canonical: ImageIdentity.canonicalPath)
     }
 }

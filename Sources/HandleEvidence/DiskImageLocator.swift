@@ -23,6 +23,19 @@ public struct LocatedImage: Sendable, Equatable {
     public var access: DiskAccess
 }
 
+/// A domain's disks as located on the configured shares.
+public struct DomainImages: Sendable, Equatable {
+    /// Every image file on a configured share, disk by disk, top image first.
+    public var images: [LocatedImage] = []
+    /// Disks with no file on any configured share (smbvol leaves them alone).
+    public var unmanagedDisks: [UnmanagedDisk] = []
+
+    public init(images: [LocatedImage] = [], unmanagedDisks: [UnmanagedDisk] = []) {
+        self.images = images
+        self.unmanagedDisks = unmanagedDisks
+    }
+}
+
 /// Why a disk's image cannot be placed on a share. One line each.
 public enum ImageLocationError: Error, Sendable, Equatable, CustomStringConvertible {
     case notAbsolute(target: String, path: String)
@@ -60,9 +73,32 @@ public struct DiskImageLocator: Sendable {
 
     public init(shares: [MountableShare]) { self.shares = shares }
 
-    public init(configuration: SmbvolConfiguration) throws {
-        shares = try configuration.shares.keys.sorted().map { try configuration.mountableShare(named: $0) }
-        try MountableShare.requireDistinctDirectories(shares)
+    public init(catalog: ShareCatalog) { shares = catalog.shares }
+
+    /// Every disk of `domain`, located once: the images on configured shares (top image first,
+    /// disk by disk) and the disks on none. The hook, hot-attach and `check` all start here.
+    public func locate(_ domain: DomainDefinition) throws(ImageLocationError) -> DomainImages {
+        var located = DomainImages()
+        for disk in domain.disks {
+            let images = try locate(disk, hintedShare: domain.hintedShare(for: disk))
+            if images.isEmpty { located.unmanagedDisks.append(UnmanagedDisk(target: disk.target, source: disk.sourceFile)) }
+            located.images += images
+        }
+        return located
+    }
+
+    /// The symlink-escape check again for images already located, now that their shares are
+    /// mounted: before the mount it could only look at an empty directory, and a symlink on
+    /// the server pointing outside the share would let qemu open another file.
+    public func verifyStillInsideShares(_ images: [LocatedImage]) throws(ImageLocationError) {
+        for image in images {
+            let normalised = "/" + image.image.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+            if let resolved = Self.realPathOfExistingPrefix(normalised), let base = Self.realPathOfExistingPrefix(image.shareDirectory),
+                Self.relative(resolved, under: base) == nil
+            {
+                throw .escapesShare(target: image.target, path: image.image, resolved: resolved, share: image.share)
+            }
+        }
     }
 
     /// Every image file of `disk` on a configured share, top image first. Files on no share are

@@ -7,12 +7,13 @@ import QumuloClient
 import SMBMounts
 import SmbvolConfig
 
-/// "Inspect the domain's images → decide → close the stale handles → report": the one pipeline
-/// both the hook (start, incoming migration) and `smbvol check` run. `inspect` only reads;
-/// `execute` is the only place anything is closed.
+/// "Evidence → decide → close the stale handles → report" for a domain's images, located
+/// once by the caller: the lock-hygiene half of the start pipeline the hook (start, incoming
+/// migration), hot-attach and `smbvol check` run. `inspect` only reads; `execute` is the only
+/// place anything is closed.
 public final class DomainHygiene {
     public let configuration: SmbvolConfiguration
-    public let locator: DiskImageLocator
+    public let shares: ShareCatalog
     public let shareRoots: ShareRootResolver
     public let attachmentRecords: [AttachmentLock]
     public let localAddresses: Set<String>
@@ -28,11 +29,11 @@ public final class DomainHygiene {
     public lazy var localHostID: String? = try? HostIdentity.hostID(configured: configuration.hostID)
 
     public init(
-        configuration: SmbvolConfiguration, attachmentRecords: [AttachmentLock], localAddresses: Set<String>,
+        configuration: SmbvolConfiguration, shares: ShareCatalog, attachmentRecords: [AttachmentLock], localAddresses: Set<String>,
         extraProtectedClients: [String] = [], logger: Logger, clientForCluster: @escaping (String?) throws -> QumuloClient
-    ) throws {
+    ) {
         self.configuration = configuration
-        self.locator = try DiskImageLocator(configuration: configuration)
+        self.shares = shares
         self.shareRoots = ShareRootResolver(stateDirectory: configuration.stateDirectory)
         self.attachmentRecords = attachmentRecords
         self.localAddresses = localAddresses
@@ -54,19 +55,18 @@ public final class DomainHygiene {
 
     /// Reads everything and decides; closes nothing. Cluster errors end the inspection with
     /// `failure` set (typed, for `on_cluster_error`), never by throwing.
-    public func inspect(_ domain: DomainDefinition, operation: HygieneOperation, force: Bool = false) -> DomainInspection {
+    public func inspect(
+        _ domain: DomainDefinition, images located: DomainImages, operation: HygieneOperation, force: Bool = false
+    ) -> DomainInspection {
         var policy = HygienePolicy(operation: operation, staleAfterSeconds: configuration.policy.staleAfterSeconds, force: force)
         policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
         var inspection = DomainInspection(
-            domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: [], failure: nil)
+            domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: located.unmanagedDisks,
+            failure: nil)
         let decider = LockHygieneDecider(policy: policy)
         do {
-            for disk in domain.disks {
-                let located = try locator.locate(disk, hintedShare: domain.hintedShare(for: disk))
-                if located.isEmpty { inspection.unmanagedDisks.append(UnmanagedDisk(target: disk.target, source: disk.sourceFile)) }
-                for image in located {
-                    inspection.images.append(try inspect(image, domain: domain, decider: decider))
-                }
+            for image in located.images {
+                inspection.images.append(try inspect(image, domain: domain, decider: decider))
             }
         } catch let error as QumuloError {
             inspection.failure = .cluster(error)
@@ -83,7 +83,7 @@ public final class DomainHygiene {
     }
 
     private func inspect(_ image: LocatedImage, domain: DomainDefinition, decider: LockHygieneDecider) throws -> ImageInspection {
-        guard let share = configuration.shares[image.share] else {
+        guard let share = shares[image.share] else {
             throw HygieneFailure.configuration("share \(image.share) is not configured")
         }
         let client = try client(forCluster: share.cluster)
@@ -92,9 +92,9 @@ public final class DomainHygiene {
         let records = AttachmentRecordIndex(records: attachmentRecords)
         let gatherer = ImageEvidenceGatherer(
             client: client, localAddresses: localAddresses, protectedClients: protectedClients, logger: logger
-        ) { [configuration, shareRoots] identity in
+        ) { [shares, shareRoots] identity in
             try records.domains(
-                on: identity, cluster: share.cluster, excludingDomain: domain.uuid, configuration: configuration,
+                on: identity, cluster: share.cluster, excludingDomain: domain.uuid, shares: shares,
                 shareRoots: shareRoots, client: client)
         }
         let gathered = try gatherer.gather(clusterPath: clusterPath)
@@ -112,7 +112,9 @@ public final class DomainHygiene {
     /// Acts on an inspection: closes the `close` decisions (only when the whole domain
     /// proceeds), audits every close and refusal, and maps failures to the caller's outcome.
     public func execute(_ inspection: DomainInspection) -> HygieneOutcome {
-        let audit = HygieneAudit(logger: logger, clusterOfShare: configuration.shares.compactMapValues(\.cluster))
+        let audit = HygieneAudit(
+            logger: logger,
+            clusterOfShare: Dictionary(shares.shares.compactMap { share in share.cluster.map { (share.name, $0) } }, uniquingKeysWith: { first, _ in first }))
         switch inspection.failure {
         case .cluster(let error):
             logger.warning("could not ask the cluster about the domain's images", metadata: ["domain": "\(inspection.domainName)", "error": "\(error)"])
@@ -135,7 +137,7 @@ public final class DomainHygiene {
         for (image, locations) in inspection.closePlan {
             let decisions = image.decisions?.decisions ?? []
             do {
-                guard let share = configuration.shares[image.image.share] else { continue }
+                guard let share = shares[image.image.share] else { continue }
                 // Relist only this file: confirming must not cost a cluster-wide listing.
                 let fileNumbers: Set<String>? = image.fileNumber.map { [$0] }
                 let report = try client(forCluster: share.cluster).closeHandles(locations: locations, fileNumbers: fileNumbers)

@@ -45,6 +45,18 @@ public struct DomainInspection: Sendable {
     /// Set when the inspection stopped: no decision is acted on then.
     public var failure: HygieneFailure?
 
+    public init(
+        domainName: String, domainUUID: String, policy: HygienePolicy, images: [ImageInspection], unmanagedDisks: [UnmanagedDisk],
+        failure: HygieneFailure?
+    ) {
+        self.domainName = domainName
+        self.domainUUID = domainUUID
+        self.policy = policy
+        self.images = images
+        self.unmanagedDisks = unmanagedDisks
+        self.failure = failure
+    }
+
     /// Refuse when any image refuses (decisions already combined domain-wide).
     public var verdict: HygieneVerdict {
         images.contains { $0.decisions?.verdict == .refuse } ? .refuse : .proceed

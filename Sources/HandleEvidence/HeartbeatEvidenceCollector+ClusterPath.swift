@@ -9,17 +9,16 @@ extension HeartbeatEvidenceCollector {
     /// configured share holding it, as this host sees it (mount point or `local_path`), and the
     /// file's path below the share root. Nil when no configured share's root contains it.
     public static func shareLocation(
-        ofClusterPath clusterPath: String, configuration: SmbvolConfiguration, client: QumuloClient
+        ofClusterPath clusterPath: String, shares: ShareCatalog, stateDirectory: String, client: QumuloClient
     ) -> (directory: String, relativePath: String)? {
-        let roots = ShareRootResolver(stateDirectory: configuration.stateDirectory)
+        let roots = ShareRootResolver(stateDirectory: stateDirectory)
         var best: (directory: String, relativePath: String, rootLength: Int)?
-        for share in configuration.shares.values {
+        for share in shares.shares {
             guard let root = try? roots.root(of: share, client: client),
-                let relative = DiskImageLocator.relative(clusterPath, under: root == "/" ? "" : root),
-                let mountable = try? configuration.mountableShare(named: share.name)
+                let relative = DiskImageLocator.relative(clusterPath, under: root == "/" ? "" : root)
             else { continue }
             // The longest root wins (a share exported inside another's directory).
-            if best == nil || root.count > (best?.rootLength ?? 0) { best = (mountable.usablePath, relative, root.count) }
+            if best == nil || root.count > (best?.rootLength ?? 0) { best = (share.usablePath, relative, root.count) }
         }
         return best.map { ($0.directory, $0.relativePath) }
     }
@@ -27,10 +26,12 @@ extension HeartbeatEvidenceCollector {
     /// Adds the heartbeat observations of the evidence's holder addresses (as `DomainHygiene`
     /// does for a start) and this host's id, so its own records are ignored.
     public func addObservations(
-        to evidence: inout ImageEvidence, clusterPath: String, configuration: SmbvolConfiguration, client: QumuloClient
+        to evidence: inout ImageEvidence, clusterPath: String, shares: ShareCatalog, configuration: SmbvolConfiguration,
+        client: QumuloClient
     ) {
         guard !evidence.handles.isEmpty, !evidence.grantAddresses.isEmpty,
-            let location = Self.shareLocation(ofClusterPath: clusterPath, configuration: configuration, client: client)
+            let location = Self.shareLocation(
+                ofClusterPath: clusterPath, shares: shares, stateDirectory: configuration.stateDirectory, client: client)
         else { return }
         evidence.localHostID = try? HostIdentity.hostID(configured: configuration.hostID)
         evidence.heartbeats = observations(addresses: evidence.grantAddresses, shareDirectory: location.directory, imagePath: location.relativePath)

@@ -37,16 +37,25 @@ public struct ShareRootResolver: Sendable {
     }
 
     /// The cluster path of the share's root directory (no trailing `/` except for `/` itself).
+    public func root(of share: MountableShare, client: QumuloClient) throws -> String {
+        try root(name: share.name, export: share.export, cluster: share.cluster, fsPath: share.clusterRoot, client: client)
+    }
+
+    /// The same for a `[share.NAME]` table read on its own (`handles list --share`).
     public func root(of share: ShareConfiguration, client: QumuloClient) throws -> String {
         if let fsPath = share.fsPath { return Self.trimmed(fsPath) }
-        let export = try SMBExport(parsing: share.export)
-        let key = "\(share.cluster ?? "")|\(export.normalised)"
+        return try root(name: share.name, export: try SMBExport(parsing: share.export), cluster: share.cluster, fsPath: nil, client: client)
+    }
+
+    private func root(name: String, export: SMBExport, cluster: String?, fsPath: String?, client: QumuloClient) throws -> String {
+        if let fsPath { return Self.trimmed(fsPath) }
+        let key = "\(cluster ?? "")|\(export.normalised)"
         if let cached = readCache()[key] { return cached }
         let matches = try client.smbShares().filter { $0.shareName.lowercased() == export.share.lowercased() }
-        guard let found = matches.first else { throw NotFound(share: share.name, shareName: export.share) }
+        guard let found = matches.first else { throw NotFound(share: name, shareName: export.share) }
         // Never the first of several: the wrong share's root would name another tenant's file
         // with the same relative path. Nothing is cached, so fixing fs_path takes effect.
-        guard matches.count == 1 else { throw Ambiguous(share: share.name, shareName: export.share, candidates: matches) }
+        guard matches.count == 1 else { throw Ambiguous(share: name, shareName: export.share, candidates: matches) }
         let base = Self.trimmed(found.fsPath)
         let root = export.subdirectory.isEmpty ? base : (base == "/" ? "" : base) + "/" + export.subdirectory
         writeCache(key: key, root: root)

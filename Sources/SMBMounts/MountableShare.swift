@@ -15,7 +15,10 @@ public enum MountCredentials: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Everything needed to mount one share (or, for a local share, to use its path).
+/// The one typed share model: everything needed to mount one share (or, for a local share, to
+/// use its path) and to find its images on the cluster. Built once per run from the
+/// configuration (`ShareCatalog`) or from hot-attach connection info; mounts, attachment locks,
+/// disk location and evidence all read this, never the raw `[share.NAME]` table.
 public struct MountableShare: Sendable, Equatable {
     public var name: String
     public var export: SMBExport
@@ -26,10 +29,15 @@ public struct MountableShare: Sendable, Equatable {
     /// The share's own mount options, validated by `MountOptionsBuilder`.
     public var options: [String]
     public var allowNobrl: Bool
+    /// The `[cluster.NAME]` serving it (nil: the only configured cluster, or none).
+    public var cluster: String?
+    /// The share's root as a cluster path (`fs_path`); nil: discovered by share name.
+    public var clusterRoot: String?
 
     public init(
         name: String, export: SMBExport, mountPoint: String, localPath: String? = nil,
-        credentials: MountCredentials?, options: [String], allowNobrl: Bool = false
+        credentials: MountCredentials?, options: [String], allowNobrl: Bool = false,
+        cluster: String? = nil, clusterRoot: String? = nil
     ) {
         self.name = name
         self.export = export
@@ -38,6 +46,8 @@ public struct MountableShare: Sendable, Equatable {
         self.credentials = credentials
         self.options = options
         self.allowNobrl = allowNobrl
+        self.cluster = cluster
+        self.clusterRoot = clusterRoot
     }
 
     /// A `[share.NAME]` table: `mount_point` overrides the derived name; `local_path` wins over both.
@@ -47,7 +57,7 @@ public struct MountableShare: Sendable, Equatable {
             name: share.name, export: export,
             mountPoint: share.localPath ?? share.mountPoint ?? MountPointNaming.mountPoint(for: export, mountBase: mountBase),
             localPath: share.localPath, credentials: share.credentials.map(MountCredentials.file),
-            options: share.options, allowNobrl: share.allowNobrl)
+            options: share.options, allowNobrl: share.allowNobrl, cluster: share.cluster, clusterRoot: share.fsPath)
     }
 
     /// Where the disk images are: the local path, or the mount point.
@@ -71,15 +81,5 @@ extension MountableShare {
             }
             seen[directory] = share
         }
-    }
-}
-
-extension SmbvolConfiguration {
-    /// The configured share `name` as a mountable share.
-    public func mountableShare(named name: String) throws -> MountableShare {
-        guard let share = shares[name] else {
-            throw MountConfigurationError.unknownShare(name: name, known: Array(shares.keys))
-        }
-        return try MountableShare(configuration: share, mountBase: mountBase)
     }
 }

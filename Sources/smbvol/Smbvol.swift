@@ -21,8 +21,6 @@ struct Smbvol: ParsableCommand {
             AttachCommand.self,
             DetachCommand.self,
             ReconcileCommand.self,
-            MountDebugAttachCommand.self,
-            MountDebugReleaseCommand.self,
             CheckCommand.self,
             HeartbeatCommand.self,
             HoldersCommand.self,

@@ -184,7 +184,7 @@ check "man smbvol shows the page (NAME, SYNOPSIS, the reconcile subcommand)" \
 check "man 8 smbvol.reconcile shows the subcommand's page with its --dry-run option" \
     eval 'man_page 8 smbvol.reconcile | grep -q -- "--dry-run"'
 check "man smbvol.handles.close exists (nested subcommands get pages)" eval 'man_page smbvol.handles.close | grep -q -- "--location"'
-check "hidden commands get no page (smbvol.debug-attach)" [ ! -e /usr/share/man/man8/smbvol.debug-attach.8.gz ]
+check "no debug command ships (smbvol.debug-attach has no page)" [ ! -e /usr/share/man/man8/smbvol.debug-attach.8.gz ]
 check "bash completion registers smbvol" \
     eval 'bash -c "source /usr/share/bash-completion/completions/smbvol && complete -p smbvol" | grep -q smbvol'
 check "zsh completion is /usr/share/zsh/vendor-completions/_smbvol (#compdef smbvol)" \

@@ -100,6 +100,38 @@ final class MountLockFixture: @unchecked Sendable {  // used from one test at a 
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt")
     }
 
+    /// The test domains the attach/detach commands look up by name (libvirt's test driver,
+    /// read-only, no daemon): web01 and vm0…vm30, each with a fixed UUID.
+    static let domainNames = ["web01"] + (0...30).map { "vm\($0)" }
+    private(set) lazy var domainsURI: String = (try? Reliability.testDriverURI(
+        in: directory, running: Self.domainNames.map { ($0, Self.uuid(of: $0)) })) ?? "test:///default"
+
+    /// A domain's UUID: its name's bytes as the last group (names of at most six bytes).
+    static func uuid(of name: String) -> String {
+        let hex = name.utf8.map { String($0, radix: 16) }.joined()
+        return "00000000-0000-4000-8000-" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+    }
+
+    /// `smbvol attach` of one disk of a test domain on a configured share (hot-attach: the
+    /// start pipeline for one disk); prints JSON, whose mount_point `attachedMountPoint` reads.
+    func attachArguments(share: String = "vmstore", domain: String, disk: String = "vda") -> [String] {
+        [
+            "attach", "--share", share, "--path", "\(domain)-\(disk).qcow2", "--domain", domain, "--connect", domainsURI,
+            "--disk", disk, "--json",
+        ]
+    }
+
+    /// `smbvol detach` of that disk.
+    func detachArguments(domain: String, disk: String = "vda") -> [String] {
+        ["detach", "--domain", domain, "--connect", domainsURI, "--disk", disk]
+    }
+
+    /// The mount point an `attach --json` printed.
+    static func attachedMountPoint(_ stdout: String) -> String {
+        let object = try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any]
+        return object?["mount_point"] as? String ?? ""
+    }
+
     var environment: [String: String] {
         ["SMBVOL_CONFIG": configPath, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"]
     }

@@ -9,9 +9,9 @@ struct MountLockTests {
     @Test("mount(2) gets mount.cifs's kernel option string (credentials from the file, modes, vers=, config options); the password authenticates; mounts and lock commands agree")
     func exactArgvAndCommands() throws {
         let fixture = try MountLockFixture()
-        let attach = fixture.smbvol(["debug-attach", "--share", "vmstore", "--domain-uuid", "u1", "--domain-name", "web01", "--disk", "vdb"])
+        let attach = fixture.smbvol(fixture.attachArguments(domain: "web01", disk: "vdb"))
         #expect(attach.status == 0, "\(attach.stderr)")
-        let mountPoint = String(attach.stdout.split(separator: " ").first ?? "")
+        let mountPoint = MountLockFixture.attachedMountPoint(attach.stdout)
         #expect(mountPoint.hasPrefix(fixture.mountBase + "/srv_vmstore-"))
         // smbvol's argv went through the real mount.cifs: the credentials file became user=,
         // domain= and pass= (commas doubled; redacted by the stand-in's log), and the password
@@ -53,7 +53,7 @@ struct MountLockTests {
         #expect(refused.stderr.contains("backup window"))
         #expect(refused.stderr.contains("domain web01 disk vdb"))
 
-        #expect(fixture.smbvol(["debug-release", "--domain-uuid", "u1"]).status == 0)
+        #expect(fixture.smbvol(fixture.detachArguments(domain: "web01", disk: "vdb")).status == 0)
         #expect(fixture.mountsUnderScratch().count == 1, "the operator lock keeps it mounted")
         #expect(fixture.smbvol(["lock", "delete", holdID]).status == 0)
         #expect(fixture.mountsUnderScratch().isEmpty)
@@ -64,7 +64,7 @@ struct MountLockTests {
     func concurrentAttachAndRelease() throws {
         let fixture = try MountLockFixture()
         let statuses = try fixture.smbvolConcurrently((1...20).map {
-            ["debug-attach", "--share", "vmstore", "--domain-uuid", "uuid-\($0)", "--domain-name", "vm\($0)", "--disk", "vda"]
+            fixture.attachArguments(domain: "vm\($0)", disk: "vda")
         })
         #expect(statuses == Array(repeating: 0, count: 20))
         #expect(fixture.logLines("mount-calls.log").count == 1)
@@ -72,7 +72,7 @@ struct MountLockTests {
         #expect(fixture.mountsUnderScratch().count == 1)
 
         for (index, domain) in (1...20).shuffled().enumerated() {
-            let release = fixture.smbvol(["debug-release", "--domain-uuid", "uuid-\(domain)"])
+            let release = fixture.smbvol(fixture.detachArguments(domain: "vm\(domain)"))
             #expect(release.status == 0, "\(release.stderr)")
             let expectedMounts = index == 19 ? 0 : 1
             #expect(fixture.mountsUnderScratch().count == expectedMounts, "after releasing \(index + 1) of 20")
@@ -85,11 +85,11 @@ struct MountLockTests {
     func concurrentReleases() throws {
         let fixture = try MountLockFixture()
         let attaches = try fixture.smbvolConcurrently((1...20).map {
-            ["debug-attach", "--share", "vmstore", "--domain-uuid", "uuid-\($0)", "--domain-name", "vm\($0)"]
+            fixture.attachArguments(domain: "vm\($0)")
         })
         #expect(attaches == Array(repeating: 0, count: 20))
         #expect(try fixture.locks().count == 20)
-        let releases = try fixture.smbvolConcurrently((1...20).shuffled().map { ["debug-release", "--domain-uuid", "uuid-\($0)"] })
+        let releases = try fixture.smbvolConcurrently((1...20).shuffled().map { fixture.detachArguments(domain: "vm\($0)") })
         #expect(releases == Array(repeating: 0, count: 20))
         #expect(fixture.mountsUnderScratch().isEmpty)
         #expect(fixture.logLines("umount.log").count == 1)
@@ -99,14 +99,14 @@ struct MountLockTests {
     @Test("a release interleaved with an attach never unmounts under a lock")
     func interleavedReleaseAndAttach() throws {
         let fixture = try MountLockFixture()
-        #expect(fixture.smbvol(["debug-attach", "--share", "vmstore", "--domain-uuid", "d0", "--domain-name", "vm0"]).status == 0)
+        #expect(fixture.smbvol(fixture.attachArguments(domain: "vm0")).status == 0)
         for round in 1...12 {
-            let release = ["debug-release", "--domain-uuid", "d\(round - 1)"]
-            let attach = ["debug-attach", "--share", "vmstore", "--domain-uuid", "d\(round)", "--domain-name", "vm\(round)"]
+            let release = fixture.detachArguments(domain: "vm\(round - 1)")
+            let attach = fixture.attachArguments(domain: "vm\(round)")
             let statuses = try fixture.smbvolConcurrently(round.isMultiple(of: 2) ? [release, attach] : [attach, release])
             #expect(statuses == [0, 0])
             let locks = try fixture.locks()
-            #expect(locks.map { $0["domain_uuid"] as? String } == ["d\(round)"], "round \(round)")
+            #expect(locks.map { $0["domain_uuid"] as? String } == [MountLockFixture.uuid(of: "vm\(round)")], "round \(round)")
             #expect(fixture.mountsUnderScratch().count == 1, "round \(round): a lock exists, so the share must be mounted")
         }
     }
@@ -147,8 +147,8 @@ struct MountLockTests {
         let attach = Process()
         attach.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
         attach.arguments = [
-            "-t", "\(fixture.holder.processIdentifier)", "-m", "--", fixture.smbvol, "debug-attach", "--connection-info", info,
-            "--domain-uuid", "u1", "--domain-name", "web01",
+            "-t", "\(fixture.holder.processIdentifier)", "-m", "--", fixture.smbvol, "attach", "--connection-info", info,
+            "--domain", "web01", "--connect", fixture.domainsURI, "--disk", "vdb",
         ]
         attach.environment = fixture.environment
         attach.standardOutput = FileHandle.nullDevice
@@ -195,7 +195,7 @@ struct MountLockTests {
     @Test("real mount failures (wrong password, no common dialect, no such share, hung and stopped smbd) are one clear line naming the mount error; nothing is left mounted, locked or running")
     func failures() throws {
         let fixture = try MountLockFixture(mountTimeoutSeconds: 2)
-        let attachArguments = ["debug-attach", "--share", "vmstore", "--domain-uuid", "u1", "--domain-name", "web01"]
+        let attachArguments = fixture.attachArguments(domain: "web01")
         func expectNothingLeft(_ label: String) throws {
             #expect(try fixture.locks().isEmpty, "\(label): a lock was left")
             #expect(fixture.mountsUnderScratch().isEmpty, "\(label): something was left mounted")
@@ -242,10 +242,10 @@ struct MountLockTests {
     @Test("a foreign mount at the share's mount point is refused, naming both sources")
     func foreignMount() throws {
         let fixture = try MountLockFixture()
-        let attach = ["debug-attach", "--share", "vmstore", "--domain-uuid", "u1", "--domain-name", "web01"]
+        let attach = fixture.attachArguments(domain: "web01")
         let first = fixture.smbvol(attach)
-        let mountPoint = String(first.stdout.split(separator: " ").first ?? "")
-        _ = fixture.smbvol(["debug-release", "--domain-uuid", "u1"])
+        let mountPoint = MountLockFixture.attachedMountPoint(first.stdout)
+        _ = fixture.smbvol(fixture.detachArguments(domain: "web01"))
         let tmpfs = fixture.shell("mkdir -p '\(mountPoint)' && mount -t tmpfs //other/thing '\(mountPoint)'")
         #expect(tmpfs.status == 0, "\(tmpfs.stderr)")
         let refused = fixture.smbvol(attach)

@@ -103,9 +103,9 @@ struct RealSMBMountTests {
         let gid = try #require(getgrnam("libvirt-qemu")?.pointee.gr_gid, "group libvirt-qemu")
         let fixture = try MountLockFixture(qemuUser: "libvirt-qemu", qemuGroup: "libvirt-qemu")
         try Data("image".utf8).write(to: URL(fileURLWithPath: fixture.root + "/srv/vmstore/disk0.img"))
-        let attach = fixture.smbvol(["debug-attach", "--share", "vmstore", "--domain-uuid", "u1", "--domain-name", "web01"])
+        let attach = fixture.smbvol(fixture.attachArguments(domain: "web01"))
         #expect(attach.status == 0, "\(attach.stderr)")
-        let mountPoint = String(attach.stdout.split(separator: " ").first ?? "")
+        let mountPoint = MountLockFixture.attachedMountPoint(attach.stdout)
         #expect(fixture.kernelOptionStrings.first?.contains(",uid=\(uid),gid=\(gid),user=svc,") == true, "\(fixture.kernelOptionStrings)")
         let image = mountPoint + "/disk0.img"
         let owner = fixture.shell("stat -c '%u %g' '\(image)'")

@@ -6,6 +6,8 @@ import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import SmbvolUseCases
+import HandleEvidence
 
 /// Hot-attach: libvirt runs no hook for `virsh attach-device`, so the operator (or the
 /// orchestration) runs this first, then attaches the printed image path.
@@ -59,40 +61,34 @@ struct AttachCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            var configuration = try configOption.load()
+            let configuration = try configOption.load()
+            let shares = try ShareCatalog(configuration: configuration)
             let (domainName, uuid) = try domainOptions.resolve()
-            var extraShares: [MountableShare] = []
-            let image: String
+            let source: HotAttachSource
             if let connectionInfo {
-                let info = try SMBConnectionInfo(
-                    json: try CommandBounds.read(connectionInfo, what: "connection info", limit: CommandBounds.connectionInfoLimit))
-                let mountable = info.mountableShare(mountBase: configuration.mountBase)
-                guard let name = info.name, !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
-                    throw ValidationError("connection info needs data.name: the image's path below the share, without '..'")
-                }
-                extraShares = [mountable]
-                configuration.shares[mountable.name] = configuration.shares[mountable.name]
-                    ?? ShareConfiguration(name: mountable.name, export: mountable.export.commandForm, mountPoint: mountable.mountPoint)
-                image = mountable.usablePath + "/" + name
+                source = .connectionInfo(
+                    try SMBConnectionInfo(
+                        json: try CommandBounds.read(connectionInfo, what: "connection info", limit: CommandBounds.connectionInfoLimit)))
             } else if let share, let path {
-                let mountable = try configuration.mountableShare(named: share)
-                image = mountable.usablePath + "/" + path
+                source = .share(name: share, relativePath: path)
             } else {
                 throw ValidationError("give --share S --path REL, or --connection-info FILE")
             }
-            let domain = DomainDefinition(name: domainName, uuid: uuid.value, disks: [DomainDisk(target: disk, sourceFile: image)])
-            let context = HookContext(configuration: configuration, domain: domain, uuid: uuid, logger: logger)
-            switch context.attachAndClean(migrating: false, connectionInfoShares: extraShares) {
-            case .nothingToDo:
-                throw ValidationError("\(image) is on no configured share")
+            let attach = HotAttach(
+                configuration: configuration, shares: shares, domainName: domainName, uuid: uuid, disk: disk, logger: logger,
+                clusters: ConfiguredClusterClients(configuration: configuration, environment: ProcessEnvironment.current()),
+                localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) },
+                makeAttachments: { extra in
+                    ShareAttachmentWiring(configuration: configuration, catalog: shares, logger: logger, connectionInfoShares: extra)
+                })
+            switch try attach(source) {
             case .refused(let message):
                 Observability.noteRefusedStart()
                 writeToStandardError("smbvol: refused: \(message)\n")
                 throw ExitCode(3)
             case .failed(let message):
                 throw HookFailure(message)
-            case .attached(let receipt):
-                let lock = receipt.locks.first { $0.disk == disk }
+            case .attached(let image, let lock):
                 let output = OutputWriter()
                 if json {
                     output.line(
@@ -126,18 +122,7 @@ struct DetachCommand: ParsableCommand {
         try reportingErrors {
             let configuration = try configOption.load()
             let (_, uuid) = try domainOptions.resolve()
-            let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
-            let known = try wiring.service.locks().filter { $0.domainUUID == uuid.value && ($0.disk == disk || $0.disk.hasPrefix(disk + "+")) }
-            guard !known.isEmpty else {
-                throw ValidationError("no attachment lock for domain \(uuid) disk \(disk) (see `smbvol lock list`)")
-            }
-            var report = try wiring.service.detachDisk(domainUUID: uuid.value, disk: disk, deadline: wiring.deadline)
-            for lock in known where lock.disk != disk {
-                let extra = try wiring.service.detachDisk(domainUUID: uuid.value, disk: lock.disk, deadline: wiring.deadline)
-                report.removedLocks += extra.removedLocks
-                report.unmountedShares += extra.unmountedShares
-                report.unmountFailures += extra.unmountFailures
-            }
+            let report = try Detach(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))(uuid: uuid, disk: disk)
             let output = OutputWriter()
             for lock in report.removedLocks { output.line("released lock \(lock.id) (\(lock.reason))") }
             for share in report.unmountedShares { output.line("unmounted \(share)") }

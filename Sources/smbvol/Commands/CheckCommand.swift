@@ -10,6 +10,7 @@ import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import SmbvolUseCases
 
 /// `smbvol check`: the exact pipeline a VM start (or incoming migration) runs, as a dry run.
 struct CheckCommand: ParsableCommand {
@@ -56,19 +57,21 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let logger = loggingOptions.bootstrap()
-        let (inspection, definition, mounted) = try reportingErrors { () throws -> (DomainInspection, DomainDefinition, [String: Bool]) in
+        let (result, definition) = try reportingErrors { () throws -> (CheckDomain.Result, DomainDefinition) in
             let configuration = try configOption.load()
+            let shares = try ShareCatalog(configuration: configuration)
             let definition = try readDomain()
-            let hygiene = try DomainHygiene(
-                configuration: configuration,
-                attachmentRecords: try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load(),
-                localAddresses: LocalAddresses.current(extra: configuration.localAddresses),
-                extraProtectedClients: keepClient, logger: logger,
-                clientForCluster: { name in try makeClient(cluster: name, configuration: configuration, logger: logger) })
-            let inspection = hygiene.inspect(definition, operation: migration ? .migration : .start, force: force)
-            logger.debug("check finished", metadata: ["requests": "\(hygiene.requestCount)"])
-            return (inspection, definition, try mountStates(configuration: configuration))
+            let check = CheckDomain(
+                configuration: configuration, shares: shares,
+                clusters: ConfiguredClusterClients(configuration: configuration, selection: clusterOptions.selection, environment: ProcessEnvironment.current()),
+                logger: logger, extraProtectedClients: keepClient,
+                localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) })
+            let result = try check(definition, migration: migration, force: force)
+            logger.debug("check finished", metadata: ["requests": "\(result.requestCount)"])
+            return (result, definition)
         }
+        let inspection = result.inspection
+        let mounted = result.mounted
         let report = CheckReport(inspection: inspection, domain: definition, mounted: mounted)
         let output = OutputWriter()
         output.write(json ? report.json() : report.text())
@@ -89,30 +92,4 @@ struct CheckCommand: ParsableCommand {
         return try DomainXMLParser().parse(try connection.domainXML(domain ?? ""))
     }
 
-    /// A share's cluster: `[share] cluster` unless the operator named a cluster or host.
-    private func makeClient(cluster: String?, configuration: SmbvolConfiguration, logger: Logger) throws -> QumuloClient {
-        var options = clusterOptions
-        if options.cluster == nil && options.host == nil { options.cluster = cluster }
-        let connection = try ClusterConnection.resolve(options: options, configuration: configuration, environment: ProcessEnvironment.current())
-        let deadline = Deadline.after(.milliseconds(Int64(configuration.deadlineSeconds * 1000)), clock: SystemClock())
-        return try connection.makeClient(deadline: deadline, logger: logger)
-    }
-
-    /// Share name → mounted (by export, at its mount point) or would mount. Local shares count
-    /// as mounted.
-    private func mountStates(configuration: SmbvolConfiguration) throws -> [String: Bool] {
-        let table = (try? MountTable.read(from: ProcMountTableReader())) ?? MountTable(entries: [])
-        var states: [String: Bool] = [:]
-        for name in configuration.shares.keys {
-            let share = try configuration.mountableShare(named: name)
-            if share.isLocal {
-                states[name] = true
-            } else if let entry = table.entry(at: share.mountPoint) ?? table.entry(at: ShareMounter.canonicalPath(share.mountPoint)) {
-                states[name] = share.export.matches(mountSource: entry.source)
-            } else {
-                states[name] = false
-            }
-        }
-        return states
-    }
 }

@@ -6,6 +6,9 @@ import Logging
 import QumuloClient
 import SmbvolConfig
 import SmbvolLogging
+import SmbvolSystem
+import SmbvolUseCases
+import SMBMounts
 
 #if canImport(Glibc)
 import Glibc
@@ -54,110 +57,49 @@ struct HandlesCloseCommand: ParsableCommand {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
             let configuration = try configOption.load()
-            let connection = try ClusterConnection.resolve(
-                options: clusterOptions, configuration: configuration, environment: ProcessEnvironment.current())
-            let client = try connection.makeClient(logger: logger)
-            let output = OutputWriter()
-            var targets: [(location: String, detail: String)] = location.map { ($0, "") }
-            var fileNumbers: Set<String>?
+            let environment = ProcessEnvironment.current()
+            let connection = try ClusterConnection.resolve(options: clusterOptions.selection, configuration: configuration, environment: environment)
+            let closing = CloseHandlesByHand(
+                client: try connection.makeClient(logger: logger), clusterName: connection.clusterName, configuration: configuration,
+                shares: staleOnly ? try ShareCatalog(configuration: configuration) : try ShareCatalog(shares: []),
+                logger: logger, environment: environment,
+                localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) })
+            let request: CloseHandlesByHand.Request
             if let path {
-                let attributes = try client.fileAttributes(path: path)
-                fileNumbers = [attributes.fileNumber]
-                if staleOnly {
-                    targets = try staleTargets(path: path, client: client, configuration: configuration, output: output, logger: logger)
-                } else {
-                    let listed = try client.handles(onFileNumber: attributes.fileNumber).handles
-                    // Never trust the filter: a cluster that ignores file_number must not make
-                    // this close every handle on the cluster.
-                    let handles = listed.filter { ImageIdentity.sameNumber($0.fileNumber, attributes.fileNumber) }
-                    if handles.count != listed.count {
-                        writeToStandardError(
-                            "smbvol: warning: the cluster listed \(listed.count - handles.count) handle(s) of other files for file_number \(attributes.fileNumber); they are left alone\n")
-                    }
-                    targets = handles.map { ($0.location, "owner \(client.ownerName(authId: $0.owner)) on \(attributes.path)") }
-                }
-                if targets.isEmpty {
-                    output.line(staleOnly ? "no stale handles to close on \(path)" : "no handles open on \(path)")
-                    return
-                }
+                request = staleOnly ? .staleOnly(path: path, keepClients: keepClient) : .everyHandle(path: path)
+            } else {
+                request = .locations(location)
             }
-            for target in targets {
+            let output = OutputWriter()
+            let plan = try closing.plan(request, cluster: clusterOptions.cluster)
+            if plan.foreignHandlesIgnored > 0, let fileNumber = plan.fileNumbers?.first {
+                writeToStandardError(
+                    "smbvol: warning: the cluster listed \(plan.foreignHandlesIgnored) handle(s) of other files for file_number \(fileNumber); they are left alone\n")
+            }
+            for decision in plan.kept {
+                output.line("\(decision.action == .refuse ? "refuse" : decision.action.rawValue) \(decision.handle.location): \(decision.reason)")
+            }
+            if let refusal = plan.refusal {
+                output.line(refusal)  // "refused: …" already
+                output.flush()
+                throw ExitCode(3)
+            }
+            if let path, plan.targets.isEmpty {
+                output.line(staleOnly ? "no stale handles to close on \(path)" : "no handles open on \(path)")
+                return
+            }
+            for target in plan.targets {
                 output.line("\(dryRun ? "would close" : "will close") \(target.location)\(target.detail.isEmpty ? "" : " (\(target.detail))")")
             }
             output.flush()
             if dryRun { return }
-            if !yes { try confirm(count: targets.count) }
-            let report = try client.closeHandles(locations: targets.map(\.location), fileNumbers: fileNumbers)
-            let details = Dictionary(targets.map { ($0.location, $0.detail) }, uniquingKeysWith: { first, _ in first })
-            let reason = { (location: String) in
-                staleOnly ? "operator --stale-only: \(details[location] ?? "")"
-                    : path == nil ? "operator request" : "operator request: every handle on the file (\(details[location] ?? ""))"
-            }
-            for closed in report.closed {
-                // Every handle on a file, whatever the evidence says, is the operator forcing it.
-                let forced = path != nil && !staleOnly
-                logger.audit(
-                    auditEvent(
-                        forced ? .forcedClose : .close, forced ? "force-closed SMB handle (operator, --path)" : "closed SMB handle",
-                        closed, decision: "closed", reason: reason(closed), cluster: connection.clusterName))
-                output.line("closed \(closed)")
-            }
-            for failure in report.failed {
-                var event = auditEvent(.closeFailed, "SMB handle not closed", failure.location, decision: "not-closed", reason: reason(failure.location), cluster: connection.clusterName)
-                event.extra["error"] = failure.reason
-                logger.audit(event)
-                output.line("not closed \(failure.location): \(failure.reason)")
-            }
+            if !yes { try confirm(count: plan.targets.count) }
+            let report = try closing.close(plan, request: request)
+            for closed in report.closed { output.line("closed \(closed)") }
+            for failure in report.failed { output.line("not closed \(failure.location): \(failure.reason)") }
             output.flush()
             if !report.allClosed { throw ExitCode.failure }
         }
-    }
-
-    /// The lock-hygiene decisions for one file, as a VM start would make them: prints every
-    /// decision, refuses (exit 3, nothing closed) on a live holder, returns the stale handles.
-    private func staleTargets(
-        path: String, client: QumuloClient, configuration: SmbvolConfiguration, output: OutputWriter, logger: Logger
-    ) throws -> [(location: String, detail: String)] {
-        let records = AttachmentRecordIndex(records: try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load())
-        let shareRoots = ShareRootResolver(stateDirectory: configuration.stateDirectory)
-        let gatherer = ImageEvidenceGatherer(
-            client: client, localAddresses: LocalAddresses.current(extra: configuration.localAddresses),
-            protectedClients: Set(configuration.policy.protectedClients + keepClient), logger: logger
-        ) { identity in
-            // By the file's identity (file number, canonical path), never by the spelling of P.
-            try records.domains(
-                on: identity, cluster: clusterOptions.cluster, excludingDomain: "", configuration: configuration,
-                shareRoots: shareRoots, client: client)
-        }
-        var gathered = try gatherer.gather(clusterPath: path)
-        // Heartbeat records only add liveness: a beating holder is refused here as at a start.
-        HeartbeatEvidenceCollector().addObservations(to: &gathered.evidence, clusterPath: path, configuration: configuration, client: client)
-        var policy = HygienePolicy(operation: .start, staleAfterSeconds: configuration.policy.staleAfterSeconds)
-        policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
-        let decisions = LockHygieneDecider(policy: policy).decide(gathered.evidence)
-        for decision in decisions.decisions where decision.action != .close {
-            output.line("\(decision.action == .refuse ? "refuse" : decision.action.rawValue) \(decision.handle.location): \(decision.reason)")
-        }
-        if decisions.verdict == .refuse {
-            output.line(decisions.summary)  // "refused: …" already
-            output.flush()
-            throw ExitCode(3)
-        }
-        return decisions.decisions.filter { $0.action == .close }.map { ($0.handle.location, $0.reason) }
-    }
-
-    /// The audit event of one close by hand: the operator (SUDO_USER, else USER) is recorded.
-    private func auditEvent(
-        _ kind: AuditEventKind, _ message: String, _ location: String, decision: String, reason: String, cluster: String?
-    ) -> AuditEvent {
-        var event = AuditEvent(kind, message: message)
-        event[.location] = location
-        event[.decision] = decision
-        event[.reason] = reason
-        event[.clusterPath] = path
-        event[.cluster] = cluster
-        event[.operator] = AuditEvent.invokingOperator(environment: ProcessEnvironment.current())
-        return event
     }
 
     private func confirm(count: Int) throws {

@@ -8,6 +8,7 @@ import SmbvolSystem
 
 #if canImport(Glibc)
 import Glibc
+import SmbvolUseCases
 #endif
 
 struct HandlesListCommand: ParsableCommand {
@@ -58,7 +59,7 @@ struct HandlesListCommand: ParsableCommand {
                 shareConfiguration = found
                 if options.cluster == nil && options.host == nil { options.cluster = found.cluster }
             }
-            let connection = try ClusterConnection.resolve(options: options, configuration: configuration, environment: ProcessEnvironment.current())
+            let connection = try ClusterConnection.resolve(options: options.selection, configuration: configuration, environment: ProcessEnvironment.current())
             let client = try connection.makeClient(logger: logger)
             let output = OutputWriter()
             // The header is printed once the cluster has answered: a failure prints only the error.

@@ -6,6 +6,7 @@ import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import SmbvolUseCases
 
 /// One beat: this host's record on every configured share that is mounted (or served through
 /// `local_path`). Never writes on a share that is not mounted; a failed share is logged

@@ -31,7 +31,8 @@ struct HoldersCommand: ParsableCommand {
         _ = loggingOptions.bootstrap()
         let document = try reportingErrors { () throws -> HoldersDocument in
             let configuration = try configOption.load()
-            var names = configuration.shares.keys.sorted()
+            let shares = try ShareCatalog(configuration: configuration)
+            var names = shares.names
             if let share {
                 guard configuration.shares[share] != nil else {
                     throw ValidationError("share \"\(share)\" is not configured (configured: \(names.joined(separator: ", ")))")
@@ -44,7 +45,7 @@ struct HoldersCommand: ParsableCommand {
             let reader = HeartbeatReader()
             return HoldersDocument(
                 shares: try names.map { name in
-                    let mountable = try configuration.mountableShare(named: name)
+                    let mountable = try shares.share(named: name)
                     let mounted = mountable.isLocal || table.entry(at: mountable.mountPoint).map { mountable.export.matches(mountSource: $0.source) } == true
                     var result = ShareHolders(share: name, directory: mountable.usablePath, mounted: mounted)
                     guard mounted else { return result }

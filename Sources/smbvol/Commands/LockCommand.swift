@@ -7,6 +7,7 @@ import Foundation
 #endif
 import SmbvolLogging
 import SmbvolSystem
+import SmbvolUseCases
 
 struct LockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

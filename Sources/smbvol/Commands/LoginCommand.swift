@@ -4,6 +4,8 @@ import SmbvolLogging
 
 #if canImport(Glibc)
 import Glibc
+import SmbvolSystem
+import SmbvolUseCases
 #endif
 
 struct LoginCommand: ParsableCommand {
@@ -26,7 +28,7 @@ struct LoginCommand: ParsableCommand {
         try reportingErrors {
             let configuration = try configOption.load()
             var connection = try ClusterConnection.resolve(
-                options: clusterOptions, configuration: configuration, environment: ProcessEnvironment.current())
+                options: clusterOptions.selection, configuration: configuration, environment: ProcessEnvironment.current())
             if connection.login.username == nil {
                 throw ValidationError("no user given: use --user, username in the [cluster] table, or API_USER")
             }

@@ -6,6 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import SmbvolSystem
+import SmbvolUseCases
 
 struct MountsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -6,6 +6,7 @@ import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import SmbvolUseCases
 
 /// Brings smbvol's records back in line with reality after a crash, a killed hook or a lost
 /// release: libvirt's domains (read-only) and the mount table are the truth.
@@ -35,42 +36,25 @@ struct ReconcileCommand: ParsableCommand {
         try reportingErrors {
             let configuration = try configOption.load()
             // Ask libvirt first: without the truth about domains, change nothing.
-            let running = Set(try LibvirtConnection(readOnly: connect).listDomains().filter(\.state.isActive).map { $0.uuid.lowercased() })
-            let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
+            let running = Set(try LibvirtConnection(readOnly: connect).listDomains().filter(\.state.isActive).map(\.uuid))
+            let reconcile = Reconcile(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))
+            let report = try reconcile(runningDomainUUIDs: running, dryRun: dryRun)
             let output = OutputWriter()
-            var unmountFailures: [String] = []
-
-            for lock in try wiring.service.locks() where lock.context == .hook && !running.contains(lock.domainUUID.lowercased()) {
-                output.line("\(dryRun ? "would drop" : "dropped") lock \(lock.id): \(lock.reason) (domain \(lock.domainUUID) is not running)")
-                guard !dryRun else { continue }
-                let report = try wiring.service.deleteHookLock(id: lock.id, deadline: wiring.deadline)
-                for share in report.unmountedShares { output.line("unmounted \(share)") }
-                unmountFailures += report.unmountFailures
-            }
-
-            let locks = try wiring.service.locks()
-            for status in try wiring.service.status(of: wiring.targets) where status.mounted && !status.share.isLocal {
-                guard !locks.contains(where: { $0.mountPoint == status.share.mountPoint }) else { continue }
-                output.line("\(dryRun ? "would unmount" : "unmounting") \(status.share.name) at \(status.share.mountPoint): no lock holds it")
-                guard !dryRun else { continue }
-                do {
-                    _ = try wiring.service.unmountShare(status.share, force: false, deadline: wiring.deadline)
-                } catch {
-                    unmountFailures.append("\(status.share.name): \(error)")
+            for step in report.steps {
+                switch step {
+                case .droppedLock(let id, let reason, let domainUUID):
+                    output.line("\(dryRun ? "would drop" : "dropped") lock \(id): \(reason) (domain \(domainUUID) is not running)")
+                case .unmounted(let share):
+                    output.line("unmounted \(share)")
+                case .unmountingUnheld(let share, let mountPoint):
+                    output.line("\(dryRun ? "would unmount" : "unmounting") \(share) at \(mountPoint): no lock holds it")
+                case .notOurs(let source, let mountPoint):
+                    output.line("not smbvol's: \(source) mounted at \(mountPoint) (left alone)")
                 }
             }
-
-            // The mount table lists real paths: compare in those (mount_base may be a symlink).
-            let known = Set((wiring.targets.map(\.mountPoint) + locks.map(\.mountPoint)).map(ShareMounter.canonicalPath))
-            let realBase = ShareMounter.canonicalPath(configuration.mountBase)
-            let base = realBase.hasSuffix("/") ? realBase : realBase + "/"
-            for entry in try MountTable.read(from: ProcMountTableReader()).entries
-            where entry.mountPoint.hasPrefix(base) && !known.contains(entry.mountPoint) {
-                output.line("not smbvol's: \(entry.source) mounted at \(entry.mountPoint) (left alone)")
-            }
             output.flush()
-            if !unmountFailures.isEmpty {
-                throw HookFailure("could not unmount: \(unmountFailures.joined(separator: "; "))")
+            if !report.unmountFailures.isEmpty {
+                throw HookFailure("could not unmount: \(report.unmountFailures.joined(separator: "; "))")
             }
         }
     }

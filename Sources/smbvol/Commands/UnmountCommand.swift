@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttachmentLocks
+import SmbvolUseCases
 
 struct UnmountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,6 +7,8 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolMetrics
 import SmbvolSystem
+import SmbvolUseCases
+import SMBMounts
 
 #if canImport(Glibc)
 import Glibc
@@ -74,7 +76,7 @@ struct HookRunner {
             // From here on nothing may outlive the deadline, parsing a huge XML included.
             // A prepare or migrate cut short before its mount and locks are recorded never
             // reports success, whatever on_cluster_error says: the VM would start with neither.
-            // HookContext moves the status once they are recorded.
+            // The start pipeline moves the status once they are recorded (WatchdogRunProgress).
             let status: Int32 = mustSucceed ? 0 : 1
             DeadlineWatchdog.arm(
                 after: configuration.deadlineSeconds + 0.5, exitStatus: status,
@@ -85,31 +87,15 @@ struct HookRunner {
             }
             logger[metadataKey: "domain"] = "\(domain.name)"
             logger[metadataKey: "domain_uuid"] = "\(uuid)"
-            let context = HookContext(configuration: configuration, domain: domain, uuid: uuid, logger: logger)
+            let operations = HookOperations(
+                configuration: configuration, domain: domain, uuid: uuid, logger: logger,
+                shares: Result { try ShareCatalog(configuration: configuration) })
             switch kind {
-            case .prepare: return context.prepare(migrating: context.marks.isMarked(uuid))
-            case .migrate:
-                // The mark is written only once the migrate hook has succeeded: a failed (or
-                // timed-out) one must not leave the next plain start in migration mode, where
-                // it is never refused. A stale mark of an earlier run is dropped first.
-                context.marks.clear(uuid)
-                let status = context.prepare(migrating: true)
-                guard status == 0 else { return status }
-                do {
-                    try context.marks.mark(uuid)
-                } catch {
-                    // Without the mark the prepare that follows would refuse the live source's
-                    // handles: fail now and give back what this run took.
-                    context.givingBack()
-                    _ = context.release()
-                    throw HookFailure("incoming migration of \(domain.name): could not record the migration mark (\(error))")
-                }
-                return 0
-            case .release: return context.release()
-            case .reconnect: return context.reconnect()
-            case .started:
-                context.marks.clear(uuid)
-                return 0
+            case .prepare: return operations.prepare()
+            case .migrate: return try operations.migrate()
+            case .release: return operations.release()
+            case .reconnect: return operations.reconnect()
+            case .started: return operations.started()
             case .ignored: return 0
             }
         } catch {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import QumuloClient
+import SmbvolUseCases
 
 /// How to reach a cluster: a `[cluster.NAME]` table, or host/port/TLS/user given directly.
 /// Flags win over the configuration, which wins over API_HOSTNAME / API_USER / API_PASSWORD.
@@ -45,5 +46,21 @@ struct ClusterOptions: ParsableArguments {
         if let apiPrefix, case .failure(let error) = ClusterEndpoint.normalizedAPIPrefix(apiPrefix) {
             throw ValidationError("--api-prefix: \(error)")
         }
+    }
+
+    /// What the flags select, for the use cases (which never parse a command line).
+    var selection: ClusterSelection {
+        var selection = ClusterSelection(cluster: cluster)
+        selection.host = host
+        selection.port = port
+        selection.apiPrefix = apiPrefix
+        selection.caFile = caFile
+        selection.insecure = insecure
+        selection.user = user
+        selection.passwordFile = passwordFile
+        selection.password = password
+        selection.credentialsStore = credentialsStore
+        selection.requestTimeoutSeconds = requestTimeoutSeconds
+        return selection
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LibvirtDomains
+import SmbvolUseCases
 
 /// `--domain NAME|UUID [--connect URI]`: a UUID is used as is; a name is looked up through a
 /// read-only libvirt connection (operator commands only — never the hook).

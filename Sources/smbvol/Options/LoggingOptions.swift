@@ -1,6 +1,8 @@
 import ArgumentParser
 import Logging
 import SmbvolLogging
+import SmbvolSystem
+import SmbvolUseCases
 
 /// `--verbose` / `--debug`: what reaches stderr. Audit events (notice and up) always go to syslog.
 struct LoggingOptions: ParsableArguments {

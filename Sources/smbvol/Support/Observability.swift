@@ -5,6 +5,7 @@ import SmbvolLogging
 import SmbvolMetrics
 import SmbvolSystem
 import Synchronization
+import SmbvolUseCases
 
 /// Where the system log goes (journal or syslog) and whether metrics are kept, from the
 /// configuration; and the end-of-run merge of this process's metrics into the shared state.

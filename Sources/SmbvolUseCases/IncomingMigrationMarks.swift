@@ -10,24 +10,24 @@ import Glibc
 /// `<state_dir>/migrations/<uuid>` holding its creation time, written only after a migrate hook
 /// succeeded; it ends at `started`, at `release`, at the next migrate hook, or when older than
 /// `lifetime`.
-struct IncomingMigrationMarks {
-    let directory: String
-    let lifetime: Double
-    let clock: any MonotonicClock
+public struct IncomingMigrationMarks: Sendable {
+    public let directory: String
+    public let lifetime: Double
+    public let clock: any MonotonicClock
 
-    init(stateDirectory: String, lifetime: Double = 600, clock: any MonotonicClock = SystemClock()) {
+    public init(stateDirectory: String, lifetime: Double = 600, clock: any MonotonicClock = SystemClock()) {
         directory = stateDirectory + "/migrations"
         self.lifetime = lifetime
         self.clock = clock
     }
 
-    func mark(_ uuid: DomainUUID) throws {
+    public func mark(_ uuid: DomainUUID) throws {
         try SecureFiles.ensurePrivateDirectory(directory)
         try AtomicFileWriter().write(Array(String(clock.wallClockSeconds()).utf8), to: path(uuid), mode: 0o600)
     }
 
     /// Whether a live (not expired) mark exists; an expired one is removed.
-    func isMarked(_ uuid: DomainUUID) -> Bool {
+    public func isMarked(_ uuid: DomainUUID) -> Bool {
         guard let bytes = try? readWholeFile(path(uuid)),
             let created = Double(String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
         else { return false }
@@ -38,7 +38,7 @@ struct IncomingMigrationMarks {
         return true
     }
 
-    func clear(_ uuid: DomainUUID) {
+    public func clear(_ uuid: DomainUUID) {
         unlink(path(uuid))
     }
 
@@ -46,10 +46,10 @@ struct IncomingMigrationMarks {
 }
 
 /// A libvirt domain UUID, validated before it names a file (8-4-4-4-12 hex digits).
-struct DomainUUID: Equatable, CustomStringConvertible {
-    let value: String
+public struct DomainUUID: Sendable, Equatable, CustomStringConvertible {
+    public let value: String
 
-    init?(_ text: String) {
+    public init?(_ text: String) {
         let lowered = text.lowercased()
         let groups = lowered.split(separator: "-", omittingEmptySubsequences: false)
         // ASCII hex only: Character.isHexDigit also accepts fullwidth digits and letters,
@@ -61,5 +61,5 @@ struct DomainUUID: Equatable, CustomStringConvertible {
         value = lowered
     }
 
-    var description: String { value }
+    public var description: String { value }
 }

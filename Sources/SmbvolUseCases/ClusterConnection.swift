@@ -8,17 +8,43 @@ import SmbvolSystem
 import Glibc
 #endif
 
+/// What an operator named on the command line about the cluster to use; every field nil means
+/// "from the configuration". The hook has none of these: it passes `ClusterSelection()`, or
+/// only the share's `cluster`.
+public struct ClusterSelection: Sendable, Equatable {
+    public var cluster: String?
+    public var host: String?
+    public var port: Int?
+    public var apiPrefix: String?
+    public var caFile: String?
+    public var insecure = false
+    public var user: String?
+    public var passwordFile: String?
+    public var password: String?
+    public var credentialsStore: String?
+    public var requestTimeoutSeconds: Double?
+
+    public init(cluster: String? = nil) { self.cluster = cluster }
+
+    /// The cluster of a share, unless the operator chose one (by name or host).
+    public func defaulting(toCluster name: String?) -> ClusterSelection {
+        var selection = self
+        if selection.cluster == nil && selection.host == nil { selection.cluster = name }
+        return selection
+    }
+}
+
 /// Everything needed to talk to one cluster, resolved from flags, configuration and environment
 /// in the order of the Qumulo SMB lock manager script: the token store first, then explicit host/user/password, then
 /// API_HOSTNAME / API_USER / API_PASSWORD.
-struct ClusterConnection {
-    enum Failure: Error, CustomStringConvertible {
+public struct ClusterConnection: Sendable {
+    public enum Failure: Error, CustomStringConvertible {
         case noHost
         case unknownCluster(String, known: [String])
         case ambiguousCluster([String])
         case unreadableSecret(String, String)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .noHost:
                 return "no cluster given: use --cluster NAME, --host HOST, a [cluster.NAME] table in the configuration, or API_HOSTNAME"
@@ -32,17 +58,18 @@ struct ClusterConnection {
         }
     }
 
-    var endpoint: ClusterEndpoint
-    var login: ClusterLogin
-    var requestTimeout: Duration
+    public var endpoint: ClusterEndpoint
+    public var login: ClusterLogin
+    public var requestTimeout: Duration
     /// Where a password could come from interactively (`login` prompts when nothing else gave one).
-    var username: String?
+    public var username: String?
     /// The `[cluster.NAME]` name, else the host: the `cluster` label of the request-error metric.
-    var clusterName = ""
+    public var clusterName = ""
 
-    /// Resolves the connection for operator commands.
-    static func resolve(
-        options: ClusterOptions, configuration: SmbvolConfiguration, environment: [String: String]
+    /// Resolves the connection from what the operator selected, the configuration and the
+    /// environment (the hook's is scrubbed by libvirt: nothing there is required).
+    public static func resolve(
+        options: ClusterSelection, configuration: SmbvolConfiguration, environment: [String: String]
     ) throws -> ClusterConnection {
         let cluster = try selectCluster(options: options, configuration: configuration, environment: environment)
         guard let host = options.host ?? cluster?.host ?? environment["API_HOSTNAME"].flatMap({ $0.isEmpty ? nil : $0 }) else {
@@ -87,7 +114,7 @@ struct ClusterConnection {
     }
 
     private static func selectCluster(
-        options: ClusterOptions, configuration: SmbvolConfiguration, environment: [String: String]
+        options: ClusterSelection, configuration: SmbvolConfiguration, environment: [String: String]
     ) throws -> ClusterConfiguration? {
         if let name = options.cluster {
             guard let cluster = configuration.clusters[name] else {
@@ -107,7 +134,7 @@ struct ClusterConnection {
     }
 
     /// A secrets file: must be 0600-ish (not readable by others); first line, trimmed.
-    static func readSecretFile(_ path: String) throws -> Secret {
+    public static func readSecretFile(_ path: String) throws -> Secret {
         do {
             try SecureFiles.verifySecretFile(path)
             let bytes = try readWholeFile(path)
@@ -124,10 +151,10 @@ struct ClusterConnection {
     }
 
     /// Requests in flight at once for cluster-wide listings (and connections to the cluster).
-    static let concurrentRequests = 4
+    public static let concurrentRequests = 4
 
     /// Opens the transport and builds the client; warns about `insecure` on every run.
-    func makeClient(deadline: Deadline = .none, logger: Logger) throws -> QumuloClient {
+    public func makeClient(deadline: Deadline = .none, logger: Logger) throws -> QumuloClient {
         if endpoint.verification == .insecure {
             logger.warning(
                 "TLS certificate verification is OFF for this cluster (insecure); anyone on the path can impersonate it",

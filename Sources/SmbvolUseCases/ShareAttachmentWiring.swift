@@ -42,20 +42,33 @@ struct MountedShareAdapter: ShareMounting {
 /// Everything the attach side needs, built from the configuration: the configured shares (plus
 /// any from connection info), the mounter and the attachment service. The hook and the
 /// operator commands use this.
-struct ShareAttachmentWiring {
-    let configuration: SmbvolConfiguration
-    let shares: [MountableShare]
-    let service: ShareAttachmentService
+public struct ShareAttachmentWiring: Sendable {
+    public let configuration: SmbvolConfiguration
+    /// The configured shares (resolved once, at load).
+    public let catalog: ShareCatalog
+    /// Connection-info shares first, then the configured ones.
+    public let shares: [MountableShare]
+    public let service: ShareAttachmentService
 
-    init(configuration: SmbvolConfiguration, logger: Logger, connectionInfoShares: [MountableShare] = []) throws {
+    /// Parts already built (tests: a recording mounter, a store in a temporary directory).
+    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, connectionInfoShares: [MountableShare] = [], service: ShareAttachmentService) {
         self.configuration = configuration
-        let configured = try configuration.shares.values.sorted { $0.name < $1.name }.map {
-            try MountableShare(configuration: $0, mountBase: configuration.mountBase)
-        }
-        try MountableShare.requireDistinctDirectories(configured)
+        self.catalog = catalog
+        shares = connectionInfoShares + catalog.shares
+        self.service = service
+    }
+
+    /// For commands that need the shares of the configuration and nothing else of it.
+    public init(configuration: SmbvolConfiguration, logger: Logger) throws {
+        self.init(configuration: configuration, catalog: try ShareCatalog(configuration: configuration), logger: logger)
+    }
+
+    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, logger: Logger, connectionInfoShares: [MountableShare] = []) {
+        self.configuration = configuration
+        self.catalog = catalog
         // Connection-info shares first: they carry the credentials (a hot-attach may also name
         // the share in the configuration the hygiene step reads).
-        shares = connectionInfoShares + configured
+        shares = connectionInfoShares + catalog.shares
         let mounter = ShareMounter(
             settings: MountSettings(configuration: configuration),
             accountResolver: QemuAccountResolver(configuration: configuration), logger: logger)
@@ -68,14 +81,14 @@ struct ShareAttachmentWiring {
             shareLockTimeout: .seconds(max(60, mountTimeout * 2 + 10)), logger: logger)
     }
 
-    static func target(for share: MountableShare) -> ShareTarget {
+    public static func target(for share: MountableShare) -> ShareTarget {
         ShareTarget(name: share.name, export: share.export.commandForm, mountPoint: share.usablePath, isLocal: share.isLocal)
     }
 
-    var targets: [ShareTarget] { shares.map(Self.target(for:)) }
+    public var targets: [ShareTarget] { shares.map(Self.target(for:)) }
 
     /// A configured share by name, else a share only the locks know (from connection info).
-    func target(named name: String) throws -> ShareTarget {
+    public func target(named name: String) throws -> ShareTarget {
         if let share = shares.first(where: { $0.name == name }) { return Self.target(for: share) }
         if let lock = try service.locks().first(where: { $0.share == name }) {
             return ShareTarget(name: lock.share, export: "", mountPoint: lock.mountPoint)
@@ -84,12 +97,12 @@ struct ShareAttachmentWiring {
     }
 
     /// The operator commands' bound: the configured overall deadline.
-    var deadline: Deadline { .after(.milliseconds(Int64(configuration.deadlineSeconds * 1000)), clock: SystemClock()) }
+    public var deadline: Deadline { .after(.milliseconds(Int64(configuration.deadlineSeconds * 1000)), clock: SystemClock()) }
 
     /// Debug builds only: `SMBVOL_TEST_CRASH_POINT=holding-lock|after-temp-write|after-rename`
     /// kills the process (SIGKILL) at that point of a store change, for the crash tests.
     /// Release builds compile this out, so production ignores the variable.
-    static func testCrashObserver() -> (@Sendable (AttachmentLockStore.Stage) -> Void)? {
+    public static func testCrashObserver() -> (@Sendable (AttachmentLockStore.Stage) -> Void)? {
         #if DEBUG
         guard let value = getenv("SMBVOL_TEST_CRASH_POINT").map({ String(cString: $0) }),
             let wanted = AttachmentLockStore.Stage(rawValue: value)

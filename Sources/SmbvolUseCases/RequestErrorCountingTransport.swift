@@ -3,18 +3,18 @@ import SmbvolMetrics
 
 /// Counts every failed cluster request (smbvol_cluster_request_errors_total{cluster, class}),
 /// retries included, then passes the answer or the failure on unchanged.
-final class RequestErrorCountingTransport: HTTPTransport {
+public final class RequestErrorCountingTransport: HTTPTransport {
     private let inner: any HTTPTransport
     private let cluster: String
 
-    init(_ inner: any HTTPTransport, cluster: String) {
+    public init(_ inner: any HTTPTransport, cluster: String) {
         self.inner = inner
         self.cluster = cluster
     }
 
-    var requestCount: Int { inner.requestCount }
+    public var requestCount: Int { inner.requestCount }
 
-    func send(_ request: HTTPRequest, timeout: Duration) throws(TransportFailure) -> HTTPResponse {
+    public func send(_ request: HTTPRequest, timeout: Duration) throws(TransportFailure) -> HTTPResponse {
         let response: HTTPResponse
         do {
             response = try inner.send(request, timeout: timeout)
@@ -30,7 +30,7 @@ final class RequestErrorCountingTransport: HTTPTransport {
         MetricsRecorder.shared.increment(.clusterRequestErrors, labels: ["cluster": cluster, "class": errorClass])
     }
 
-    static func errorClass(_ failure: TransportFailure) -> String {
+    public static func errorClass(_ failure: TransportFailure) -> String {
         switch failure {
         case .connection: return "connection"
         case .tls: return "tls"
@@ -39,7 +39,7 @@ final class RequestErrorCountingTransport: HTTPTransport {
         }
     }
 
-    static func errorClass(status: Int) -> String {
+    public static func errorClass(status: Int) -> String {
         switch status {
         case 401: return "http_401"
         case 403: return "http_403"

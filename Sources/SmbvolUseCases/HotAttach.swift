@@ -1,0 +1,118 @@
+import AttachmentLocks
+import DomainXML
+import Logging
+import SMBMounts
+import SmbvolConfig
+
+/// Which image a hot-attach is for: a configured share and the image's path below it, or
+/// nova-style connection info (which brings its own share, options and credentials).
+public enum HotAttachSource: Sendable {
+    case share(name: String, relativePath: String)
+    case connectionInfo(SMBConnectionInfo)
+}
+
+/// Hot-attach (`virsh attach-device` runs no hook): the start pipeline for one disk — mount its
+/// share, clear stale handles, record the lock — so the operator can attach the image path.
+public struct HotAttach: Sendable {
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case connectionInfoWithoutName
+        case notOnAShare(String)
+
+        public var description: String {
+            switch self {
+            case .connectionInfoWithoutName: return "connection info needs data.name: the image's path below the share, without '..'"
+            case .notOnAShare(let image): return "\(image) is on no configured share"
+            }
+        }
+    }
+
+    public enum Outcome: Sendable {
+        /// The lock of the disk (nil only if the store did not report it) and the image path.
+        case attached(image: String, lock: AttachmentLock?)
+        case refused(String)
+        case failed(String)
+    }
+
+    public let configuration: SmbvolConfiguration
+    public let shares: ShareCatalog
+    public let domainName: String
+    public let uuid: DomainUUID
+    public let disk: String
+    public let logger: Logger
+    /// Builds the attach side for the shares of this run (configured + connection info).
+    public var makeAttachments: @Sendable ([MountableShare]) -> ShareAttachmentWiring
+    public let clusters: any ClusterClientMaking
+    public var localAddresses: @Sendable () -> Set<String>
+
+    public init(
+        configuration: SmbvolConfiguration, shares: ShareCatalog, domainName: String, uuid: DomainUUID, disk: String,
+        logger: Logger, clusters: any ClusterClientMaking, localAddresses: @escaping @Sendable () -> Set<String>,
+        makeAttachments: @escaping @Sendable ([MountableShare]) -> ShareAttachmentWiring
+    ) {
+        self.configuration = configuration
+        self.shares = shares
+        self.domainName = domainName
+        self.uuid = uuid
+        self.disk = disk
+        self.logger = logger
+        self.clusters = clusters
+        self.localAddresses = localAddresses
+        self.makeAttachments = makeAttachments
+    }
+
+    public func callAsFunction(_ source: HotAttachSource) throws -> Outcome {
+        let image: String
+        var extraShares: [MountableShare] = []
+        switch source {
+        case .share(let name, let relativePath):
+            image = try shares.share(named: name).usablePath + "/" + relativePath
+        case .connectionInfo(let info):
+            let mountable = info.mountableShare(mountBase: configuration.mountBase)
+            guard let name = info.name, !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
+                throw Failure.connectionInfoWithoutName
+            }
+            extraShares = [mountable]
+            image = mountable.usablePath + "/" + name
+        }
+        // A one-disk domain: the same pipeline as a VM start, for this disk alone.
+        let domain = DomainDefinition(name: domainName, uuid: uuid.value, disks: [DomainDisk(target: disk, sourceFile: image)])
+        let run = DomainRun(
+            configuration: configuration, shares: shares, domain: domain, uuid: uuid, deadlines: RunDeadlines(configuration: configuration),
+            logger: logger)
+        let start = StartDomain(run: run, attachments: makeAttachments(extraShares), clusters: clusters, localAddresses: localAddresses)
+        switch start(migrating: false) {
+        case .nothingToDo: throw Failure.notOnAShare(image)
+        case .refused(let message): return .refused(message)
+        case .failed(let message): return .failed(message)
+        case .attached(let receipt): return .attached(image: image, lock: receipt.locks.first { $0.disk == disk })
+        }
+    }
+}
+
+/// Undoes a hot-attach (`virsh detach-device` runs no hook): drops the disk's locks (also
+/// those of its backing files on other shares, `vdb+share`), unmounts shares nobody holds.
+public struct Detach: Sendable {
+    public struct NoSuchLock: Error, Sendable, CustomStringConvertible {
+        public var uuid: DomainUUID
+        public var disk: String
+        public var description: String { "no attachment lock for domain \(uuid) disk \(disk) (see `smbvol lock list`)" }
+    }
+
+    public let attachments: ShareAttachmentWiring
+
+    public init(attachments: ShareAttachmentWiring) { self.attachments = attachments }
+
+    public func callAsFunction(uuid: DomainUUID, disk: String) throws -> ReleaseReport {
+        let service = attachments.service
+        let known = try service.locks().filter { $0.domainUUID == uuid.value && ($0.disk == disk || $0.disk.hasPrefix(disk + "+")) }
+        guard !known.isEmpty else { throw NoSuchLock(uuid: uuid, disk: disk) }
+        var report = try service.detachDisk(domainUUID: uuid.value, disk: disk, deadline: attachments.deadline)
+        for lock in known where lock.disk != disk {
+            let extra = try service.detachDisk(domainUUID: uuid.value, disk: lock.disk, deadline: attachments.deadline)
+            report.removedLocks += extra.removedLocks
+            report.unmountedShares += extra.unmountedShares
+            report.unmountFailures += extra.unmountFailures
+        }
+        return report
+    }
+}

@@ -1,0 +1,79 @@
+import AttachmentLocks
+import HandleEvidence
+import Logging
+import QumuloClient
+import SMBMounts
+import SmbvolLogging
+import SmbvolSystem
+
+/// `release end`: drop the domain's hook locks and its incoming-migration mark, unmount the
+/// shares nobody holds. Never fails: errors are logged, with what to run.
+public struct ReleaseDomain: Sendable {
+    public let run: DomainRun
+    public let attachments: ShareAttachmentWiring
+    public let marks: IncomingMigrationMarks
+    public let progress: any RunProgress
+
+    public init(run: DomainRun, attachments: ShareAttachmentWiring, marks: IncomingMigrationMarks, progress: any RunProgress = NoRunProgress()) {
+        self.run = run
+        self.attachments = attachments
+        self.marks = marks
+        self.progress = progress
+    }
+
+    @discardableResult
+    public func callAsFunction() -> ReleaseReport? {
+        marks.clear(run.uuid)
+        progress.began("release", mayFail: false)
+        do {
+            let report = try attachments.service.releaseDomain(uuid: run.uuid.value, deadline: run.deadlines.cleanup)
+            if !report.unmountFailures.isEmpty {
+                run.logger.error("release: shares left mounted", metadata: ["failures": "\(report.unmountFailures)"])
+            }
+            return report
+        } catch {
+            run.logger.error("release failed; run `smbvol reconcile`", metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
+            return nil
+        }
+    }
+}
+
+/// `reconnect begin` (libvirtd restarted): make sure the running domain's locks exist and its
+/// shares are mounted. Never fails: a failing reconnect hook kills the VM.
+public struct ReconnectDomain: Sendable {
+    public let run: DomainRun
+    public let attachments: ShareAttachmentWiring
+    public let progress: any RunProgress
+    public var mountGuard: HungMountGuard
+
+    public init(run: DomainRun, attachments: ShareAttachmentWiring, progress: any RunProgress = NoRunProgress(), mountGuard: HungMountGuard = HungMountGuard()) {
+        self.run = run
+        self.attachments = attachments
+        self.progress = progress
+        self.mountGuard = mountGuard
+    }
+
+    public func callAsFunction() {
+        progress.began("reconnect", mayFail: false)
+        do {
+            // The same locating and requests as a start; no lock hygiene (the VM runs already).
+            let start = StartDomain(
+                run: run, attachments: attachments, clusters: NoClusterClients(), mountGuard: mountGuard, localAddresses: { [] })
+            let located = try start.locateImages(on: run.shares)
+            guard !located.images.isEmpty else { return }
+            _ = try attachments.service.attach(try start.attachmentRequests(for: located.images), deadline: run.deadlines.work)
+        } catch {
+            run.logger.error(
+                "reconnect: could not restore the domain's locks; run `smbvol reconcile`",
+                metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
+        }
+    }
+}
+
+/// For use cases that never ask a cluster.
+struct NoClusterClients: ClusterClientMaking {
+    struct Unused: Error, CustomStringConvertible {
+        var description: String { "no cluster is asked here" }
+    }
+    func client(forCluster name: String?, deadline: Deadline, logger: Logger) throws -> QumuloClient { throw Unused() }
+}

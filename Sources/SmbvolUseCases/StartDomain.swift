@@ -1,0 +1,184 @@
+import AttachmentLocks
+import DomainXML
+import HandleEvidence
+import LockHygiene
+import Logging
+import SMBMounts
+import SmbvolConfig
+import SmbvolLogging
+
+/// How a start (or incoming migration, or hot-attach) ended.
+public enum StartOutcome: Sendable {
+    /// No image on a configured share: nothing mounted, no network.
+    case nothingToDo
+    case attached(AttachmentReceipt)
+    /// A live holder: what this run took was given back.
+    case refused(String)
+    /// Anything else that stops the start; what this run took was given back.
+    case failed(String)
+}
+
+/// The start pipeline — VM start (`prepare begin`), incoming migration (`migrate begin` and the
+/// `prepare` after it) and hot-attach: locate the disks' images once → check no mount they lie
+/// under is hung → mount and record the locks → check the mounted images stay inside their
+/// shares → gather evidence and decide → close the stale handles; on a refusal or failure,
+/// give back exactly what this run took.
+public struct StartDomain: Sendable {
+    public let run: DomainRun
+    public let attachments: ShareAttachmentWiring
+    public let clusters: any ClusterClientMaking
+    public let progress: any RunProgress
+    public var mountGuard: HungMountGuard
+    /// This host's addresses (its own handles are never a foreign holder).
+    public var localAddresses: @Sendable () -> Set<String>
+
+    public init(
+        run: DomainRun, attachments: ShareAttachmentWiring, clusters: any ClusterClientMaking,
+        progress: any RunProgress = NoRunProgress(), mountGuard: HungMountGuard = HungMountGuard(),
+        localAddresses: @escaping @Sendable () -> Set<String>
+    ) {
+        self.run = run
+        self.attachments = attachments
+        self.clusters = clusters
+        self.progress = progress
+        self.mountGuard = mountGuard
+        self.localAddresses = localAddresses
+    }
+
+    private var logger: Logger { run.logger }
+    private var domain: DomainDefinition { run.domain }
+
+    public func callAsFunction(migrating: Bool) -> StartOutcome {
+        let operation = migrating ? "incoming migration" : "start"
+        do {
+            let shares = try evidenceShares
+            let located = try locateImages(on: shares)
+            guard !located.images.isEmpty else { return .nothingToDo }
+            progress.began(operation, mayFail: true)
+            let receipt = try attachments.service.attach(
+                try attachmentRequests(for: located.images), deadline: run.deadlines.work, cleanupDeadline: run.deadlines.cleanup)
+            do {
+                try DiskImageLocator(catalog: shares).verifyStillInsideShares(located.images)
+            } catch {
+                giveBack(receipt, after: operation)
+                throw error
+            }
+            progress.attachmentRecorded()
+            guard let failure = cleanStaleHandles(located, on: shares, receipt: receipt, migrating: migrating) else { return .attached(receipt) }
+            giveBack(receipt, after: operation)
+            return failure
+        } catch {
+            let message = LineEscaping.oneLine("\(error)")
+            logger.error("\(operation) failed", metadata: ["error": "\(message)"])
+            return .failed("\(operation) of \(domain.name) failed: \(message)")
+        }
+    }
+
+    /// The disks' image files on the shares, located once; empty means "nothing to do".
+    /// Resolving image paths follows them into the mounts: a hung mount would leave this process
+    /// stuck in the kernel, so mounts the disks lie under are asked first, in a child.
+    func locateImages(on shares: ShareCatalog) throws -> DomainImages {
+        do {
+            try mountGuard.check(paths: domain.disks.flatMap(\.imageFiles), shares: shares.shares, deadline: run.deadlines.work)
+        } catch MountCommandError.mountHung(let share, let mountPoint, let seconds) {
+            logger.warning(
+                "hung mount found; not touching it",
+                metadata: ["event": "hung-mount", "share": "\(share)", "mount_point": "\(mountPoint)", "domain": "\(domain.name)"])
+            throw MountCommandError.mountHung(share: share, mountPoint: mountPoint, seconds: seconds)
+        }
+        return try DiskImageLocator(catalog: shares).locate(domain)
+    }
+
+    /// One attachment request per disk and share its images live on.
+    func attachmentRequests(for images: [LocatedImage]) throws -> [DiskAttachmentRequest] {
+        var requests: [DiskAttachmentRequest] = []
+        var seen: Set<String> = []
+        // The first image of each target, indexed once (not a scan per image: linear in disks).
+        var topShare: [String: String] = [:]
+        for image in images where topShare[image.target] == nil { topShare[image.target] = image.share }
+        for image in images {
+            let diskName = image.share == topShare[image.target] ? image.target : "\(image.target)+\(image.share)"
+            guard seen.insert(diskName).inserted else { continue }
+            requests.append(
+                DiskAttachmentRequest(
+                    domainUUID: run.uuid.value, domainName: domain.name, disk: diskName, image: image.image,
+                    share: try attachments.target(named: image.share)))
+        }
+        return requests
+    }
+
+    private func giveBack(_ receipt: AttachmentReceipt, after operation: String) {
+        progress.givingBack()
+        let report = attachments.service.release(receipt, deadline: run.deadlines.cleanup)
+        if !report.unmountFailures.isEmpty {
+            logger.error("could not give back a mount after a refused \(operation)", metadata: ["failures": "\(report.unmountFailures)"])
+        }
+    }
+
+    /// Evidence, decision and action on the located images; returns why the start must not go
+    /// on, or nil to proceed.
+    private func cleanStaleHandles(_ located: DomainImages, on shares: ShareCatalog, receipt: AttachmentReceipt, migrating: Bool) -> StartOutcome? {
+        let configuration = run.configuration
+        guard !configuration.clusters.isEmpty else {
+            logger.notice("no [cluster] configured: shares mounted, stale-handle cleanup skipped")
+            return nil
+        }
+        let records: [AttachmentLock]
+        do {
+            records = receipt.storeRecords.isEmpty ? try attachments.service.locks() : receipt.storeRecords
+        } catch {
+            return .failed(LineEscaping.oneLine("\(error)"))
+        }
+        let hygiene = DomainHygiene(
+            configuration: configuration, shares: shares, attachmentRecords: records, localAddresses: localAddresses(),
+            logger: logger,
+            clientForCluster: { [clusters, deadline = run.deadlines.work, logger] in
+                try clusters.client(forCluster: $0, deadline: deadline, logger: logger)
+            })
+        let inspection = hygiene.inspect(domain, images: located, operation: migrating ? .migration : .start)
+        switch hygiene.execute(inspection) {
+        case .proceed(let closed, let notClosed):
+            do {
+                // Other domains' starts recognise this image by its file number from now on.
+                try attachments.service.recordImageIdentities(domainUUID: run.uuid.value, inspection.imageIdentities, deadline: run.deadlines.work)
+            } catch {
+                logger.warning(
+                    "could not record the images' cluster identity in the attachment locks",
+                    metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
+            }
+            guard notClosed.isEmpty else {
+                let first = notClosed[0]
+                return .failed(
+                    "stale SMB handle \(first.location) could not be closed (\(first.reason)); qemu would not get its image lock — see `smbvol check --domain \(domain.name)`"
+                )
+            }
+            if !closed.isEmpty {
+                logger.notice("stale SMB handles closed", metadata: ["locations": "\(closed.joined(separator: ","))"])
+            }
+            return nil
+        case .refuse(let message):
+            return .refused(message)
+        case .clusterUnavailable(let error, let proceedAnyway):
+            if proceedAnyway {
+                logger.warning(
+                    "cluster unavailable; start continues without stale-handle cleanup (on_cluster_error = continue)",
+                    metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
+                return nil
+            }
+            return .failed(
+                "cannot ask the Qumulo cluster about \(domain.name)'s images (on_cluster_error = fail): \(LineEscaping.oneLine("\(error)"))")
+        case .invalid(let message):
+            return .failed(message)
+        }
+    }
+
+    /// The configured shares plus connection-info shares the configuration does not name
+    /// (hot-attach): images are located, and their evidence found, on these. A configured
+    /// share of the same name wins here; the connection info's credentials still mount it.
+    private var evidenceShares: ShareCatalog {
+        get throws {
+            let extra = attachments.shares.filter { run.shares[$0.name] == nil }
+            return extra.isEmpty ? run.shares : try ShareCatalog(shares: (run.shares.shares + extra).sorted { $0.name < $1.name })
+        }
+    }
+}
