@@ -156,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "SmbvolUseCasesTests",
             dependencies: [
-                "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem",
+                "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
                 "HandleEvidence", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

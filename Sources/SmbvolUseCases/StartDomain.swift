@@ -68,9 +68,9 @@ public struct StartDomain: Sendable {
             giveBack(receipt, after: operation)
             return failure
         } catch {
-            let message = LineEscaping.oneLine("\(error)")
-            logger.error("\(operation) failed", metadata: ["error": "\(message)"])
-            return .failed("\(operation) of \(domain.name) failed: \(message)")
+            // The caller renders (and the hook logs) the one line; logging it here too would
+            // show an operator's `attach` the same error twice.
+            return .failed("\(operation) of \(domain.name) failed: \(LineEscaping.oneLine("\(error)"))")
         }
     }
 

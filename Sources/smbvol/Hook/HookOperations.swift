@@ -57,10 +57,7 @@ struct HookOperations {
         let outcome: StartOutcome
         switch shares {
         case .failure(let error):
-            let message = oneLine("\(error)")
-            let operation = migrating ? "incoming migration" : "start"
-            logger.error("\(operation) failed", metadata: ["error": "\(message)"])
-            outcome = .failed("\(operation) of \(domain.name) failed: \(message)")
+            outcome = .failed("\(migrating ? "incoming migration" : "start") of \(domain.name) failed: \(oneLine("\(error)"))")
         case .success(let shares):
             let start = StartDomain(
                 run: domainRun(shares), attachments: attachments(shares),
@@ -75,6 +72,7 @@ struct HookOperations {
             writeToStandardError("smbvol: \(message)\n")
             return 1
         case .failed(let message):
+            logger.error("\(migrating ? "incoming migration" : "start") failed", metadata: ["error": "\(message)"])
             writeToStandardError("smbvol: \(message)\n")
             return 1
         }
