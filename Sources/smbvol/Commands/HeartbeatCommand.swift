@@ -5,6 +5,7 @@ import Logging
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import SmbvolUseCases
 
 #if canImport(Glibc)
 import Glibc

@@ -6,36 +6,35 @@ import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
-import SmbvolUseCases
 
 /// One beat: this host's record on every configured share that is mounted (or served through
 /// `local_path`). Never writes on a share that is not mounted; a failed share is logged
 /// (`heartbeat-failed`) and tried again on the next beat. The held images come from this host's
 /// attachment-lock store, never from libvirt.
-struct HeartbeatBeat {
-    let configuration: SmbvolConfiguration
-    let hostID: String
-    let logger: Logger
-    var writer = HeartbeatWriter()
-    var clock: any MonotonicClock = SystemClock()
+public struct HeartbeatBeat {
+    public let configuration: SmbvolConfiguration
+    public let hostID: String
+    public let logger: Logger
+    public var writer = HeartbeatWriter()
+    public var clock: any MonotonicClock = SystemClock()
     /// Shares whose leftover temporaries were swept in this process already.
-    private(set) var swept: Set<String> = []
+    public private(set) var swept: Set<String> = []
 
-    init(configuration: SmbvolConfiguration, hostID: String, logger: Logger) {
+    public init(configuration: SmbvolConfiguration, hostID: String, logger: Logger) {
         self.configuration = configuration
         self.hostID = hostID
         self.logger = logger
     }
 
-    struct Outcome {
-        var written: [String] = []
-        var notMounted: [String] = []
-        var failed: [(share: String, reason: String)] = []
+    public struct Outcome {
+        public var written: [String] = []
+        public var notMounted: [String] = []
+        public var failed: [(share: String, reason: String)] = []
     }
 
     /// The addresses the cluster may see this host by: interface addresses except loopback
     /// (never seen by a remote cluster), plus `local_addresses`, canonical and sorted.
-    func addresses() -> [String] {
+    public func addresses() -> [String] {
         // Configured addresses first: they are the ones the cluster sees when interfaces do
         // not tell (NAT, VIP), so the cap never drops them.
         var ordered = configuration.localAddresses.map(ClientAddress.canonical)
@@ -44,9 +43,9 @@ struct HeartbeatBeat {
         return ordered.filter { seen.insert($0).inserted }.prefix(HeartbeatRecord.maximumAddresses).sorted()
     }
 
-    static func isLoopback(_ address: String) -> Bool { address == "::1" || address.hasPrefix("127.") }
+    public static func isLoopback(_ address: String) -> Bool { address == "::1" || address.hasPrefix("127.") }
 
-    mutating func beat() -> Outcome {
+    public mutating func beat() -> Outcome {
         var outcome = Outcome()
         let wiring: ShareAttachmentWiring
         let locks: [AttachmentLock]
@@ -54,7 +53,7 @@ struct HeartbeatBeat {
             wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
             locks = try wiring.service.locks()
         } catch {
-            let reason = oneLine("\(error)")
+            let reason = LineEscaping.oneLine("\(error)")
             logger.warning("heartbeat not written", metadata: ["event": "heartbeat-failed", "error": "\(reason)"])
             outcome.failed.append(("*", reason))
             return outcome
@@ -86,7 +85,7 @@ struct HeartbeatBeat {
                     logger.debug("share not mounted: no heartbeat written there", metadata: ["share": "\(share.name)"])
                 }
             } catch {
-                let reason = oneLine("\(error)")
+                let reason = LineEscaping.oneLine("\(error)")
                 outcome.failed.append((share.name, reason))
                 var event = AuditEvent(
                     .heartbeatFailed, message: "heartbeat not written on the share; retried on the next beat", level: .warning,
@@ -99,7 +98,7 @@ struct HeartbeatBeat {
     }
 
     /// The images on `share` this host's attachment locks hold, relative to the share's root.
-    static func images(on share: ShareTarget, locks: [AttachmentLock]) -> [HeartbeatRecord.HeldImage] {
+    public static func images(on share: ShareTarget, locks: [AttachmentLock]) -> [HeartbeatRecord.HeldImage] {
         let base = share.mountPoint.hasSuffix("/") ? String(share.mountPoint.dropLast()) : share.mountPoint
         var images: Set<HeartbeatRecord.HeldImage> = []
         for lock in locks where lock.share == share.name && !lock.image.isEmpty && lock.image.hasPrefix(base + "/") {
