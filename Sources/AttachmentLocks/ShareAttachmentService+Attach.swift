@@ -93,12 +93,14 @@ extension ShareAttachmentService {
     /// `domainUUID`'s hook locks, once lock hygiene has learnt it: other domains' starts then
     /// recognise the image however their XML spells it. Keyed by the lock's image path.
     public func recordImageIdentities(
-        domainUUID: String, _ identities: [String: (fileNumber: String?, clusterPath: String)], deadline: Deadline
+        domainUUID: String, _ identities: [String: (fileNumber: String?, clusterPath: String)], deadline: Deadline,
+        knownRecords: [AttachmentLock]? = nil
     ) throws {
         guard !identities.isEmpty else { return }
-        // A repeated start finds them recorded: a plain read then spares every start the
-        // store's flock (readers need none: the file is replaced atomically).
-        let stale = try store.load().contains { lock in
+        // A repeated start finds them recorded: a plain read (or the records this run's attach
+        // already holds) then spares every start the store's flock (readers need none: the file
+        // is replaced atomically).
+        let stale = try (knownRecords ?? store.load()).contains { lock in
             guard lock.context == .hook, lock.domainUUID == domainUUID, let identity = identities[lock.image] else { return false }
             return lock.fileNumber != identity.fileNumber || lock.clusterPath != identity.clusterPath
         }

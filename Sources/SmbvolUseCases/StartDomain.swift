@@ -140,7 +140,8 @@ public struct StartDomain: Sendable {
         case .proceed(let closed, let notClosed):
             do {
                 // Other domains' starts recognise this image by its file number from now on.
-                try attachments.service.recordImageIdentities(domainUUID: run.uuid.value, inspection.imageIdentities, deadline: run.deadlines.work)
+                try attachments.service.recordImageIdentities(
+                    domainUUID: run.uuid.value, inspection.imageIdentities, deadline: run.deadlines.work, knownRecords: records)
             } catch {
                 logger.warning(
                     "could not record the images' cluster identity in the attachment locks",
