@@ -1,4 +1,5 @@
 import Logging
+import SmbvolSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -16,19 +17,8 @@ extension LineLogHandler {
 
 /// One `write(2)` per line so concurrent writers do not interleave within a line. Whatever the
 /// text carries from outside is escaped (LineEscaping); only a leading `\r` (progress lines)
-/// and the trailing `\n` the caller wrote are kept as they are.
+/// and the trailing `\n` the caller wrote are kept as they are. A failed write (stderr closed,
+/// EPIPE) is dropped: there is nowhere left to report it.
 public func writeToStandardError(_ text: String) {
-    var bytes = Array(LineEscaping.keepingFrame(text).utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeMutableBytes { buffer -> Int in
-            guard let base = buffer.baseAddress else { return 0 }
-            return write(STDERR_FILENO, base + offset, buffer.count - offset)
-        }
-        if written <= 0 {
-            if written < 0 && errno == EINTR { continue }
-            return
-        }
-        offset += written
-    }
+    try? FileDescriptorIO.writeAll(STDERR_FILENO, Array(LineEscaping.keepingFrame(text).utf8))
 }
