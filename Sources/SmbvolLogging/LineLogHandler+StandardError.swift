@@ -11,7 +11,12 @@ extension LineLogHandler {
     /// Audit records (those with an `event`) are for the system log only: the command reports
     /// its own outcome on stderr in one line, and the audit record would repeat it.
     public static func standardError(logLevel: Logger.Level = .warning) -> LineLogHandler {
-        LineLogHandler(logLevel: logLevel, accepts: { $0["event"] == nil }) { level, line in writeToStandardError("smbvol: \(level): \(line)\n") }
+        standardError(logLevel: logLevel, writer: writeToStandardError)
+    }
+
+    /// `writer` gets each finished line; tests pass one that records them.
+    static func standardError(logLevel: Logger.Level, writer: @escaping @Sendable (String) -> Void) -> LineLogHandler {
+        LineLogHandler(logLevel: logLevel, accepts: { $0["event"] == nil }) { level, line in writer("smbvol: \(level): \(line)\n") }
     }
 }
 
