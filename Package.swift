@@ -26,19 +26,20 @@ let package = Package(
         // No pkgConfig: libvirt is loaded with dlopen on first use (LibvirtDomains), never linked.
         .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
 
-        // Syscall-level building blocks: clock and deadline, processes, flock, atomic files.
+        // Syscall-level building blocks: clock and deadline, processes, flock, atomic files,
+        // read/write loops, directory listings, dlopen. Depends on nothing: everything else may use it.
         .target(name: "SmbvolSystem", swiftSettings: strictSettings),
         // Log handlers: syslog (ident smbvol) and stderr, with secret redaction.
         .target(
             name: "SmbvolLogging",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["SmbvolSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         // Prometheus textfile metrics kept across runs (issue 15).
         .target(name: "SmbvolMetrics", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
         // /etc/smbvol/smbvol.toml + shares.d/*.toml.
         .target(
             name: "SmbvolConfig",
-            dependencies: ["TOMLKit"],
+            dependencies: ["SmbvolSystem", "TOMLKit"],
             swiftSettings: strictSettings),
         // The Qumulo REST client over libcurl.
         .target(
@@ -95,7 +96,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
         // Read-only libvirt connection for `check --domain` and `reconcile` (never the hook).
-        .target(name: "LibvirtDomains", dependencies: ["CLibvirt"], swiftSettings: strictSettings),
+        .target(name: "LibvirtDomains", dependencies: ["CLibvirt", "SmbvolSystem"], swiftSettings: strictSettings),
 
         // The Qumulo simulator: never linked into smbvol.
         .target(

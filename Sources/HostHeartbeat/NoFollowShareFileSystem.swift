@@ -23,36 +23,24 @@ public struct NoFollowShareFileSystem: ShareFileSystem {
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw ShareFileError.notRegularFile(path: shown) }
         guard info.st_size <= limit else { throw ShareFileError.tooLarge(path: shown, limit: limit) }
         // Read one byte past the limit: a file that grew after fstat is still refused.
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: min(limit + 1, 65536))
-        while result.count <= limit {
-            let count = try chunk.withUnsafeMutableBytes { buffer in
-                try call("read", shown) { Int32(truncatingIfNeeded: read(descriptor, buffer.baseAddress, buffer.count)) }
-            }
-            if count == 0 { return result }
-            result.append(contentsOf: chunk[0..<Int(count)])
+        do {
+            return try FileDescriptorIO.readAll(descriptor, limit: limit, path: shown)
+        } catch let error as SystemCallError {
+            throw Self.shareError(error)
+        } catch is InputLimitExceeded {
+            throw ShareFileError.tooLarge(path: shown, limit: limit)
         }
-        throw ShareFileError.tooLarge(path: shown, limit: limit)
     }
 
     public func listDirectory(root: String, path: [String], limit: Int) throws -> [String] {
         let descriptor = try openDirectory(root: root, path: path, create: false)
-        guard let stream = fdopendir(descriptor) else {
-            let error = SystemCallError.current("fdopendir", path: Self.display(path))
-            close(descriptor)
+        do {
+            return try DirectoryListing.names(ofOpenDirectory: descriptor, path: Self.display(path), limit: limit)
+        } catch let error as SystemCallError {
             throw ShareFileError.system(error)
+        } catch is InputLimitExceeded {
+            throw ShareFileError.tooManyEntries(path: Self.display(path), limit: limit)
         }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            guard names.count < limit else { throw ShareFileError.tooManyEntries(path: Self.display(path), limit: limit) }
-            names.append(name)
-        }
-        return names
     }
 
     public func replaceFile(root: String, directory: [String], name: String, bytes: [UInt8]) throws {
@@ -149,14 +137,10 @@ public struct NoFollowShareFileSystem: ShareFileSystem {
     }
 
     func writeAll(_ bytes: [UInt8], to descriptor: Int32, shown: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = try bytes.withUnsafeBytes { buffer -> Int32 in
-                guard let base = buffer.baseAddress else { return 0 }
-                return try call("write", shown) { Int32(truncatingIfNeeded: write(descriptor, base + offset, buffer.count - offset)) }
-            }
-            if written == 0 { throw ShareFileError.system(SystemCallError(call: "write", path: shown, code: EIO)) }
-            offset += Int(written)
+        do {
+            try FileDescriptorIO.writeAll(descriptor, bytes, path: shown)
+        } catch {
+            throw Self.shareError(error)
         }
     }
 
@@ -165,8 +149,12 @@ public struct NoFollowShareFileSystem: ShareFileSystem {
         do {
             return try retryingSystemCall(name, path: shown, body)
         } catch let error as SystemCallError {
-            throw error.code == ENOENT ? ShareFileError.notFound(path: shown) : ShareFileError.system(error)
+            throw Self.shareError(error)
         }
+    }
+
+    static func shareError(_ error: SystemCallError) -> ShareFileError {
+        error.code == ENOENT ? .notFound(path: error.path ?? "") : .system(error)
     }
 
     static func validate(_ name: String) throws {

@@ -1,4 +1,5 @@
 import CLibvirt
+import SmbvolSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +9,7 @@ import Glibc
 /// libvirt, and linking it would make every run (the hook on every VM start included) map
 /// libvirt and what it drags in (glib, gnutls, libssh, libxml2…) at start-up. CLibvirt supplies
 /// only the types and constants; the functions are looked up here.
-struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers
+struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers and the library they live in
     typealias ConnectOpenReadOnly = @convention(c) (UnsafePointer<CChar>?) -> OpaquePointer?
     typealias ConnectClose = @convention(c) (OpaquePointer?) -> Int32
     typealias SetErrorFunc = @convention(c) (UnsafeMutableRawPointer?, virErrorFunc?) -> Void
@@ -26,6 +27,8 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers
     typealias ResetLastError = @convention(c) () -> Void
     typealias GetLastError = @convention(c) () -> UnsafeMutablePointer<virError>?
 
+    /// Kept so the library stays loaded as long as its function pointers are in use.
+    let handle: DynamicLibrary
     let connectOpenReadOnly: ConnectOpenReadOnly
     let connectClose: ConnectClose
     let setErrorFunc: SetErrorFunc
@@ -40,24 +43,29 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers
     let resetLastError: ResetLastError
     let getLastError: GetLastError
 
-    /// The library, loaded once (never unloaded), or why it could not be.
+    /// The library, loaded once (never unloaded: `shared` holds it), or why it could not be.
     static let shared: Result<LibvirtLibrary, LibvirtError> = load()
 
     static func get() throws(LibvirtError) -> LibvirtLibrary { try shared.get() }
 
     private static func load() -> Result<LibvirtLibrary, LibvirtError> {
         let name = "libvirt.so.0"
-        guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
-            let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
+        let handle: DynamicLibrary
+        do {
+            handle = try DynamicLibrary(name: name)
+        } catch {
+            guard case .cannotLoad(_, let reason) = error else { return .failure(LibvirtError(call: "dlopen(\(name))", message: error.description)) }
             return .failure(LibvirtError(call: "dlopen(\(name))", message: "libvirt is not installed or cannot be loaded: \(reason)"))
         }
+        // Every missing function is named at once: an old libvirt usually lacks several.
         var missing: [String] = []
         func symbol<T>(_ symbolName: String, as type: T.Type) -> T? {
-            guard let address = dlsym(handle, symbolName) else {
+            do {
+                return try handle.symbol(named: symbolName, as: type)
+            } catch {
                 missing.append(symbolName)
                 return nil
             }
-            return unsafeBitCast(address, to: type)
         }
         let library = (
             symbol("virConnectOpenReadOnly", as: ConnectOpenReadOnly.self),
@@ -82,6 +90,7 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers
         }
         return .success(
             LibvirtLibrary(
+                handle: handle,
                 connectOpenReadOnly: a, connectClose: b, setErrorFunc: c, domainGetXMLDesc: d, domainFree: e,
                 connectListAllDomains: f, domainGetName: g, domainGetUUIDString: h, domainGetState: i,
                 domainLookupByUUIDString: j, domainLookupByName: k, resetLastError: l, getLastError: m))

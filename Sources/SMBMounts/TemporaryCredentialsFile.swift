@@ -31,8 +31,7 @@ public final class TemporaryCredentialsFile {
             defer { close(descriptor) }
             try retryingSystemCall("fchmod", path: path) { fchmod(descriptor, 0o600) }
             let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written != bytes.count { throw SystemCallError.current("write", path: path) }
+            try FileDescriptorIO.writeAll(descriptor, bytes, path: path)
         } catch {
             unlink(path)
             throw error

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SmbvolSystem
 import TOMLKit
 
 /// Reads `smbvol.toml` and every `shares.d/*.toml` beside it into one `SmbvolConfiguration`.
@@ -245,26 +246,14 @@ public struct ConfigurationLoader: Sendable {
     }
 
     private static func readFile(_ path: String, mustExist: Bool) throws -> String? {
-        guard let handle = fopen(path, "r") else {
-            let code = errno
-            if code == ENOENT && !mustExist { return nil }
-            throw ConfigurationError(file: path, message: "cannot read: \(String(cString: strerror(code)))")
-        }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
-            if count < buffer.count {
-                if ferror(handle) != 0 {
-                    throw ConfigurationError(file: path, message: "cannot read: \(String(cString: strerror(errno)))")
-                }
-                break
-            }
-            if bytes.count > 16 * 1024 * 1024 {
-                throw ConfigurationError(file: path, message: "larger than 16 MiB; is this the right file?")
-            }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileDescriptorIO.readFile(path: path, limit: 16 * 1024 * 1024)
+        } catch let error as SystemCallError {
+            if error.call == "open" && error.code == ENOENT && !mustExist { return nil }
+            throw ConfigurationError(file: path, message: "cannot read: \(error.reason)")
+        } catch is InputLimitExceeded {
+            throw ConfigurationError(file: path, message: "larger than 16 MiB; is this the right file?")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigurationError(file: path, message: "is not valid UTF-8")
@@ -273,19 +262,14 @@ public struct ConfigurationLoader: Sendable {
     }
 
     private static func tomlFiles(in directory: String) throws -> [String] {
-        guard let stream = opendir(directory) else {
-            if errno == ENOENT || errno == ENOTDIR { return [] }
-            throw ConfigurationError(file: directory, message: "cannot list: \(String(cString: strerror(errno)))")
+        let names: [String]
+        do {
+            names = try DirectoryListing.names(in: directory)
+        } catch let error as SystemCallError {
+            if error.call == "opendir" && (error.code == ENOENT || error.code == ENOTDIR) { return [] }
+            throw ConfigurationError(file: directory, message: "cannot list: \(error.reason)")
         }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name.hasSuffix(".toml") && !name.hasPrefix(".") { names.append(directory + "/" + name) }
-        }
-        return names.sorted()
+        return names.filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }.map { directory + "/" + $0 }.sorted()
     }
 
     private static func directoryName(of path: String) -> String {

@@ -1,3 +1,4 @@
+import SmbvolSystem
 import Synchronization
 
 #if canImport(Glibc)
@@ -74,11 +75,11 @@ public final class JournalDestination: Sendable {
         return address
     }
 
-    // memfd_create is not in Swift's Glibc module: looked up once in libc (glibc ≥ 2.27).
+    // memfd_create is not in Swift's Glibc module: looked up in libc (glibc ≥ 2.27), which the
+    // program links anyway.
     private typealias MemfdCreate = @convention(c) (UnsafePointer<CChar>, UInt32) -> Int32
     private static func memfdCreate() -> MemfdCreate? {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memfd_create") else { return nil }
-        return unsafeBitCast(symbol, to: MemfdCreate.self)
+        try? DynamicLibrary.runningProgram?.symbol(named: "memfd_create", as: MemfdCreate.self)
     }
 
     private static let memfdCloexec: UInt32 = 0x1, memfdAllowSealing: UInt32 = 0x2
@@ -91,15 +92,7 @@ public final class JournalDestination: Sendable {
         let memfd = memfdCreate("smbvol-journal", memfdCloexec | memfdAllowSealing)
         guard memfd >= 0 else { return false }
         defer { close(memfd) }
-        var offset = 0
-        while offset < payload.count {
-            let written = payload.withUnsafeBytes { buffer in
-                write(memfd, buffer.baseAddress.map { base in base + offset }, buffer.count - offset)
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return false }
-            offset += written
-        }
+        guard (try? FileDescriptorIO.writeAll(memfd, payload)) != nil else { return false }
         guard fcntl(memfd, addSeals, allSeals) == 0 else { return false }
 
         // cmsghdr + one int, padded to the header's alignment (CMSG_SPACE(sizeof(int))).

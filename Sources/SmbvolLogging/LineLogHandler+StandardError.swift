@@ -1,4 +1,5 @@
 import Logging
+import SmbvolSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -10,25 +11,19 @@ extension LineLogHandler {
     /// Audit records (those with an `event`) are for the system log only: the command reports
     /// its own outcome on stderr in one line, and the audit record would repeat it.
     public static func standardError(logLevel: Logger.Level = .warning) -> LineLogHandler {
-        LineLogHandler(logLevel: logLevel, accepts: { $0["event"] == nil }) { level, line in writeToStandardError("smbvol: \(level): \(line)\n") }
+        standardError(logLevel: logLevel, writer: writeToStandardError)
+    }
+
+    /// `writer` gets each finished line; tests pass one that records them.
+    static func standardError(logLevel: Logger.Level, writer: @escaping @Sendable (String) -> Void) -> LineLogHandler {
+        LineLogHandler(logLevel: logLevel, accepts: { $0["event"] == nil }) { level, line in writer("smbvol: \(level): \(line)\n") }
     }
 }
 
 /// One `write(2)` per line so concurrent writers do not interleave within a line. Whatever the
 /// text carries from outside is escaped (LineEscaping); only a leading `\r` (progress lines)
-/// and the trailing `\n` the caller wrote are kept as they are.
+/// and the trailing `\n` the caller wrote are kept as they are. A failed write (stderr closed,
+/// EPIPE) is dropped: there is nowhere left to report it.
 public func writeToStandardError(_ text: String) {
-    var bytes = Array(LineEscaping.keepingFrame(text).utf8)
-    var offset = 0
-    while offset < bytes.count {
-        let written = bytes.withUnsafeMutableBytes { buffer -> Int in
-            guard let base = buffer.baseAddress else { return 0 }
-            return write(STDERR_FILENO, base + offset, buffer.count - offset)
-        }
-        if written <= 0 {
-            if written < 0 && errno == EINTR { continue }
-            return
-        }
-        offset += written
-    }
+    try? FileDescriptorIO.writeAll(STDERR_FILENO, Array(LineEscaping.keepingFrame(text).utf8))
 }

@@ -13,9 +13,9 @@ extension LineLogHandler {
     /// rather than calling syslog(3), so the socket is configurable (`syslog_socket`, default
     /// /dev/log) — and tests can read exactly what an auditor would. No socket, no log: never
     /// an error.
-    public static func syslog(logLevel: Logger.Level = .info) -> LineLogHandler {
+    public static func syslog(logLevel: Logger.Level = .info, destination: SyslogDestination = .shared) -> LineLogHandler {
         LineLogHandler(logLevel: logLevel) { level, line in
-            SyslogDestination.shared.send(priority: syslogPriority(level), line: line)
+            destination.send(priority: syslogPriority(level), line: line)
         }
     }
 

@@ -40,7 +40,7 @@ public struct MetricsStore: Sendable {
             open(statePath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         }
         defer { close(state) }
-        var snapshot = Self.snapshot(from: try Self.readAll(state, path: statePath), badCopy: statePath + ".bad")
+        var snapshot = Self.snapshot(from: try FileDescriptorIO.readAll(state, limit: Int.max, path: statePath), badCopy: statePath + ".bad")
         recorder.drain(into: &snapshot)
         for (sink, count) in failures {
             snapshot.add(MetricSeries(MetricFamily.sinkWriteFailures.name, labels: ["sink": sink]), Double(count))
@@ -76,32 +76,12 @@ public struct MetricsStore: Sendable {
         return MetricsSnapshot()
     }
 
-    static func readAll(_ descriptor: Int32, path: String) throws -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 { throw SystemCallError(call: "read", path: path, code: errno) }
-            if count == 0 { return bytes }
-            bytes += chunk[0..<count]
-        }
-    }
-
     /// The state is rewritten in place, under the flock (only smbvol reads it, under the same
     /// flock): a rename-over costs 0.3–0.7 ms on ext4 (auto_da_alloc), the hook's whole budget.
     /// Never truncated to zero first (that triggers the same flush); a torn write after a power
     /// cut reads as a corrupt state: kept aside, counting restarts.
     static func overwrite(_ descriptor: Int32, with bytes: [UInt8], path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { buffer in
-                pwrite(descriptor, buffer.baseAddress.map { base in base + offset }, buffer.count - offset, off_t(offset))
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw SystemCallError(call: "pwrite", path: path, code: written < 0 ? errno : EIO) }
-            offset += written
-        }
+        try FileDescriptorIO.writeAll(descriptor, bytes, atOffset: 0, path: path)
         _ = try retryingSystemCall("ftruncate", path: path) { ftruncate(descriptor, off_t(bytes.count)) }
     }
 
@@ -118,15 +98,7 @@ public struct MetricsStore: Sendable {
         do {
             defer { close(descriptor) }
             try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeBytes { buffer in
-                    write(descriptor, buffer.baseAddress.map { base in base + offset }, buffer.count - offset)
-                }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw SystemCallError(call: "write", path: temporary, code: written < 0 ? errno : EIO) }
-                offset += written
-            }
+            try FileDescriptorIO.writeAll(descriptor, bytes, path: temporary)
         }
         try retryingSystemCall("rename", path: path) { rename(temporary, path) }
         renamed = true

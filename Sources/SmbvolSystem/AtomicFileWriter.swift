@@ -40,7 +40,7 @@ public struct AtomicFileWriter: Sendable {
             defer { close(descriptor) }
             // The umask may have narrowed the mode given to open.
             try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
-            try Self.writeAll(bytes, to: descriptor, path: temporary)
+            try FileDescriptorIO.writeAll(descriptor, bytes, path: temporary)
             try retryingSystemCall("fsync", path: temporary) { fsync(descriptor) }
         }
         stageObserver?(.afterTemporaryWrite)
@@ -48,20 +48,6 @@ public struct AtomicFileWriter: Sendable {
         renamed = true
         stageObserver?(.afterRename)
         try Self.syncDirectory(directory)
-    }
-
-    static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let written = try bytes.withUnsafeBytes { buffer -> Int32 in
-                guard let base = buffer.baseAddress else { return 0 }
-                return try retryingSystemCall("write", path: path) {
-                    Int32(truncatingIfNeeded: Glibc.write(descriptor, base + offset, buffer.count - offset))
-                }
-            }
-            if written == 0 { throw SystemCallError(call: "write", path: path, code: EIO) }
-            offset += Int(written)
-        }
     }
 
     static func syncDirectory(_ directory: String) throws {
@@ -76,22 +62,5 @@ public struct AtomicFileWriter: Sendable {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let directory = String(path[..<slash])
         return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
-    }
-}
-
-/// Reads a whole file (works for /proc files, whose size reads as 0).
-public func readWholeFile(_ path: String) throws -> [UInt8] {
-    let descriptor = try retryingSystemCall("open", path: path) { open(path, O_RDONLY | O_CLOEXEC) }
-    defer { close(descriptor) }
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = try chunk.withUnsafeMutableBytes { buffer in
-            try retryingSystemCall("read", path: path) {
-                Int32(truncatingIfNeeded: read(descriptor, buffer.baseAddress, buffer.count))
-            }
-        }
-        if count == 0 { return result }
-        result.append(contentsOf: chunk[0..<Int(count)])
     }
 }

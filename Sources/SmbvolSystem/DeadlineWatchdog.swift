@@ -64,6 +64,9 @@ private func watchdogMain(_ argument: UnsafeMutableRawPointer?) -> UnsafeMutable
     var remaining = timespec()
     while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
     RunningChildProcesses.killAll(signal: SIGKILL)
+    // A raw write(2), not FileDescriptorIO.writeAll: the process may be wedged anywhere (in
+    // malloc, holding a lock), so this path allocates nothing and takes no lock; one line is
+    // far below PIPE_BUF, so a short write is not worth a loop that could block the exit.
     _ = write(STDERR_FILENO, context.message, context.length)
     _exit(DeadlineWatchdog.exitStatus.load(ordering: .sequentiallyConsistent))
 }

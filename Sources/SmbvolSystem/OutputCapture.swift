@@ -43,14 +43,18 @@ struct OutputCapture {
     }
 
     private mutating func readAvailable(_ index: Int) {
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        let count = chunk.withUnsafeMutableBytes { read(descriptors[index], $0.baseAddress, $0.count) }
-        if count > 0 {
-            let room = max(0, limit - buffers[index].count)
-            buffers[index].append(contentsOf: chunk[0..<min(count, room)])
-        } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
-            close(descriptors[index])
-            descriptors[index] = -1
-        }
+        do {
+            let chunk = try FileDescriptorIO.readSome(descriptors[index], maximumCount: 4096)
+            if !chunk.isEmpty {
+                let room = max(0, limit - buffers[index].count)
+                buffers[index].append(contentsOf: chunk.prefix(room))
+                return
+            }
+        } catch where error.code == EAGAIN {
+            return  // poll said readable, the read found nothing after all: poll again
+        } catch {}
+        // End of file, or the pipe failed: either way nothing more comes from it.
+        close(descriptors[index])
+        descriptors[index] = -1
     }
 }

@@ -1,4 +1,5 @@
 import CCurl
+import SmbvolSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -8,7 +9,7 @@ import Glibc
 /// disk on a configured share, `release`, `started`…) talk to no cluster, and linking libcurl
 /// would make every one of them load it and the ~25 libraries it depends on at start-up.
 /// CCurl supplies the types and constants; the functions are looked up here, once per process.
-struct CurlLibrary: @unchecked Sendable {  // immutable C function pointers
+struct CurlLibrary: @unchecked Sendable {  // immutable C function pointers and the library they live in
     typealias GlobalInit = @convention(c) (Int) -> CURLcode
     typealias EasyInit = @convention(c) () -> UnsafeMutableRawPointer?
     typealias EasyCleanup = @convention(c) (UnsafeMutableRawPointer?) -> Void
@@ -26,6 +27,8 @@ struct CurlLibrary: @unchecked Sendable {  // immutable C function pointers
     typealias MultiInfoRead = @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int32>?) -> UnsafeMutablePointer<CURLMsg>?
     typealias MultiStrerror = @convention(c) (CURLMcode) -> UnsafePointer<CChar>?
 
+    /// Kept so the library stays loaded as long as its function pointers are in use.
+    let handle: DynamicLibrary
     let globalInit: GlobalInit
     let easyInit: EasyInit
     let easyCleanup: EasyCleanup
@@ -51,6 +54,18 @@ struct CurlLibrary: @unchecked Sendable {  // immutable C function pointers
         /// `curl_multi_setopt`, called through CCurl's typed shim.
         let setopt: UnsafeMutableRawPointer
 
+        init(library: DynamicLibrary) throws(DynamicLibrary.Failure) {
+            initialize = try library.symbol(named: "curl_multi_init")
+            cleanup = try library.symbol(named: "curl_multi_cleanup")
+            addHandle = try library.symbol(named: "curl_multi_add_handle")
+            removeHandle = try library.symbol(named: "curl_multi_remove_handle")
+            perform = try library.symbol(named: "curl_multi_perform")
+            poll = try library.symbol(named: "curl_multi_poll")
+            infoRead = try library.symbol(named: "curl_multi_info_read")
+            strerror = try library.symbol(named: "curl_multi_strerror")
+            setopt = try library.address(of: "curl_multi_setopt")
+        }
+
         func message(_ code: CURLMcode) -> String {
             strerror(code).map { String(cString: $0) } ?? "libcurl multi error \(code.rawValue)"
         }
@@ -64,46 +79,34 @@ struct CurlLibrary: @unchecked Sendable {  // immutable C function pointers
     }
 
     private static func load() -> Result<CurlLibrary, TransportFailure> {
-        guard let handle = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL) else {
-            let reason = dlerror().map { String(cString: $0) } ?? "unknown error"
+        let handle: DynamicLibrary
+        do {
+            handle = try DynamicLibrary(name: "libcurl.so.4")
+        } catch {
+            guard case .cannotLoad(_, let reason) = error else { return .failure(.other(error.description)) }
             return .failure(.other("cannot load libcurl (install libcurl4): \(reason)"))
         }
-        func symbol(_ name: String) -> UnsafeMutableRawPointer? { dlsym(handle, name) }
-        guard let globalInit = symbol("curl_global_init"), let easyInit = symbol("curl_easy_init"),
-            let easyCleanup = symbol("curl_easy_cleanup"), let easyPerform = symbol("curl_easy_perform"),
-            let easyStrerror = symbol("curl_easy_strerror"), let slistAppend = symbol("curl_slist_append"),
-            let slistFreeAll = symbol("curl_slist_free_all"), let setopt = symbol("curl_easy_setopt"),
-            let getinfo = symbol("curl_easy_getinfo")
-        else {
-            return .failure(.other("libcurl.so.4 lacks an expected function; is libcurl4 installed?"))
+        let library: CurlLibrary
+        do {
+            let setopt = try handle.address(of: "curl_easy_setopt")
+            let getinfo = try handle.address(of: "curl_easy_getinfo")
+            let globalInit: GlobalInit = try handle.symbol(named: "curl_global_init")
+            let easyInit: EasyInit = try handle.symbol(named: "curl_easy_init")
+            let easyCleanup: EasyCleanup = try handle.symbol(named: "curl_easy_cleanup")
+            let easyPerform: EasyPerform = try handle.symbol(named: "curl_easy_perform")
+            let easyStrerror: EasyStrerror = try handle.symbol(named: "curl_easy_strerror")
+            let slistAppend: SlistAppend = try handle.symbol(named: "curl_slist_append")
+            let slistFreeAll: SlistFreeAll = try handle.symbol(named: "curl_slist_free_all")
+            guard let multi = try? Multi(library: handle) else {
+                return .failure(.other("libcurl.so.4 lacks the multi interface (curl_multi_poll needs libcurl 7.66 or later)"))
+            }
+            library = CurlLibrary(
+                handle: handle, globalInit: globalInit, easyInit: easyInit, easyCleanup: easyCleanup,
+                easyPerform: easyPerform, easyStrerror: easyStrerror, slistAppend: slistAppend,
+                slistFreeAll: slistFreeAll, multi: multi, setopt: setopt, getinfo: getinfo)
+        } catch {
+            return .failure(.other("\(error); is libcurl4 installed?"))
         }
-        guard let multiInit = symbol("curl_multi_init"), let multiCleanup = symbol("curl_multi_cleanup"),
-            let multiAdd = symbol("curl_multi_add_handle"), let multiRemove = symbol("curl_multi_remove_handle"),
-            let multiPerform = symbol("curl_multi_perform"), let multiPoll = symbol("curl_multi_poll"),
-            let multiInfoRead = symbol("curl_multi_info_read"), let multiStrerror = symbol("curl_multi_strerror"),
-            let multiSetopt = symbol("curl_multi_setopt")
-        else {
-            return .failure(.other("libcurl.so.4 lacks the multi interface (curl_multi_poll needs libcurl 7.66 or later)"))
-        }
-        let multi = Multi(
-            initialize: unsafeBitCast(multiInit, to: MultiInit.self),
-            cleanup: unsafeBitCast(multiCleanup, to: MultiCleanup.self),
-            addHandle: unsafeBitCast(multiAdd, to: MultiHandleOperation.self),
-            removeHandle: unsafeBitCast(multiRemove, to: MultiHandleOperation.self),
-            perform: unsafeBitCast(multiPerform, to: MultiPerform.self),
-            poll: unsafeBitCast(multiPoll, to: MultiPoll.self),
-            infoRead: unsafeBitCast(multiInfoRead, to: MultiInfoRead.self),
-            strerror: unsafeBitCast(multiStrerror, to: MultiStrerror.self),
-            setopt: multiSetopt)
-        let library = CurlLibrary(
-            globalInit: unsafeBitCast(globalInit, to: GlobalInit.self),
-            easyInit: unsafeBitCast(easyInit, to: EasyInit.self),
-            easyCleanup: unsafeBitCast(easyCleanup, to: EasyCleanup.self),
-            easyPerform: unsafeBitCast(easyPerform, to: EasyPerform.self),
-            easyStrerror: unsafeBitCast(easyStrerror, to: EasyStrerror.self),
-            slistAppend: unsafeBitCast(slistAppend, to: SlistAppend.self),
-            slistFreeAll: unsafeBitCast(slistFreeAll, to: SlistFreeAll.self),
-            multi: multi, setopt: setopt, getinfo: getinfo)
         let code = library.globalInit(Int(CURL_GLOBAL_DEFAULT))
         guard code == CURLE_OK else { return .failure(.other("curl_global_init failed: \(library.message(code))")) }
         return .success(library)

@@ -112,22 +112,11 @@ struct HookRunner {
     }
 
     /// The bytes as libvirt wrote them: decoding is the XML reader's job, which refuses invalid
-    /// UTF-8 instead of replacing it.
+    /// UTF-8 instead of replacing it. Reading stops just past 64 MiB (a domain XML is never this
+    /// large): the parser then refuses the cut-off document. A failed read yields nothing, which
+    /// the parser refuses too.
     private func readStandardInput() -> [UInt8] {
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = read(STDIN_FILENO, &buffer, buffer.count)
-            if count > 0 {
-                bytes.append(contentsOf: buffer[0..<count])
-                if bytes.count > 64 * 1024 * 1024 { break }  // a domain XML is never this large
-            } else if count < 0 && errno == EINTR {
-                continue
-            } else {
-                break
-            }
-        }
-        return bytes
+        (try? FileDescriptorIO.read(STDIN_FILENO, upTo: 64 * 1024 * 1024 + 1)) ?? []
     }
 }
 

@@ -2,10 +2,6 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The bounds every operator command runs under: an overall deadline, and a size cap on every
 /// file it reads. Without them `handles list` against a cluster handing out endless `next`
 /// links, or `check --xml /dev/zero`, ran (and grew) forever.
@@ -42,20 +38,10 @@ enum CommandBounds {
     /// The whole file, but never more than `limit` bytes: a bigger (or endless) input is an
     /// error naming it, not a process that reads until memory runs out.
     static func read(_ path: String, what: String, limit: Int) throws -> [UInt8] {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw SystemCallError(call: "open", path: path, code: errno) }
-        defer { close(descriptor) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { buffer in Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw SystemCallError(call: "read", path: path, code: errno)
-            }
-            if count == 0 { return result }
-            result.append(contentsOf: chunk[0..<count])
-            if result.count > limit { throw InputTooLarge(path: path, what: what, limit: limit) }
+        do {
+            return try FileDescriptorIO.readFile(path: path, limit: limit)
+        } catch is InputLimitExceeded {
+            throw InputTooLarge(path: path, what: what, limit: limit)
         }
     }
 }

@@ -1,4 +1,5 @@
 import SmbvolLogging
+import SmbvolSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -35,18 +36,8 @@ final class OutputWriter {
     }
 
     func flush() {
-        var offset = 0
-        while offset < buffer.count {
-            let written = buffer.withUnsafeBytes { raw -> Int in
-                guard let base = raw.baseAddress else { return 0 }
-                return Glibc.write(descriptor, base + offset, raw.count - offset)
-            }
-            if written <= 0 {
-                if written < 0 && errno == EINTR { continue }
-                break  // EPIPE (e.g. `| head`): nothing more to say
-            }
-            offset += written
-        }
+        // A failed write (EPIPE, e.g. `| head`) drops the rest: nothing more to say.
+        try? FileDescriptorIO.writeAll(descriptor, buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 }
