@@ -42,7 +42,7 @@ struct DiskImageLocatorTests {
     @Test("an image under the share's local path, its backing file read-only")
     func located() throws {
         let directories = try Directories()
-        let locator = try DiskImageLocator(catalog: try ShareCatalog(configuration: try directories.configuration))
+        let locator = DiskImageLocator(catalog: try ShareCatalog(configuration: try directories.configuration))
         let images = try locator.locate(disk(directories.root + "/share/vms/a.qcow2", backing: [directories.root + "/share/base.qcow2", "/other/base.raw"]))
         #expect(images.map(\.relativePath) == ["vms/a.qcow2", "base.qcow2"])
         #expect(images.map(\.share) == ["vms", "vms"])
@@ -54,7 +54,7 @@ struct DiskImageLocatorTests {
     @Test("'..' and symlinks escaping the share are errors; a symlink inside is fine; other paths are ignored")
     func escapes() throws {
         let directories = try Directories()
-        let locator = try DiskImageLocator(catalog: try ShareCatalog(configuration: try directories.configuration))
+        let locator = DiskImageLocator(catalog: try ShareCatalog(configuration: try directories.configuration))
         #expect(throws: ImageLocationError.self) { try locator.locate(disk(directories.root + "/share/../elsewhere/a.qcow2")) }
         #expect {
             try locator.locate(disk(directories.root + "/share/vms/escape/a.qcow2"))
@@ -66,7 +66,7 @@ struct DiskImageLocatorTests {
     @Test("metadata hints: unknown share and a path outside the named share are errors")
     func hints() throws {
         let directories = try Directories()
-        let locator = try DiskImageLocator(catalog: try ShareCatalog(configuration: try directories.configuration))
+        let locator = DiskImageLocator(catalog: try ShareCatalog(configuration: try directories.configuration))
         #expect(throws: ImageLocationError.unknownHintedShare(target: "vda", share: "nosuch")) {
             try locator.locate(disk(directories.root + "/share/a.qcow2"), hintedShare: "nosuch")
         }
