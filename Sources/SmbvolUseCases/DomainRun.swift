@@ -79,9 +79,14 @@ public protocol ClusterClientMaking: Sendable {
 public struct ConfiguredClusterClients: ClusterClientMaking {
     public let configuration: SmbvolConfiguration
     public let selection: ClusterSelection
-    public let environment: [String: String]
+    /// Read when a client is made, not before: most hook runs never ask a cluster, and copying
+    /// the environment costs more than the rest of a no-op run's own work.
+    public let environment: @Sendable () -> [String: String]
 
-    public init(configuration: SmbvolConfiguration, selection: ClusterSelection = ClusterSelection(), environment: [String: String]) {
+    public init(
+        configuration: SmbvolConfiguration, selection: ClusterSelection = ClusterSelection(),
+        environment: @escaping @Sendable () -> [String: String] = ProcessEnvironment.current
+    ) {
         self.configuration = configuration
         self.selection = selection
         self.environment = environment
@@ -89,7 +94,7 @@ public struct ConfiguredClusterClients: ClusterClientMaking {
 
     public func client(forCluster name: String?, deadline: Deadline, logger: Logger) throws -> QumuloClient {
         let connection = try ClusterConnection.resolve(
-            options: selection.defaulting(toCluster: name), configuration: configuration, environment: environment)
+            options: selection.defaulting(toCluster: name), configuration: configuration, environment: environment())
         return try connection.makeClient(deadline: deadline, logger: logger)
     }
 }

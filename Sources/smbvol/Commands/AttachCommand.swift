@@ -76,7 +76,7 @@ struct AttachCommand: ParsableCommand {
             }
             let attach = HotAttach(
                 configuration: configuration, shares: shares, domainName: domainName, uuid: uuid, disk: disk, logger: logger,
-                clusters: ConfiguredClusterClients(configuration: configuration, environment: ProcessEnvironment.current()),
+                clusters: ConfiguredClusterClients(configuration: configuration),
                 localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) },
                 makeAttachments: { extra in
                     ShareAttachmentWiring(configuration: configuration, catalog: shares, logger: logger, connectionInfoShares: extra)

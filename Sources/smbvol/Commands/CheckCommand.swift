@@ -63,7 +63,7 @@ struct CheckCommand: ParsableCommand {
             let definition = try readDomain()
             let check = CheckDomain(
                 configuration: configuration, shares: shares,
-                clusters: ConfiguredClusterClients(configuration: configuration, selection: clusterOptions.selection, environment: ProcessEnvironment.current()),
+                clusters: ConfiguredClusterClients(configuration: configuration, selection: clusterOptions.selection),
                 logger: logger, extraProtectedClients: keepClient,
                 localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) })
             let result = try check(definition, migration: migration, force: force)

@@ -61,7 +61,7 @@ struct HookOperations {
         case .success(let shares):
             let start = StartDomain(
                 run: domainRun(shares), attachments: attachments(shares),
-                clusters: ConfiguredClusterClients(configuration: configuration, environment: ProcessEnvironment.current()),
+                clusters: ConfiguredClusterClients(configuration: configuration),
                 progress: progress, localAddresses: { [configuration] in LocalAddresses.current(extra: configuration.localAddresses) })
             outcome = start(migrating: migrating)
         }
