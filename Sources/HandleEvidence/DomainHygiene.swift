@@ -89,24 +89,14 @@ public final class DomainHygiene {
         let client = try client(forCluster: share.cluster)
         let root = try shareRoots.root(of: share, client: client)
         let clusterPath = ShareRootResolver.clusterPath(root: root, relativePath: image.relativePath)
-        let records = AttachmentRecordIndex(records: attachmentRecords)
-        let gatherer = ImageEvidenceGatherer(
-            client: client, localAddresses: localAddresses, protectedClients: protectedClients, logger: logger
-        ) { [shares, shareRoots] identity in
-            try records.domains(
-                on: identity, cluster: share.cluster, excludingDomain: domain.uuid, shares: shares,
-                shareRoots: shareRoots, client: client)
-        }
-        let gathered = try gatherer.gather(clusterPath: clusterPath)
-        var evidence = gathered.evidence
-        // Records matter only for handles tied to addresses; reading them costs one directory
-        // per holder address on the share.
-        if !evidence.handles.isEmpty && !evidence.grantAddresses.isEmpty && !image.access.shareable && !image.access.readonly {
-            evidence.localHostID = localHostID
-            evidence.heartbeats = heartbeats.observations(
-                addresses: evidence.grantAddresses, shareDirectory: image.shareDirectory, imagePath: image.relativePath)
-        }
-        return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decider.decide(evidence, disk: image.access))
+        let hygiene = ImageHygiene(
+            client: client, shares: shares, shareRoots: shareRoots, records: AttachmentRecordIndex(records: attachmentRecords),
+            localAddresses: localAddresses, protectedClients: protectedClients, heartbeats: heartbeats, localHostID: { [self] in self.localHostID },
+            logger: logger)
+        let (gathered, decisions) = try hygiene.decide(
+            clusterPath: clusterPath, cluster: share.cluster, excludingDomain: domain.uuid, access: image.access, decider: decider,
+            heartbeatLocation: { (image.shareDirectory, image.relativePath) })
+        return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decisions)
     }
 
     /// Acts on an inspection: closes the `close` decisions (only when the whole domain

@@ -22,18 +22,4 @@ extension HeartbeatEvidenceCollector {
         }
         return best.map { ($0.directory, $0.relativePath) }
     }
-
-    /// Adds the heartbeat observations of the evidence's holder addresses (as `DomainHygiene`
-    /// does for a start) and this host's id, so its own records are ignored.
-    public func addObservations(
-        to evidence: inout ImageEvidence, clusterPath: String, shares: ShareCatalog, configuration: SmbvolConfiguration,
-        client: QumuloClient
-    ) {
-        guard !evidence.handles.isEmpty, !evidence.grantAddresses.isEmpty,
-            let location = Self.shareLocation(
-                ofClusterPath: clusterPath, shares: shares, stateDirectory: configuration.stateDirectory, client: client)
-        else { return }
-        evidence.localHostID = try? HostIdentity.hostID(configured: configuration.hostID)
-        evidence.heartbeats = observations(addresses: evidence.grantAddresses, shareDirectory: location.directory, imagePath: location.relativePath)
-    }
 }

@@ -1,5 +1,6 @@
 import AttachmentLocks
 import HandleEvidence
+import HostHeartbeat
 import LockHygiene
 import Logging
 import QumuloClient
@@ -88,23 +89,21 @@ public struct CloseHandlesByHand {
     /// The lock-hygiene decisions for one file, as a VM start would make them: the same
     /// evidence (attachment records by the file's identity, heartbeat records) and decider.
     private func staleDecisions(path: String, keepClients: [String], cluster: String?) throws -> ImageDecisions {
-        let records = AttachmentRecordIndex(records: try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load())
-        let shareRoots = ShareRootResolver(stateDirectory: configuration.stateDirectory)
-        let gatherer = ImageEvidenceGatherer(
-            client: client, localAddresses: localAddresses(),
-            protectedClients: Set(configuration.policy.protectedClients + keepClients), logger: logger
-        ) { [client, shares] identity in
-            // By the file's identity (file number, canonical path), never by the spelling of P.
-            try records.domains(
-                on: identity, cluster: cluster, excludingDomain: "", shares: shares, shareRoots: shareRoots, client: client)
-        }
-        var gathered = try gatherer.gather(clusterPath: path)
-        // Heartbeat records only add liveness: a beating holder is refused here as at a start.
-        HeartbeatEvidenceCollector().addObservations(
-            to: &gathered.evidence, clusterPath: path, shares: shares, configuration: configuration, client: client)
+        let hygiene = ImageHygiene(
+            client: client, shares: shares, shareRoots: ShareRootResolver(stateDirectory: configuration.stateDirectory),
+            records: AttachmentRecordIndex(records: try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load()),
+            localAddresses: localAddresses(), protectedClients: Set(configuration.policy.protectedClients + keepClients),
+            localHostID: { [configuration] in try? HostIdentity.hostID(configured: configuration.hostID) }, logger: logger)
         var policy = HygienePolicy(operation: .start, staleAfterSeconds: configuration.policy.staleAfterSeconds)
         policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
-        return LockHygieneDecider(policy: policy).decide(gathered.evidence)
+        // The file as a VM start would see it: exclusive, no domain of its own being started.
+        return try hygiene.decide(
+            clusterPath: path, cluster: cluster, excludingDomain: "", access: .exclusive, decider: LockHygieneDecider(policy: policy),
+            heartbeatLocation: { [client, shares, configuration] in
+                HeartbeatEvidenceCollector.shareLocation(
+                    ofClusterPath: path, shares: shares, stateDirectory: configuration.stateDirectory, client: client)
+            }
+        ).decisions
     }
 
     /// Closes the plan's targets (batches, confirmed by listing again) and audits each.

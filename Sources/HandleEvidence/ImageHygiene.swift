@@ -1,0 +1,70 @@
+import AttachmentLocks
+import HostHeartbeat
+import LockHygiene
+import Logging
+import QumuloClient
+import SMBMounts
+
+/// Evidence → decisions for one image file on the cluster: the step the start pipeline runs for
+/// each located image and `handles close --path P --stale-only` runs for P. One place, so the
+/// operator's stale-only close can never decide differently from a VM start.
+public struct ImageHygiene {
+    public var client: QumuloClient
+    public var shares: ShareCatalog
+    public var shareRoots: ShareRootResolver
+    public var records: AttachmentRecordIndex
+    public var localAddresses: Set<String>
+    public var protectedClients: Set<String>
+    public var heartbeats: HeartbeatEvidenceCollector
+    /// This host's `host_id` (its own heartbeat records are ignored); nil when unknown. Asked
+    /// only when heartbeat records are read.
+    public var localHostID: () -> String?
+    public var logger: Logger?
+
+    public init(
+        client: QumuloClient, shares: ShareCatalog, shareRoots: ShareRootResolver, records: AttachmentRecordIndex,
+        localAddresses: Set<String>, protectedClients: Set<String>, heartbeats: HeartbeatEvidenceCollector = HeartbeatEvidenceCollector(),
+        localHostID: @escaping () -> String?, logger: Logger?
+    ) {
+        self.client = client
+        self.shares = shares
+        self.shareRoots = shareRoots
+        self.records = records
+        self.localAddresses = localAddresses
+        self.protectedClients = protectedClients
+        self.heartbeats = heartbeats
+        self.localHostID = localHostID
+        self.logger = logger
+    }
+
+    /// Where the image's heartbeat records are read: the share's directory on this host and the
+    /// image's path below it, asked only when a holder is tied to an address.
+    public typealias HeartbeatLocation = () -> (directory: String, relativePath: String)?
+
+    /// The evidence for the file at `clusterPath` of `cluster`, and the decision for each of
+    /// its handles. Records of `excludingDomain` (the domain being started) do not count as
+    /// another local domain.
+    public func decide(
+        clusterPath: String, cluster: String?, excludingDomain: String, access: DiskAccess, decider: LockHygieneDecider,
+        heartbeatLocation: HeartbeatLocation
+    ) throws -> (gathered: GatheredEvidence, decisions: ImageDecisions) {
+        let gatherer = ImageEvidenceGatherer(
+            client: client, localAddresses: localAddresses, protectedClients: protectedClients, logger: logger
+        ) { [records, shares, shareRoots, client] identity in
+            // By the file's identity (file number, canonical path), never by the spelling of it.
+            try records.domains(
+                on: identity, cluster: cluster, excludingDomain: excludingDomain, shares: shares, shareRoots: shareRoots, client: client)
+        }
+        var gathered = try gatherer.gather(clusterPath: clusterPath)
+        // Heartbeat records only add liveness, and matter only for handles tied to addresses;
+        // reading them costs one directory per holder address on the share.
+        if !gathered.evidence.handles.isEmpty, !gathered.evidence.grantAddresses.isEmpty, !access.shareable, !access.readonly,
+            let location = heartbeatLocation()
+        {
+            gathered.evidence.localHostID = localHostID()
+            gathered.evidence.heartbeats = heartbeats.observations(
+                addresses: gathered.evidence.grantAddresses, shareDirectory: location.directory, imagePath: location.relativePath)
+        }
+        return (gathered, decider.decide(gathered.evidence, disk: access))
+    }
+}
