@@ -43,12 +43,15 @@ public struct HotAttach: Sendable {
     public var makeAttachments: @Sendable ([MountableShare]) -> ShareAttachmentWiring
     public let clusters: any ClusterClientMaking
     public var localAddresses: @Sendable () -> Set<String>
+    /// The process's deadline backstop, as for a VM start (`deadline_seconds`).
+    public var progress: any RunProgress
 
     public init(
         configuration: SmbvolConfiguration, shares: ShareCatalog, domainName: String, uuid: DomainUUID, disk: String,
         logger: Logger, clusters: any ClusterClientMaking, localAddresses: @escaping @Sendable () -> Set<String>,
-        makeAttachments: @escaping @Sendable ([MountableShare]) -> ShareAttachmentWiring
+        progress: any RunProgress = NoRunProgress(), makeAttachments: @escaping @Sendable ([MountableShare]) -> ShareAttachmentWiring
     ) {
+        self.progress = progress
         self.configuration = configuration
         self.shares = shares
         self.domainName = domainName
@@ -79,7 +82,8 @@ public struct HotAttach: Sendable {
         let run = DomainRun(
             configuration: configuration, shares: shares, domain: domain, uuid: uuid, deadlines: RunDeadlines(configuration: configuration),
             logger: logger)
-        let start = StartDomain(run: run, attachments: makeAttachments(extraShares), clusters: clusters, localAddresses: localAddresses)
+        let start = StartDomain(
+            run: run, attachments: makeAttachments(extraShares), clusters: clusters, progress: progress, localAddresses: localAddresses)
         switch start(migrating: false) {
         case .nothingToDo: throw Failure.notOnAShare(image)
         case .refused(let message): return .refused(message)

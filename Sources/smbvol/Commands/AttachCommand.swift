@@ -78,6 +78,7 @@ struct AttachCommand: ParsableCommand {
                 configuration: configuration, shares: shares, domainName: domainName, uuid: uuid, disk: disk, logger: logger,
                 clusters: ConfiguredClusterClients(configuration: configuration),
                 localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) },
+                progress: WatchdogRunProgress(configuration: configuration, domainName: domainName),
                 makeAttachments: { extra in
                     ShareAttachmentWiring(configuration: configuration, catalog: shares, logger: logger, connectionInfoShares: extra)
                 })
