@@ -54,6 +54,51 @@ struct ListingPageScanner {
         return ListingGrantPage(grants: grants, paging: Paging(next: next))
     }
 
+    /// A page of `GET /v1/smb/sessions/`: only each session's `user.auth_id` and `user.name`.
+    static func sessionPage(_ bytes: [UInt8]) throws(Malformed) -> ListingSessionPage {
+        var scanner = ListingPageScanner(bytes)
+        var users: [ListingSessionUser] = []
+        var next: String?
+        var sawSessions = false
+        try scanner.object { key, scanner throws(Malformed) in
+            switch key {
+            case "session_infos":
+                sawSessions = true
+                try scanner.array { scanner throws(Malformed) in
+                    if let user = try scanner.sessionUser() { users.append(user) }
+                }
+            case "paging": next = try scanner.paging()
+            default: try scanner.skipValue()
+            }
+        }
+        try scanner.end()
+        guard sawSessions else { throw Malformed(offset: 0, reason: "missing field \"session_infos\"") }
+        return ListingSessionPage(users: users, paging: Paging(next: next))
+    }
+
+    /// nil for a session without a user object or whose user has no auth_id.
+    private mutating func sessionUser() throws(Malformed) -> ListingSessionUser? {
+        var authId: String?
+        var name: String?
+        try object { key, scanner throws(Malformed) in
+            guard key == "user" else { return try scanner.skipValue() }
+            try scanner.whitespace()
+            if try scanner.literal("null") { return }
+            try scanner.object { key, scanner throws(Malformed) in
+                switch key {
+                case "auth_id":
+                    try scanner.whitespace()
+                    if try scanner.literal("null") { return }
+                    authId = try scanner.stringOrNumber()
+                case "name": name = try scanner.nullableString()
+                default: try scanner.skipValue()
+                }
+            }
+        }
+        guard let authId else { return nil }
+        return ListingSessionUser(authId: authId, name: name)
+    }
+
     private mutating func handle() throws(Malformed) -> ListingHandle {
         var fileNumber: String?
         var location: String?
