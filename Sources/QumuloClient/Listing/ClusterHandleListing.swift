@@ -6,17 +6,19 @@ extension QumuloClient {
     /// Every handle on the cluster (or below `options.pathPrefix`), in the cluster's listing
     /// order, each with its owner's name and the client addresses holding its file.
     ///
-    /// Three kinds of requests run at once over `concurrentTransport()` (libcurl's multi
-    /// interface: bounded, on kept-alive connections): the handle pages, the cluster-wide
-    /// share-mode grant pages (file id → owner addresses, instead of one request per client),
-    /// and one identity lookup per distinct owner. A page is handed to `body` once the grant
-    /// index is complete and its owners are named; until then at most
-    /// `options.maximumBufferedHandles` handles are read ahead.
+    /// Requests run side by side over `concurrentTransport()` (libcurl's multi interface:
+    /// bounded, on kept-alive connections): the handle pages, the cluster-wide share-mode grant
+    /// pages (file id → owner addresses, instead of one request per client), and the owner
+    /// names — one identity lookup per distinct owner while there are few, the sessions listing
+    /// (`user.name`, a page names many owners) once there are more than
+    /// `options.identityLookupsBeforeSessions`, with lookups for owners it did not name. A page is
+    /// handed to `body` once the grant index is complete and its owners are named; until then
+    /// at most `options.maximumBufferedHandles` handles are read ahead.
     ///
-    /// The grant listing and the identity lookups are enrichments: when the cluster refuses them
-    /// (403, 404, …) every handle is still handed out — with `clientAddresses == nil` or the
-    /// owner as `auth_id:N` — and `summary.missing` says what is missing and why. A failing
-    /// handle listing throws.
+    /// The grant listing and the names are enrichments: when the cluster refuses them (403,
+    /// 404, …) every handle is still handed out — with `clientAddresses == nil` or the owner as
+    /// `auth_id:N` — and `summary.missing` says what is missing and why. A refused sessions
+    /// listing is no loss (the identity lookups name the owners). A failing handle listing throws.
     public func listHandles(
         _ options: HandleListingOptions = HandleListingOptions(), progress: (Int) -> Void = { _ in },
         _ body: (ListedHandle) throws -> Void
