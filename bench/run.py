@@ -339,7 +339,7 @@ class Bench:
         files += [{"path": f"/pool/dom{index:02d}/disk0.qcow2", "id": str(4000 + index)} for index in range(POOL_DOMAINS)]
         files += [{"path": f"/hb{hosts}/disk0.qcow2", "id": str(5000 + hosts)} for hosts in HEARTBEAT_HOSTS]
         if storm:
-            files += [{"path": f"/storm{index // STORM_PER_SHARE:02d}/vm{index:03d}/disk0.qcow2", "id": str(5000 + index)}
+            files += [{"path": f"/storm{index // STORM_PER_SHARE:02d}/vm{index:03d}/disk0.qcow2", "id": str(7000 + index)}
                       for index in range(STORM_DOMAINS)]
         scenario = {
             "users": [{"name": "svc-smbvol", "password": PASSWORD, "auth_id": "500"}],
