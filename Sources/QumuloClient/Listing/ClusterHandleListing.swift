@@ -111,6 +111,7 @@ final class ClusterHandleListing {
             // The next pages are asked for before this one is written out, so the cluster
             // works on them meanwhile; a drained read-ahead lets the handle chain go on.
             try schedule()
+            transport.sendStarted()  // on the wire before the writing below, not after it
             try emitReadyPages(body)
             try schedule()
             guard let (tag, result) = transport.nextCompleted() else { break }
