@@ -6,17 +6,19 @@ extension QumuloClient {
     /// Every handle on the cluster (or below `options.pathPrefix`), in the cluster's listing
     /// order, each with its owner's name and the client addresses holding its file.
     ///
-    /// Three kinds of requests run at once over `concurrentTransport()` (libcurl's multi
-    /// interface: bounded, on kept-alive connections): the handle pages, the cluster-wide
-    /// share-mode grant pages (file id → owner addresses, instead of one request per client),
-    /// and one identity lookup per distinct owner. A page is handed to `body` once the grant
-    /// index is complete and its owners are named; until then at most
-    /// `options.maximumBufferedHandles` handles are read ahead.
+    /// Requests run side by side over `concurrentTransport()` (libcurl's multi interface:
+    /// bounded, on kept-alive connections): the handle pages, the cluster-wide share-mode grant
+    /// pages (file id → owner addresses, instead of one request per client), and the owner
+    /// names — one identity lookup per distinct owner while there are few, the sessions listing
+    /// (`user.name`, a page names many owners) once there are more than
+    /// `options.identityLookupsBeforeSessions`, with lookups for owners it did not name. A page is
+    /// handed to `body` once the grant index is complete and its owners are named; until then
+    /// at most `options.maximumBufferedHandles` handles are read ahead.
     ///
-    /// The grant listing and the identity lookups are enrichments: when the cluster refuses them
-    /// (403, 404, …) every handle is still handed out — with `clientAddresses == nil` or the
-    /// owner as `auth_id:N` — and `summary.missing` says what is missing and why. A failing
-    /// handle listing throws.
+    /// The grant listing and the names are enrichments: when the cluster refuses them (403,
+    /// 404, …) every handle is still handed out — with `clientAddresses == nil` or the owner as
+    /// `auth_id:N` — and `summary.missing` says what is missing and why. A refused sessions
+    /// listing is no loss (the identity lookups name the owners). A failing handle listing throws.
     public func listHandles(
         _ options: HandleListingOptions = HandleListingOptions(), progress: (Int) -> Void = { _ in },
         _ body: (ListedHandle) throws -> Void
@@ -32,6 +34,7 @@ final class ClusterHandleListing {
         case handles(path: String)
         case grants(path: String)
         case identity(authId: String)
+        case sessions(path: String)
     }
 
     private struct InFlight {
@@ -41,6 +44,8 @@ final class ClusterHandleListing {
     }
 
     private enum GrantState { case reading, done, unavailable }
+    /// Owner names from the sessions listing: not (yet) worth it, reading, read, refused.
+    private enum SessionNaming { case unused, reading, done, unavailable }
 
     private let client: QumuloClient
     private let transport: any ConcurrentHTTPTransport
@@ -70,7 +75,17 @@ final class ClusterHandleListing {
     private var namesQueue: [String] = []
     private var namesHead = 0
     private var identityRefused = false
+    private var identityLookupsStarted = 0
     private var reauthenticated = false
+
+    private var sessionNaming: SessionNaming = .unused
+    private var sessionsNext: String?
+    private var sessionsFollowed: Set<String> = []
+    private var sessionsInFlight = false
+    private var sessionPagesRead = 0
+    /// Names kept for session users no handle has shown yet (later pages may): bounded.
+    private var sessionNamesAhead = 0
+    private static let maximumSessionNamesAhead = 50_000
 
     init(client: QumuloClient, transport: any ConcurrentHTTPTransport, options: HandleListingOptions) {
         self.client = client
@@ -93,7 +108,10 @@ final class ClusterHandleListing {
 
     func run(progress: (Int) -> Void, _ body: (ListedHandle) throws -> Void) throws -> HandleListingSummary {
         while true {
-            // Emit first: a drained read-ahead lets the handle chain go on in schedule().
+            // The next pages are asked for before this one is written out, so the cluster
+            // works on them meanwhile; a drained read-ahead lets the handle chain go on.
+            try schedule()
+            transport.sendStarted()  // on the wire before the writing below, not after it
             try emitReadyPages(body)
             try schedule()
             guard let (tag, result) = transport.nextCompleted() else { break }
@@ -123,14 +141,32 @@ final class ClusterHandleListing {
             handlesInFlight = true
             free -= 1
         }
+        // Many owners to name: one sessions page names up to a page of them at once.
+        if sessionNaming == .unused, options.ownerNamesFromSessions,
+            identityLookupsStarted + (namesQueue.count - namesHead) > options.identityLookupsBeforeSessions
+        {
+            sessionNaming = .reading
+            let first = "/v1/smb/sessions/?limit=\(options.pageLimit)"
+            sessionsNext = first
+            sessionsFollowed.insert(first)
+        }
+        if free > 0, !sessionsInFlight, sessionNaming == .reading, let path = sessionsNext {
+            try start(.sessions(path: path), HTTPRequest(method: .get, path: path), attempt: 1)
+            sessionsInFlight = true
+            free -= 1
+        }
         // The chains go first: a finished page frees its slot, and the next page takes it
-        // before any name lookup can.
-        while free > 0, namesHead < namesQueue.count {
+        // before any name lookup can. While the sessions are read, owners wait for them.
+        while free > 0, sessionNaming != .reading, namesHead < namesQueue.count {
             let authId = namesQueue[namesHead]
             namesHead += 1
             if namesHead == namesQueue.count {
                 namesQueue.removeAll(keepingCapacity: true)
                 namesHead = 0
+            }
+            if names[authId] != nil {  // named by the sessions listing meanwhile
+                namesPending.remove(authId)
+                continue
             }
             if identityRefused {
                 names[authId] = "auth_id:\(authId)"
@@ -138,6 +174,7 @@ final class ClusterHandleListing {
             }
             let body = Array("{\"auth_id\": \(JSONString.quoted(authId))}".utf8)
             try start(.identity(authId: authId), HTTPRequest(method: .post, path: "/v1/identity/find", body: body), attempt: 1)
+            identityLookupsStarted += 1
             free -= 1
         }
     }
@@ -185,6 +222,7 @@ final class ClusterHandleListing {
             case .handles(let path): try handlePage(response, path: path, progress: progress)
             case .grants(let path): grantPage(response, path: path)
             case .identity(let authId): identityAnswer(response, authId: authId)
+            case .sessions(let path): sessionPage(response, path: path)
             }
         }
     }
@@ -227,6 +265,9 @@ final class ClusterHandleListing {
                 identityRefused = true
                 summary.missing.append(MissingEvidence(.ownerNames, error: error))
             }
+        case .sessions:
+            // Names still come from the identity lookups: nothing is missing.
+            sessionsRefused(error)
         }
     }
 
@@ -311,6 +352,51 @@ final class ClusterHandleListing {
     private func finishGrants() {
         grantState = .done
         for key in addresses.keys { addresses[key]?.sort() }
+    }
+
+    private func sessionsRefused(_ error: QumuloError) {
+        sessionsInFlight = false
+        sessionsNext = nil
+        sessionNaming = .unavailable
+        client.logger.debug(
+            "sessions listing unavailable; owners are named by identity lookups",
+            metadata: ["status": "\(error.status.map(String.init) ?? "-")", "path": "\(error.path)"])
+    }
+
+    /// Names owners from one sessions page. A name the identity lookup already gave is kept;
+    /// a session without a name leaves its owner to the identity lookup.
+    private func sessionPage(_ response: HTTPResponse, path: String) {
+        sessionsInFlight = false
+        guard sessionNaming == .reading else { return }
+        let page: ListingSessionPage
+        do {
+            page = try ListingPageScanner.sessionPage(response.body)
+        } catch {
+            sessionsRefused(QumuloError(.invalidResponse("\(error)"), method: "GET", path: path))
+            return
+        }
+        sessionPagesRead += 1
+        for user in page.users {
+            guard let name = user.name, !name.isEmpty, names[user.authId] == nil else { continue }
+            if namesPending.contains(user.authId) {
+                names[user.authId] = name
+            } else if sessionNamesAhead < Self.maximumSessionNamesAhead {
+                names[user.authId] = name
+                sessionNamesAhead += 1
+            }
+        }
+        sessionsNext = nil
+        guard let next = page.paging?.next, !next.isEmpty, next.hasPrefix("/"), sessionsFollowed.insert(next).inserted else {
+            sessionNaming = .done
+            return
+        }
+        // Bounded cost: read on only while pages so far are fewer than the lookups they save.
+        let waiting = namesQueue[namesHead...].reduce(0) { $0 + (names[$1] == nil ? 1 : 0) }
+        guard sessionPagesRead < waiting else {
+            sessionNaming = .done
+            return
+        }
+        sessionsNext = next
     }
 
     private func identityAnswer(_ response: HTTPResponse, authId: String) {

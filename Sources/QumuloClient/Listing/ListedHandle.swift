@@ -36,18 +36,28 @@ public struct HandleListingOptions: Sendable {
     /// Page size asked for; the server may choose a smaller one (and says so in `next`).
     public var pageLimit: Int
     /// Handle pages read ahead while the grants are still being read; past it the handle
-    /// listing waits (memory stays bounded by this and by the grant index).
+    /// listing waits (memory stays bounded by this and by the grant index). 10 000 keeps a
+    /// 100 000-handle listing under 40 MB peak RSS; 50 000 took it to 45 MB for ~10% less time.
     public var maximumBufferedHandles: Int
+    /// Name owners from the SMB sessions listing (`user.name`, the same identity object
+    /// `/v1/identity/find` answers) once more than `identityLookupsBeforeSessions` owners need a
+    /// name: a page names up to a thousand owners where a lookup names one. Owners the sessions
+    /// do not name, and every owner when the sessions listing is refused (the lock manager's role
+    /// lacks PRIVILEGE_SMB_SESSION_READ), are looked up one by one as before.
+    public var ownerNamesFromSessions: Bool
+    public var identityLookupsBeforeSessions: Int
 
     public init(
         resolvePaths: Bool = true, pathPrefix: String? = nil, clientAddresses: Bool = true, pageLimit: Int = 1000,
-        maximumBufferedHandles: Int = 50_000
+        maximumBufferedHandles: Int = 10_000, ownerNamesFromSessions: Bool = true, identityLookupsBeforeSessions: Int = 16
     ) {
         self.resolvePaths = resolvePaths
         self.pathPrefix = pathPrefix
         self.clientAddresses = clientAddresses
         self.pageLimit = max(1, pageLimit)
         self.maximumBufferedHandles = max(1, maximumBufferedHandles)
+        self.ownerNamesFromSessions = ownerNamesFromSessions
+        self.identityLookupsBeforeSessions = max(0, identityLookupsBeforeSessions)
     }
 }
 
@@ -86,5 +96,16 @@ struct ListingGrant {
 
 struct ListingGrantPage {
     var grants: [ListingGrant]
+    var paging: Paging?
+}
+
+/// The user of one SMB session, as the sessions listing names it (`user.auth_id`, `user.name`).
+struct ListingSessionUser {
+    var authId: String
+    var name: String?
+}
+
+struct ListingSessionPage {
+    var users: [ListingSessionUser]
     var paging: Paging?
 }

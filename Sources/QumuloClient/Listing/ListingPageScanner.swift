@@ -1,4 +1,4 @@
-/// A small, strict JSON scanner for the two page shapes a cluster-wide listing reads by the
+/// A small, strict JSON scanner for the page shapes a cluster-wide listing reads by the
 /// hundred (handle pages and grant pages): it pulls out the few fields shown and skips the rest
 /// without building a document, which is several times faster than `JSONDecoder` on 100 000
 /// handles. Anything malformed is an error, never a guess; fields it does not know are skipped.
@@ -9,49 +9,122 @@ struct ListingPageScanner {
         var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 
-    private let bytes: [UInt8]
+    /// An object member's name, compared as bytes: no String per member. A name written with
+    /// escapes is decoded first, so it matches as the decoder would match it.
+    struct Key {
+        fileprivate let raw: UnsafeBufferPointer<UInt8>
+        fileprivate let decoded: String?
+
+        static func ~= (pattern: StaticString, key: Key) -> Bool {
+            if let decoded = key.decoded { return decoded == pattern.description }
+            return pattern.withUTF8Buffer { expected in
+                guard expected.count == key.raw.count else { return false }
+                for offset in 0..<expected.count where expected[offset] != key.raw[offset] { return false }
+                return true
+            }
+        }
+    }
+
+    /// Valid only inside `withUnsafeBufferPointer` of the page's bytes (see `scanning`).
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    // MARK: - The two pages
+    /// Runs `scan` over `page` in place: no copy, no reference counting per byte.
+    private static func scanning(
+        _ page: [UInt8], _ scan: (inout ListingPageScanner) throws(Malformed) -> Void
+    ) throws(Malformed) {
+        try page.withUnsafeBufferPointer { buffer throws(Malformed) in
+            var scanner = ListingPageScanner(buffer)
+            try scan(&scanner)
+            try scanner.end()
+        }
+    }
+
+    // MARK: - The pages
 
     static func handlePage(_ bytes: [UInt8]) throws(Malformed) -> ListingHandlePage {
-        var scanner = ListingPageScanner(bytes)
         var handles: [ListingHandle] = []
         var next: String?
         var sawHandles = false
-        try scanner.object { key, scanner throws(Malformed) in
-            switch key {
-            case "file_handles":
-                sawHandles = true
-                try scanner.array { scanner throws(Malformed) in handles.append(try scanner.handle()) }
-            case "paging": next = try scanner.paging()
-            default: try scanner.skipValue()
+        try scanning(bytes) { scanner throws(Malformed) in
+            try scanner.object { key, scanner throws(Malformed) in
+                switch key {
+                case "file_handles":
+                    sawHandles = true
+                    try scanner.array { scanner throws(Malformed) in handles.append(try scanner.handle()) }
+                case "paging": next = try scanner.paging()
+                default: try scanner.skipValue()
+                }
             }
         }
-        try scanner.end()
         guard sawHandles else { throw Malformed(offset: 0, reason: "missing field \"file_handles\"") }
         return ListingHandlePage(fileHandles: handles, paging: Paging(next: next))
     }
 
     static func grantPage(_ bytes: [UInt8]) throws(Malformed) -> ListingGrantPage {
-        var scanner = ListingPageScanner(bytes)
         var grants: [ListingGrant] = []
         var next: String?
         var sawGrants = false
-        try scanner.object { key, scanner throws(Malformed) in
-            switch key {
-            case "grants":
-                sawGrants = true
-                try scanner.array { scanner throws(Malformed) in grants.append(try scanner.grant()) }
-            case "paging": next = try scanner.paging()
-            default: try scanner.skipValue()
+        try scanning(bytes) { scanner throws(Malformed) in
+            try scanner.object { key, scanner throws(Malformed) in
+                switch key {
+                case "grants":
+                    sawGrants = true
+                    try scanner.array { scanner throws(Malformed) in grants.append(try scanner.grant()) }
+                case "paging": next = try scanner.paging()
+                default: try scanner.skipValue()
+                }
             }
         }
-        try scanner.end()
         guard sawGrants else { throw Malformed(offset: 0, reason: "missing field \"grants\"") }
         return ListingGrantPage(grants: grants, paging: Paging(next: next))
+    }
+
+    /// A page of `GET /v1/smb/sessions/`: only each session's `user.auth_id` and `user.name`.
+    static func sessionPage(_ bytes: [UInt8]) throws(Malformed) -> ListingSessionPage {
+        var users: [ListingSessionUser] = []
+        var next: String?
+        var sawSessions = false
+        try scanning(bytes) { scanner throws(Malformed) in
+            try scanner.object { key, scanner throws(Malformed) in
+                switch key {
+                case "session_infos":
+                    sawSessions = true
+                    try scanner.array { scanner throws(Malformed) in
+                        if let user = try scanner.sessionUser() { users.append(user) }
+                    }
+                case "paging": next = try scanner.paging()
+                default: try scanner.skipValue()
+                }
+            }
+        }
+        guard sawSessions else { throw Malformed(offset: 0, reason: "missing field \"session_infos\"") }
+        return ListingSessionPage(users: users, paging: Paging(next: next))
+    }
+
+    /// nil for a session without a user object or whose user has no auth_id.
+    private mutating func sessionUser() throws(Malformed) -> ListingSessionUser? {
+        var authId: String?
+        var name: String?
+        try object { key, scanner throws(Malformed) in
+            guard case "user" = key else { return try scanner.skipValue() }
+            try scanner.whitespace()
+            if try scanner.literal("null") { return }
+            try scanner.object { key, scanner throws(Malformed) in
+                switch key {
+                case "auth_id":
+                    try scanner.whitespace()
+                    if try scanner.literal("null") { return }
+                    authId = try scanner.stringOrNumber()
+                case "name": name = try scanner.nullableString()
+                default: try scanner.skipValue()
+                }
+            }
+        }
+        guard let authId else { return nil }
+        return ListingSessionUser(authId: authId, name: name)
     }
 
     private mutating func handle() throws(Malformed) -> ListingHandle {
@@ -104,14 +177,17 @@ struct ListingPageScanner {
         try whitespace()
         if try literal("null") { return nil }
         try object { key, scanner throws(Malformed) in
-            if key == "next" { next = try scanner.nullableString() } else { try scanner.skipValue() }
+            switch key {
+            case "next": next = try scanner.nullableString()
+            default: try scanner.skipValue()
+            }
         }
         return next
     }
 
     // MARK: - Structure
 
-    private mutating func object(_ member: (String, inout ListingPageScanner) throws(Malformed) -> Void) throws(Malformed) {
+    private mutating func object(_ member: (Key, inout ListingPageScanner) throws(Malformed) -> Void) throws(Malformed) {
         try expect(UInt8(ascii: "{"))
         try whitespace()
         if peek == UInt8(ascii: "}") {
@@ -120,7 +196,7 @@ struct ListingPageScanner {
         }
         while true {
             try whitespace()
-            let key = try string()
+            let key = try memberName()
             try whitespace()
             try expect(UInt8(ascii: ":"))
             try member(key, &self)
@@ -186,7 +262,27 @@ struct ListingPageScanner {
             index += 1
         }
         guard index > start else { throw malformed("expected a number") }
-        return String(decoding: bytes[start..<index], as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+    }
+
+    /// A member name: its raw bytes when it has no escape (the usual case), else decoded.
+    private mutating func memberName() throws(Malformed) -> Key {
+        try whitespace()
+        let quote = index
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+            guard byte >= 0x20 else { throw malformed("control character in a string") }
+            index += 1
+        }
+        guard let stop = peek else { throw malformed("unterminated string") }
+        if stop == UInt8(ascii: "\"") {
+            index += 1
+            return Key(raw: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), decoded: nil)
+        }
+        index = quote
+        let decoded = try string()
+        return Key(raw: UnsafeBufferPointer(rebasing: bytes[start..<start]), decoded: decoded)
     }
 
     mutating func string() throws(Malformed) -> String {
@@ -201,9 +297,9 @@ struct ListingPageScanner {
         guard let stop = peek else { throw malformed("unterminated string") }
         if stop == UInt8(ascii: "\"") {
             index += 1
-            return String(decoding: bytes[start..<index - 1], as: UTF8.self)
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self)
         }
-        var decoded = Array(bytes[start..<index])
+        var decoded = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while true {
             guard let byte = peek else { throw malformed("unterminated string") }
             index += 1

@@ -12,6 +12,13 @@ public protocol ConcurrentHTTPTransport: AnyObject {
     func start(_ request: HTTPRequest, timeout: Duration, tag: Int) throws(TransportFailure)
     /// Waits for the next exchange to finish; nil when none is in flight.
     func nextCompleted() -> (tag: Int, result: Result<HTTPResponse, TransportFailure>)?
+    /// Moves every exchange as far as it goes without waiting — above all, sends the requests
+    /// just started — so the server works on them while the caller does something else.
+    func sendStarted()
+}
+
+extension ConcurrentHTTPTransport {
+    public func sendStarted() {}
 }
 
 /// The concurrent interface over a one-at-a-time transport: each exchange runs when its answer

@@ -91,6 +91,17 @@ public final class CurlMultiTransport: ConcurrentHTTPTransport {
         return finished.isEmpty ? nil : finished.removeFirst()
     }
 
+    public func sendStarted() {
+        guard !running.isEmpty else { return }
+        var active: Int32 = 0
+        let performed = curl.multi.perform(multi, &active)
+        if performed != CURLM_OK {
+            failAll("curl_multi_perform: \(curl.multi.message(performed))")
+            return
+        }
+        collectFinished()
+    }
+
     private func collectFinished() {
         var queued: Int32 = 0
         while let message = curl.multi.infoRead(multi, &queued) {

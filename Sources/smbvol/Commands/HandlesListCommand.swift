@@ -155,28 +155,55 @@ struct JSONLine {
 
     init() { bytes.reserveCapacity(256) }
 
-    mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    /// Starts the next line in the same storage (one allocation for the whole listing).
+    mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
+    mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func integer(_ value: Int64) {
+        if (0...9).contains(value) {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
+    }
 
     mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(byte)
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let digits = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: Array("\\u00".utf8))
-                bytes.append(digits[Int(byte >> 4)])
-                bytes.append(digits[Int(byte & 0xF)])
-            default:
-                bytes.append(byte)  // UTF-8 beyond ASCII passes through unchanged
+        var value = value
+        value.withUTF8 { utf8 in
+            // Runs that need no escape (nearly every byte of a listing) are copied whole.
+            var runStart = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                runStart = index + 1
+                escape(byte)
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func escape(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+            bytes.append(UInt8(ascii: "\\"))
+            bytes.append(byte)
+        case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+        case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+        case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+        default:
+            let digits: StaticString = "0123456789abcdef"
+            raw("\\u00")
+            digits.withUTF8Buffer { hex in
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            }
+        }
     }
 }
 
@@ -195,7 +222,10 @@ struct ShareRootUnavailable: Error, CustomStringConvertible {
 struct HandlePrinter {
     let json: Bool
     let output: OutputWriter
-    private final class State { var first = true }
+    private final class State {
+        var first = true
+        var line = JSONLine()
+    }
     private let state = State()
 
     init(json: Bool, output: OutputWriter) {
@@ -214,7 +244,9 @@ struct HandlePrinter {
     func print(_ handle: ListedHandle) {
         if json {
             // Byte by byte: a cluster-wide listing writes 100 000 of these lines.
-            var line = JSONLine()
+            var line = state.line
+            state.line = JSONLine()  // keep `line` uniquely referenced while it is written
+            line.reset()
             line.raw(state.first ? "\n  {\"location\": " : ",\n  {\"location\": ")
             state.first = false
             line.string(handle.location)
@@ -227,7 +259,7 @@ struct HandlePrinter {
             line.raw(", \"path\": ")
             line.string(handle.path)
             line.raw(", \"num_byte_range_locks\": ")
-            line.raw(String(handle.numByteRangeLocks))
+            line.integer(handle.numByteRangeLocks)
             line.raw(", \"client_addresses\": ")
             if let addresses = handle.clientAddresses {
                 line.raw("[")
@@ -240,6 +272,7 @@ struct HandlePrinter {
                 line.raw("null}")
             }
             output.write(bytes: line.bytes)
+            state.line = line
         } else {
             let client = handle.clientAddresses.map { $0.isEmpty ? "-" : $0.joined(separator: ",") } ?? "unknown"
             output.line(Self.row(handle.location, handle.ownerName, client, String(handle.numByteRangeLocks), handle.path))
