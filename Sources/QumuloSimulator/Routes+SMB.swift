@@ -21,8 +21,9 @@ extension SimulatorState {
             next = Paging.nextLink(
                 for: request, filters: ["file_number", "resolve_paths"], after: last.seq, limit: page.limit)
         }
-        let entries = served.map { Self.handleJSON($0, withPath: resolvePaths) }
-        return .json(.object([("file_handles", .array(entries)), ("paging", Paging.pagingObject(next: next))]))
+        let records = Array(served)
+        let paging = Paging.pagingObject(next: next)
+        return .json { .object([("file_handles", .array(records.map { Self.handleJSON($0, withPath: resolvePaths) })), ("paging", paging)]) }
     }
 
     static func handleJSON(_ handle: HandleRecord, withPath: Bool) -> JSONValue {

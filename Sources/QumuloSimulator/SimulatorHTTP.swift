@@ -44,18 +44,36 @@ public struct SimulatorRequest: Sendable {
 
 public struct SimulatorResponse: Sendable {
     public var status: Int
-    public var body: [UInt8]
+    /// The bytes sent. A JSON answer is encoded when they are first read — by the HTTP layer,
+    /// after the state lock is let go — so answers to concurrent requests are encoded side by
+    /// side, as a cluster's nodes serve them; the lock covers only reading the state.
+    public var body: [UInt8] {
+        get { pendingJSON.map { $0().serialized() } ?? bytes }
+        set {
+            bytes = newValue
+            pendingJSON = nil
+        }
+    }
     /// Never answer (a `hang` fault): the transport keeps the connection open.
     public var hangs: Bool
+    private var bytes: [UInt8]
+    private var pendingJSON: (@Sendable () -> JSONValue)?
 
     public init(status: Int, body: [UInt8], hangs: Bool = false) {
         self.status = status
-        self.body = body
+        self.bytes = body
         self.hangs = hangs
     }
 
     public static func json(_ value: JSONValue, status: Int = 200) -> SimulatorResponse {
-        SimulatorResponse(status: status, body: value.serialized())
+        json(status: status) { value }
+    }
+
+    /// A JSON answer built (and encoded) outside the state lock, from values the route copied.
+    public static func json(status: Int = 200, _ build: @escaping @Sendable () -> JSONValue) -> SimulatorResponse {
+        var response = SimulatorResponse(status: status, body: [])
+        response.pendingJSON = build
+        return response
     }
 
     public var json: JSONValue? { JSONValue.parse(body) }

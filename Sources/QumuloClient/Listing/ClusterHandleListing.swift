@@ -66,8 +66,8 @@ final class ClusterHandleListing {
     private var grantsInFlight = false
     private var grantState: GrantState
     private let grantLimit: Int
-    /// file id → owner addresses (few per file: a linear check beats a set).
-    private var addresses: [String: [String]] = [:]
+    /// file id → owner addresses.
+    private var addresses = GrantAddressIndex()
 
     /// auth_id → display name, once known.
     private var names: [String: String] = [:]
@@ -320,14 +320,7 @@ final class ClusterHandleListing {
                 MissingEvidence(.clientAddresses, error: QumuloError(.invalidResponse("\(error)"), method: "GET", path: path)))
             return
         }
-        for grant in page.grants {
-            let address = grant.ownerAddress
-            if let known = addresses[grant.fileId] {
-                if !known.contains(address) { addresses[grant.fileId, default: []].append(address) }
-            } else {
-                addresses[grant.fileId] = [address]
-            }
-        }
+        for grant in page.grants { addresses.insert(grant.ownerAddress, forFile: grant.fileId) }
         grantsNext = nil
         let next = page.paging?.next
         // Grant listings never answer a null `next`: a short (or empty) page is the end.
@@ -348,11 +341,7 @@ final class ClusterHandleListing {
         grantsNext = next
     }
 
-    /// Sorted once here, not once per handle shown.
-    private func finishGrants() {
-        grantState = .done
-        for key in addresses.keys { addresses[key]?.sort() }
-    }
+    private func finishGrants() { grantState = .done }
 
     private func sessionsRefused(_ error: QumuloError) {
         sessionsInFlight = false
@@ -424,7 +413,7 @@ final class ClusterHandleListing {
                 if grantState == .unavailable {
                     known = nil
                 } else {
-                    known = addresses[handle.fileNumber] ?? []
+                    known = addresses.addresses(ofFile: handle.fileNumber)
                 }
                 summary.listed += 1
                 try body(
