@@ -59,7 +59,14 @@ public struct PosixProcessRunner: ProcessRunning {
                 break
             }
             let wait = min(bound.remaining(clock: clock) ?? .milliseconds(50), .milliseconds(50))
-            capture.poll(timeoutMilliseconds: Int32(max(1, wait.nanosecondsClamped / 1_000_000)))
+            if capture.finished {
+                // Both pipes are at EOF and only the exit is awaited (it follows the close by
+                // microseconds). poll(2) with no descriptor left would sleep its whole timeout:
+                // 50 ms added to every child, the mount probe of each VM start included.
+                clock.sleep(for: min(wait, .microseconds(200)))
+            } else {
+                capture.poll(timeoutMilliseconds: Int32(max(1, wait.nanosecondsClamped / 1_000_000)))
+            }
         }
         capture.closeAll()
         let status = try reap(pid, executable: request.executable)
