@@ -45,63 +45,45 @@ struct ListingPageScanner {
     // MARK: - The pages
 
     static func handlePage(_ bytes: [UInt8]) throws(Malformed) -> ListingHandlePage {
-        var handles: [ListingHandle] = []
-        var next: String?
-        var sawHandles = false
-        try scanning(bytes) { scanner throws(Malformed) in
-            try scanner.object { key, scanner throws(Malformed) in
-                switch key {
-                case "file_handles":
-                    sawHandles = true
-                    try scanner.array { scanner throws(Malformed) in handles.append(try scanner.handle()) }
-                case "paging": next = try scanner.paging()
-                default: try scanner.skipValue()
-                }
-            }
-        }
-        guard sawHandles else { throw Malformed(offset: 0, reason: "missing field \"file_handles\"") }
+        let (handles, next) = try page(bytes, items: "file_handles") { scanner throws(Malformed) in try scanner.handle() }
         return ListingHandlePage(fileHandles: handles, paging: Paging(next: next))
     }
 
     static func grantPage(_ bytes: [UInt8]) throws(Malformed) -> ListingGrantPage {
-        var grants: [ListingGrant] = []
-        var next: String?
-        var sawGrants = false
-        try scanning(bytes) { scanner throws(Malformed) in
-            try scanner.object { key, scanner throws(Malformed) in
-                switch key {
-                case "grants":
-                    sawGrants = true
-                    try scanner.array { scanner throws(Malformed) in grants.append(try scanner.grant()) }
-                case "paging": next = try scanner.paging()
-                default: try scanner.skipValue()
-                }
-            }
-        }
-        guard sawGrants else { throw Malformed(offset: 0, reason: "missing field \"grants\"") }
+        let (grants, next) = try page(bytes, items: "grants") { scanner throws(Malformed) in try scanner.grant() }
         return ListingGrantPage(grants: grants, paging: Paging(next: next))
     }
 
     /// A page of `GET /v1/smb/sessions/`: only each session's `user.auth_id` and `user.name`.
     static func sessionPage(_ bytes: [UInt8]) throws(Malformed) -> ListingSessionPage {
-        var users: [ListingSessionUser] = []
+        let (users, next) = try page(bytes, items: "session_infos") { scanner throws(Malformed) in try scanner.sessionUser() }
+        return ListingSessionPage(users: users, paging: Paging(next: next))
+    }
+
+    /// Every listing page has one shape: `{NAME: [item, …], "paging": {"next": …}}`, other members
+    /// skipped. `item` returns nil for an entry to leave out.
+    private static func page<Item>(
+        _ bytes: [UInt8], items name: StaticString, _ item: (inout ListingPageScanner) throws(Malformed) -> Item?
+    ) throws(Malformed) -> (items: [Item], next: String?) {
+        var items: [Item] = []
         var next: String?
-        var sawSessions = false
+        var sawItems = false
         try scanning(bytes) { scanner throws(Malformed) in
             try scanner.object { key, scanner throws(Malformed) in
-                switch key {
-                case "session_infos":
-                    sawSessions = true
+                if name ~= key {
+                    sawItems = true
                     try scanner.array { scanner throws(Malformed) in
-                        if let user = try scanner.sessionUser() { users.append(user) }
+                        if let found = try item(&scanner) { items.append(found) }
                     }
-                case "paging": next = try scanner.paging()
-                default: try scanner.skipValue()
+                } else if case "paging" = key {
+                    next = try scanner.paging()
+                } else {
+                    try scanner.skipValue()
                 }
             }
         }
-        guard sawSessions else { throw Malformed(offset: 0, reason: "missing field \"session_infos\"") }
-        return ListingSessionPage(users: users, paging: Paging(next: next))
+        guard sawItems else { throw Malformed(offset: 0, reason: "missing field \"\(name)\"") }
+        return (items, next)
     }
 
     /// nil for a session without a user object or whose user has no auth_id.
