@@ -74,8 +74,9 @@ let package = Package(
 
         // libvirt domain XML: name, UUID, file disks and their backing chains (issue 4).
         .target(name: "DomainXML", swiftSettings: strictSettings),
-        // Pure lock-hygiene decisions: evidence in, one decision per handle out. No I/O.
-        .target(name: "LockHygiene", swiftSettings: strictSettings),
+        // Pure lock-hygiene decisions: evidence in, one decision per handle out. No I/O (it uses
+        // SmbvolSystem's value types only).
+        .target(name: "LockHygiene", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
         // Gathers the evidence for one image from the cluster and local state (issue 4).
         .target(
             name: "HandleEvidence",
@@ -141,10 +142,10 @@ let package = Package(
             name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolSystem"],
             swiftSettings: strictSettings),
         .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML"], swiftSettings: strictSettings),
-        .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene"], swiftSettings: strictSettings),
+        .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene", "SmbvolSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "HandleEvidenceTests",
-            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .testTarget(
             name: "ObservabilityTests", dependencies: ["SmbvolLogging", "SmbvolMetrics", .product(name: "Logging", package: "swift-log")],

@@ -18,7 +18,8 @@ public struct LocatedImage: Sendable, Equatable {
     public var share: String
     /// Where the share is (or would be) mounted, or its `local_path`.
     public var shareDirectory: String
-    /// The image's path below `shareDirectory`, without a leading `/`.
+    /// The path below `shareDirectory`, without a leading `/`, of the file the image resolves to
+    /// (an in-share symlink followed) once it exists; as spelled before that.
     public var relativePath: String
     public var access: DiskAccess
 }
@@ -87,18 +88,33 @@ public struct DiskImageLocator: Sendable {
         return located
     }
 
-    /// The symlink-escape check again for images already located, now that their shares are
-    /// mounted: before the mount it could only look at an empty directory, and a symlink on
-    /// the server pointing outside the share would let qemu open another file.
-    public func verifyStillInsideShares(_ images: [LocatedImage]) throws(ImageLocationError) {
-        for image in images {
+    /// The images again, now that their shares are mounted: before the mount the symlink-escape
+    /// check could only look at an empty directory (a symlink on the server pointing outside the
+    /// share would let qemu open another file), and an in-share symlink (`current.qcow2` →
+    /// `img/vm1.qcow2`) could not be followed to the file it names. Returns the images with their
+    /// path below the share taken from the resolved file, so the cluster path, the recorded
+    /// identity and the local openers are those of the file qemu really opens.
+    public func resolvingInsideShares(_ images: [LocatedImage]) throws(ImageLocationError) -> [LocatedImage] {
+        var resolvedImages: [LocatedImage] = []
+        for var image in images {
             let normalised = "/" + image.image.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
-            if let resolved = Self.realPathOfExistingPrefix(normalised), let base = Self.realPathOfExistingPrefix(image.shareDirectory),
-                Self.relative(resolved, under: base) == nil
-            {
-                throw .escapesShare(target: image.target, path: image.image, resolved: resolved, share: image.share)
-            }
+            image.relativePath = try Self.resolvedRelativePath(
+                of: normalised, below: image.shareDirectory, spelled: image.relativePath, target: image.target, share: image.share)
+            resolvedImages.append(image)
         }
+        return resolvedImages
+    }
+
+    /// The file's path below `directory` as its real path gives it; throws when the real path
+    /// leaves the share. A file (or share) that does not exist yet keeps the path as spelled.
+    static func resolvedRelativePath(
+        of path: String, below directory: String, spelled: String, target: String, share: String
+    ) throws(ImageLocationError) -> String {
+        guard let resolved = realPathOfExistingPrefix(path), let base = realPathOfExistingPrefix(directory) else { return spelled }
+        guard let relative = relative(resolved, under: base) else {
+            throw .escapesShare(target: target, path: path, resolved: resolved, share: share)
+        }
+        return relative
     }
 
     /// Every image file of `disk` on a configured share, top image first. Files on no share are
@@ -137,12 +153,9 @@ public struct DiskImageLocator: Sendable {
                 throw .hintContradicts(target: target, path: path, hinted: share.name, found: longest.0.name)
             }
         }
-        guard let (share, relativePath) = longest else { return nil }
-        if let resolved = Self.realPathOfExistingPrefix(normalised), let base = Self.realPathOfExistingPrefix(share.usablePath),
-            Self.relative(resolved, under: base) == nil
-        {
-            throw .escapesShare(target: target, path: path, resolved: resolved, share: share.name)
-        }
+        guard let (share, spelled) = longest else { return nil }
+        let relativePath = try Self.resolvedRelativePath(
+            of: normalised, below: share.usablePath, spelled: spelled, target: target, share: share.name)
         return LocatedImage(
             target: target, image: path, isBackingFile: isBacking, share: share.name, shareDirectory: share.usablePath,
             relativePath: relativePath, access: access)

@@ -25,6 +25,8 @@ public final class DomainHygiene {
     private var clients: [String: QumuloClient] = [:]
     /// Reads the heartbeat records of an image's holders from its share (tests count its reads).
     public var heartbeats = HeartbeatEvidenceCollector()
+    /// Which local processes hold the images open (one scan of /proc per run, on demand).
+    public var localOpeners = LocalImageOpeners()
     /// This host's `host_id` (its own records are ignored); nil when it cannot be told.
     public lazy var localHostID: String? = try? HostIdentity.hostID(configured: configuration.hostID)
 
@@ -64,6 +66,7 @@ public final class DomainHygiene {
             domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: located.unmanagedDisks,
             failure: nil)
         let decider = LockHygieneDecider(policy: policy)
+        localOpeners.register(imagePaths: located.images.map { $0.shareDirectory + "/" + $0.relativePath })
         do {
             for image in located.images {
                 inspection.images.append(try inspect(image, domain: domain, decider: decider))
@@ -91,11 +94,12 @@ public final class DomainHygiene {
         let clusterPath = ShareRootResolver.clusterPath(root: root, relativePath: image.relativePath)
         let hygiene = ImageHygiene(
             client: client, shares: shares, shareRoots: shareRoots, records: AttachmentRecordIndex(records: attachmentRecords),
-            localAddresses: localAddresses, protectedClients: protectedClients, heartbeats: heartbeats, localHostID: { [self] in self.localHostID },
+            localAddresses: localAddresses, protectedClients: protectedClients, heartbeats: heartbeats, localOpeners: localOpeners,
+            localHostID: { [self] in self.localHostID },
             logger: logger)
         let (gathered, decisions) = try hygiene.decide(
             clusterPath: clusterPath, cluster: share.cluster, excludingDomain: domain.uuid, access: image.access, decider: decider,
-            heartbeatLocation: { (image.shareDirectory, image.relativePath) })
+            location: { (image.shareDirectory, image.relativePath) })
         return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decisions)
     }
 

@@ -2,6 +2,7 @@ import AttachmentLocks
 import LockHygiene
 import Logging
 import QumuloClient
+import SmbvolSystem
 
 /// The evidence for one image as the cluster and this host report it.
 public struct GatheredEvidence: Sendable {
@@ -28,16 +29,21 @@ public struct ImageEvidenceGatherer {
     public var protectedClients: Set<String>
     /// Local domains other than the one being started recorded on the file (by identity).
     public var otherLocalDomains: (ImageIdentity) throws -> [String]
+    /// The local processes holding the file open (the kernel's view); asked only when one of
+    /// this host's addresses holds grants on it.
+    public var localOpeners: () -> Result<[LocalFileOpener], LocalImageOpeners.Unknown>
     public var logger: Logger?
 
     public init(
         client: QumuloClient, localAddresses: Set<String>, protectedClients: Set<String>, logger: Logger? = nil,
+        localOpeners: @escaping () -> Result<[LocalFileOpener], LocalImageOpeners.Unknown>,
         otherLocalDomains: @escaping (ImageIdentity) throws -> [String]
     ) {
         self.client = client
         self.localAddresses = ClientAddress.canonical(localAddresses)
         self.protectedClients = ClientAddress.canonical(protectedClients)
         self.logger = logger
+        self.localOpeners = localOpeners
         self.otherLocalDomains = otherLocalDomains
     }
 
@@ -70,6 +76,13 @@ public struct ImageEvidenceGatherer {
                 incomplete.append("\(kind.rawValue) grants")
             }
         }
+        var openers: [LocalFileOpener] = []
+        if !grantAddresses.isDisjoint(with: localAddresses) {
+            switch localOpeners() {
+            case .success(let found): openers = found
+            case .failure(let unknown): incomplete.append("local open files (\(unknown.reason))")
+            }
+        }
         var sessions: [SessionFacts] = []
         let owners = Set(handles.map(\.owner)).sorted()
         for owner in owners {
@@ -88,13 +101,14 @@ public struct ImageEvidenceGatherer {
         let identity = ImageIdentity(fileNumber: attributes.fileNumber, clusterPath: clusterPath)
         var uniqueIncomplete: [String] = []
         for name in incomplete where !uniqueIncomplete.contains(name) { uniqueIncomplete.append(name) }
-        let evidence = ImageEvidence(
+        var evidence = ImageEvidence(
             handles: handles.map {
                 HandleFacts(location: $0.location, ownerAuthId: $0.owner, ownerName: names[$0.owner], byteRangeLocks: $0.numByteRangeLocks)
             },
             grantAddresses: grantAddresses, sessions: sessions, localAddresses: localAddresses,
             otherLocalDomains: try otherLocalDomains(identity),
             protectedClients: protectedClients, incompleteListings: uniqueIncomplete)
+        evidence.localOpeners = openers
         return GatheredEvidence(clusterPath: clusterPath, fileNumber: attributes.fileNumber, evidence: evidence)
     }
 

@@ -4,6 +4,7 @@ import LockHygiene
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolSystem
 
 /// Evidence → decisions for one image file on the cluster: the step the start pipeline runs for
 /// each located image and `handles close --path P --stale-only` runs for P. One place, so the
@@ -16,6 +17,8 @@ public struct ImageHygiene {
     public var localAddresses: Set<String>
     public var protectedClients: Set<String>
     public var heartbeats: HeartbeatEvidenceCollector
+    /// The kernel's view of which local processes hold the run's images open.
+    public var localOpeners: LocalImageOpeners
     /// This host's `host_id` (its own heartbeat records are ignored); nil when unknown. Asked
     /// only when heartbeat records are read.
     public var localHostID: () -> String?
@@ -24,8 +27,9 @@ public struct ImageHygiene {
     public init(
         client: QumuloClient, shares: ShareCatalog, shareRoots: ShareRootResolver, records: AttachmentRecordIndex,
         localAddresses: Set<String>, protectedClients: Set<String>, heartbeats: HeartbeatEvidenceCollector = HeartbeatEvidenceCollector(),
-        localHostID: @escaping () -> String?, logger: Logger?
+        localOpeners: LocalImageOpeners, localHostID: @escaping () -> String?, logger: Logger?
     ) {
+        self.localOpeners = localOpeners
         self.client = client
         self.shares = shares
         self.shareRoots = shareRoots
@@ -37,19 +41,21 @@ public struct ImageHygiene {
         self.logger = logger
     }
 
-    /// Where the image's heartbeat records are read: the share's directory on this host and the
-    /// image's path below it, asked only when a holder is tied to an address.
-    public typealias HeartbeatLocation = () -> (directory: String, relativePath: String)?
+    /// Where the image is on this host: the share's directory (mount point or `local_path`) and
+    /// the image's path below it. Asked only when a holder is tied to an address: its heartbeat
+    /// records are read there, and its local openers are found by the file there.
+    public typealias ImageLocation = () -> (directory: String, relativePath: String)?
 
     /// The evidence for the file at `clusterPath` of `cluster`, and the decision for each of
     /// its handles. Records of `excludingDomain` (the domain being started) do not count as
     /// another local domain.
     public func decide(
         clusterPath: String, cluster: String?, excludingDomain: String, access: DiskAccess, decider: LockHygieneDecider,
-        heartbeatLocation: HeartbeatLocation
+        location: @escaping ImageLocation
     ) throws -> (gathered: GatheredEvidence, decisions: ImageDecisions) {
         let gatherer = ImageEvidenceGatherer(
-            client: client, localAddresses: localAddresses, protectedClients: protectedClients, logger: logger
+            client: client, localAddresses: localAddresses, protectedClients: protectedClients, logger: logger,
+            localOpeners: { [localOpeners] in localOpeners.openers(ofImageAt: location().map { $0.directory + "/" + $0.relativePath }) }
         ) { [records, shares, shareRoots, client] identity in
             // By the file's identity (file number, canonical path), never by the spelling of it.
             try records.domains(
@@ -59,7 +65,7 @@ public struct ImageHygiene {
         // Heartbeat records only add liveness, and matter only for handles tied to addresses;
         // reading them costs one directory per holder address on the share.
         if !gathered.evidence.handles.isEmpty, !gathered.evidence.grantAddresses.isEmpty, !access.shareable, !access.readonly,
-            let location = heartbeatLocation()
+            let location = location()
         {
             gathered.evidence.localHostID = localHostID()
             gathered.evidence.heartbeats = heartbeats.observations(

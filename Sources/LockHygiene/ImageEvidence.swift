@@ -1,3 +1,5 @@
+import SmbvolSystem
+
 /// One SMB handle open on an image, as the cluster lists it.
 public struct HandleFacts: Sendable, Equatable {
     public var location: String
@@ -40,7 +42,12 @@ public struct ImageEvidence: Sendable, Equatable {
     /// L: this host's addresses (interfaces plus `local_addresses`).
     public var localAddresses: Set<String>
     /// Local domains other than the one being started that the attachment records show on F.
+    /// Bookkeeping: an extra reason for liveness, never the only one.
     public var otherLocalDomains: [String]
+    /// Local processes that hold F open, as the kernel shows them (`/proc/PID/fd`, by device
+    /// and inode). Looked at only when a holder address is this host's; when they could not be
+    /// seen, `incompleteListings` says so and nothing of this host's is closed.
+    public var localOpeners: [LocalFileOpener] = []
     /// Addresses whose handles are never closed (`protected_clients`, `--keep-client`).
     public var protectedClients: Set<String>
     /// Listings that stopped early (named for the operator). Missing evidence: nothing is

@@ -1,10 +1,11 @@
 /// Classifies one handle from the evidence on its image (lock-hygiene.md, "Classification of
 /// one handle"). Pure: no I/O, no clock.
 ///
-/// A handle is live when an address holding grants on the image has a session of the handle's
-/// owner idle less than `stale_after`, and that address is not this host — or is this host and
-/// another local domain is recorded on the image — or when a protected client holds grants on
-/// the image. With no way to pair a handle with a grant, every address in A counts for every
+/// A handle is live when an address holding grants on the image is this host and a local process
+/// has the image open (the kernel's view, whatever the sessions say); when such an address has a
+/// session of the handle's owner idle less than `stale_after`, and that address is not this host
+/// — or is this host and another local domain is recorded on the image; or when a protected
+/// client holds grants on the image. With no way to pair a handle with a grant, every address in A counts for every
 /// handle: with one shared service account, any live foreign holder makes every handle live.
 public struct StaleHandleClassifier: Sendable {
     public var staleAfterSeconds: Double
@@ -47,8 +48,16 @@ public struct StaleHandleClassifier: Sendable {
         var staleAddresses: [String] = []
         var staleIdle: Double?
         for address in holders {
-            let ownSessions = evidence.sessions.filter { $0.originator == address && $0.ownerAuthId == handle.ownerAuthId }
             let isLocal = evidence.localAddresses.contains(address)
+            // The kernel wins in the direction of liveness: a local process holding F open is
+            // alive whatever the sessions and the records say.
+            if isLocal && !evidence.localOpeners.isEmpty {
+                liveReasons.append(
+                    "this host (\(address)) holds it: open by local \(evidence.localOpeners.map(\.description).joined(separator: ", "))")
+                liveAddresses.append(address)
+                continue
+            }
+            let ownSessions = evidence.sessions.filter { $0.originator == address && $0.ownerAuthId == handle.ownerAuthId }
             let who = isLocal ? "this host (\(address))" : address
             guard let freshest = ownSessions.min(by: { $0.idleSeconds < $1.idleSeconds }) else {
                 staleReasons.append("\(who) has no session of \(handle.ownerName)")
@@ -65,7 +74,7 @@ public struct StaleHandleClassifier: Sendable {
             }
             if isLocal && evidence.otherLocalDomains.isEmpty {
                 staleReasons.append(
-                    "\(who) holds it with \(handle.ownerName)'s session idle \(Self.seconds(idle)), and no other local domain is recorded on the image (leftover of a killed qemu or a reboot)")
+                    "\(who) holds it with \(handle.ownerName)'s session idle \(Self.seconds(idle)), but no local process has the image open and no other local domain is recorded on it (leftover of a killed qemu or a reboot)")
                 staleAddresses.append(address)
                 staleIdle = min(staleIdle ?? idle, idle)
                 continue

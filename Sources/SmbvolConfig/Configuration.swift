@@ -16,6 +16,9 @@ public struct SmbvolConfiguration: Sendable, Equatable {
     public var mountTimeoutSeconds: Double
     /// The hook's overall deadline (`deadline_seconds`).
     public var deadlineSeconds: Double
+    /// `deadline_seconds` when the configuration does not set it — and the hook's bound while it
+    /// reads its configuration.
+    public static let defaultDeadlineSeconds: Double = 60
     /// Every operator command's overall bound (`command_deadline_seconds`, default 600): a
     /// hung cluster or an endless listing ends with a clear error instead of running forever.
     public var commandDeadlineSeconds: Double = 600
@@ -50,7 +53,7 @@ public struct SmbvolConfiguration: Sendable, Equatable {
         qemuUser: String? = nil,
         qemuGroup: String? = nil,
         mountTimeoutSeconds: Double = 30,
-        deadlineSeconds: Double = 60,
+        deadlineSeconds: Double = SmbvolConfiguration.defaultDeadlineSeconds,
         localAddresses: [String] = [],
         syslogSocket: String = "/dev/log",
         policy: PolicyConfiguration = PolicyConfiguration(),

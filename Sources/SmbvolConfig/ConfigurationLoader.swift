@@ -248,7 +248,9 @@ public struct ConfigurationLoader: Sendable {
     private static func readFile(_ path: String, mustExist: Bool) throws -> String? {
         let bytes: [UInt8]
         do {
-            bytes = try FileDescriptorIO.readFile(path: path, limit: 16 * 1024 * 1024)
+            bytes = try FileDescriptorIO.readRegularFile(path: path, limit: 16 * 1024 * 1024)
+        } catch is NotARegularFile {
+            throw ConfigurationError(file: path, message: "is not a regular file (a FIFO, device or directory); move it out of the way")
         } catch let error as SystemCallError {
             if error.call == "open" && error.code == ENOENT && !mustExist { return nil }
             throw ConfigurationError(file: path, message: "cannot read: \(error.reason)")

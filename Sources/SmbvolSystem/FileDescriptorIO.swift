@@ -105,6 +105,18 @@ public enum FileDescriptorIO {
         return try readAll(descriptor, limit: limit, path: path)
     }
 
+    /// The whole regular file at `path`, at most `limit` bytes. A FIFO, a device or a socket
+    /// is refused before any read (opening is non-blocking, so a FIFO without a writer cannot
+    /// stall the caller): throws `SystemCallError` with call `fstat` and `EINVAL` for them.
+    public static func readRegularFile(path: String, limit: Int) throws -> [UInt8] {
+        let descriptor = try retryingSystemCall("open", path: path) { open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        defer { close(descriptor) }
+        var status = stat()
+        try retryingSystemCall("fstat", path: path) { fstat(descriptor, &status) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw NotARegularFile(path: path) }
+        return try readAll(descriptor, limit: limit, path: path)
+    }
+
     /// Reads into `chunk[0..<count]`, retrying EINTR and waiting out EAGAIN when `waiting`.
     private static func readChunk(_ descriptor: Int32, into chunk: inout [UInt8], count: Int, path: String?, waiting: Bool = true) throws(SystemCallError) -> Int {
         while true {
@@ -132,4 +144,10 @@ public enum FileDescriptorIO {
 /// Input from outside goes through `FileDescriptorIO.readFile(path:limit:)`.
 public func readWholeFile(_ path: String) throws -> [UInt8] {
     try FileDescriptorIO.readFile(path: path, limit: Int.max)
+}
+
+/// A path that names a FIFO, a device, a socket or a directory where a regular file belongs.
+public struct NotARegularFile: Error, Sendable, Equatable, CustomStringConvertible {
+    public let path: String
+    public var description: String { "\(path) is not a regular file (a FIFO, device or directory)" }
 }

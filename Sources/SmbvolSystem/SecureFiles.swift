@@ -9,6 +9,7 @@ public enum SecureFileError: Error, Equatable, Sendable, CustomStringConvertible
     case notARegularFile(path: String)
     case readableByOthers(path: String, mode: mode_t)
     case wrongOwner(path: String, uid: uid_t)
+    case untrusted(path: String, uid: uid_t, mode: mode_t)
 
     public var description: String {
         switch self {
@@ -21,6 +22,10 @@ public enum SecureFileError: Error, Equatable, Sendable, CustomStringConvertible
                 + "run `chmod 600 \(path)`"
         case .wrongOwner(let path, let uid):
             return "secrets file \(path) is owned by uid \(uid), not root: run `chown root:root \(path)`"
+        case .untrusted(let path, let uid, let mode):
+            let why = uid != 0 && uid != geteuid() ? "is owned by uid \(uid), not root" : "is writable by group or others (mode \(String(mode & 0o7777, radix: 8)))"
+            return "\(path) \(why): whoever can write there could forge smbvol's records and turn a refusal into a start; "
+                + "run `chown root:root \(path) && chmod go-w \(path)`"
         }
     }
 }
@@ -69,6 +74,29 @@ public enum SecureFiles {
         }
         guard info.st_mode & 0o077 == 0 else {
             throw SecureFileError.readableByOthers(path: checked, mode: info.st_mode)
+        }
+    }
+
+    /// Refuses a file or directory smbvol trusts (its state) that someone other than root (or
+    /// the running user) owns or that group or others may write. A path that does not exist
+    /// holds nothing to forge and passes. Symlinks are judged by what they point to, and the
+    /// link's own owner too.
+    public static func verifyTrusted(_ path: String) throws {
+        var link = stat()
+        guard lstat(path, &link) == 0 else {
+            if errno == ENOENT { return }
+            throw SystemCallError.current("lstat", path: path)
+        }
+        var info = link
+        if (link.st_mode & S_IFMT) == S_IFLNK {
+            guard link.st_uid == 0 || link.st_uid == geteuid() else { throw SecureFileError.untrusted(path: path, uid: link.st_uid, mode: link.st_mode) }
+            try retryingSystemCall("stat", path: path) { stat(path, &info) }
+        }
+        guard info.st_uid == 0 || info.st_uid == geteuid() else {
+            throw SecureFileError.untrusted(path: realPath(path) ?? path, uid: info.st_uid, mode: info.st_mode)
+        }
+        guard info.st_mode & 0o022 == 0 else {
+            throw SecureFileError.untrusted(path: realPath(path) ?? path, uid: info.st_uid, mode: info.st_mode)
         }
     }
 

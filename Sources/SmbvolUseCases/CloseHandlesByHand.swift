@@ -93,13 +93,13 @@ public struct CloseHandlesByHand {
             client: client, shares: shares, shareRoots: ShareRootResolver(stateDirectory: configuration.stateDirectory),
             records: AttachmentRecordIndex(records: try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load()),
             localAddresses: localAddresses(), protectedClients: Set(configuration.policy.protectedClients + keepClients),
-            localHostID: { [configuration] in try? HostIdentity.hostID(configured: configuration.hostID) }, logger: logger)
+            localOpeners: LocalImageOpeners(), localHostID: { [configuration] in try? HostIdentity.hostID(configured: configuration.hostID) }, logger: logger)
         var policy = HygienePolicy(operation: .start, staleAfterSeconds: configuration.policy.staleAfterSeconds)
         policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
         // The file as a VM start would see it: exclusive, no domain of its own being started.
         return try hygiene.decide(
             clusterPath: path, cluster: cluster, excludingDomain: "", access: .exclusive, decider: LockHygieneDecider(policy: policy),
-            heartbeatLocation: { [client, shares, configuration] in
+            location: { [client, shares, configuration] in
                 HeartbeatEvidenceCollector.shareLocation(
                     ofClusterPath: path, shares: shares, stateDirectory: configuration.stateDirectory, client: client)
             }

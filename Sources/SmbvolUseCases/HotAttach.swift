@@ -82,8 +82,20 @@ public struct HotAttach: Sendable {
         let run = DomainRun(
             configuration: configuration, shares: shares, domain: domain, uuid: uuid, deadlines: RunDeadlines(configuration: configuration),
             logger: logger)
-        let start = StartDomain(
-            run: run, attachments: makeAttachments(extraShares), clusters: clusters, progress: progress, localAddresses: localAddresses)
+        let attachments = makeAttachments(extraShares)
+        var start = StartDomain(run: run, attachments: attachments, clusters: clusters, progress: progress, localAddresses: localAddresses)
+        // Orchestrators retry: the same disk attached again to the same image is a no-op
+        // success. Its handle is the running domain's own; looking for stale ones could only
+        // close it.
+        if let existing = try attachments.service.locks().first(where: {
+            $0.context == .hook && $0.domainUUID == uuid.value && $0.disk == disk
+        }) {
+            guard existing.image == image else {
+                return .failed(
+                    "disk \(disk) of \(domainName) is already attached to \(existing.image); detach it first (`smbvol detach --domain \(uuid.value) --disk \(disk)`)")
+            }
+            start.closesStaleHandles = false
+        }
         switch start(migrating: false) {
         case .nothingToDo: throw Failure.notOnAShare(image)
         case .refused(let message): return .refused(message)

@@ -31,6 +31,9 @@ public struct StartDomain: Sendable {
     public var mountGuard: HungMountGuard
     /// This host's addresses (its own handles are never a foreign holder).
     public var localAddresses: @Sendable () -> Set<String>
+    /// False for a hot-attach retried on a disk already attached: the mount and the lock are
+    /// made sure of, and nothing is closed (the handle on the image is the domain's own).
+    public var closesStaleHandles = true
 
     public init(
         run: DomainRun, attachments: ShareAttachmentWiring, clusters: any ClusterClientMaking,
@@ -57,14 +60,19 @@ public struct StartDomain: Sendable {
             progress.began(operation, mayFail: true)
             let receipt = try attachments.service.attach(
                 try attachmentRequests(for: located.images), deadline: run.deadlines.work, cleanupDeadline: run.deadlines.cleanup)
+            var resolved = located
             do {
-                try DiskImageLocator(catalog: shares).verifyStillInsideShares(located.images)
+                resolved.images = try DiskImageLocator(catalog: shares).resolvingInsideShares(located.images)
             } catch {
                 giveBack(receipt, after: operation)
                 throw error
             }
             progress.attachmentRecorded()
-            guard let failure = cleanStaleHandles(located, on: shares, receipt: receipt, migrating: migrating) else { return .attached(receipt) }
+            guard closesStaleHandles else {
+                logger.notice("already attached: mount and lock made sure of, no handle looked at or closed", metadata: ["domain": "\(domain.name)"])
+                return .attached(receipt)
+            }
+            guard let failure = cleanStaleHandles(resolved, on: shares, receipt: receipt, migrating: migrating) else { return .attached(receipt) }
             giveBack(receipt, after: operation)
             return failure
         } catch {

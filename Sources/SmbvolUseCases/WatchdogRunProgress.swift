@@ -15,8 +15,11 @@ public struct WatchdogRunProgress: RunProgress {
     }
 
     public func began(_ operation: String, mayFail: Bool) {
-        DeadlineWatchdog.arm(
-            after: configuration.deadlineSeconds + 0.5, exitStatus: mayFail ? 1 : 0,
+        // The start's own deadline, measured from the process's start (the hook armed the
+        // watchdog at its first instruction; an operator's `attach` with its command deadline).
+        DeadlineWatchdog.setExitStatus(mayFail ? 1 : 0)
+        DeadlineWatchdog.setDeadline(
+            secondsAfterArming: configuration.deadlineSeconds + 0.5,
             message: "smbvol: \(operation) for domain \(LineEscaping.oneLine(domainName)) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
     }
 

@@ -17,13 +17,19 @@ struct CheckCommandTests {
         var config: String { root + "/smbvol.toml" }
         var domainXML: String { root + "/web01.xml" }
         var passwordFile: String { root + "/password" }
-        var image: String { share + "/web01.qcow2" }
+        /// The file on the share (cluster path /vms/web01.qcow2).
+        var imageFile: String { share + "/web01.qcow2" }
+        /// The path the domain names: the file itself, or an in-share symlink to it.
+        let image: String
 
-        init(shareable: Bool = false, fsPath: Bool = true, otherLocalDomain: Bool = false) throws {
+        init(shareable: Bool = false, fsPath: Bool = true, otherLocalDomain: Bool = false, aliasThroughSymlink: Bool = false) throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("smbvol-check-\(UUID().uuidString)").path
+            image = root + "/share/" + (aliasThroughSymlink ? "current.qcow2" : "web01.qcow2")
             for directory in [root, root + "/share", root + "/state"] {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
+            FileManager.default.createFile(atPath: root + "/share/web01.qcow2", contents: Data("QFI\u{fb}".utf8))
+            if aliasThroughSymlink { try FileManager.default.createSymbolicLink(atPath: image, withDestinationPath: "web01.qcow2") }
             FileManager.default.createFile(atPath: passwordFile, contents: Data("secret".utf8), attributes: [.posixPermissions: 0o600])
             try """
                 state_dir = "\(state)"
@@ -130,6 +136,10 @@ struct CheckCommandTests {
         var extra: [String] = []
         var shareable = false
         var otherLocalDomain = false
+        /// A local process (named like a qemu of guest web01) holds the image open.
+        var localHolder = false
+        /// The domain names the image through an in-share symlink.
+        var aliasThroughSymlink = false
         var decisions: [String: String]
         var verdict: String
         var status: Int32
@@ -153,6 +163,15 @@ struct CheckCommandTests {
             reasonFragment: ("1.0.4", "web02")),
         Row(scenario: "local-leftover", decisions: ["1.0.5": "close"], verdict: "proceed", status: 0, requests: 6,
             reasonFragment: ("1.0.5", "leftover")),
+        // The kernel wins in the direction of liveness: a local process holding the image open
+        // makes this host's handle live though no record names it (a domain started before
+        // smbvol was installed, a lock reconcile dropped, the running domain itself).
+        Row(scenario: "local-leftover", localHolder: true, decisions: ["1.0.5": "refuse"], verdict: "refuse", status: 3, requests: 6,
+            reasonFragment: ("1.0.5", "guest web01")),
+        Row(scenario: "local-leftover", localHolder: true, aliasThroughSymlink: true, decisions: ["1.0.5": "refuse"], verdict: "refuse",
+            status: 3, requests: 6, reasonFragment: ("1.0.5", "open by local pid")),
+        Row(scenario: "live-remote", aliasThroughSymlink: true, decisions: ["1.0.3": "refuse"], verdict: "refuse", status: 3, requests: 6,
+            reasonFragment: ("1.0.3", "stale in 168 s")),
         Row(scenario: "migration-shared-account", extra: ["--migration"], decisions: ["1.0.6": "keep", "1.0.7": "keep"],
             verdict: "proceed", status: 0, requests: 6),
         Row(scenario: "migration-distinct-accounts", extra: ["--migration"], decisions: ["1.0.8": "keep", "1.0.10": "keep"],
@@ -169,8 +188,14 @@ struct CheckCommandTests {
 
     @Test("each decision-table row: verdict, decisions, exit status, request count; nothing closed", arguments: rows)
     func row(_ row: Row) throws {
-        let workspace = try CheckWorkspace(shareable: row.shareable, otherLocalDomain: row.otherLocalDomain)
+        let workspace = try CheckWorkspace(
+            shareable: row.shareable, otherLocalDomain: row.otherLocalDomain, aliasThroughSymlink: row.aliasThroughSymlink)
+        let holder = row.localHolder ? try LocalImageHolder(opening: workspace.image, guest: "web01") : nil
+        defer { holder?.stop() }
         let run = try check(row.scenario, row.extra, workspace: workspace)
+        if let holder {
+            #expect(run.reason("1.0.5").contains("pid \(holder.holderPID) (python3, guest web01)"), "\(run.reason("1.0.5"))")
+        }
         #expect(run.status == row.status, "\(run.stderr)")
         #expect(run.verdict == row.verdict)
         #expect(run.decisions == row.decisions, "\(run.stdout)")

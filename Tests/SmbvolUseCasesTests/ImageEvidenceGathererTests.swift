@@ -46,7 +46,9 @@ struct ImageEvidenceGathererTests {
         let transport = ScriptedTransport { request throws(TransportFailure) in cluster.respond(request) }
         let client = QumuloClient(
             transport: transport, login: ClusterLogin(accessToken: Secret("session-v1:test")), retryPolicy: .never, logger: Logger(label: "test"))
-        let gatherer = ImageEvidenceGatherer(client: client, localAddresses: ["10.0.0.1"], protectedClients: ["10.0.0.250"]) { identity in
+        let gatherer = ImageEvidenceGatherer(
+            client: client, localAddresses: ["10.0.0.1"], protectedClients: ["10.0.0.250"], localOpeners: { .success([]) }
+        ) { identity in
             #expect(identity.fileNumber == "42")
             return otherDomains
         }

@@ -123,7 +123,7 @@ struct StartDomainTests {
         #expect(located.images.map(\.target) == ["vda", "vdb"])
         #expect(located.unmanagedDisks.map(\.target) == ["vdc"])
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: elsewhere)
-        #expect(throws: ImageLocationError.self) { try locator.verifyStillInsideShares(located.images) }
+        #expect(throws: ImageLocationError.self) { _ = try locator.resolvingInsideShares(located.images) }
         try FileManager.default.removeItem(atPath: link)
         // Through the pipeline: the link appears only once share two is mounted; the check on
         // the mounted share finds it and the run keeps nothing.

@@ -34,15 +34,18 @@ struct HookCommand: ParsableCommand {
     @OptionGroup var configOption: ConfigOption
 
     func run() throws {
+        let runner = HookRunner(domainName: name, operation: operation, subOperation: subOperation, configPath: configOption.resolvedPath)
+        // The hook's deadline starts at its first instruction: reading stdin or a configuration
+        // (a FIFO in shares.d, a hung filesystem) must not hang libvirt. Until the configuration
+        // says otherwise, the default deadline_seconds applies.
+        runner.armDeadline()
         // Nothing may reach stdout: on migrate/restore libvirt would take it as replacement XML.
         let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         if devNull >= 0 {
             dup2(devNull, STDOUT_FILENO)
             close(devNull)
         }
-        let status = HookRunner(
-            domainName: name, operation: operation, subOperation: subOperation, configPath: configOption.resolvedPath
-        ).run()
+        let status = runner.run()
         throw ExitCode(status)
     }
 }

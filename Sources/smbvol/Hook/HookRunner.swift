@@ -46,6 +46,18 @@ struct HookRunner {
         }
     }
 
+    /// Arms the watchdog with the default `deadline_seconds`, before anything is read. Ignored
+    /// operations read stdin and exit: they get the same bound.
+    func armDeadline() {
+        DeadlineWatchdog.arm(
+            after: SmbvolConfiguration.defaultDeadlineSeconds + 0.5, exitStatus: mustSucceed ? 0 : 1,
+            message: deadlineMessage(seconds: SmbvolConfiguration.defaultDeadlineSeconds, source: "the default deadline_seconds"))
+    }
+
+    private func deadlineMessage(seconds: Double, source: String) -> String {
+        "smbvol: hook \(operation) \(subOperation) for \(oneLine(domainName)) did not finish within \(source) = \(seconds); child processes killed"
+    }
+
     func run() -> Int32 {
         // Drain stdin (the XML) even when ignoring the call, so libvirt's write never fails.
         let xml = readStandardInput()
@@ -77,10 +89,11 @@ struct HookRunner {
             // A prepare or migrate cut short before its mount and locks are recorded never
             // reports success, whatever on_cluster_error says: the VM would start with neither.
             // The start pipeline moves the status once they are recorded (WatchdogRunProgress).
-            let status: Int32 = mustSucceed ? 0 : 1
-            DeadlineWatchdog.arm(
-                after: configuration.deadlineSeconds + 0.5, exitStatus: status,
-                message: "smbvol: hook \(operation) \(subOperation) for \(oneLine(domainName)) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
+            // Measured from the hook's first instruction (armDeadline), not from here.
+            DeadlineWatchdog.setDeadline(
+                secondsAfterArming: configuration.deadlineSeconds + 0.5,
+                message: deadlineMessage(seconds: configuration.deadlineSeconds, source: "deadline_seconds"))
+            try StateDirectoryTrust.verify(configuration)
             let domain = try DomainXMLParser().parse(bytes: xml)
             guard let uuid = DomainUUID(domain.uuid) else {
                 throw HookFailure("the domain XML has no valid <uuid> (got \"\(domain.uuid)\")")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SmbvolConfig
 import SmbvolLogging
+import SmbvolUseCases
 
 #if canImport(Glibc)
 import Glibc
@@ -31,6 +32,7 @@ struct ConfigOption: ParsableArguments {
             path: resolvedPath, requireFile: config != nil || getenv("SMBVOL_CONFIG") != nil)
         Observability.configure(configuration)
         CommandBounds.armCommandDeadline(configuration)
+        try StateDirectoryTrust.verify(configuration)
         return configuration
     }
 }

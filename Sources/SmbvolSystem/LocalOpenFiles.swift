@@ -1,0 +1,182 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file as the kernel knows it: the device and inode of the file itself, so every spelling of
+/// a path, a symlink to it and a hard link of it are the same `FileIdentity`.
+public struct FileIdentity: Hashable, Sendable, CustomStringConvertible {
+    public var deviceMajor: UInt32
+    public var deviceMinor: UInt32
+    public var inode: UInt64
+
+    public init(deviceMajor: UInt32, deviceMinor: UInt32, inode: UInt64) {
+        self.deviceMajor = deviceMajor
+        self.deviceMinor = deviceMinor
+        self.inode = inode
+    }
+
+    public var description: String { "dev \(deviceMajor):\(deviceMinor) inode \(inode)" }
+}
+
+/// A local process that has a file open: what an operator needs to find it.
+public struct LocalFileOpener: Sendable, Equatable, CustomStringConvertible {
+    public var pid: Int32
+    /// The program (`/proc/PID/comm`, e.g. `qemu-system-x86`).
+    public var command: String
+    /// For a qemu, the guest's name (`-name guest=NAME,…` on its command line).
+    public var guestName: String?
+
+    public init(pid: Int32, command: String, guestName: String? = nil) {
+        self.pid = pid
+        self.command = command
+        self.guestName = guestName
+    }
+
+    public var description: String {
+        "pid \(pid) (\(command)\(guestName.map { ", guest \($0)" } ?? ""))"
+    }
+}
+
+/// The kernel's answer to "which local processes hold these files open?".
+public struct LocalOpenersReport: Sendable, Equatable {
+    public var openers: [FileIdentity: [LocalFileOpener]]
+    /// Processes whose open files could not be read (not root, hidepid): a holder may hide
+    /// among them. Empty when every process was seen.
+    public var unreadableProcesses: Int
+
+    public init(openers: [FileIdentity: [LocalFileOpener]] = [:], unreadableProcesses: Int = 0) {
+        self.openers = openers
+        self.unreadableProcesses = unreadableProcesses
+    }
+}
+
+/// The edge between smbvol and the kernel's table of open files.
+public protocol LocalOpenFileFinding: Sendable {
+    /// The identity of the file at `path` (symlinks followed); nil when nothing is there.
+    func identity(ofFileAt path: String) throws -> FileIdentity?
+    /// Every local process that has one of `files` open, by descriptor.
+    func openers(of files: Set<FileIdentity>) throws -> LocalOpenersReport
+}
+
+/// Reads `/proc/PID/fd` of every process. Each descriptor is identified with `statx` and
+/// `AT_STATX_DONT_SYNC`: device and inode come from the kernel's inode, never from the SMB server,
+/// so a descriptor on a hung mount costs nothing and cannot block the scan.
+public struct ProcOpenFileScanner: LocalOpenFileFinding {
+    public var procRoot: String
+
+    public init(procRoot: String = "/proc") { self.procRoot = procRoot }
+
+    public func identity(ofFileAt path: String) throws -> FileIdentity? {
+        do {
+            return try Self.statIdentity(directory: AT_FDCWD, path: path, dontSync: false)
+        } catch let error as SystemCallError where error.code == ENOENT {
+            return nil
+        }
+    }
+
+    public func openers(of files: Set<FileIdentity>) throws -> LocalOpenersReport {
+        var report = LocalOpenersReport()
+        guard !files.isEmpty else { return report }
+        let ownPID = getpid()
+        for name in try DirectoryListing.names(in: procRoot) {
+            guard let pid = Int32(name), pid > 0, pid != ownPID else { continue }
+            let fdDirectory = "\(procRoot)/\(name)/fd"
+            let descriptor = open(fdDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                // A process that ended meanwhile is no holder; one we may not look at may be.
+                if errno != ENOENT && errno != ESRCH { report.unreadableProcesses += 1 }
+                continue
+            }
+            let entries: [String]
+            do {
+                entries = try DirectoryListing.names(ofOpenDirectory: dup(descriptor), path: fdDirectory)
+            } catch {
+                close(descriptor)
+                continue
+            }
+            var holds = Set<FileIdentity>()
+            for entry in entries {
+                guard let identity = try? Self.statIdentity(directory: descriptor, path: entry, dontSync: true) else { continue }
+                if files.contains(identity) { holds.insert(identity) }
+            }
+            close(descriptor)
+            guard !holds.isEmpty else { continue }
+            let opener = describe(pid: pid, name: name)
+            for identity in holds { report.openers[identity, default: []].append(opener) }
+        }
+        return report
+    }
+
+    private func describe(pid: Int32, name: String) -> LocalFileOpener {
+        let comm = (try? FileDescriptorIO.readFile(path: "\(procRoot)/\(name)/comm", limit: 256)).map {
+            String(decoding: $0, as: UTF8.self).trimmingSuffix("\n")
+        }
+        let arguments = ((try? FileDescriptorIO.readFile(path: "\(procRoot)/\(name)/cmdline", limit: 1 << 16)) ?? [])
+            .split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        return LocalFileOpener(pid: pid, command: comm ?? "?", guestName: Self.qemuGuestName(arguments: arguments))
+    }
+
+    /// `-name guest=web01,debug-threads=on` (libvirt) or `-name web01`: the guest's name.
+    /// A `,,` in the value is qemu's escaped comma.
+    public static func qemuGuestName(arguments: [String]) -> String? {
+        guard let index = arguments.firstIndex(of: "-name"), index + 1 < arguments.count else { return nil }
+        let value = arguments[index + 1]
+        var options: [String] = []
+        var current = ""
+        var iterator = Array(value).makeIterator()
+        while let character = iterator.next() {
+            if character == "," {
+                if let next = iterator.next() {
+                    if next == "," { current.append(","); continue }
+                    options.append(current)
+                    current = String(next)
+                    continue
+                }
+                options.append(current)
+                current = ""
+                continue
+            }
+            current.append(character)
+        }
+        options.append(current)
+        for option in options where option.hasPrefix("guest=") { return String(option.dropFirst("guest=".count)) }
+        guard let first = options.first, !first.contains("=") else { return nil }
+        return first
+    }
+
+    // statx is not in Swift's Glibc module: looked up in libc (glibc ≥ 2.28), which the program
+    // links anyway. The struct is the kernel's stable 256-byte layout.
+    private typealias Statx = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UInt32, UnsafeMutableRawPointer) -> Int32
+    private static let statxFunction: Statx? = try? DynamicLibrary.runningProgram?.symbol(named: "statx", as: Statx.self)
+    private static let statxDontSync: Int32 = 0x4000  // AT_STATX_DONT_SYNC
+    private static let statxInode: UInt32 = 0x100  // STATX_INO
+
+    static func statIdentity(directory: Int32, path: String, dontSync: Bool) throws -> FileIdentity {
+        if let statx = statxFunction {
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+            defer { buffer.deallocate() }
+            try retryingSystemCall("statx", path: path) {
+                statx(directory, path, dontSync ? statxDontSync : 0, statxInode, buffer)
+            }
+            return FileIdentity(
+                deviceMajor: buffer.load(fromByteOffset: 136, as: UInt32.self),
+                deviceMinor: buffer.load(fromByteOffset: 140, as: UInt32.self),
+                inode: buffer.load(fromByteOffset: 32, as: UInt64.self))
+        }
+        var status = stat()
+        try retryingSystemCall("stat", path: path) { fstatat(directory, path, &status, 0) }
+        let device = UInt64(status.st_dev)
+        // glibc's gnu_dev_major/minor encoding.
+        let major = UInt32(((device >> 32) & 0xFFFF_F000) | ((device >> 8) & 0xFFF))
+        let minor = UInt32(((device >> 12) & 0xFFFF_FF00) | (device & 0xFF))
+        return FileIdentity(deviceMajor: major, deviceMinor: minor, inode: UInt64(status.st_ino))
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
