@@ -72,6 +72,14 @@ public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
         // The end of its microsecond, as for createdAt's second.
         return max(recorded + 0.000_001, created ?? recorded)
     }
+
+    /// "domain web01 disk vdb" — the default reason of a hook lock.
+    public static func diskReason(domainName: String, disk: String) -> String {
+        "domain \(domainName) disk \(disk)"
+    }
+
+    /// One line for messages: `3f2a… (domain web01 disk vdb)`.
+    public var summary: String { "\(id) (\(reason))" }
 }
 
 /// UTC timestamps without Foundation's formatters.

@@ -151,7 +151,7 @@ public enum MountOptionPolicy {
         case .token:
             guard let value, !value.isEmpty else { return "needs a value (\(name)=…)" }
             let allowed = value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || ".-_:@".contains($0)) }
-            return allowed ? nil : "has a value that is not letters, digits and . - _ : @"
+            return allowed ? nil : "has a value that is not letters, digits and . - _ : @; use a plain name or address"
         }
     }
 }

@@ -2,6 +2,7 @@ import AttachmentLocks
 import LibvirtDomains
 import SMBMounts
 import SmbvolConfig
+import SmbvolSystem
 
 /// Brings smbvol's records back in line with reality after a crash, a killed hook or a lost
 /// release: libvirt's active domains and the mount table are the truth. Operator locks are never
