@@ -92,7 +92,7 @@ let package = Package(
             name: "SmbvolUseCases",
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient", "SMBMounts", "AttachmentLocks", "DomainXML",
-                "LockHygiene", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics",
+                "LockHygiene", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -159,7 +159,7 @@ let package = Package(
             name: "SmbvolUseCasesTests",
             dependencies: [
                 "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
-                "HandleEvidence", .product(name: "Logging", package: "swift-log"),
+                "HandleEvidence", "LibvirtDomains", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.

@@ -20,6 +20,10 @@ public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
     public var context: LockContext
     /// ISO-8601, UTC (`2026-01-31T12:00:00Z`).
     public var createdAt: String
+    /// When a hook last recorded this lock (created it, or a repeated prepare or a reconnect
+    /// refreshed it), to the microsecond (`2026-01-31T12:00:00.123456Z`); nil in records of
+    /// earlier releases. `reconcile` never drops a lock recorded after its libvirt query.
+    public var recordedAt: String?
     /// The image's identity on its cluster, recorded once lock hygiene has asked: its file
     /// number, and its canonical cluster path. Nil in records written before smbvol recorded
     /// them, or when the cluster could not be asked; readers then fall back to the path.
@@ -29,7 +33,7 @@ public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
     public init(
         id: String, share: String, mountPoint: String, domainUUID: String = "", domainName: String = "",
         disk: String = "", image: String = "", reason: String, context: LockContext, createdAt: String,
-        fileNumber: String? = nil, clusterPath: String? = nil
+        fileNumber: String? = nil, clusterPath: String? = nil, recordedAt: String? = nil
     ) {
         self.id = id
         self.share = share
@@ -43,6 +47,7 @@ public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
         self.createdAt = createdAt
         self.fileNumber = fileNumber
         self.clusterPath = clusterPath
+        self.recordedAt = recordedAt
     }
 
     enum CodingKeys: String, CodingKey {
@@ -53,6 +58,19 @@ public struct AttachmentLock: Codable, Sendable, Equatable, Hashable {
         case createdAt = "created_at"
         case fileNumber = "file_number"
         case clusterPath = "cluster_path"
+        case recordedAt = "recorded_at"
+    }
+
+    /// The latest moment a hook wrote this lock, in seconds since the epoch: the end of
+    /// `recordedAt`'s microsecond, else of `createdAt`'s second (the lock may date from any
+    /// instant in it).
+    /// Nil when it cannot be read: such a lock cannot be dated.
+    public var latestRecordingSeconds: Double? {
+        let created = UTCTimestamp.secondsSinceEpoch(iso8601: createdAt)
+        guard let recordedAt else { return created.map { $0 + 1 } }
+        guard let recorded = UTCTimestamp.secondsSinceEpoch(preciseISO8601: recordedAt) else { return nil }
+        // The end of its microsecond, as for createdAt's second.
+        return max(recorded + 0.000_001, created ?? recorded)
     }
 
     /// "domain web01 disk vdb" — the default reason of a hook lock.
@@ -74,6 +92,27 @@ public enum UTCTimestamp {
         let (year, month, day) = civilDate(daysSinceEpoch: seconds / 24)
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(year)-\(two(month))-\(two(day))T\(two(hour)):\(two(minute)):\(two(second))Z"
+    }
+
+    /// `2026-01-31T12:00:00.123456Z`: `iso8601` with microseconds, for comparing instants.
+    public static func preciseISO8601(secondsSinceEpoch: Double) -> String {
+        let whole = secondsSinceEpoch.rounded(.down)
+        let micros = min(999_999, max(0, Int(((secondsSinceEpoch - whole) * 1_000_000).rounded(.down))))
+        let digits = String(micros)
+        return String(iso8601(secondsSinceEpoch: whole).dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits + "Z"
+    }
+
+    /// Parses what `preciseISO8601` (or `iso8601`) writes; nil for anything else.
+    public static func secondsSinceEpoch(preciseISO8601 text: String) -> Double? {
+        guard text.hasSuffix("Z") else { return nil }
+        let parts = text.dropLast().split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let whole = secondsSinceEpoch(iso8601: String(parts[0]) + "Z") else { return nil }
+        guard parts.count == 2 else { return whole }
+        let fraction = parts[1]
+        guard (1...9).contains(fraction.count), fraction.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Double("0." + fraction) else {
+            return nil
+        }
+        return whole + value
     }
 
     /// Parses what `iso8601` writes; nil for anything else.

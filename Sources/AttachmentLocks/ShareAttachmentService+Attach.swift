@@ -75,13 +75,15 @@ extension ShareAttachmentService {
                 }
                 locks[index].image = disk.image
                 locks[index].reason = reason
+                // A start of the domain again: `reconcile` must see this lock as new.
+                locks[index].recordedAt = preciseNow()
                 all.append(locks[index])
                 continue
             }
             let lock = AttachmentLock(
                 id: RandomIdentifier.hex(count: 16), share: disk.share.name, mountPoint: disk.share.mountPoint,
                 domainUUID: disk.domainUUID, domainName: disk.domainName, disk: disk.disk, image: disk.image,
-                reason: reason, context: .hook, createdAt: now())
+                reason: reason, context: .hook, createdAt: now(), recordedAt: preciseNow())
             locks.append(lock)
             created.append(lock)
             all.append(lock)

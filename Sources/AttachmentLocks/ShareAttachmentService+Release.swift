@@ -37,7 +37,8 @@ extension ShareAttachmentService {
     /// Removes matching locks, then, share by share under its flock, unmounts each affected
     /// share (and each of `candidates`) that no lock refers to any more.
     func removeLocksThrowing(
-        where predicate: (AttachmentLock) -> Bool, candidates: [ShareTarget], deadline: Deadline
+        where predicate: (AttachmentLock) -> Bool, candidates: [ShareTarget], deadline: Deadline,
+        removalEvent: ((AttachmentLock) -> AuditEvent)? = nil
     ) throws -> ReleaseReport {
         var report = ReleaseReport()
         report.removedLocks = try store.update(deadline: deadline) { locks in
@@ -46,7 +47,7 @@ extension ShareAttachmentService {
             return removed
         }
         for lock in report.removedLocks {
-            logger.audit(lockEvent(lock, .lockDelete, message: "attachment lock removed"))
+            logger.audit(removalEvent?(lock) ?? lockEvent(lock, .lockDelete, message: "attachment lock removed"))
         }
         var seen = Set<String>()
         let shares = (report.removedLocks.map(Self.target(of:)) + candidates).filter { seen.insert($0.mountPoint).inserted }

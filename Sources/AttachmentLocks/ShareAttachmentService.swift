@@ -50,6 +50,9 @@ public struct ShareAttachmentService: Sendable {
 
     func now() -> String { UTCTimestamp.iso8601(secondsSinceEpoch: clock.wallClockSeconds()) }
 
+    /// For `recordedAt`: instants `reconcile` compares with the time of its libvirt query.
+    func preciseNow() -> String { UTCTimestamp.preciseISO8601(secondsSinceEpoch: clock.wallClockSeconds()) }
+
     /// The audit event of a lock added, deleted or kept (one shape for all three).
     func lockEvent(_ lock: AttachmentLock, _ kind: AuditEventKind, message: String) -> AuditEvent {
         var event = AuditEvent(kind, message: message)

@@ -8,7 +8,25 @@ import Glibc
 public struct LibvirtDomainSummary: Sendable, Equatable {
     public var name: String
     public var uuid: String
+    /// For display only: never decide from it (a crashed domain kept by `on_crash=preserve`
+    /// still has a live qemu holding its images).
     public var state: LibvirtDomainState
+    /// `virDomainIsActive`: the domain has an id, so a qemu (or a start in progress, from the
+    /// `prepare` hook on) may hold its images. The one fact `reconcile` decides by.
+    public var isActive: Bool
+
+    public init(name: String, uuid: String, state: LibvirtDomainState, isActive: Bool) {
+        self.name = name
+        self.uuid = uuid
+        self.state = state
+        self.isActive = isActive
+    }
+}
+
+/// Whatever lists libvirt's domains: the read-only connection, or a test double.
+public protocol LibvirtDomainListing {
+    /// Every defined or running domain, each with whether it is active.
+    func listDomains() throws -> [LibvirtDomainSummary]
 }
 
 /// `virDomainState`, named.
@@ -19,16 +37,13 @@ public enum LibvirtDomainState: String, Sendable, Equatable {
         let states: [LibvirtDomainState] = [.noState, .running, .blocked, .paused, .shutdown, .shutoff, .crashed, .pmsuspended]
         self = rawState >= 0 && Int(rawState) < states.count ? states[Int(rawState)] : .unknown
     }
-
-    /// Whether qemu may hold the domain's images open.
-    public var isActive: Bool { ![.shutoff, .crashed, .noState].contains(self) }
 }
 
 /// A read-only libvirt connection (`virConnectOpenReadOnly`). Owns the connection and closes it
 /// in deinit. Never used from the hook (the hook would deadlock on its own domain's job lock).
 ///
 /// Not Sendable: libvirt errors are per thread, so a connection is used from one thread.
-public final class LibvirtConnection {
+public final class LibvirtConnection: LibvirtDomainListing {
     private let connection: OpaquePointer
     private let libvirt: LibvirtLibrary
     public let uri: String
@@ -91,8 +106,12 @@ public final class LibvirtConnection {
         var state: Int32 = 0
         var reason: Int32 = 0
         guard libvirt.domainGetState(domain, &state, &reason, 0) == 0 else { throw LibvirtError.last("virDomainGetState") }
+        // Active, not a state: a crashed domain preserved for debugging has a live qemu.
+        let active = libvirt.domainIsActive(domain)
+        guard active >= 0 else { throw LibvirtError.last("virDomainIsActive") }
         let uuidText = String(decoding: uuid.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return LibvirtDomainSummary(name: String(cString: name), uuid: uuidText, state: LibvirtDomainState(rawState: state))
+        return LibvirtDomainSummary(
+            name: String(cString: name), uuid: uuidText, state: LibvirtDomainState(rawState: state), isActive: active == 1)
     }
 
     private func lookUp(_ nameOrUUID: String) throws(LibvirtError) -> OpaquePointer {

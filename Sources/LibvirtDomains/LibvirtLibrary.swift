@@ -24,6 +24,7 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers a
         OpaquePointer?, UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?, UInt32
     ) -> Int32
     typealias DomainLookup = @convention(c) (OpaquePointer?, UnsafePointer<CChar>?) -> OpaquePointer?
+    typealias DomainIsActive = @convention(c) (OpaquePointer?) -> Int32
     typealias ResetLastError = @convention(c) () -> Void
     typealias GetLastError = @convention(c) () -> UnsafeMutablePointer<virError>?
 
@@ -42,6 +43,7 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers a
     let domainLookupByName: DomainLookup
     let resetLastError: ResetLastError
     let getLastError: GetLastError
+    let domainIsActive: DomainIsActive
 
     /// The library, loaded once (never unloaded: `shared` holds it), or why it could not be.
     static let shared: Result<LibvirtLibrary, LibvirtError> = load()
@@ -80,11 +82,12 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers a
             symbol("virDomainLookupByUUIDString", as: DomainLookup.self),
             symbol("virDomainLookupByName", as: DomainLookup.self),
             symbol("virResetLastError", as: ResetLastError.self),
-            symbol("virGetLastError", as: GetLastError.self)
+            symbol("virGetLastError", as: GetLastError.self),
+            symbol("virDomainIsActive", as: DomainIsActive.self)
         )
         guard missing.isEmpty, let a = library.0, let b = library.1, let c = library.2, let d = library.3, let e = library.4,
             let f = library.5, let g = library.6, let h = library.7, let i = library.8, let j = library.9, let k = library.10,
-            let l = library.11, let m = library.12
+            let l = library.11, let m = library.12, let n = library.13
         else {
             return .failure(LibvirtError(call: "dlsym", message: "\(name) lacks \(missing.joined(separator: ", "))"))
         }
@@ -93,6 +96,7 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers a
                 handle: handle,
                 connectOpenReadOnly: a, connectClose: b, setErrorFunc: c, domainGetXMLDesc: d, domainFree: e,
                 connectListAllDomains: f, domainGetName: g, domainGetUUIDString: h, domainGetState: i,
-                domainLookupByUUIDString: j, domainLookupByName: k, resetLastError: l, getLastError: m))
+                domainLookupByUUIDString: j, domainLookupByName: k, resetLastError: l, getLastError: m,
+                domainIsActive: n))
     }
 }

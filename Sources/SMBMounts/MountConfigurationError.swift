@@ -5,7 +5,10 @@ public enum MountConfigurationError: Error, Equatable, Sendable, CustomStringCon
     case optionInjection(share: String, option: String, reason: String)
     case sharedDirectory(directory: String, shares: [String])
     case reservedOption(share: String, option: String)
-    case nobrlRefused(share: String)
+    /// An option that moves byte-range locks to this client, without the share's `allow_nobrl`.
+    case locksMovedToClient(share: String, option: String, why: String)
+    /// An option outside smbvol's allow-list, or with a value it does not accept.
+    case optionNotAccepted(share: String, option: String, reason: String)
     case passwordInConfiguration(share: String)
     case missingCredentials(share: String)
     case invalidConnectionInfo(String)
@@ -24,10 +27,12 @@ public enum MountConfigurationError: Error, Equatable, Sendable, CustomStringCon
             return "share \(share): mount option \"\(option.debugEscaped)\" \(reason); give one plain option per list element"
         case .reservedOption(let share, let option):
             return "share \(share): mount option \"\(option.debugEscaped)\" is set by smbvol itself "
-                + "(credentials, uid, gid); remove it from the share's options"
-        case .nobrlRefused(let share):
-            return "share \(share): option nobrl is refused because it keeps byte-range locks off the server and so "
-                + "disables qemu's cross-host image locking; set allow_nobrl = true for the share to accept that risk"
+                + "(credentials, uid, gid, forceuid, forcegid, file_mode, dir_mode: qemu's account and modes); remove it from the share's options"
+        case .locksMovedToClient(let share, let option, let why):
+            return "share \(share): mount option \"\(option.debugEscaped)\" is refused because it \(why) and so disables "
+                + "qemu's cross-host image locking; set allow_nobrl = true for the share to accept that risk"
+        case .optionNotAccepted(let share, let option, let reason):
+            return "share \(share): mount option \"\(option.debugEscaped)\" \(reason)"
         case .passwordInConfiguration(let share):
             return "share \(share): mount options must not carry a password; put it in a mount.cifs credentials file "
                 + "(mode 0600) and name it with credentials = \"/etc/smbvol/\(share).cred\""

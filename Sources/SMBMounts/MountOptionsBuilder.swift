@@ -9,9 +9,6 @@ public struct MountOptionsBuilder: Sendable {
 
     public init(account: QemuAccount) { self.account = account }
 
-    /// Names smbvol sets itself or that would carry a secret on the command line.
-    static let reservedNames: Set<String> = ["credentials", "cred", "uid", "gid", "password", "pass", "password2"]
-
     public func arguments(for share: MountableShare, credentialsFile: String) throws -> [String] {
         try validate(options: share.options, share: share.name, allowNobrl: share.allowNobrl)
         // Every value joined into `-o` is checked, not only the share's options: a credentials
@@ -26,8 +23,9 @@ public struct MountOptionsBuilder: Sendable {
         return [share.export.commandForm, share.mountPoint, "-o", (fixed + share.options).joined(separator: ",")]
     }
 
-    /// Rejects options that could smuggle another option in, override what smbvol sets, carry a
-    /// password, or (unless allowed) switch byte-range locking off.
+    /// Rejects options that could smuggle another option in or carry a password, then judges
+    /// each by its effect (`MountOptionPolicy`): options that override what smbvol sets, that
+    /// are not on its list, or (unless `allowNobrl`) that move byte-range locks to the client.
     public func validate(options: [String], share: String, allowNobrl: Bool) throws {
         for option in options {
             if option.isEmpty {
@@ -44,11 +42,8 @@ public struct MountOptionsBuilder: Sendable {
             if name == "password" || name == "pass" || name == "password2" {
                 throw MountConfigurationError.passwordInConfiguration(share: share)
             }
-            if Self.reservedNames.contains(name) {
-                throw MountConfigurationError.reservedOption(share: share, option: option)
-            }
-            if name == "nobrl" && !allowNobrl {
-                throw MountConfigurationError.nobrlRefused(share: share)
+            if let problem = MountOptionPolicy.problem(with: option, share: share, allowNobrl: allowNobrl) {
+                throw problem
             }
         }
     }

@@ -553,6 +553,10 @@ check "both domains are running" domain_running smbvol-e2e1
 check "... (smbvol-e2e2)" domain_running smbvol-e2e2
 check "both hold locks on the share" locks_are "$uuid1 $uuid2"
 check "the share is mounted once" [ "$(findmnt -rn -o TARGET | grep -cxF "$mount_point")" = 1 ]
+# Issue 21.2: reconcile asks the real libvirtd which domains are active (virDomainIsActive).
+check "smbvol reconcile (qemu:///system) drops neither running domain's lock" \
+    eval 'smbvol reconcile --connect qemu:///system >"$work/reconcile.out" 2>&1 && ! grep -q "drop" "$work/reconcile.out"'
+check "... both locks are still there and the share mounted" eval 'locks_are "$uuid1 $uuid2" && mounted_from_share'
 # The heartbeat record goes through the real SMB mount: smbd's own directory holds it.
 heartbeat_on_server() {
     python3 - "$share_dir/.smbvol/hosts/e2e-host-a.json" "$uuid1" "$uuid2" <<'PY'
@@ -569,6 +573,8 @@ check "smbd's share directory has this host's record listing both domains' image
 check "... and the by-address entry for 198.51.100.7" eval '[ -f "$share_dir/.smbvol/by-address/198.51.100.7/e2e-host-a.json" ]'
 check "virsh destroy smbvol-e2e1 succeeds" virsh_destroy smbvol-e2e1
 check "smbvol-e2e1's lock is gone, smbvol-e2e2's remains" eventually locks_are "$uuid2"
+check "smbvol reconcile after the destroy still keeps smbvol-e2e2's lock" \
+    eval 'smbvol reconcile --connect qemu:///system >/dev/null 2>&1 && locks_are "$uuid2"'
 check "the share stays mounted for smbvol-e2e2" mounted_from_share
 check "smbvol-e2e2 is still running with its image open" qemu_has_image_open smbvol-e2e2 2
 check "virsh destroy smbvol-e2e2 succeeds" virsh_destroy smbvol-e2e2

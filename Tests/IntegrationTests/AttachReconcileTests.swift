@@ -98,4 +98,106 @@ struct AttachReconcileTests {
         #expect(unknown.stderr.split(separator: "\n").filter { $0.hasPrefix("smbvol:") }.count == 1, "\(unknown.stderr)")
         #expect(unknown.stderr.contains("smbvol: error: libvirt"), "\(unknown.stderr)")
     }
+
+    /// A test-driver node: each domain (name, uuid, runstate: 1 running, 5 shut off, 6 crashed).
+    func node(_ fixture: HookFixture, _ domains: [(String, String, Int)]) throws -> String {
+        let entries = domains.map { name, uuid, state in
+            """
+              <domain type='test'><name>\(name)</name><uuid>\(uuid)</uuid><memory>65536</memory><os><type>hvm</type></os>
+                <on_crash>preserve</on_crash><test:runstate>\(state)</test:runstate></domain>
+            """
+        }
+        let path = fixture.mounts.directory + "/node-\(UUID().uuidString.prefix(6)).xml"
+        try ("<node xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n" + entries.joined(separator: "\n") + "\n</node>\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return "test://" + path
+    }
+
+    @Test("issue 21.2: a crashed domain kept by on_crash=preserve (qemu alive, has an id) keeps its lock; a shut-off one's is dropped and audited")
+    func reconcileKeepsCrashedButActive() throws {
+        let fixture = try HookFixture(scenario: "stale.json")
+        let crashed = "11111111-2222-3333-4444-555555555555"
+        let off = "99999999-8888-7777-6666-555555555555"
+        for (domain, disk, path) in [(crashed, "vda", "web01/disk0.qcow2"), (off, "vdb", "web02/disk0.qcow2")] {
+            let result = fixture.mounts.smbvol(["attach", "--domain", domain, "--disk", disk, "--share", "vmstore", "--path", path])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let uri = try node(fixture, [("crashed01", crashed, 6), ("off01", off, 5)])
+        let dryRun = fixture.mounts.smbvol(["reconcile", "--connect", uri, "--dry-run"])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(!dryRun.stdout.contains(crashed), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("would drop") && dryRun.stdout.contains(off), "\(dryRun.stdout)")
+
+        let real = fixture.mounts.smbvol(["reconcile", "--connect", uri])
+        #expect(real.status == 0, "\(real.stderr)")
+        #expect(real.stdout.contains("dropped lock") && real.stdout.contains("domain \(off) is not active in libvirt"), "\(real.stdout)")
+        let locks = try fixture.mounts.locks()
+        #expect(locks.compactMap { $0["domain_uuid"] as? String } == [crashed], "\(locks)")
+        #expect(fixture.isMounted, "the crashed domain's share stays mounted")
+        let audit = fixture.syslog.lines.filter { $0.contains("event=lock-delete") && $0.contains("decision=drop") }
+        #expect(audit.count == 1 && audit.first?.contains(off) == true, "\(audit)")
+    }
+
+    @Test("issue 21.2: a lock a start records again after reconcile asked libvirt is kept (the drop is decided under the store's flock)")
+    func reconcileKeepsLockRecordedAfterQuery() throws {
+        let fixture = try HookFixture(scenario: "stale.json")
+        let starting = "11111111-2222-3333-4444-555555555555"
+        let attach = fixture.mounts.smbvol(["attach", "--domain", starting, "--disk", "vda", "--share", "vmstore", "--path", "web01/disk0.qcow2"])
+        #expect(attach.status == 0, "\(attach.stderr)")
+        // libvirt's answer: the domain is shut off (it had not started yet when asked).
+        let uri = try node(fixture, [("web01", starting, 5)])
+
+        // Hold the store's flock, as a hook recording a lock does, so reconcile waits for it.
+        let lockFile = fixture.mounts.stateDirectory + "/locks.lock"
+        let descriptor = open(lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try #require(descriptor >= 0 && flock(descriptor, LOCK_EX) == 0)
+        var held = true
+        defer { if held { close(descriptor) } }
+        let reconcile = try BackgroundProcess(
+            "/usr/bin/timeout",
+            ["--kill-after=5", "60", "/usr/bin/nsenter", "-t", "\(fixture.mounts.holder.processIdentifier)", "-m", "--wd=/", "--",
+                fixture.mounts.smbvol, "reconcile", "--connect", uri],
+            environment: fixture.scrubbedEnvironment)
+        // Reconcile opens the flock file only once libvirt has answered: from then on, what a
+        // start records is "after the query".
+        let waiting = Reliability.waitUntil(.seconds(30)) { Self.processes(holding: lockFile).contains { $0 != getpid() } }
+        try #require(waiting, "reconcile never reached the store's flock: \(reconcile.stderr)")
+
+        // The domain starts now: its prepare records the lock again (same id, recorded_at now).
+        let storePath = fixture.mounts.stateDirectory + "/locks.json"
+        var document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: storePath))) as? [String: Any])
+        var locks = try #require(document["locks"] as? [[String: Any]])
+        let id = try #require(locks.first?["id"] as? String)
+        let now = Date().timeIntervalSince1970
+        let whole = Int(now)
+        var stamp = Date(timeIntervalSince1970: Double(whole)).ISO8601Format()
+        stamp = String(stamp.dropLast()) + String(format: ".%06dZ", Int((now - Double(whole)) * 1_000_000))
+        locks[0]["recorded_at"] = stamp
+        document["locks"] = locks
+        try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys]).write(to: URL(fileURLWithPath: storePath), options: .atomic)
+        close(descriptor)
+        held = false
+
+        let status = reconcile.wait(timeout: .seconds(60))
+        #expect(status == 0, "\(reconcile.stderr)")
+        #expect(reconcile.stdout.contains("kept lock \(id)") && reconcile.stdout.contains("recorded after libvirt was asked"), "\(reconcile.stdout)")
+        #expect(try fixture.mounts.locks().compactMap { $0["id"] as? String } == [id])
+        #expect(fixture.isMounted)
+    }
+
+    /// Pids of the processes with `path` open (by /proc/PID/fd, compared by device and inode:
+    /// the path a process in another mount namespace shows may differ).
+    static func processes(holding path: String) -> [Int32] {
+        var wanted = stat()
+        guard stat(path, &wanted) == 0 else { return [] }
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
+        return pids.filter { pid in
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+            return fds.contains { fd in
+                var found = stat()
+                return stat("/proc/\(pid)/fd/\(fd)", &found) == 0 && found.st_dev == wanted.st_dev && found.st_ino == wanted.st_ino
+            }
+        }
+    }
 }
+

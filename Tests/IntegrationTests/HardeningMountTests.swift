@@ -126,6 +126,53 @@ struct HardeningMountTests {
         #expect(fixture.mounts.logLines("mount-calls.log").isEmpty, "the mount program never ran")
     }
 
+    @Test("issue 21.4: mount options are guarded by effect: cache=singleclient needs allow_nobrl; noperm, file_mode, dir_mode, forceuid, cache=loose, an unknown option are refused, from the config and from connection info")
+    func mountOptionsGuardedByEffect() throws {
+        let fixture = try HardeningFixture(scenario: nil)
+        let configuration = try String(contentsOfFile: fixture.mounts.configPath, encoding: .utf8)
+        let xml = fixture.domainXML(image: fixture.mountPoint + "/web01/disk0.qcow2")
+        let cases: [(String, [String])] = [
+            ("cache=singleclient", ["keeping byte-range locks on this client", "allow_nobrl = true"]),
+            ("Cache=SingleClient", ["allow_nobrl = true"]),
+            ("noperm", ["permission check"]),
+            ("file_mode=0777", ["set by smbvol itself"]),
+            ("dir_mode=0777", ["set by smbvol itself"]),
+            ("forceuid", ["set by smbvol itself"]),
+            ("cache=loose", ["cache=none or cache=strict"]),
+            ("frobnicate", ["not one smbvol accepts", "README"]),
+        ]
+        for (option, texts) in cases {
+            try configuration.replacingOccurrences(of: #"options = ["vers=3.1.1", "cache=none"]"#, with: #"options = ["vers=3.1.1", ""# + option + #""]"#)
+                .write(toFile: fixture.mounts.configPath, atomically: true, encoding: .utf8)
+            let start = fixture.hook("web01", "prepare", xml: xml)
+            #expect(start.status == 1, "\(option): \(start.stderr)")
+            let lines = start.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(option): \(start.stderr)")
+            #expect(start.stderr.contains("mount option \"\(option)\""), "\(option): \(start.stderr)")
+            for text in texts { #expect(start.stderr.contains(text), "\(option): \(start.stderr)") }
+            #expect(fixture.mounts.logLines("mount-calls.log").isEmpty, "\(option): the mount program never ran")
+            #expect(try fixture.mounts.locks().isEmpty)
+        }
+        // allow_nobrl = true lets cache=singleclient past the guard (the mount program then runs).
+        try configuration.replacingOccurrences(
+            of: #"options = ["vers=3.1.1", "cache=none"]"#, with: "options = [\"vers=3.1.1\", \"cache=singleclient\"]\nallow_nobrl = true"
+        ).write(toFile: fixture.mounts.configPath, atomically: true, encoding: .utf8)
+        let allowed = fixture.hook("web01", "prepare", xml: xml)
+        #expect(!allowed.stderr.contains("mount option"), "\(allowed.stderr)")
+        #expect(fixture.mounts.logLines("mount-calls.log").count == 1, "\(allowed.stderr)")
+        _ = fixture.hook("web01", "release", "end", xml: xml)
+
+        // nova connection info: the same guard.
+        try configuration.write(toFile: fixture.mounts.configPath, atomically: true, encoding: .utf8)
+        let info = fixture.mounts.directory + "/connection-info.json"
+        try #"{"driver_volume_type": "smbfs", "data": {"export": "//srv/vmstore", "name": "web02/disk0.qcow2", "options": "-o vers=3.1.1,cache=singleclient,username=svc,password=x"}}"#
+            .write(toFile: info, atomically: true, encoding: .utf8)
+        let attach = fixture.smbvol(["attach", "--domain", HardeningFixture.uuidB, "--disk", "vdc", "--connection-info", info])
+        #expect(attach.status == 1, "\(attach.stderr)")
+        #expect(attach.stderr.contains("mount option \"cache=singleclient\"") && attach.stderr.contains("allow_nobrl"), "\(attach.stderr)")
+        #expect(fixture.mounts.logLines("mount-calls.log").count == 1, "connection info: the mount program never ran")
+    }
+
     @Test("an export with CR LF (one Swift Character) is refused")
     func exportWithCarriageReturnLineFeed() throws {
         let fixture = try HardeningFixture(scenario: nil, tables: "[share.evil]\nexport = \"//srv/vmstore\\r\\nx\"\ncredentials = \"/nonexistent\"\n")

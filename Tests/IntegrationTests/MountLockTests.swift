@@ -218,7 +218,9 @@ struct MountLockTests {
         try fixture.writeCredentials(password: MountLockFixture.smbPassword)
 
         try config.replacingOccurrences(of: "vers=3.1.1", with: "vers=1.0").write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
-        try expectRefused("SMB1 against a server that speaks SMB2+", ["mount error 112", "host down", "vers="])
+        // Issue 21.4: SMB1 is refused by the option guard (its Unix extensions override smbvol's
+        // ownership and make locks advisory) before the mount program runs.
+        try expectRefused("SMB1 refused by the option guard", ["mount option \"vers=1.0\" is refused", "SMB1", "use vers=3.1.1"])
 
         try config.replacingOccurrences(of: "export = \"//srv/vmstore\"", with: "export = \"//srv/nosuch\"")
             .write(toFile: fixture.configPath, atomically: true, encoding: .utf8)

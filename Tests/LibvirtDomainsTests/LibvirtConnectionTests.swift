@@ -26,6 +26,14 @@ struct LibvirtConnectionTests {
                 <os><type>hvm</type></os>
                 <test:runstate>5</test:runstate>
               </domain>
+              <domain type='test'>
+                <name>crashed01</name>
+                <uuid>33333333-2222-3333-4444-555555555555</uuid>
+                <memory>65536</memory>
+                <os><type>hvm</type></os>
+                <on_crash>preserve</on_crash>
+                <test:runstate>6</test:runstate>
+              </domain>
             </node>
             """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -42,8 +50,10 @@ struct LibvirtConnectionTests {
     func list() throws {
         let connection = try LibvirtConnection(readOnly: "test://" + Self.nodeFile())
         let domains = try connection.listDomains()
-        #expect(domains.map(\.name) == ["off01", "web01"])
-        #expect(domains.map(\.state) == [.shutoff, .running])
+        #expect(domains.map(\.name) == ["crashed01", "off01", "web01"])
+        #expect(domains.map(\.state) == [.crashed, .shutoff, .running])
+        // Issue 21.2: a crashed domain kept by on_crash=preserve has an id (qemu is alive): active.
+        #expect(domains.map(\.isActive) == [true, false, true])
         #expect(domains.last?.uuid == "11111111-2222-3333-4444-555555555555")
     }
 

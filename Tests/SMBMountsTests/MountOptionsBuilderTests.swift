@@ -38,7 +38,9 @@ struct MountOptionsBuilderTests {
 
     @Test("nobrl is refused unless the share allows it")
     func nobrl() throws {
-        #expect(throws: MountConfigurationError.nobrlRefused(share: "vmstore")) {
+        #expect(
+            throws: MountConfigurationError.locksMovedToClient(share: "vmstore", option: "NoBrl", why: "keeps byte-range locks off the server")
+        ) {
             try builder.arguments(for: share(["NoBrl"]), credentialsFile: "/c")
         }
         let arguments = try builder.arguments(for: share(["nobrl"], allowNobrl: true), credentialsFile: "/c")

@@ -13,10 +13,12 @@ import SmbvolUseCases
 struct ReconcileCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reconcile",
-        abstract: "Drop locks of domains that no longer run and unmount shares nobody holds.",
+        abstract: "Drop locks of domains that are not active and unmount shares nobody holds.",
         discussion: """
             Compares the attachment locks with libvirt's domains (read-only connection) and with \
-            the mount table: hook locks of domains that are not running are dropped; configured \
+            the mount table: hook locks of domains that are not active (no id: a crashed domain \
+            kept by on_crash=preserve is active) are dropped, unless recorded after libvirt was \
+            asked (a start in progress keeps its lock); configured \
             shares that are mounted with no lock are unmounted; mounts under mount_base that \
             smbvol did not make are reported, never touched. Operator locks are never dropped. \
             --dry-run says what it would do. Exit 1 when libvirt cannot be asked (nothing is changed).
@@ -35,15 +37,17 @@ struct ReconcileCommand: ParsableCommand {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
             let configuration = try configOption.load()
-            // Ask libvirt first: without the truth about domains, change nothing.
-            let running = Set(try LibvirtConnection(readOnly: connect).listDomains().filter(\.state.isActive).map(\.uuid))
+            // Connect first: without the truth about domains, change nothing.
+            let libvirt = try LibvirtConnection(readOnly: connect)
             let reconcile = Reconcile(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))
-            let report = try reconcile(runningDomainUUIDs: running, dryRun: dryRun)
+            let report = try reconcile(domains: libvirt, dryRun: dryRun)
             let output = OutputWriter()
             for step in report.steps {
                 switch step {
                 case .droppedLock(let id, let reason, let domainUUID):
-                    output.line("\(dryRun ? "would drop" : "dropped") lock \(id): \(reason) (domain \(domainUUID) is not running)")
+                    output.line("\(dryRun ? "would drop" : "dropped") lock \(id): \(reason) (domain \(domainUUID) is not active in libvirt)")
+                case .keptLock(let id, let reason, let domainUUID, let why):
+                    output.line("kept lock \(id): \(reason) (domain \(domainUUID) is not active in libvirt; \(why))")
                 case .unmounted(let share):
                     output.line("unmounted \(share)")
                 case .unmountingUnheld(let share, let mountPoint):
