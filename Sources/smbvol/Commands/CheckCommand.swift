@@ -76,11 +76,19 @@ struct CheckCommand: ParsableCommand {
         let output = OutputWriter()
         output.write(json ? report.json() : report.text())
         output.flush()
+        Self.warnAboutHeartbeats(inspection, logger: logger)
         if let failure = inspection.failure {
             writeToStandardError("smbvol: error: check incomplete: \(oneLine(failure.description))\n")
             throw ExitCode.failure
         }
         if inspection.verdict == .refuse { throw Self.refusedExitCode }
+    }
+
+    /// A host_id collision and dropped record entries are worth more than a line in the report:
+    /// each is an audit event, which also reaches stderr as a warning (the report's note says
+    /// the rest).
+    static func warnAboutHeartbeats(_ inspection: DomainInspection, logger: Logger) {
+        HygieneAudit(logger: logger).recordHeartbeatAnomalies(inspection)
     }
 
     private func readDomain() throws -> DomainDefinition {
