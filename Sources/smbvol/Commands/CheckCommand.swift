@@ -85,9 +85,16 @@ struct CheckCommand: ParsableCommand {
     }
 
     /// A host_id collision and dropped record entries are worth more than a line in the report:
-    /// each is an audit event, which also reaches stderr as a warning (the report's note says
-    /// the rest).
+    /// a warning on stderr each, and an audit event each (the system log).
     static func warnAboutHeartbeats(_ inspection: DomainInspection, logger: Logger) {
+        var seen: Set<String> = []
+        for image in inspection.images {
+            for decision in image.decisions?.decisions ?? [] {
+                for heartbeat in decision.heartbeats where (heartbeat.collision || !heartbeat.droppedEntries.isEmpty) && seen.insert(heartbeat.note).inserted {
+                    writeToStandardError("smbvol: warning: heartbeat \(oneLine(heartbeat.note))\n")
+                }
+            }
+        }
         HygieneAudit(logger: logger).recordHeartbeatAnomalies(inspection)
     }
 

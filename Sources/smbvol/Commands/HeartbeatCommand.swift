@@ -56,8 +56,18 @@ struct HeartbeatCommand: ParsableCommand {
         }
         if once {
             let outcome = beat.beatAndRecord()
+            // Audit events reach the system log only: what an operator running --once must see
+            // goes to stderr too.
             for failure in outcome.failed {
                 writeToStandardError("smbvol: error: heartbeat on share \(failure.share) not written: \(failure.reason)\n")
+            }
+            for (share, entry) in outcome.dropped {
+                writeToStandardError("smbvol: warning: heartbeat on share \(share): \(entry) (other hosts' readers would refuse it; the rest of the record is written)\n")
+            }
+            for (share, other) in outcome.collisions {
+                writeToStandardError(
+                    "smbvol: warning: heartbeat on share \(share): HOST_ID COLLISION: host \(other.hostname) at \(other.addresses.joined(separator: ", ")) "
+                        + "writes records with this host's host_id \(other.hostID) (cloned /etc/machine-id?); give one of them a distinct host_id in smbvol.toml\n")
             }
             if !outcome.failed.isEmpty { throw ExitCode.failure }
             return

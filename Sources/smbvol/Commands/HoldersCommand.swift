@@ -98,9 +98,13 @@ struct HoldersCommand: ParsableCommand {
             for share in document.shares { share.text().forEach(output.line) }
         }
         output.flush()
-        // Collisions went to stderr as audit events (above); a share that could not be read
-        // is said there too.
+        // Audit events reach the system log only: the warnings go to stderr too.
         for share in document.shares {
+            for host in share.hosts where host.collision {
+                writeToStandardError(
+                    "smbvol: warning: share \(share.share): HOST_ID COLLISION: host \(oneLine(host.hostname)) at \(host.addresses.joined(separator: ", ")) "
+                        + "writes records with this host's host_id \(host.hostID) (cloned /etc/machine-id?); give one of them a distinct host_id in smbvol.toml\n")
+            }
             if let error = share.error { writeToStandardError("smbvol: warning: share \(share.share): \(error)\n") }
         }
     }
