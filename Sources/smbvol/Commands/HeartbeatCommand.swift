@@ -22,6 +22,11 @@ struct HeartbeatCommand: ParsableCommand {
             its addresses, the time, the interval and the images its attachment locks hold on the share. \
             Other hosts' starts refuse to close handles of an address a fresh record lists. Shares that are \
             not mounted are skipped; a failed write is logged (heartbeat-failed) and retried on the next beat. \
+            Each share is probed first and beaten on its own thread within a bound, holding no flock: a hung \
+            share is reported and the others are beaten on time. Entries other hosts' readers would refuse \
+            (a domain name over 255 bytes, a path out of the share) are left out with a warning \
+            (heartbeat-entry-dropped); a record of another host with this host's host_id is reported \
+            (host-id-collision). \
             Run as a service: smbvol-heartbeat.service runs `smbvol heartbeat` (every heartbeat_interval_seconds); \
             SIGTERM ends it cleanly. Exit status with --once: 0 written on every mounted share, 1 any failed.
             """)
