@@ -1,13 +1,12 @@
 import SmbvolSystem
 
 extension ShareAttachmentService {
-    /// Runs `body` with whether `share` is mounted, holding the share's flock (the one mounting
-    /// and unmounting take): a heartbeat never writes on a share that is being unmounted, and
-    /// never makes an unmount fail as busy. A `local_path` share needs no flock.
-    public func whileShareHeld<T>(_ share: ShareTarget, timeout: Duration, _ body: (_ mounted: Bool) throws -> T) throws -> T {
-        if share.isLocal { return try body(true) }
-        var bounded = self
-        bounded.shareLockTimeout = timeout
-        return try bounded.withShareLock(share, deadline: .none) { try body(try mounter.isMounted(share)) }
+    /// Whether `share` is mounted now, from the mount table alone (never touches the mount, takes
+    /// no flock): the heartbeat asks this and then works on the share without holding the
+    /// share's flock, so that a mount or unmount — `unmount --force` of a hung share above all —
+    /// never waits for a beat. A `local_path` share is always there.
+    public func isMountedNow(_ share: ShareTarget) throws -> Bool {
+        if share.isLocal { return true }
+        return try mounter.isMounted(share)
     }
 }

@@ -26,7 +26,7 @@ public struct HeartbeatEvidenceCollector: Sendable {
                 switch entry {
                 case .unusable(let file, let reason):
                     result.append(.unusable(address: address, reason: "\(file): \(reason)"))
-                case .record(let record, let file):
+                case .record(let record, let file, let dropped):
                     guard ClientAddress.canonical(record.addresses).contains(address) else {
                         result.append(.unusable(address: address, reason: "\(file): the record of host \(record.hostID) does not list \(address)"))
                         continue
@@ -35,10 +35,17 @@ public struct HeartbeatEvidenceCollector: Sendable {
                         .record(
                             HeartbeatRecordFact(
                                 address: address, hostID: record.hostID, hostname: record.hostname, writtenAt: record.writtenAtText,
-                                ageSeconds: now - record.writtenAt, domainsOnImage: record.domains(onImage: imagePath))))
+                                ageSeconds: now - record.writtenAt, domainsOnImage: record.domains(onImage: Self.normalized(imagePath)),
+                                recordAddresses: ClientAddress.canonical(record.addresses).sorted(), droppedEntries: dropped.map(\.description))))
                 }
             }
         }
         return result
+    }
+
+    /// The image path spelled as records spell it (the one codec's rule).
+    static func normalized(_ path: String) -> String {
+        if case .success(let normalized) = HeartbeatRecord.normalizedImagePath(path) { return normalized }
+        return path
     }
 }

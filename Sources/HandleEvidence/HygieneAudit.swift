@@ -54,20 +54,56 @@ public struct HygieneAudit {
 }
 
 extension HygieneAudit {
-    /// Heartbeat evidence that proved nothing (no record, stale, this host's own, unusable): the
-    /// session rules decided alone. One warning per holder address and image, so an operator
-    /// can see why a quiet holder was not protected.
+    /// Heartbeat evidence worth a warning: evidence that proved nothing (no record, stale, this
+    /// host's own, unusable) — the session rules decided alone. One warning per holder address
+    /// and image, so an operator can see why a quiet holder was not protected. Plus the
+    /// anomalies (`recordHeartbeatAnomalies`).
     public func recordIgnoredHeartbeats(_ inspection: DomainInspection) {
+        recordHeartbeatAnomalies(inspection)
         for image in inspection.images {
             var seen: Set<String> = []
             for decision in image.decisions?.decisions ?? [] {
-                for heartbeat in decision.heartbeats where heartbeat.deservesWarning && seen.insert(heartbeat.note).inserted {
+                for heartbeat in decision.heartbeats where heartbeat.status != .alive && seen.insert(heartbeat.note).inserted {
                     logger.warning(
                         "heartbeat evidence ignored; the session rules decide",
                         metadata: [
                             "event": "heartbeat-ignored", "domain": "\(inspection.domainName)", "image": "\(image.image.image)",
                             "client_address": "\(heartbeat.address)", "status": "\(heartbeat.status.rawValue)", "reason": "\(heartbeat.note)",
                         ])
+                }
+            }
+        }
+    }
+
+    /// What the operator must hear about even when the record proved the holder alive, one
+    /// audit event per holder address and image: a host_id collision (`host-id-collision`: two
+    /// hosts share a host_id, which the operator must fix) and a record read without some of
+    /// its entries (`heartbeat-entry-dropped`).
+    public func recordHeartbeatAnomalies(_ inspection: DomainInspection) {
+        for image in inspection.images {
+            var seen: Set<String> = []
+            for decision in image.decisions?.decisions ?? [] {
+                for heartbeat in decision.heartbeats where (heartbeat.collision || !heartbeat.droppedEntries.isEmpty) && seen.insert(heartbeat.note).inserted {
+                    if heartbeat.collision {
+                        var event = AuditEvent(
+                            .hostIDCollision,
+                            message: "a heartbeat record with this host's host_id lists addresses this host does not have: another host uses the same host_id; judged as another host's record",
+                            extra: ["host_id": heartbeat.hostID ?? "", "status": heartbeat.status.rawValue])
+                        event[.domain] = inspection.domainName
+                        event[.image] = image.image.image
+                        event[.client] = heartbeat.address
+                        event[.reason] = heartbeat.note
+                        logger.audit(event)
+                    }
+                    if !heartbeat.droppedEntries.isEmpty {
+                        var event = AuditEvent(
+                            .heartbeatEntryDropped, message: "heartbeat record read without entries no reader accepts; the rest of it was used",
+                            extra: ["host_id": heartbeat.hostID ?? "", "entry": heartbeat.droppedEntries.joined(separator: "; ")])
+                        event[.domain] = inspection.domainName
+                        event[.image] = image.image.image
+                        event[.client] = heartbeat.address
+                        logger.audit(event)
+                    }
                 }
             }
         }

@@ -1,16 +1,25 @@
 /// Reads heartbeat records from a share, bounded: only the files asked for, each at most
-/// `HeartbeatRecord.maximumBytes`, regular files only, no symlink followed, strictly validated.
-/// Nothing read here can fail the caller: an unusable file becomes an `.unusable` entry saying
-/// why, which the hygiene ignores (with a warning) — records only ever add liveness.
+/// `HeartbeatRecord.maximumBytes`, regular files only, no symlink followed, validated by the
+/// one codec (`HeartbeatRecord.decodeReporting`). Nothing read here can fail the caller: an
+/// unusable file becomes an `.unusable` entry saying why, which the hygiene ignores (with a
+/// warning) — records only ever add liveness — and an unusable entry inside a record is dropped
+/// alone, the rest of the record standing.
 public struct HeartbeatReader: Sendable {
-    /// An address is normally listed by one host; more entries than this are not read.
-    public static let maximumRecordsPerAddress = 16
+    /// An address is normally listed by one host, but a reinstalled host (new machine-id), a
+    /// reused address or many hosts behind one NAT address put more records under it. The newest
+    /// this many (by modification time) are read; a host that beats rewrites its record every
+    /// interval, so a live holder's record is always among them. The rest are reported, never a
+    /// reason to ignore the ones read.
+    public static let maximumRecordsPerAddress = 32
+    /// Names listed per directory (listing is cheap; reading is not).
+    public static let maximumListedEntries = 100_000
     /// `holders` lists at most this many hosts per share.
     public static let maximumHosts = 100_000
 
     public enum Entry: Sendable, Equatable {
-        /// A valid record, and the file it came from (below the share root).
-        case record(HeartbeatRecord, file: String)
+        /// A valid record, the file it came from (below the share root) and the entries of it
+        /// that were dropped.
+        case record(HeartbeatRecord, file: String, dropped: [DroppedHeartbeatEntry])
         case unusable(file: String, reason: String)
     }
 
@@ -18,20 +27,49 @@ public struct HeartbeatReader: Sendable {
 
     public init(fileSystem: any ShareFileSystem = NoFollowShareFileSystem()) { self.fileSystem = fileSystem }
 
-    /// The records in `by-address/<address>/`: one directory listing plus one read per entry.
-    /// No directory (nobody lists the address) is no entry.
+    /// The records in `by-address/<address>/`, newest first: one directory listing plus one
+    /// read for each of the newest `maximumRecordsPerAddress` entries. No directory (nobody
+    /// lists the address) is no entry.
     public func records(forAddress address: String, shareRoot: String) -> [Entry] {
-        entries(in: HeartbeatLayout.addressDirectory(address), shareRoot: shareRoot, limit: Self.maximumRecordsPerAddress)
+        entries(in: HeartbeatLayout.addressDirectory(address), shareRoot: shareRoot, readLimit: Self.maximumRecordsPerAddress)
     }
 
     /// Every host's record in `hosts/` (the fleet view; this one grows with the hosts).
     public func allRecords(shareRoot: String) -> [Entry] {
-        entries(in: HeartbeatLayout.hostsDirectory, shareRoot: shareRoot, limit: Self.maximumHosts)
+        entries(in: HeartbeatLayout.hostsDirectory, shareRoot: shareRoot, readLimit: Self.maximumHosts)
     }
 
     /// One host's own record in `hosts/`, nil when there is none.
     public func record(hostID: String, shareRoot: String) -> Entry? {
-        let path = HeartbeatLayout.hostRecordPath(hostID: hostID)
+        record(at: HeartbeatLayout.hostRecordPath(hostID: hostID), hostID: hostID, shareRoot: shareRoot)
+    }
+
+    /// The record of `hostID` under `address`, nil when there is none.
+    public func record(hostID: String, address: String, shareRoot: String) -> Entry? {
+        record(at: HeartbeatLayout.addressDirectory(address) + [HeartbeatLayout.hostFileName(hostID: hostID)], hostID: hostID, shareRoot: shareRoot)
+    }
+
+    /// `by-address/*/<host_id>.json`: one host_id's entries under every address directory (one
+    /// listing of `by-address/`, which grows with the fleet's addresses, and one open per
+    /// address). For `holders`: two hosts with one host_id overwrite each other's `hosts/` file,
+    /// never each other's address entries.
+    public func records(hostID: String, underEveryAddressOf shareRoot: String) -> [Entry] {
+        let directory = HeartbeatLayout.byAddressDirectory
+        let listing: ShareDirectoryListing
+        do {
+            listing = try fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
+        } catch ShareFileError.notFound {
+            return []
+        } catch {
+            return [.unusable(file: directory.joined(separator: "/"), reason: "\(error)")]
+        }
+        let name = HeartbeatLayout.hostFileName(hostID: hostID)
+        return listing.entries.filter { !$0.name.hasPrefix(".") }.map(\.name).sorted().compactMap { address in
+            record(at: directory + [address, name], hostID: hostID, shareRoot: shareRoot)
+        }
+    }
+
+    func record(at path: [String], hostID: String, shareRoot: String) -> Entry? {
         do {
             return try read(path, shareRoot: shareRoot, expectedHostID: hostID)
         } catch ShareFileError.notFound {
@@ -41,19 +79,29 @@ public struct HeartbeatReader: Sendable {
         }
     }
 
-    func entries(in directory: [String], shareRoot: String, limit: Int) -> [Entry] {
+    func entries(in directory: [String], shareRoot: String, readLimit: Int) -> [Entry] {
         let shown = directory.joined(separator: "/")
-        let names: [String]
+        let listing: ShareDirectoryListing
         do {
-            names = try fileSystem.listDirectory(root: shareRoot, path: directory, limit: limit)
+            listing = try fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
         } catch ShareFileError.notFound {
             return []
         } catch {
             return [.unusable(file: shown, reason: "\(error)")]
         }
         var result: [Entry] = []
-        // Temporaries of writers (and anything else) are not records.
-        for name in names.sorted() where HeartbeatLayout.isRecordFileName(name) {
+        if listing.truncated {
+            result.append(.unusable(file: shown, reason: "more than \(Self.maximumListedEntries) entries: only the first \(Self.maximumListedEntries) listed were considered"))
+        }
+        // Temporaries of writers (and anything else) are not records. Newest first; a file
+        // whose time cannot be had comes first too (it cannot be ruled out), then by name.
+        let candidates = listing.entries.filter { HeartbeatLayout.isRecordFileName($0.name) }.sorted { left, right in
+            let l = left.modified ?? .infinity
+            let r = right.modified ?? .infinity
+            return l != r ? l > r : left.name < right.name
+        }
+        for candidate in candidates.prefix(readLimit) {
+            let name = candidate.name
             let hostID = String(name.dropLast(5))
             do {
                 result.append(try read(directory + [name], shareRoot: shareRoot, expectedHostID: hostID))
@@ -63,21 +111,28 @@ public struct HeartbeatReader: Sendable {
                 result.append(.unusable(file: shown + "/" + name, reason: "\(error)"))
             }
         }
+        if candidates.count > readLimit {
+            result.append(
+                .unusable(
+                    file: shown,
+                    reason: "\(candidates.count - readLimit) older record file(s) not read (only the newest \(readLimit) are); "
+                        + "records of hosts gone for a day are swept by the hosts that beat there"))
+        }
         return result
     }
 
     func read(_ path: [String], shareRoot: String, expectedHostID: String) throws -> Entry {
         let shown = path.joined(separator: "/")
         let bytes = try fileSystem.readFile(root: shareRoot, path: path, limit: HeartbeatRecord.maximumBytes)
-        let record: HeartbeatRecord
+        let decoded: HeartbeatRecord.Decoded
         do {
-            record = try HeartbeatRecord.decode(bytes)
+            decoded = try HeartbeatRecord.decodeReporting(bytes)
         } catch {
             return .unusable(file: shown, reason: "\(error)")
         }
-        guard record.hostID == expectedHostID else {
-            return .unusable(file: shown, reason: "the file is named for host \(expectedHostID) but the record is of host \(record.hostID)")
+        guard decoded.record.hostID == expectedHostID else {
+            return .unusable(file: shown, reason: "the file is named for host \(expectedHostID) but the record is of host \(decoded.record.hostID)")
         }
-        return .record(record, file: shown)
+        return .record(decoded.record, file: shown, dropped: decoded.dropped)
     }
 }

@@ -9,27 +9,53 @@ public struct HeartbeatWriteError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Writes this host's record on one share: `by-address/<a>/<host_id>.json` for each address it
-/// lists, then `hosts/<host_id>.json`, each replaced atomically; then removes this host's
-/// entries under addresses its previous record listed and this one does not.
+/// lists, then `hosts/<host_id>.json`, each replaced atomically, with only what every reader
+/// accepts (`HeartbeatRecord.publishable`).
+///
+/// It removes nothing another host may have written: an entry under an address this host no
+/// longer lists is removed only when it still holds exactly the bytes this writer wrote there
+/// (another host with the same host_id — a cloned machine-id — writes different bytes), and
+/// other hosts' records go only by age (`sweep`).
 public struct HeartbeatWriter: Sendable {
     public var fileSystem: any ShareFileSystem
 
     public init(fileSystem: any ShareFileSystem = NoFollowShareFileSystem()) { self.fileSystem = fileSystem }
 
-    /// - Returns: the addresses whose old entries were removed.
+    /// What this writer published on a share last, for the next write there.
+    public struct LastWrite: Sendable, Equatable {
+        public var addresses: [String]
+        public var bytes: [UInt8]
+    }
+
+    public struct Outcome: Sendable {
+        /// What was published (and what had to be left out of it).
+        public var published: HeartbeatRecord.Publishable
+        /// The addresses whose old entries were removed.
+        public var removed: [String]
+        /// A fresh record with this host's host_id, not written by this writer, listing addresses
+        /// this host does not: another host uses the same host_id.
+        public var collision: HeartbeatRecord?
+        public var lastWrite: LastWrite
+    }
+
+    /// - Parameters:
+    ///   - previous: what this writer wrote on the share last (nil in a new process).
+    ///   - now, freshSeconds: to tell a colliding host's fresh record from an old one.
     @discardableResult
-    public func write(_ record: HeartbeatRecord, shareRoot: String) throws -> [String] {
-        let bytes = try record.encoded()
-        guard bytes.count <= HeartbeatRecord.maximumBytes else {
-            throw HeartbeatWriteError(failures: [("record", "larger than \(HeartbeatRecord.maximumBytes) bytes (too many images or addresses)")])
-        }
+    public func write(
+        _ record: HeartbeatRecord, shareRoot: String, previous: LastWrite? = nil, now: Double? = nil, freshSeconds: Double = 30
+    ) throws -> Outcome {
+        let published = try record.publishable()
+        let bytes = published.bytes
         let name = HeartbeatLayout.hostFileName(hostID: record.hostID)
-        var previous: [String] = []
-        if case .record(let old, _) = HeartbeatReader(fileSystem: fileSystem).record(hostID: record.hostID, shareRoot: shareRoot) {
-            previous = old.addresses
+        var collision: HeartbeatRecord?
+        if case .record(let old, _, _) = HeartbeatReader(fileSystem: fileSystem).record(hostID: record.hostID, shareRoot: shareRoot),
+            Self.isCollision(old, ours: published.record, previous: previous, now: now ?? old.writtenAt, freshSeconds: freshSeconds)
+        {
+            collision = old
         }
         var failures: [(file: String, reason: String)] = []
-        for address in record.addresses {
+        for address in published.record.addresses {
             let directory = HeartbeatLayout.addressDirectory(address)
             do {
                 try fileSystem.replaceFile(root: shareRoot, directory: directory, name: name, bytes: bytes)
@@ -43,26 +69,75 @@ public struct HeartbeatWriter: Sendable {
             failures.append(((HeartbeatLayout.hostsDirectory + [name]).joined(separator: "/"), "\(error)"))
         }
         var removed: [String] = []
-        if failures.isEmpty {
-            for address in Set(previous).subtracting(record.addresses).sorted() {
-                if (try? fileSystem.removeFile(root: shareRoot, directory: HeartbeatLayout.addressDirectory(address), name: name)) != nil {
+        if failures.isEmpty, let previous {
+            for address in Set(previous.addresses).subtracting(published.record.addresses).sorted() {
+                let directory = HeartbeatLayout.addressDirectory(address)
+                // Only our own bytes: a file another writer replaced is not ours to remove.
+                guard (try? fileSystem.readFile(root: shareRoot, path: directory + [name], limit: HeartbeatRecord.maximumBytes)) == previous.bytes else { continue }
+                if (try? fileSystem.removeFile(root: shareRoot, directory: directory, name: name)) != nil {
                     removed.append(address)
                 }
             }
         }
         guard failures.isEmpty else { throw HeartbeatWriteError(failures: failures) }
+        return Outcome(
+            published: published, removed: removed, collision: collision,
+            lastWrite: LastWrite(addresses: published.record.addresses, bytes: bytes))
+    }
+
+    /// `found` (the record under this host's host_id before this write) was written by another
+    /// host: it is fresh, it is not what this writer wrote last, and it lists an address this
+    /// host does not publish. (After this host's own addresses change, the first beat of a new
+    /// process may say so once: the record it finds lists the old address.)
+    public static func isCollision(_ found: HeartbeatRecord, ours: HeartbeatRecord, previous: LastWrite?, now: Double, freshSeconds: Double) -> Bool {
+        guard found.hostID == ours.hostID, now - found.writtenAt <= freshSeconds else { return false }
+        if let previous, (try? found.publishable().bytes) == previous.bytes { return false }
+        return !Set(found.addresses).isSubset(of: ours.addresses)
+    }
+
+    /// Sweeps what is old in the directories this host writes (`hosts/` and its addresses'):
+    /// this host's leftover temporaries, and any other file — another
+    /// host's record, temporary or junk — whose modification time and, for a readable record,
+    /// whose `written_at` are both older than `olderThanSeconds`. Nothing fresh is ever
+    /// removed, whoever wrote it, and nothing is removed for being one too many.
+    ///
+    /// - Returns: the files removed (below the share root).
+    @discardableResult
+    public func sweep(hostID: String, addresses: [String], shareRoot: String, now: Double, olderThanSeconds: Double) -> [String] {
+        let ownName = HeartbeatLayout.hostFileName(hostID: hostID)
+        let reader = HeartbeatReader(fileSystem: fileSystem)
+        var removed: [String] = []
+        for directory in [HeartbeatLayout.hostsDirectory] + addresses.map(HeartbeatLayout.addressDirectory) {
+            guard let listing = try? fileSystem.listEntries(root: shareRoot, path: directory, limit: HeartbeatReader.maximumListedEntries) else {
+                continue
+            }
+            for entry in listing.entries where entry.name != ownName {
+                guard let modified = entry.modified else { continue }
+                let age = now - modified
+                let remove: Bool
+                if HeartbeatLayout.isTemporary(entry.name, of: ownName) {
+                    // A killed writer's (sweeps run when a process starts, before it writes).
+                    remove = true
+                } else if age <= olderThanSeconds {
+                    remove = false
+                } else if HeartbeatLayout.isRecordFileName(entry.name),
+                    case .record(let record, _, _) = reader.record(
+                        at: directory + [entry.name], hostID: String(entry.name.dropLast(5)), shareRoot: shareRoot)
+                {
+                    remove = now - record.writtenAt > olderThanSeconds
+                } else {
+                    remove = true
+                }
+                guard remove else { continue }
+                if (try? fileSystem.removeFile(root: shareRoot, directory: directory, name: entry.name)) != nil {
+                    removed.append((directory + [entry.name]).joined(separator: "/"))
+                }
+            }
+        }
         return removed
     }
 
-    /// Removes temporaries a killed writer of this host left behind (once per process start:
-    /// it lists `hosts/`, which grows with the fleet).
-    public func sweepTemporaries(hostID: String, addresses: [String], shareRoot: String) {
-        let name = HeartbeatLayout.hostFileName(hostID: hostID)
-        for directory in [HeartbeatLayout.hostsDirectory] + addresses.map(HeartbeatLayout.addressDirectory) {
-            guard let entries = try? fileSystem.listDirectory(root: shareRoot, path: directory, limit: HeartbeatReader.maximumHosts) else { continue }
-            for entry in entries where HeartbeatLayout.isTemporary(entry, of: name) {
-                try? fileSystem.removeFile(root: shareRoot, directory: directory, name: entry)
-            }
-        }
-    }
+    /// How old another host's record must be before a sweep removes it: a day, and at least
+    /// ten times the freshness window.
+    public static func sweepAgeSeconds(freshSeconds: Double) -> Double { max(86_400, 10 * freshSeconds) }
 }

@@ -43,6 +43,25 @@ public struct NoFollowShareFileSystem: ShareFileSystem {
         }
     }
 
+    public func listEntries(root: String, path: [String], limit: Int) throws -> ShareDirectoryListing {
+        let descriptor = try openDirectory(root: root, path: path, create: false)
+        // The listing takes over one descriptor; fstatat needs the other.
+        let statDescriptor = dup(descriptor)
+        defer { if statDescriptor >= 0 { close(statDescriptor) } }
+        let listed: (names: [String], more: Bool)
+        do {
+            listed = try DirectoryListing.firstNames(ofOpenDirectory: descriptor, path: Self.display(path), limit: limit)
+        } catch let error as SystemCallError {
+            throw ShareFileError.system(error)
+        }
+        let entries = listed.names.map { name -> ShareDirectoryListing.Entry in
+            var info = stat()
+            guard statDescriptor >= 0, fstatat(statDescriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return .init(name: name, modified: nil) }
+            return .init(name: name, modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+        }
+        return ShareDirectoryListing(entries: entries, truncated: listed.more)
+    }
+
     public func replaceFile(root: String, directory: [String], name: String, bytes: [UInt8]) throws {
         try Self.validate(name)
         let parent = try openDirectory(root: root, path: directory, create: true)

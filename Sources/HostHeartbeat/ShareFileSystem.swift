@@ -42,6 +42,40 @@ public protocol ShareFileSystem: Sendable {
     func replaceFile(root: String, directory: [String], name: String, bytes: [UInt8]) throws
     /// Removes the file `name` in `directory`; a file already gone is not an error.
     func removeFile(root: String, directory: [String], name: String) throws
+    /// The first `limit` entries of the directory at `path`, each with its modification time
+    /// when it can be had without following a symlink (nil otherwise), and whether there were
+    /// more. Never refuses a crowded directory: its first entries are still usable.
+    func listEntries(root: String, path: [String], limit: Int) throws -> ShareDirectoryListing
+}
+
+/// A directory's entries as `ShareFileSystem.listEntries` gives them.
+public struct ShareDirectoryListing: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        /// Seconds since the epoch (the server's clock, as the mount reports it).
+        public var modified: Double?
+
+        public init(name: String, modified: Double?) {
+            self.name = name
+            self.modified = modified
+        }
+    }
+
+    public var entries: [Entry]
+    /// The directory had more entries than were listed.
+    public var truncated: Bool
+
+    public init(entries: [Entry], truncated: Bool) {
+        self.entries = entries
+        self.truncated = truncated
+    }
+}
+
+extension ShareFileSystem {
+    /// For doubles that only list names: no times, and a directory past the limit refused.
+    public func listEntries(root: String, path: [String], limit: Int) throws -> ShareDirectoryListing {
+        ShareDirectoryListing(entries: try listDirectory(root: root, path: path, limit: limit).map { .init(name: $0, modified: nil) }, truncated: false)
+    }
 }
 
 extension ShareFileSystem {

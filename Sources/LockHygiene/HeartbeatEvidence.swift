@@ -11,14 +11,24 @@ public struct HeartbeatRecordFact: Sendable, Equatable {
     public var ageSeconds: Double
     /// The domains the record lists on the image being decided.
     public var domainsOnImage: [String]
+    /// Every address the record lists (a record with this host's host_id that lists one this
+    /// host does not have is another host's: a host_id collision).
+    public var recordAddresses: [String]
+    /// Entries of the record the reader dropped (one line each); the rest of the record stands.
+    public var droppedEntries: [String]
 
-    public init(address: String, hostID: String, hostname: String, writtenAt: String, ageSeconds: Double, domainsOnImage: [String] = []) {
+    public init(
+        address: String, hostID: String, hostname: String, writtenAt: String, ageSeconds: Double, domainsOnImage: [String] = [],
+        recordAddresses: [String]? = nil, droppedEntries: [String] = []
+    ) {
         self.address = address
         self.hostID = hostID
         self.hostname = hostname
         self.writtenAt = writtenAt
         self.ageSeconds = ageSeconds
         self.domainsOnImage = domainsOnImage
+        self.recordAddresses = recordAddresses ?? [address]
+        self.droppedEntries = droppedEntries
     }
 }
 
@@ -59,10 +69,15 @@ public struct HolderHeartbeat: Sendable, Equatable {
     public var domains: [String]
     /// One line for operators.
     public var note: String
+    /// The record carries this host's host_id but lists addresses this host does not have:
+    /// another host uses the same host_id. Judged as another host's record, with a warning.
+    public var collision: Bool
+    /// Entries of the record the reader dropped (the rest of it was used).
+    public var droppedEntries: [String]
 
     public init(
         address: String, status: Status, hostID: String? = nil, hostname: String? = nil, ageSeconds: Double? = nil,
-        writtenAt: String? = nil, domains: [String] = [], note: String
+        writtenAt: String? = nil, domains: [String] = [], note: String, collision: Bool = false, droppedEntries: [String] = []
     ) {
         self.address = address
         self.status = status
@@ -72,14 +87,21 @@ public struct HolderHeartbeat: Sendable, Equatable {
         self.writtenAt = writtenAt
         self.domains = domains
         self.note = note
+        self.collision = collision
+        self.droppedEntries = droppedEntries
     }
 
-    /// Whether the hygiene should warn about it (records only add liveness: anything else is
-    /// ignored, and the operator should know why).
-    public var deservesWarning: Bool { status != .alive }
+    /// Whether the hygiene should warn about it: records only add liveness, so anything that
+    /// did not is worth knowing why — and so are a host_id collision and dropped entries, even
+    /// when the record proved the holder alive.
+    public var deservesWarning: Bool { status != .alive || collision || !droppedEntries.isEmpty }
 }
 
 /// Judges the heartbeat observations of the holder addresses. Pure.
+///
+/// A record with `localHostID` that lists an address this host does not have is a host_id
+/// collision: another host's record, judged as such (and flagged), never ignored as this
+/// host's own.
 ///
 /// An address is proven alive when a record of another host (not `localHostID`), written within
 /// `freshSeconds` — or dated in the future: clock skew errs on the side of "alive" — lists it,
@@ -113,15 +135,27 @@ public struct HeartbeatJudgement: Sendable {
             return HolderHeartbeat(address: address, status: .ignored, note: "\(address): heartbeat record ignored")
         }
         let host = "host \(fact.hostname) (\(fact.hostID))"
+        // A record with this host's host_id that lists addresses this host does not have was
+        // written by another host using the same host_id (a cloned /etc/machine-id): it is that
+        // host's proof of life, never "this host's own".
+        let foreign = fact.recordAddresses.filter { !evidence.localAddresses.contains($0) }.sorted()
+        let collision = evidence.localHostID == fact.hostID && !foreign.isEmpty
+        let collisionNote = collision
+            ? "HOST_ID COLLISION: a record with this host's own host_id \(fact.hostID) lists \(foreign.joined(separator: ", ")), "
+                + "not this host's address(es): another host uses the same host_id (cloned /etc/machine-id?) and is judged as another host; "
+                + "give one of them a distinct host_id in smbvol.toml. " : ""
+        let droppedNote = fact.droppedEntries.isEmpty
+            ? "" : " (record entries dropped, the rest used: \(fact.droppedEntries.joined(separator: "; ")))"
         func make(_ status: HolderHeartbeat.Status, _ note: String) -> HolderHeartbeat {
             HolderHeartbeat(
                 address: address, status: status, hostID: fact.hostID, hostname: fact.hostname, ageSeconds: fact.ageSeconds,
-                writtenAt: fact.writtenAt, domains: fact.domainsOnImage, note: "\(address): \(note)")
+                writtenAt: fact.writtenAt, domains: fact.domainsOnImage, note: "\(address): \(collisionNote)\(note)\(droppedNote)",
+                collision: collision, droppedEntries: fact.droppedEntries)
         }
-        if let own = evidence.localHostID, own == fact.hostID {
+        if let own = evidence.localHostID, own == fact.hostID, !collision {
             return make(.ignored, "record of this host's own host_id \(own) ignored (the local rules apply)")
         }
-        if evidence.localAddresses.contains(address) {
+        if evidence.localAddresses.contains(address), !collision {
             return make(.ignored, "record of \(host) claims this host's address \(address): ignored (the local rules apply)")
         }
         let domains = fact.domainsOnImage.isEmpty

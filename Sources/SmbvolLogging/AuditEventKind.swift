@@ -32,6 +32,12 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
     case releaseFailed = "release-failed"
     /// `smbvol heartbeat` could not write this host's liveness record on a share.
     case heartbeatFailed = "heartbeat-failed"
+    /// An entry of a heartbeat record (an image, a domain name, an address) left out because
+    /// readers refuse it; the rest of the record stands.
+    case heartbeatEntryDropped = "heartbeat-entry-dropped"
+    /// A heartbeat record with this host's host_id that lists addresses this host does not
+    /// have: two hosts share a host_id (a cloned /etc/machine-id). Counted as another host.
+    case hostIDCollision = "host-id-collision"
 
     public var messageID: String {
         switch self {
@@ -51,6 +57,8 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
         case .lockKept: return "e2b5ee6ebd3740b9b894f5c6171d2cdf"
         case .releaseFailed: return "ec3f60381cd4490c9ce6dc3657d9be03"
         case .heartbeatFailed: return "5f84b19bfcfd4fd4b698cbf3a8e895ac"
+        case .heartbeatEntryDropped: return "23edd04d3abe47a99b911d46e1177368"
+        case .hostIDCollision: return "3fd0a5b323ea43878ca6206db19c95cd"
         }
     }
 
@@ -59,8 +67,8 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
     public var defaultLevel: Logger.Level {
         switch self {
         case .close, .mount, .unmount, .lockAdd, .lockDelete: return .notice
-        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept: return .warning
-        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed: return .error
+        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept, .heartbeatEntryDropped: return .warning
+        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed, .hostIDCollision: return .error
         }
     }
 }

@@ -27,6 +27,29 @@ public enum DirectoryListing {
         return try names(of: stream, path: path, limit: limit)
     }
 
+    /// The first `limit` names in an open directory (taken over, as above), and whether there
+    /// were more: for callers that must use what a crowded directory holds rather than refuse it.
+    public static func firstNames(ofOpenDirectory descriptor: Int32, path: String, limit: Int) throws -> (names: [String], more: Bool) {
+        guard let stream = fdopendir(descriptor) else {
+            let error = SystemCallError.current("fdopendir", path: path)
+            close(descriptor)
+            throw error
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { throw SystemCallError.current("readdir", path: path) }
+                return (names, false)
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            if names.count >= limit { return (names, true) }
+            names.append(name)
+        }
+    }
+
     private static func names(of stream: OpaquePointer, path: String, limit: Int) throws -> [String] {
         var names: [String] = []
         while true {

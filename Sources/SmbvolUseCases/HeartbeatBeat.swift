@@ -1,35 +1,72 @@
 import AttachmentLocks
 import HandleEvidence
 import HostHeartbeat
+import LockHygiene
 import Logging
 import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One beat: this host's record on every configured share that is mounted (or served through
 /// `local_path`). Never writes on a share that is not mounted; a failed share is logged
 /// (`heartbeat-failed`) and tried again on the next beat. The held images come from this host's
 /// attachment-lock store, never from libvirt.
+///
+/// Each share is beaten on a thread of its own, bounded: a mounted share is probed first (in a
+/// child, as starts do), a hung one is reported and skipped, and no share's I/O runs past the
+/// beat's bound — one hung share costs the others nothing. No flock is held across share I/O
+/// (an unmount, `--force` included, never waits for a beat); a share whose previous beat is
+/// still blocked is not touched again until that beat returns.
 public struct HeartbeatBeat {
     public let configuration: SmbvolConfiguration
     public let hostID: String
     public let logger: Logger
     public var writer = HeartbeatWriter()
     public var clock: any MonotonicClock = SystemClock()
-    /// Shares whose leftover temporaries were swept in this process already.
-    public private(set) var swept: Set<String> = []
+    public var probe: any MountHealthProbing
+    /// What this process last wrote on each share (by share name).
+    public private(set) var lastWrites: [String: HeartbeatWriter.LastWrite] = [:]
+    /// When this process last swept each share (wall clock).
+    public private(set) var lastSweep: [String: Double] = [:]
+    /// Dropped entries and collisions already reported by this process (one audit event each,
+    /// not one per beat).
+    private var reported: Set<String> = []
+    private let inFlight = InFlightShares()
 
     public init(configuration: SmbvolConfiguration, hostID: String, logger: Logger) {
         self.configuration = configuration
         self.hostID = hostID
         self.logger = logger
+        probe = ChildProcessMountHealthProbe(timeout: Self.probeTimeout(interval: configuration.heartbeatIntervalSeconds))
     }
+
+    /// The probe's bound: half the interval, between 1 and 5 seconds.
+    public static func probeTimeout(interval: Double) -> Duration {
+        .milliseconds(Int64(min(5, max(1, interval / 2)) * 1000))
+    }
+
+    /// A share's whole beat (probe, then I/O) is given this long.
+    public var shareBound: Double {
+        Self.probeTimeout(interval: configuration.heartbeatIntervalSeconds).secondsDouble + min(5, max(1, configuration.heartbeatIntervalSeconds / 2))
+    }
+
+    /// Sweeps run on a process's first beat on a share, then hourly.
+    public static let sweepEverySeconds: Double = 3600
 
     public struct Outcome {
         public var written: [String] = []
         public var notMounted: [String] = []
         public var failed: [(share: String, reason: String)] = []
+        /// Entries left out of the records written (per share).
+        public var dropped: [(share: String, entry: DroppedHeartbeatEntry)] = []
+        /// Shares where a record with this host's host_id from another host was found.
+        public var collisions: [(share: String, record: HeartbeatRecord)] = []
     }
 
     /// The addresses the cluster may see this host by: interface addresses except loopback
@@ -44,6 +81,13 @@ public struct HeartbeatBeat {
     }
 
     public static func isLoopback(_ address: String) -> Bool { address == "::1" || address.hasPrefix("127.") }
+
+    /// What one share's worker found.
+    enum ShareResult: Sendable {
+        case written(HeartbeatWriter.Outcome, swept: [String]?)
+        case notMounted
+        case failed(String)
+    }
 
     public mutating func beat() -> Outcome {
         var outcome = Outcome()
@@ -60,51 +104,184 @@ public struct HeartbeatBeat {
         }
         let addresses = addresses()
         let hostname = HostIdentity.hostname()
-        // A beat must not wait long behind a mount or unmount of the same share: skip it this time.
-        let flockTimeout = Duration.milliseconds(Int64(min(5, max(0.2, configuration.heartbeatIntervalSeconds / 2)) * 1000))
+        let now = clock.wallClockSeconds()
+        let fresh = configuration.effectiveHeartbeatFreshSeconds
+        var started: [(share: ShareTarget, record: HeartbeatRecord, work: BoundedWork<ShareResult>)] = []
         for share in wiring.shares where configuration.shares[share.name] != nil {
             let target = ShareAttachmentWiring.target(for: share)
             let record = HeartbeatRecord(
-                hostID: hostID, hostname: hostname, addresses: addresses, writtenAt: clock.wallClockSeconds(),
+                hostID: hostID, hostname: hostname, addresses: addresses, writtenAt: now,
                 intervalSeconds: configuration.heartbeatIntervalSeconds, images: Self.images(on: target, locks: locks))
-            do {
-                let wrote = try wiring.service.whileShareHeld(target, timeout: flockTimeout) { mounted -> Bool in
-                    guard mounted else { return false }
-                    if !swept.contains(share.name) {
-                        writer.sweepTemporaries(hostID: hostID, addresses: addresses, shareRoot: target.mountPoint)
+            // The mount table is read here (it never blocks); everything that touches the
+            // share runs in the share's worker.
+            if !target.isLocal {
+                do {
+                    guard try wiring.service.isMountedNow(target) else {
+                        outcome.notMounted.append(share.name)
+                        logger.debug("share not mounted: no heartbeat written there", metadata: ["share": "\(share.name)"])
+                        continue
                     }
-                    try writer.write(record, shareRoot: target.mountPoint)
-                    return true
+                } catch {
+                    fail(share.name, mountPoint: target.mountPoint, "\(error)", into: &outcome)
+                    continue
                 }
-                if wrote {
-                    swept.insert(share.name)
-                    outcome.written.append(share.name)
-                    logger.debug("heartbeat written", metadata: ["share": "\(share.name)", "images": "\(record.images.count)"])
-                } else {
-                    outcome.notMounted.append(share.name)
-                    logger.debug("share not mounted: no heartbeat written there", metadata: ["share": "\(share.name)"])
+            }
+            guard inFlight.claim(share.name) else {
+                fail(share.name, mountPoint: target.mountPoint, "the previous beat on this share is still blocked in its I/O (the share hangs); not touched again until it returns", into: &outcome)
+                continue
+            }
+            let sweepAge = (lastSweep[share.name].map { now - $0 >= Self.sweepEverySeconds } ?? true)
+                ? HeartbeatWriter.sweepAgeSeconds(freshSeconds: fresh) : nil
+            let job = ShareJob(
+                target: target, record: record, writer: writer, probe: probe, previous: lastWrites[share.name], now: now, freshSeconds: fresh,
+                sweepAge: sweepAge, probeTimeout: Self.probeTimeout(interval: configuration.heartbeatIntervalSeconds))
+            let inFlight = self.inFlight
+            let name = share.name
+            guard let work = BoundedWork.start({ () -> ShareResult in
+                defer { inFlight.release(name) }
+                return job.run()
+            }) else {
+                inFlight.release(share.name)
+                fail(share.name, mountPoint: target.mountPoint, "no thread could be started for the share's beat", into: &outcome)
+                continue
+            }
+            started.append((target, record, work))
+        }
+        let waitStart = clock.now()
+        for (target, record, work) in started {
+            let remaining = shareBound - (clock.now() - waitStart).secondsDouble
+            guard let result = work.wait(seconds: remaining) else {
+                fail(
+                    target.name, mountPoint: target.mountPoint,
+                    "the share did not answer within \(StaleHandleClassifier.seconds(shareBound)) (hung?); the other shares were beaten", into: &outcome)
+                continue
+            }
+            switch result {
+            case .notMounted:
+                outcome.notMounted.append(target.name)
+            case .failed(let reason):
+                fail(target.name, mountPoint: target.mountPoint, reason, into: &outcome)
+            case .written(let written, let swept):
+                lastWrites[target.name] = written.lastWrite
+                if swept != nil { lastSweep[target.name] = now }
+                outcome.written.append(target.name)
+                report(written, share: target, into: &outcome)
+                for file in swept ?? [] {
+                    logger.info("old heartbeat file swept", metadata: ["event": "heartbeat-swept", "share": "\(target.name)", "file": "\(file)"])
                 }
-            } catch {
-                let reason = LineEscaping.oneLine("\(error)")
-                outcome.failed.append((share.name, reason))
-                var event = AuditEvent(
-                    .heartbeatFailed, message: "heartbeat not written on the share; retried on the next beat", level: .warning,
-                    extra: ["mount_point": target.mountPoint, "error": reason])
-                event[.share] = share.name
-                logger.audit(event)
+                logger.debug("heartbeat written", metadata: ["share": "\(target.name)", "images": "\(record.images.count)"])
             }
         }
         return outcome
     }
 
-    /// The images on `share` this host's attachment locks hold, relative to the share's root.
-    public static func images(on share: ShareTarget, locks: [AttachmentLock]) -> [HeartbeatRecord.HeldImage] {
-        let base = share.mountPoint.hasSuffix("/") ? String(share.mountPoint.dropLast()) : share.mountPoint
-        var images: Set<HeartbeatRecord.HeldImage> = []
-        for lock in locks where lock.share == share.name && !lock.image.isEmpty && lock.image.hasPrefix(base + "/") {
-            images.insert(
-                HeartbeatRecord.HeldImage(path: String(lock.image.dropFirst(base.count + 1)), domainName: lock.domainName, domainUUID: lock.domainUUID))
+    mutating func report(_ written: HeartbeatWriter.Outcome, share: ShareTarget, into outcome: inout Outcome) {
+        for entry in written.published.dropped {
+            outcome.dropped.append((share.name, entry))
+            guard reported.insert("dropped \(share.name) \(entry)").inserted else { continue }
+            var event = AuditEvent(
+                .heartbeatEntryDropped, message: "heartbeat record entry left out: other hosts' readers would refuse it; the rest of the record is written",
+                extra: ["mount_point": share.mountPoint, "entry": "\(entry.kind.rawValue) \(entry.entry)", "error": entry.reason])
+            event[.share] = share.name
+            logger.audit(event)
         }
-        return images.sorted { ($0.path, $0.domainUUID) < ($1.path, $1.domainUUID) }.prefix(HeartbeatRecord.maximumImages).map { $0 }
+        if let other = written.collision {
+            outcome.collisions.append((share.name, other))
+            if reported.insert("collision \(share.name) \(other.addresses)").inserted {
+                var event = AuditEvent(
+                    .hostIDCollision,
+                    message: "another host writes heartbeat records with this host's host_id (cloned /etc/machine-id?); set a distinct host_id in smbvol.toml",
+                    extra: [
+                        "host_id": other.hostID, "other_hostname": other.hostname, "other_addresses": other.addresses.joined(separator: ","),
+                        "mount_point": share.mountPoint,
+                    ])
+                event[.share] = share.name
+                logger.audit(event)
+            }
+        }
+    }
+
+    func fail(_ share: String, mountPoint: String, _ reason: String, into outcome: inout Outcome) {
+        let reason = LineEscaping.oneLine(reason)
+        outcome.failed.append((share, reason))
+        var event = AuditEvent(
+            .heartbeatFailed, message: "heartbeat not written on the share; retried on the next beat", level: .warning,
+            extra: ["mount_point": mountPoint, "error": reason])
+        event[.share] = share
+        logger.audit(event)
+    }
+
+    /// The images on `share` this host's attachment locks hold, relative to the share's root,
+    /// spelled as readers spell them (`a//b` and `./a` are `a/b` and `a`).
+    public static func images(on share: ShareTarget, locks: [AttachmentLock]) -> [HeartbeatRecord.HeldImage] {
+        let base = "/" + share.mountPoint.split(separator: "/").joined(separator: "/")
+        var images: Set<HeartbeatRecord.HeldImage> = []
+        for lock in locks where lock.share == share.name && !lock.image.isEmpty {
+            let image = "/" + lock.image.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
+            guard image.hasPrefix(base == "/" ? "/" : base + "/"), image.count > base.count + 1 else { continue }
+            // Left as is otherwise: the codec drops what readers would refuse, and says so.
+            images.insert(
+                HeartbeatRecord.HeldImage(
+                    path: String(image.dropFirst(base == "/" ? 1 : base.count + 1)), domainName: lock.domainName, domainUUID: lock.domainUUID))
+        }
+        return images.sorted { ($0.path, $0.domainUUID) < ($1.path, $1.domainUUID) }
+    }
+}
+
+/// One share's beat, as its worker runs it: probe, check the mount point, sweep (when due),
+/// write.
+struct ShareJob: Sendable {
+    var target: ShareTarget
+    var record: HeartbeatRecord
+    var writer: HeartbeatWriter
+    var probe: any MountHealthProbing
+    var previous: HeartbeatWriter.LastWrite?
+    var now: Double
+    var freshSeconds: Double
+    var sweepAge: Double?
+    var probeTimeout: Duration
+
+    func run() -> HeartbeatBeat.ShareResult {
+        if !target.isLocal {
+            switch probe.health(of: target.mountPoint, deadline: .none) {
+            case .hung(let seconds):
+                return .failed("the share does not answer (no answer within \(StaleHandleClassifier.seconds(seconds))): not written; the other shares were beaten")
+            case .dead(let code):
+                return .failed("the share's mount is dead (\(SystemCallError(call: "statfs", path: target.mountPoint, code: code).description))")
+            case .healthy:
+                break
+            }
+            // Unmounted since the mount table was read: the directory is no longer the share's.
+            guard MountPointCheck.isMountPoint(target.mountPoint) else { return .notMounted }
+        }
+        do {
+            var swept: [String]?
+            if let sweepAge {
+                swept = writer.sweep(hostID: record.hostID, addresses: record.addresses, shareRoot: target.mountPoint, now: now, olderThanSeconds: sweepAge)
+            }
+            let outcome = try writer.write(record, shareRoot: target.mountPoint, previous: previous, now: now, freshSeconds: freshSeconds)
+            return .written(outcome, swept: swept)
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+}
+
+/// The shares whose beat is running (possibly blocked in the kernel on a hung mount).
+final class InFlightShares: Sendable {
+    private let names = Mutex<Set<String>>([])
+
+    func claim(_ name: String) -> Bool { names.withLock { $0.insert(name).inserted } }
+    func release(_ name: String) { _ = names.withLock { $0.remove(name) } }
+}
+
+/// Whether a directory is a mount point: its device differs from its parent's (or it is its
+/// parent, `/`). Run only where blocking is bounded (a share's worker, after the probe).
+enum MountPointCheck {
+    static func isMountPoint(_ path: String) -> Bool {
+        var own = stat()
+        var parent = stat()
+        guard stat(path, &own) == 0, stat(path + "/..", &parent) == 0 else { return false }
+        return own.st_dev != parent.st_dev || own.st_ino == parent.st_ino
     }
 }

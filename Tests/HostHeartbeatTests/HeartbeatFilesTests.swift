@@ -14,20 +14,20 @@ struct HeartbeatFilesTests {
     func writeAndRead() throws {
         let share = try ScratchShare()
         let writer = HeartbeatWriter()
-        try writer.write(sampleRecord(addresses: ["10.0.0.2", "fe80::2"]), shareRoot: share.root)
+        let first = try writer.write(sampleRecord(addresses: ["10.0.0.2", "fe80::2"]), shareRoot: share.root)
         #expect(FileManager.default.fileExists(atPath: share.path([".smbvol", "hosts", "host-b.json"])))
         #expect(FileManager.default.fileExists(atPath: share.path([".smbvol", "by-address", "fe80--2", "host-b.json"])))
         let reader = HeartbeatReader()
         #expect(reader.records(forAddress: "10.0.0.2", shareRoot: share.root).count == 1)
-        guard case .record(let record, _) = reader.records(forAddress: "fe80::2", shareRoot: share.root).first else {
+        guard case .record(let record, _, _) = reader.records(forAddress: "fe80::2", shareRoot: share.root).first else {
             Issue.record("no record for fe80::2")
             return
         }
         #expect(record.addresses == ["10.0.0.2", "fe80::2"])
         #expect(reader.records(forAddress: "10.0.0.9", shareRoot: share.root).isEmpty)
 
-        let removed = try writer.write(sampleRecord(addresses: ["10.0.0.2"], writtenAt: 1_796_000_010), shareRoot: share.root)
-        #expect(removed == ["fe80::2"])
+        let second = try writer.write(sampleRecord(addresses: ["10.0.0.2"], writtenAt: 1_796_000_010), shareRoot: share.root, previous: first.lastWrite)
+        #expect(second.removed == ["fe80::2"])
         #expect(reader.records(forAddress: "fe80::2", shareRoot: share.root).isEmpty)
         // No temporaries left behind.
         let names = try FileManager.default.contentsOfDirectory(atPath: share.path([".smbvol", "hosts"]))
@@ -131,14 +131,39 @@ struct HeartbeatFilesTests {
         #expect(reason.contains("does not list 10.0.0.5"))
     }
 
-    @Test("the writer sweeps its own leftover temporaries, and only its own")
+    @Test("the sweep removes this host's leftover temporaries, and other hosts' files by age only: never a fresh one, whatever the count")
     func sweep() throws {
         let share = try ScratchShare()
-        try share.put(HeartbeatLayout.hostsDirectory + [".host-b.json.tmp-0123"], [1])
-        try share.put(HeartbeatLayout.hostsDirectory + [".host-c.json.tmp-0123"], [1])
-        HeartbeatWriter().sweepTemporaries(hostID: "host-b", addresses: ["10.0.0.2"], shareRoot: share.root)
-        let names = try FileManager.default.contentsOfDirectory(atPath: share.path(HeartbeatLayout.hostsDirectory))
-        #expect(names == [".host-c.json.tmp-0123"])
+        let now = 1_796_000_000.0
+        let day = HeartbeatWriter.sweepAgeSeconds(freshSeconds: 30)
+        let address = HeartbeatLayout.addressDirectory("10.0.0.2")
+        func put(_ path: [String], _ bytes: [UInt8], modified: Double) throws {
+            try share.put(path, bytes)
+            var times = [timespec(tv_sec: Int(modified), tv_nsec: 0), timespec(tv_sec: Int(modified), tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, share.path(path), &times, 0) == 0)
+        }
+        try put(HeartbeatLayout.hostsDirectory + [".host-b.json.tmp-0123"], [1], modified: now - 120)
+        try put(HeartbeatLayout.hostsDirectory + [".host-b.json.tmp-4567"], [1], modified: now - 5)
+        try put(HeartbeatLayout.hostsDirectory + [".host-c.json.tmp-0123"], [1], modified: now - 120)
+        // 40 fresh records of other hosts under our address: none is removed.
+        for index in 0..<40 {
+            try put(address + ["host-n\(index).json"], try sampleRecord(host: "host-n\(index)", writtenAt: now - 20).encoded(), modified: now - 20)
+        }
+        // Old by both clocks: removed. Old file, fresh content (a touched mtime): kept.
+        try put(address + ["host-old.json"], try sampleRecord(host: "host-old", writtenAt: now - day - 10).encoded(), modified: now - day - 10)
+        try put(address + ["host-touched.json"], try sampleRecord(host: "host-touched", writtenAt: now - 20).encoded(), modified: now - day - 10)
+        try put(address + ["junk.json"], Array("junk".utf8), modified: now - day - 10)
+        // Our own file is never swept, however old.
+        try put(address + ["host-b.json"], try sampleRecord(writtenAt: now - day - 10).encoded(), modified: now - day - 10)
+        let removed = HeartbeatWriter().sweep(hostID: "host-b", addresses: ["10.0.0.2"], shareRoot: share.root, now: now, olderThanSeconds: day)
+        #expect(
+            Set(removed) == [
+                ".smbvol/hosts/.host-b.json.tmp-0123", ".smbvol/hosts/.host-b.json.tmp-4567", ".smbvol/by-address/10.0.0.2/host-old.json",
+                ".smbvol/by-address/10.0.0.2/junk.json",
+            ])
+        let left = try FileManager.default.contentsOfDirectory(atPath: share.path(address))
+        #expect(left.count == 42 && left.contains("host-touched.json") && left.contains("host-b.json"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: share.path(HeartbeatLayout.hostsDirectory)) == [".host-c.json.tmp-0123"])
     }
 }
 

@@ -54,6 +54,11 @@ final class CountingFileSystem: ShareFileSystem {
         return try inner.listDirectory(root: root, path: path, limit: limit)
     }
 
+    func listEntries(root: String, path: [String], limit: Int) throws -> ShareDirectoryListing {
+        listings.withLock { $0.append(path.joined(separator: "/")) }
+        return try inner.listEntries(root: root, path: path, limit: limit)
+    }
+
     func replaceFile(root: String, directory: [String], name: String, bytes: [UInt8]) throws {
         writes.withLock { $0.append((directory + [name]).joined(separator: "/")) }
         try inner.replaceFile(root: root, directory: directory, name: name, bytes: bytes)

@@ -4,11 +4,13 @@ import Testing
 /// The decision table's rows with heartbeat evidence (lock-hygiene.md, "Heartbeat evidence"):
 /// a fresh record of another host makes its address alive; nothing else changes a decision.
 func beating(
-    _ address: String = remoteHost, host: String = "host-b", age: Double = 4, domains: [String] = ["web01"]
+    _ address: String = remoteHost, host: String = "host-b", age: Double = 4, domains: [String] = ["web01"], lists: [String]? = nil,
+    dropped: [String] = []
 ) -> HeartbeatObservation {
     .record(
         HeartbeatRecordFact(
-            address: address, hostID: host, hostname: "kvm-b", writtenAt: "2026-12-01T19:50:00Z", ageSeconds: age, domainsOnImage: domains))
+            address: address, hostID: host, hostname: "kvm-b", writtenAt: "2026-12-01T19:50:00Z", ageSeconds: age, domainsOnImage: domains,
+            recordAddresses: lists, droppedEntries: dropped))
 }
 
 func withHeartbeats(_ base: ImageEvidence, _ observations: [HeartbeatObservation], localHostID: String? = "host-a") -> ImageEvidence {
@@ -58,8 +60,24 @@ let heartbeatTable: [DecisionRow] = [
         name: "forged record claiming this host's own address: the local rules decide (leftover closes)",
         evidence: withHeartbeats(leftover, [beating(thisHost)]), policy: start, actions: ["2.1.3": .close], verdict: .proceed),
     DecisionRow(
-        name: "record with this host's own host_id: ignored (idle remote still closes)",
-        evidence: withHeartbeats(idleRemote, [beating(host: "host-a")]), policy: start, actions: ["2.1.1": .close], verdict: .proceed),
+        name: "record with this host's own host_id listing only this host's addresses: ignored (the leftover still closes)",
+        evidence: withHeartbeats(leftover, [beating(thisHost, host: "host-a", lists: [thisHost])]), policy: start, actions: ["2.1.3": .close],
+        verdict: .proceed),
+    DecisionRow(
+        name: "HOST_ID COLLISION: a record with this host's host_id listing another address is another host's: refused, flagged",
+        evidence: withHeartbeats(idleRemote, [beating(host: "host-a")]), policy: start, actions: ["2.1.1": .refuse], verdict: .refuse,
+        reasonFragments: ["2.1.1": ["HOST_ID COLLISION", "host_id host-a lists 10.0.0.2", "beat 4 s ago"]]),
+    DecisionRow(
+        name: "HOST_ID COLLISION with a shared address (cloned local_addresses): counted as alive, never this host's own",
+        evidence: withHeartbeats(leftover, [beating(thisHost, host: "host-a", lists: [thisHost, "10.0.0.9"])]), policy: start,
+        actions: ["2.1.3": .refuse], verdict: .refuse, reasonFragments: ["2.1.3": ["HOST_ID COLLISION", "10.0.0.9"]]),
+    DecisionRow(
+        name: "HOST_ID COLLISION, record 5 min old: stale like any other host's (today's rules close)",
+        evidence: withHeartbeats(idleRemote, [beating(host: "host-a", age: 300)]), policy: start, actions: ["2.1.1": .close], verdict: .proceed),
+    DecisionRow(
+        name: "a record read without a dropped entry still proves its host alive, and says what was dropped",
+        evidence: withHeartbeats(idleRemote, [beating(dropped: ["image \"../x\" dropped: the path is not below the share"])]), policy: start,
+        actions: ["2.1.1": .refuse], verdict: .refuse, reasonFragments: ["2.1.1": ["record entries dropped, the rest used", "../x"]]),
     DecisionRow(
         name: "unusable record (malformed, huge, symlinked): ignored, today's rules",
         evidence: withHeartbeats(idleRemote, [.unusable(address: remoteHost, reason: "symbolic link")]), policy: start,
@@ -122,6 +140,19 @@ struct HeartbeatDecisionTests {
                 #expect(with.isSubset(of: without), "\(observed)")
             }
         }
+    }
+
+    @Test("a collision and dropped entries always deserve a warning, even when the record proved the holder alive")
+    func anomaliesWarn() throws {
+        let judged = HeartbeatJudgement(freshSeconds: 30)
+        let collision = judged.judge(holders: [remoteHost], evidence: withHeartbeats(idleRemote, [beating(host: "host-a")]))
+        #expect(collision.map(\.status) == [.alive] && collision.allSatisfy { $0.collision && $0.deservesWarning })
+        let own = judged.judge(holders: [thisHost], evidence: withHeartbeats(leftover, [beating(thisHost, host: "host-a", lists: [thisHost])]))
+        #expect(own.map(\.status) == [.ignored] && own.allSatisfy { !$0.collision })
+        let dropped = judged.judge(holders: [remoteHost], evidence: withHeartbeats(idleRemote, [beating(dropped: ["x"])]))
+        #expect(dropped.map(\.status) == [.alive] && dropped.allSatisfy { $0.deservesWarning && $0.droppedEntries == ["x"] })
+        let plain = judged.judge(holders: [remoteHost], evidence: withHeartbeats(idleRemote, [beating()]))
+        #expect(plain.allSatisfy { !$0.deservesWarning })
     }
 
     @Test("the decision carries the per-holder heartbeat evidence check shows")

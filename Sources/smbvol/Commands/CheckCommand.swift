@@ -76,11 +76,26 @@ struct CheckCommand: ParsableCommand {
         let output = OutputWriter()
         output.write(json ? report.json() : report.text())
         output.flush()
+        Self.warnAboutHeartbeats(inspection, logger: logger)
         if let failure = inspection.failure {
             writeToStandardError("smbvol: error: check incomplete: \(oneLine(failure.description))\n")
             throw ExitCode.failure
         }
         if inspection.verdict == .refuse { throw Self.refusedExitCode }
+    }
+
+    /// A host_id collision and dropped record entries are worth more than a line in the report:
+    /// a warning on stderr each, and an audit event each (the system log).
+    static func warnAboutHeartbeats(_ inspection: DomainInspection, logger: Logger) {
+        var seen: Set<String> = []
+        for image in inspection.images {
+            for decision in image.decisions?.decisions ?? [] {
+                for heartbeat in decision.heartbeats where (heartbeat.collision || !heartbeat.droppedEntries.isEmpty) && seen.insert(heartbeat.note).inserted {
+                    writeToStandardError("smbvol: warning: heartbeat \(oneLine(heartbeat.note))\n")
+                }
+            }
+        }
+        HygieneAudit(logger: logger).recordHeartbeatAnomalies(inspection)
     }
 
     private func readDomain() throws -> DomainDefinition {

@@ -64,13 +64,15 @@ struct CheckReport {
     }
 
     /// `{"address", "status" (alive | stale | no-record | ignored), "host_id", "hostname",
-    /// "age_seconds", "written_at", "domains", "note"}`; unknown values are null.
+    /// "age_seconds", "written_at", "domains", "collision", "dropped_entries", "note"}`; unknown
+    /// values are null.
     static func heartbeatJSON(_ heartbeat: HolderHeartbeat) -> String {
         let q = JSONString.quoted
         return "{\"address\": \(q(heartbeat.address)), \"status\": \(q(heartbeat.status.rawValue)), "
             + "\"host_id\": \(heartbeat.hostID.map(q) ?? "null"), \"hostname\": \(heartbeat.hostname.map(q) ?? "null"), "
             + "\"age_seconds\": \(heartbeat.ageSeconds.map { String(Int($0.rounded())) } ?? "null"), "
             + "\"written_at\": \(heartbeat.writtenAt.map(q) ?? "null"), \"domains\": \(JSONString.array(heartbeat.domains)), "
+            + "\"collision\": \(heartbeat.collision), \"dropped_entries\": \(JSONString.array(heartbeat.droppedEntries)), "
             + "\"note\": \(q(heartbeat.note))}"
     }
 

@@ -22,6 +22,11 @@ struct HeartbeatCommand: ParsableCommand {
             its addresses, the time, the interval and the images its attachment locks hold on the share. \
             Other hosts' starts refuse to close handles of an address a fresh record lists. Shares that are \
             not mounted are skipped; a failed write is logged (heartbeat-failed) and retried on the next beat. \
+            Each share is probed first and beaten on its own thread within a bound, holding no flock: a hung \
+            share is reported and the others are beaten on time. Entries other hosts' readers would refuse \
+            (a domain name over 255 bytes, a path out of the share) are left out with a warning \
+            (heartbeat-entry-dropped); a record of another host with this host's host_id is reported \
+            (host-id-collision). \
             Run as a service: smbvol-heartbeat.service runs `smbvol heartbeat` (every heartbeat_interval_seconds); \
             SIGTERM ends it cleanly. Exit status with --once: 0 written on every mounted share, 1 any failed.
             """)
@@ -56,8 +61,18 @@ struct HeartbeatCommand: ParsableCommand {
         }
         if once {
             let outcome = beat.beatAndRecord()
+            // Audit events reach the system log only: what an operator running --once must see
+            // goes to stderr too.
             for failure in outcome.failed {
                 writeToStandardError("smbvol: error: heartbeat on share \(failure.share) not written: \(failure.reason)\n")
+            }
+            for (share, entry) in outcome.dropped {
+                writeToStandardError("smbvol: warning: heartbeat on share \(share): \(entry) (other hosts' readers would refuse it; the rest of the record is written)\n")
+            }
+            for (share, other) in outcome.collisions {
+                writeToStandardError(
+                    "smbvol: warning: heartbeat on share \(share): HOST_ID COLLISION: host \(other.hostname) at \(other.addresses.joined(separator: ", ")) "
+                        + "writes records with this host's host_id \(other.hostID) (cloned /etc/machine-id?); give one of them a distinct host_id in smbvol.toml\n")
             }
             if !outcome.failed.isEmpty { throw ExitCode.failure }
             return

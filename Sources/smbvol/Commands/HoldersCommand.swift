@@ -1,8 +1,10 @@
 import ArgumentParser
+import HandleEvidence
 import HostHeartbeat
 import LockHygiene
 import SMBMounts
 import SmbvolConfig
+import SmbvolLogging
 import SmbvolSystem
 
 /// `smbvol holders`: the fleet view from the heartbeat records on each share — which host holds
@@ -15,7 +17,11 @@ struct HoldersCommand: ParsableCommand {
             Reads .smbvol/hosts/*.json on every configured share that is mounted (or local_path). A record \
             is fresh when younger than heartbeat_fresh_seconds (default 3 × heartbeat_interval_seconds) by \
             this host's clock, or dated in the future. Records are written by anyone who can write the share: \
-            they are evidence of liveness, not of identity. Nothing is changed.
+            they are evidence of liveness, not of identity. A record with this host's host_id that lists \
+            addresses that are not this host's is another host using the same host_id (a cloned machine-id): \
+            shown as a HOST_ID COLLISION, with a warning on stderr. Entries of a record that no reader accepts \
+            are shown as dropped (the rest of the record is used). A mounted share is probed first: a hung \
+            share is reported, not waited for. Nothing is changed.
             """)
 
     @OptionGroup var configOption: ConfigOption
@@ -24,11 +30,11 @@ struct HoldersCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Only this configured share.", valueName: "name"))
     var share: String?
 
-    @Flag(name: .long, help: "Print JSON: {\"shares\": [{\"share\", \"directory\", \"mounted\", \"hosts\": […], \"unusable\": […]}]}.")
+    @Flag(name: .long, help: "Print JSON: {\"shares\": [{\"share\", \"directory\", \"mounted\", \"error\", \"hosts\": […], \"unusable\": […]}]}.")
     var json = false
 
     func run() throws {
-        _ = loggingOptions.bootstrap()
+        let logger = loggingOptions.bootstrap()
         let document = try reportingErrors { () throws -> HoldersDocument in
             let configuration = try configOption.load()
             let shares = try ShareCatalog(configuration: configuration)
@@ -40,26 +46,50 @@ struct HoldersCommand: ParsableCommand {
                 names = [share]
             }
             let ownHostID = try? HostIdentity.hostID(configured: configuration.hostID)
+            let ownAddresses = ClientAddress.canonical(LocalAddresses.current(extra: configuration.localAddresses))
             let table = (try? MountTable.read(from: ProcMountTableReader())) ?? MountTable(entries: [])
             let now = SystemClock().wallClockSeconds()
-            let reader = HeartbeatReader()
-            return HoldersDocument(
-                shares: try names.map { name in
-                    let mountable = try shares.share(named: name)
-                    let mounted = mountable.isLocal || table.entry(at: mountable.mountPoint).map { mountable.export.matches(mountSource: $0.source) } == true
-                    var result = ShareHolders(share: name, directory: mountable.usablePath, mounted: mounted)
-                    guard mounted else { return result }
-                    for entry in reader.allRecords(shareRoot: mountable.usablePath) {
-                        switch entry {
-                        case .record(let record, _):
-                            result.hosts.append(
-                                HostHolder(record, now: now, freshSeconds: configuration.effectiveHeartbeatFreshSeconds, ownHostID: ownHostID))
-                        case .unusable(let file, let reason):
-                            result.unusable.append(UnusableRecord(file: file, reason: reason))
-                        }
-                    }
-                    return result
-                })
+            let fresh = configuration.effectiveHeartbeatFreshSeconds
+            let probe = ChildProcessMountHealthProbe(timeout: Self.probeTimeout)
+            var result: [ShareHolders] = []
+            for name in names {
+                let mountable = try shares.share(named: name)
+                let mounted = mountable.isLocal || table.entry(at: mountable.mountPoint).map { mountable.export.matches(mountSource: $0.source) } == true
+                var holders = ShareHolders(share: name, directory: mountable.usablePath, mounted: mounted)
+                guard mounted else {
+                    result.append(holders)
+                    continue
+                }
+                // A hung share costs a probe, not the command's deadline: probed in a child
+                // first (as starts do), then read on a thread waited for at most readBound.
+                if !mountable.isLocal, case .hung(let seconds) = probe.health(of: mountable.mountPoint) {
+                    holders.error = "does not answer (no answer within \(StaleHandleClassifier.seconds(seconds))): no records read"
+                    result.append(holders)
+                    continue
+                }
+                let directory = mountable.usablePath
+                guard let work = BoundedWork.start({ Self.read(shareRoot: directory, ownHostID: ownHostID) }),
+                    let read = work.wait(seconds: Self.readBound)
+                else {
+                    holders.error = "did not answer within \(StaleHandleClassifier.seconds(Self.readBound)) while its records were read: the list is incomplete"
+                    result.append(holders)
+                    continue
+                }
+                holders.fill(read, now: now, freshSeconds: fresh, ownHostID: ownHostID, ownAddresses: ownAddresses)
+                for host in holders.hosts where host.collision {
+                    var event = AuditEvent(
+                        .hostIDCollision,
+                        message: "a heartbeat record with this host's host_id lists addresses this host does not have: another host uses the same host_id",
+                        extra: [
+                            "host_id": host.hostID, "other_hostname": host.hostname, "other_addresses": host.addresses.joined(separator: ","),
+                            "mount_point": directory,
+                        ])
+                    event[.share] = name
+                    logger.audit(event)
+                }
+                result.append(holders)
+            }
+            return HoldersDocument(shares: result)
         }
         let output = OutputWriter()
         if json {
@@ -68,6 +98,33 @@ struct HoldersCommand: ParsableCommand {
             for share in document.shares { share.text().forEach(output.line) }
         }
         output.flush()
+        // Audit events reach the system log only: the warnings go to stderr too.
+        for share in document.shares {
+            for host in share.hosts where host.collision {
+                writeToStandardError(
+                    "smbvol: warning: share \(share.share): HOST_ID COLLISION: host \(oneLine(host.hostname)) at \(host.addresses.joined(separator: ", ")) "
+                        + "writes records with this host's host_id \(host.hostID) (cloned /etc/machine-id?); give one of them a distinct host_id in smbvol.toml\n")
+            }
+            if let error = share.error { writeToStandardError("smbvol: warning: share \(share.share): \(error)\n") }
+        }
+    }
+
+    static let probeTimeout = Duration.seconds(3)
+    static let readBound = 10.0
+
+    /// Everything `holders` reads on one share (run on a bounded thread).
+    struct ShareRead: Sendable {
+        var hosts: [HeartbeatReader.Entry]
+        /// This host's host_id under every address directory: another host with the same
+        /// host_id overwrites `hosts/<host_id>.json`, but not the entries of its own addresses.
+        var ownUnderAddresses: [HeartbeatReader.Entry]
+    }
+
+    static func read(shareRoot: String, ownHostID: String?) -> ShareRead {
+        let reader = HeartbeatReader()
+        return ShareRead(
+            hosts: reader.allRecords(shareRoot: shareRoot),
+            ownUnderAddresses: ownHostID.map { reader.records(hostID: $0, underEveryAddressOf: shareRoot) } ?? [])
     }
 }
 
@@ -79,22 +136,51 @@ struct ShareHolders: Encodable {
     var share: String
     var directory: String
     var mounted: Bool
+    /// Why the records could not be read (a hung share); nil when they were.
+    var error: String?
     var hosts: [HostHolder] = []
     var unusable: [UnusableRecord] = []
 
+    mutating func fill(_ read: HoldersCommand.ShareRead, now: Double, freshSeconds: Double, ownHostID: String?, ownAddresses: Set<String>) {
+        var seen: Set<String> = []
+        for entry in read.hosts + read.ownUnderAddresses {
+            switch entry {
+            case .record(let record, let file, let dropped):
+                // The same record is under hosts/ and each of its addresses: list it once.
+                guard seen.insert("\(record.hostID) \(record.addresses) \(record.writtenAt)").inserted else { continue }
+                let collision = record.hostID == ownHostID && !ClientAddress.canonical(record.addresses).isSubset(of: ownAddresses)
+                // This host's own record under its addresses repeats hosts/: only collisions add a host.
+                if file.hasPrefix(HeartbeatLayout.byAddressDirectory.joined(separator: "/")) && !collision { continue }
+                hosts.append(
+                    HostHolder(
+                        record, now: now, freshSeconds: freshSeconds, ownHostID: ownHostID, collision: collision,
+                        droppedEntries: dropped.map(\.description)))
+            case .unusable(let file, let reason):
+                unusable.append(UnusableRecord(file: file, reason: reason))
+            }
+        }
+    }
+
     func text() -> [String] {
         guard mounted else { return ["share \(share) (\(directory)): not mounted; no records read"] }
+        if let error { return ["share \(share) (\(directory)): \(error)"] }
         var lines = ["share \(share) (\(directory)): \(hosts.count) host(s)"]
         for host in hosts {
+            if host.collision {
+                lines.append(
+                    "  HOST_ID COLLISION: the record below has this host's host_id \(host.hostID) but lists addresses that are not this host's: "
+                        + "another host uses the same host_id (cloned /etc/machine-id?); it counts as another host — give one of them a distinct host_id")
+            }
             let age = host.ageSeconds < 0
                 ? "in the future by \(StaleHandleClassifier.seconds(-host.ageSeconds))" : "\(StaleHandleClassifier.seconds(host.ageSeconds)) ago"
             lines.append(
-                "  \(host.hostname) (\(host.hostID)\(host.thisHost ? ", this host" : ""))  last beat \(host.writtenAt), \(age): "
+                "  \(host.hostname) (\(host.hostID)\(host.thisHost ? ", this host" : host.collision ? ", NOT this host: same host_id" : ""))  last beat \(host.writtenAt), \(age): "
                     + "\(host.fresh ? "fresh" : "stale")  addresses \(host.addresses.joined(separator: ", "))")
             if host.images.isEmpty { lines.append("      no images held") }
             for image in host.images {
                 lines.append("      \(image.path)  domain \(image.domainName.isEmpty ? "-" : image.domainName) (\(image.domainUUID))")
             }
+            for dropped in host.droppedEntries { lines.append("      entry dropped (the rest of the record is used): \(dropped)") }
         }
         for record in unusable { lines.append("  ignored \(record.file): \(record.reason)") }
         return lines
@@ -110,9 +196,14 @@ struct HostHolder: Encodable {
     var intervalSeconds: Double
     var fresh: Bool
     var thisHost: Bool
+    /// This host's host_id, but addresses that are not this host's: another host.
+    var collision: Bool
+    var droppedEntries: [String]
     var images: [HeldImageJSON]
 
-    init(_ record: HeartbeatRecord, now: Double, freshSeconds: Double, ownHostID: String?) {
+    init(_ record: HeartbeatRecord, now: Double, freshSeconds: Double, ownHostID: String?, collision: Bool = false, droppedEntries: [String] = []) {
+        self.collision = collision
+        self.droppedEntries = droppedEntries
         hostID = record.hostID
         hostname = record.hostname
         addresses = record.addresses
@@ -120,17 +211,18 @@ struct HostHolder: Encodable {
         ageSeconds = (now - record.writtenAt).rounded()
         intervalSeconds = record.intervalSeconds
         fresh = now - record.writtenAt <= freshSeconds
-        thisHost = record.hostID == ownHostID
+        thisHost = record.hostID == ownHostID && !collision
         images = record.images.map { HeldImageJSON(path: $0.path, domainName: $0.domainName, domainUUID: $0.domainUUID) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case hostname, addresses, fresh, images
+        case hostname, addresses, fresh, images, collision
         case hostID = "host_id"
         case writtenAt = "written_at"
         case ageSeconds = "age_seconds"
         case intervalSeconds = "interval_seconds"
         case thisHost = "this_host"
+        case droppedEntries = "dropped_entries"
     }
 }
 

@@ -52,7 +52,7 @@ enum Observability {
         case .mountFailed: recorder.increment(.mountFailures, labels: ["share": event[.share] ?? ""])
         case .mount, .unmount, .unmountLazy, .unmountForced, .lockAdd, .lockDelete, .lockKept, .deadMount:
             state.withLock { $0.shareGaugesChanged = true }
-        case .refuse, .unmountFailed, .releaseFailed, .heartbeatFailed: break
+        case .refuse, .unmountFailed, .releaseFailed, .heartbeatFailed, .heartbeatEntryDropped, .hostIDCollision: break
         }
     }
 

@@ -1,0 +1,92 @@
+import Dispatch
+import Foundation
+import HostHeartbeat
+import Logging
+import SmbvolConfig
+import SmbvolUseCases
+import Testing
+
+/// Issue 21, item 8: one share whose I/O blocks (as on a hung mount) costs the other shares
+/// nothing, the beat returns within its bound, and the blocked share is not touched again
+/// until its I/O returns.
+@Suite("Heartbeat beat: one blocked share costs the others nothing")
+struct HeartbeatBeatTests {
+    /// The real file system, except that every call under `blockedRoot` waits for `gate`.
+    final class GatedFileSystem: ShareFileSystem, @unchecked Sendable {  // the semaphore is thread-safe; the rest is immutable
+        let inner = NoFollowShareFileSystem()
+        let blockedRoot: String
+        let gate = DispatchSemaphore(value: 0)
+
+        init(blockedRoot: String) { self.blockedRoot = blockedRoot }
+
+        func pass(_ root: String) {
+            guard root == blockedRoot else { return }
+            gate.wait()
+            gate.signal()
+        }
+
+        func readFile(root: String, path: [String], limit: Int) throws -> [UInt8] {
+            pass(root)
+            return try inner.readFile(root: root, path: path, limit: limit)
+        }
+
+        func listDirectory(root: String, path: [String], limit: Int) throws -> [String] {
+            pass(root)
+            return try inner.listDirectory(root: root, path: path, limit: limit)
+        }
+
+        func listEntries(root: String, path: [String], limit: Int) throws -> ShareDirectoryListing {
+            pass(root)
+            return try inner.listEntries(root: root, path: path, limit: limit)
+        }
+
+        func replaceFile(root: String, directory: [String], name: String, bytes: [UInt8]) throws {
+            pass(root)
+            try inner.replaceFile(root: root, directory: directory, name: name, bytes: bytes)
+        }
+
+        func removeFile(root: String, directory: [String], name: String) throws {
+            pass(root)
+            try inner.removeFile(root: root, directory: directory, name: name)
+        }
+    }
+
+    @Test("a blocked share: the beat returns within its bound with the other share written; the next beat skips it; once it returns, it is beaten again")
+    func blockedShare() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("smbvol-beat-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for directory in ["state", "fast", "slow"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
+        }
+        var configuration = SmbvolConfiguration(
+            stateDirectory: root + "/state", mountBase: root + "/mnt", localAddresses: ["10.0.0.1"],
+            shares: [
+                "fast": ShareConfiguration(name: "fast", export: "//srv/fast", localPath: root + "/fast"),
+                "slow": ShareConfiguration(name: "slow", export: "//srv/slow", localPath: root + "/slow"),
+            ])
+        configuration.heartbeatIntervalSeconds = 2
+        let fileSystem = GatedFileSystem(blockedRoot: root + "/slow")
+        var beat = HeartbeatBeat(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"))
+        beat.writer = HeartbeatWriter(fileSystem: fileSystem)
+        let bound = Duration.seconds(beat.shareBound) + .seconds(2)
+
+        let started = ContinuousClock.now
+        let first = beat.beat()
+        #expect(ContinuousClock.now - started < bound)
+        #expect(first.written == ["fast"])
+        #expect(first.failed.map(\.share) == ["slow"])
+        #expect(first.failed.first?.reason.contains("did not answer within") == true, "\(first.failed)")
+        #expect(FileManager.default.fileExists(atPath: root + "/fast/.smbvol/hosts/host-a.json"))
+
+        let second = beat.beat()
+        #expect(second.written == ["fast"])
+        #expect(second.failed.first?.reason.contains("still blocked") == true, "\(second.failed)")
+
+        fileSystem.gate.signal()
+        // The blocked beat finishes by itself; then the share is beaten again.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var third = beat.beat()
+        while !third.written.contains("slow") && ContinuousClock.now < deadline { third = beat.beat() }
+        #expect(Set(third.written) == ["fast", "slow"], "\(third.failed)")
+    }
+}
