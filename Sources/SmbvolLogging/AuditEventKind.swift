@@ -32,6 +32,18 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
     case releaseFailed = "release-failed"
     /// `smbvol heartbeat` could not write this host's liveness record on a share.
     case heartbeatFailed = "heartbeat-failed"
+    /// A DENIED entry for a fenced host's addresses put first in a share's host restrictions.
+    case fence
+    /// An SMB session of a fenced address closed.
+    case fenceSessionClose = "fence-session-close"
+    /// A fence read back from the cluster: the entry is there and no session is left.
+    case fenceVerified = "fence-verified"
+    /// A fence, unfence or its verification that did not complete.
+    case fenceFailed = "fence-failed"
+    /// A fence refused (it would shut out this host, the cluster, or everyone).
+    case fenceRefused = "fence-refuse"
+    /// smbvol's DENIED entry removed from a share's host restrictions.
+    case unfence
 
     public var messageID: String {
         switch self {
@@ -51,6 +63,12 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
         case .lockKept: return "e2b5ee6ebd3740b9b894f5c6171d2cdf"
         case .releaseFailed: return "ec3f60381cd4490c9ce6dc3657d9be03"
         case .heartbeatFailed: return "5f84b19bfcfd4fd4b698cbf3a8e895ac"
+        case .fence: return "b589ed6e465642bbaf0d8f61b2f016ab"
+        case .fenceSessionClose: return "75c9fb0456294760a82c70194979268a"
+        case .fenceVerified: return "491318399f1c46709648cc0bf5c0badf"
+        case .fenceFailed: return "571aa0fd994943d2857a404b60bff15b"
+        case .fenceRefused: return "996fb4e6979d4f18a3b61650001980db"
+        case .unfence: return "6826c33a28b248859b9855dac9d19d57"
         }
     }
 
@@ -58,9 +76,9 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
     /// failures. (Notice and up reach syslog/journal from every command.)
     public var defaultLevel: Logger.Level {
         switch self {
-        case .close, .mount, .unmount, .lockAdd, .lockDelete: return .notice
-        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept: return .warning
-        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed: return .error
+        case .close, .mount, .unmount, .lockAdd, .lockDelete, .fenceSessionClose, .fenceVerified, .unfence: return .notice
+        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept, .fence, .fenceRefused: return .warning
+        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed, .fenceFailed: return .error
         }
     }
 }
