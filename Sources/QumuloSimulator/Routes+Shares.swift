@@ -20,6 +20,9 @@ extension SimulatorState {
             ("default_file_create_mode", .string("0644")),
             ("default_directory_create_mode", .string("0755")),
             ("require_encryption", .bool(false)),
+            ("allow_fs_path_create", .bool(false)),
+            ("expand_fs_path_variables", .bool(false)),
+            ("offline_files_caching_mode", .string("MANUAL_CACHING")),
         ])
     }
 

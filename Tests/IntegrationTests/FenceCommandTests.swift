@@ -48,6 +48,19 @@ struct FenceCommandTests {
         return (workspace, simulator)
     }
 
+    /// Host B's heartbeat, its records then rewritten to list only its fenced address: both
+    /// "hosts" run on this machine, and a record naming this machine's interfaces is (rightly)
+    /// refused as this host's own.
+    func beatHostB(_ workspace: TwoHostWorkspace) throws {
+        let beat = workspace.run("b", ["heartbeat", "--once"])
+        #expect(beat.status == 0, "\(beat.stderr)")
+        for path in [workspace.recordPath, workspace.addressRecordPath] {
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            object["addresses"] = [Self.hostB]
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        }
+    }
+
     func permissions(_ simulator: SimulatorProcess) throws -> [[String: Any]] {
         let state = try JSONSerialization.jsonObject(with: Data(try simulator.admin("GET", "/_sim/state").utf8)) as? [String: Any]
         let byShare = try #require(state?["share_network_permissions"] as? [String: Any])
@@ -62,7 +75,7 @@ struct FenceCommandTests {
     func fenceAndUnfence() throws {
         let (workspace, simulator) = try setUp()
         defer { simulator.stop() }
-        #expect(workspace.run("b", ["heartbeat", "--once"]).status == 0)
+        try beatHostB(workspace)
 
         let fenced = workspace.run("a", ["fence", "host-b"])
         #expect(fenced.status == 0, "\(fenced.stdout)\(fenced.stderr)")
@@ -160,6 +173,11 @@ struct FenceCommandTests {
             #expect(result.stderr.contains(reason), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
         }
+        // Both "hosts" run here: host B's own record lists this machine's interfaces.
+        #expect(workspace.run("b", ["heartbeat", "--once"]).status == 0)
+        let own = workspace.run("a", ["fence", "host-b"])
+        #expect(own.status == 1, "\(own.stdout)")
+        #expect(own.stderr.hasPrefix("smbvol: error: refused: "), "\(own.stderr)")
         #expect(try patches(simulator) == 0)
         #expect(try simulator.state().closedSessions.isEmpty)
 
@@ -175,7 +193,7 @@ struct FenceCommandTests {
     func fenceAgent() throws {
         let (workspace, simulator) = try setUp()
         defer { simulator.stop() }
-        #expect(workspace.run("b", ["heartbeat", "--once"]).status == 0)
+        try beatHostB(workspace)
         let agent = workspace.root + "/fence_smbvol"
         try FileManager.default.createSymbolicLink(atPath: agent, withDestinationPath: workspace.smbvol)
         func run(_ action: String) -> (status: Int32, stdout: String, stderr: String) {

@@ -15,7 +15,10 @@ struct FenceConformanceTests {
         let store = try cli.makeStore()
         #expect(cli.qq(simulator, store: store, ["login", "-u", "admin", "-p", "secret"]).status == 0)
 
-        let before = cli.qq(simulator, store: store, ["smb_list_share", "--id", "1"])
+        let shown = cli.qq(simulator, store: store, ["smb_list_share", "--id", "1"])
+        #expect(shown.status == 0, "qq smb_list_share: \(shown.stderr)")
+        #expect(shown.stdout.contains("Name: vms"), "\(shown.stdout)")
+        let before = cli.qq(simulator, store: store, ["smb_list_share", "--id", "1", "--json"])
         #expect(before.status == 0, "\(before.stderr)")
         let defaults = try #require(try cli.json(before.stdout)["network_permissions"] as? [[String: Any]])
         #expect(defaults.count == 1)
@@ -23,7 +26,7 @@ struct FenceConformanceTests {
 
         let modified = cli.qq(simulator, store: store, ["smb_mod_share", "--id", "1", "--deny-hosts", "203.0.113.7", "--full-control-hosts", "*", "--json"])
         #expect(modified.status == 0, "qq smb_mod_share: \(modified.stderr)")
-        let after = cli.qq(simulator, store: store, ["smb_list_share", "--id", "1"])
+        let after = cli.qq(simulator, store: store, ["smb_list_share", "--id", "1", "--json"])
         let entries = try #require(try cli.json(after.stdout)["network_permissions"] as? [[String: Any]])
         #expect(entries.count == 2, "\(after.stdout)")
         #expect(entries.first?["type"] as? String == "DENIED")
@@ -45,7 +48,7 @@ struct FenceConformanceTests {
         let store = try cli.makeStore()
         #expect(cli.qq(simulator, store: store, ["login", "-u", "admin", "-p", "secret"]).status == 0)
         let before = try simulator.state().sessions
-        let closed = cli.qq(simulator, store: store, ["smb_close_sessions", "--ip", "10.0.0.6"])
+        let closed = cli.qq(simulator, store: store, ["smb_close_sessions", "--ip", "10.0.0.6"], stdin: "yes\n")
         #expect(closed.status == 0, "qq smb_close_sessions: \(closed.stdout)\(closed.stderr)")
         let state = try simulator.state()
         #expect(state.sessions == before - 1)
