@@ -41,7 +41,7 @@ struct FenceCommandTests {
             port = \(simulator.port)
             ca_file = "\(simulator.caFile ?? "")"
             username = "svc-smbvol"
-            password_file = "\(workspace.passwordFile)"
+            password_file = "\(workspace.root)/hook-password-not-on-this-node"
             \(fenceAccount ? "fence_username = \"fencer\"\nfence_password_file = \"\(fenceFile)\"" : "")
 
             """).write(toFile: workspace.config("a"), atomically: true, encoding: .utf8)

@@ -21,11 +21,20 @@ public enum FenceSetup {
     public static func connection(
         options: ClusterSelection, configuration: SmbvolConfiguration, environment: [String: String]
     ) throws -> ClusterConnection {
-        var connection = try ClusterConnection.resolve(options: options, configuration: configuration, environment: environment)
+        // The hook's credentials are never read here: on a node that only fences, its password
+        // file may not exist, and a fence must not log in as the hook even by accident.
+        var withoutHookAccount = configuration
+        for name in withoutHookAccount.clusters.keys {
+            withoutHookAccount.clusters[name]?.username = nil
+            withoutHookAccount.clusters[name]?.passwordFile = nil
+            withoutHookAccount.clusters[name]?.accessTokenFile = nil
+        }
+        var environment = environment
+        for key in ["API_USER", "API_PASSWORD"] { environment[key] = nil }
+        var connection = try ClusterConnection.resolve(options: options, configuration: withoutHookAccount, environment: environment)
+        connection.login.store = nil
         let cluster = configuration.clusters.values.first { $0.name == connection.clusterName }
         if options.user != nil, options.passwordFile != nil || options.password != nil {
-            connection.login.store = nil
-            connection.login.accessToken = nil
             return connection
         }
         if let tokenFile = cluster?.fenceAccessTokenFile {
