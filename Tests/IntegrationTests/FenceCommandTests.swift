@@ -112,6 +112,14 @@ struct FenceCommandTests {
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.contains("host-b") && list.stdout.contains(Self.hostB) && list.stdout.contains("vms"), "\(list.stdout)")
         #expect(list.stdout.contains("since 20") && list.stdout.contains(" by "), "\(list.stdout)")
+        let listed = workspace.run("a", ["fence", "--list", "--json"])
+        let document = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
+        let fencedHosts = try #require(document?["fenced"] as? [[String: Any]], "\(listed.stdout)")
+        #expect(fencedHosts.count == 1)
+        #expect(fencedHosts.first?["host"] as? String == "host-b")
+        #expect(fencedHosts.first?["addresses"] as? [String] == [Self.hostB])
+        #expect(fencedHosts.first?["shares"] as? [String] == ["vms"])
+        #expect(fencedHosts.first?["in_force"] as? Bool == true)
 
         let unfenced = workspace.run("a", ["unfence", "host-b"])
         #expect(unfenced.status == 0, "\(unfenced.stdout)\(unfenced.stderr)")
