@@ -48,9 +48,14 @@ public enum ScenarioRole {
     /// look up identities — no sessions, no lock grants, no shares.
     public static let lockManager = [Privilege.smbFileHandleRead, Privilege.smbFileHandleWrite, Privilege.identityRead]
 
+    /// The fencing role smbvol's README prescribes: read and change share host restrictions,
+    /// list and close sessions — nothing else.
+    public static let fencer = [Privilege.smbShareRead, Privilege.smbShareWrite, Privilege.smbSessionRead, Privilege.smbSessionWrite]
+
     static func privileges(named name: String) -> [String]? {
         switch name {
         case "lock_manager": return lockManager
+        case "fencer": return fencer
         case "admin": return Privilege.all
         default: return nil
         }

@@ -15,6 +15,10 @@ public struct Fault: Codable, Sendable {
         /// Every page of a listing hands out a new, never-repeated `next` link (and no items
         /// after the first page): a client must bound how many pages it follows.
         case endlessNext = "endless_next"
+        /// Someone else's edit of a share lands just before a PATCH of it is applied: an
+        /// ALLOWED READ entry for `message` (an address range; default 198.51.100.0/24) is
+        /// appended and the share's ETag changes, so the PATCH's If-Match no longer holds.
+        case concurrentShareEdit = "concurrent_share_edit"
     }
 
     public var kind: Kind

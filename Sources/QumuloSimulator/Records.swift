@@ -70,12 +70,13 @@ public enum Privilege {
     public static let smbSessionRead = "PRIVILEGE_SMB_SESSION_READ"
     public static let smbSessionWrite = "PRIVILEGE_SMB_SESSION_WRITE"
     public static let smbShareRead = "PRIVILEGE_SMB_SHARE_READ"
+    public static let smbShareWrite = "PRIVILEGE_SMB_SHARE_WRITE"
     public static let identityRead = "PRIVILEGE_IDENTITY_READ"
     public static let fsLockRead = "PRIVILEGE_FS_LOCK_READ"
     public static let fileReadAccess = "PRIVILEGE_FILE_READ_ACCESS"
 
     public static let all = [
-        smbFileHandleRead, smbFileHandleWrite, smbSessionRead, smbSessionWrite, smbShareRead,
+        smbFileHandleRead, smbFileHandleWrite, smbSessionRead, smbSessionWrite, smbShareRead, smbShareWrite,
         identityRead, fsLockRead, fileReadAccess,
     ]
 }

@@ -16,6 +16,8 @@ enum Route: Sendable {
     case fileLocks(ref: String, type: LockType)
     case clientLocks(type: LockType)
     case shares
+    case share(id: String)
+    case shareModify(id: String)
     case identityFind
 
     enum Match {
@@ -27,6 +29,14 @@ enum Route: Sendable {
     static func match(method: String, rawPath: String) -> Match {
         // Split the still-encoded path, so "%2F" inside a file reference stays in one segment.
         let segments = rawPath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        // One resource, two methods: a share is read with GET and changed with PATCH.
+        if segments.count == 4, segments[0] == "v3", segments[1] == "smb", segments[2] == "shares" {
+            switch method {
+            case "GET": return .route(.share(id: segments[3]))
+            case "PATCH": return .route(.shareModify(id: segments[3]))
+            default: return .methodNotAllowed
+            }
+        }
         guard let (route, expected) = routeAndMethod(segments) else { return .notFound }
         return method == expected ? .route(route) : .methodNotAllowed
     }
@@ -90,7 +100,8 @@ enum Route: Sendable {
         case .smbSessions: Privilege.smbSessionRead
         case .smbSessionsClose: Privilege.smbSessionWrite
         case .fileLocks, .clientLocks: Privilege.fsLockRead
-        case .shares: Privilege.smbShareRead
+        case .shares, .share: Privilege.smbShareRead
+        case .shareModify: Privilege.smbShareWrite
         case .identityFind: Privilege.identityRead
         }
     }

@@ -25,7 +25,7 @@ extension SimulatorState {
                 return .json(.object([("handles", .int(handles.count))]))
             case ("POST", "/_sim/sessions"):
                 let list: [Scenario.Session] = try Self.decodeAdmin(request.body)
-                addSessions(list)
+                try addSessions(list)
                 return .json(.object([("sessions", .int(sessions.count))]))
             case ("DELETE", "/_sim/sessions"):
                 sessions.removeAll()
@@ -43,6 +43,10 @@ extension SimulatorState {
             ("closed_locations", .array(closedLocations.map(JSONValue.string))),
             ("closed_sessions", .array(closedSessions.map(JSONValue.string))),
             ("handles", .int(handles.count)),
+            (
+                "share_network_permissions",
+                .object(shares.map { ($0.id, .array(($0.networkPermissions ?? [.allowEveryone]).map(\.json))) })
+            ),
             ("sessions", .int(sessions.count)),
             ("logins", .int(logins)),
             ("faults", .int(faults.count)),

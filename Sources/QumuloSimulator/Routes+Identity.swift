@@ -1,21 +1,7 @@
 /// `/v3/smb/shares/` and `/v1/identity/find`.
 extension SimulatorState {
     func listShares() -> SimulatorResponse {
-        let entries = shares.map { share in
-            JSONValue.object([
-                ("id", .string(share.id)),
-                ("share_name", .string(share.name)),
-                ("tenant_id", .int(share.tenantID)),
-                ("fs_path", .string(share.fsPath)),
-                ("description", .string(share.description ?? "")),
-                ("permissions", .array([])),
-                ("network_permissions", .array([])),
-                ("access_based_enumeration_enabled", .bool(false)),
-                ("default_file_create_mode", .string("0644")),
-                ("default_directory_create_mode", .string("0755")),
-                ("require_encryption", .bool(false)),
-            ])
-        }
+        let entries = shares.map(Self.shareJSON)
         return .json(.object([("entries", .array(entries))]))
     }
 

@@ -67,7 +67,7 @@ public struct Scenario: Codable, Sendable {
         public var authID: String
         /// nil means every privilege.
         public var privileges: [String]?
-        /// A named role instead of a privilege list: "lock_manager" (ScenarioRole) or "admin".
+        /// A named role instead of a privilege list: "lock_manager", "fencer" (ScenarioRole) or "admin".
         public var role: String?
 
         enum CodingKeys: String, CodingKey {
@@ -92,7 +92,7 @@ public struct Scenario: Codable, Sendable {
             if let role {
                 guard let named = ScenarioRole.privileges(named: role) else {
                     throw DecodingError.dataCorruptedError(
-                        forKey: .role, in: c, debugDescription: "unknown role \"\(role)\" (known: lock_manager, admin)")
+                        forKey: .role, in: c, debugDescription: "unknown role \"\(role)\" (known: lock_manager, fencer, admin)")
                 }
                 guard privileges == nil else {
                     throw DecodingError.dataCorruptedError(forKey: .role, in: c, debugDescription: "give role or privileges, not both")
@@ -156,19 +156,26 @@ public struct Scenario: Codable, Sendable {
         /// The tenant the share belongs to (default 1): names are unique per tenant only, so
         /// two tenants' shares can share a name (and names differ in case only, too).
         public var tenantID: Int
+        /// Host restrictions; nil is the cluster's default (every address, every right).
+        public var networkPermissions: [NetworkPermission]?
 
         enum CodingKeys: String, CodingKey {
             case id, name, description
             case fsPath = "fs_path"
             case tenantID = "tenant_id"
+            case networkPermissions = "network_permissions"
         }
 
-        public init(id: String, name: String, fsPath: String, description: String? = nil, tenantID: Int = 1) {
+        public init(
+            id: String, name: String, fsPath: String, description: String? = nil, tenantID: Int = 1,
+            networkPermissions: [NetworkPermission]? = nil
+        ) {
             self.id = id
             self.name = name
             self.fsPath = fsPath
             self.description = description
             self.tenantID = tenantID
+            self.networkPermissions = networkPermissions
         }
 
         public init(from decoder: any Decoder) throws {
@@ -178,6 +185,7 @@ public struct Scenario: Codable, Sendable {
             fsPath = try c.decode(String.self, forKey: .fsPath)
             description = try c.decodeIfPresent(String.self, forKey: .description)
             tenantID = try c.decodeIfPresent(Int.self, forKey: .tenantID) ?? 1
+            networkPermissions = try c.decodeIfPresent([NetworkPermission].self, forKey: .networkPermissions)
         }
     }
 

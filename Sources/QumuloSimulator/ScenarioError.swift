@@ -12,6 +12,8 @@ public enum ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidFault(String)
     case invalidPageSize(Int)
     case invalidGenerateSpec(String)
+    case invalidNetworkPermissions(share: String, reason: String)
+    case sessionFromDeniedAddress(originator: String, share: String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,9 @@ public enum ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidFault(let reason): "invalid fault: \(reason)"
         case .invalidPageSize(let size): "page_size must be at least 1, not \(size)"
         case .invalidGenerateSpec(let reason): "invalid generate section: \(reason)"
+        case .invalidNetworkPermissions(let share, let reason): "share \(share): invalid network_permissions: \(reason)"
+        case .sessionFromDeniedAddress(let originator, let share):
+            "share \(share) denies \(originator) every right (host restrictions): it cannot open a session"
         }
     }
 }

@@ -5,12 +5,15 @@ public struct SimulatorRequest: Sendable {
     public var target: String
     /// The Authorization header, if any.
     public var authorization: String?
+    /// The If-Match header (a PATCH of a share), if any.
+    public var ifMatch: String?
     public var body: [UInt8]
 
-    public init(method: String, target: String, authorization: String? = nil, body: [UInt8] = []) {
+    public init(method: String, target: String, authorization: String? = nil, ifMatch: String? = nil, body: [UInt8] = []) {
         self.method = method
         self.target = target
         self.authorization = authorization
+        self.ifMatch = ifMatch
         self.body = body
     }
 
@@ -56,6 +59,8 @@ public struct SimulatorResponse: Sendable {
     }
     /// Never answer (a `hang` fault): the transport keeps the connection open.
     public var hangs: Bool
+    /// The ETag header (a share's version), if any.
+    public var etag: String?
     private var bytes: [UInt8]
     private var pendingJSON: (@Sendable () -> JSONValue)?
 

@@ -71,6 +71,7 @@ struct SimulatorResponder: HTTPResponder {
             method: request.method.rawValue,
             target: request.head.path ?? "/",
             authorization: request.headers[.authorization],
+            ifMatch: request.headers[.ifMatch],
             body: Array(buffer: body))
         let answer = await service.handle(simulatorRequest)
         logger.debug("\(simulatorRequest.method) \(simulatorRequest.target) \(answer.status)")
@@ -80,6 +81,7 @@ struct SimulatorResponder: HTTPResponder {
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        if let etag = answer.etag { headers[.eTag] = etag }
         return Response(
             status: .init(code: answer.status),
             headers: headers,

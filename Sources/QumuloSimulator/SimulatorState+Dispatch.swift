@@ -88,6 +88,8 @@ extension SimulatorState {
         case .fileLocks(let ref, let type): return try listFileGrants(request, ref: ref, type: type)
         case .clientLocks(let type): return try listClientGrants(request, type: type)
         case .shares: return listShares()
+        case .share(let id): return try share(id: id)
+        case .shareModify(let id): return try modifyShare(id: id, request)
         case .identityFind: return try findIdentity(request)
         }
     }

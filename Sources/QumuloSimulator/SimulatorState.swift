@@ -6,6 +6,8 @@ struct SimulatorState: Sendable {
     var tokens: [String: TokenRecord] = [:]
     var identities: [Scenario.Identity] = []
     var shares: [Scenario.Share] = []
+    /// Share id → revision (its ETag); 1 until the first edit.
+    var shareRevisions: [String: Int] = [:]
     var filesByPath: [String: FileRecord] = [:]
     var filesByID: [String: FileRecord] = [:]
     var handles = HandleTable()
@@ -43,10 +45,19 @@ struct SimulatorState: Sendable {
             tokens[token.token] = TokenRecord(user: token.user)
         }
         identities = scenario.identities
-        shares = scenario.shares
+        for var share in scenario.shares {
+            if let entries = share.networkPermissions {
+                do {
+                    share.networkPermissions = try entries.map { entry throws(NetworkPermissionError) in try entry.normalized() }
+                } catch {
+                    throw .invalidNetworkPermissions(share: share.name, reason: error.message)
+                }
+            }
+            shares.append(share)
+        }
         try loadFiles(scenario.files, shares: scenario.shares)
         try addHandles(scenario.handles)
-        addSessions(scenario.sessions)
+        try addSessions(scenario.sessions)
         for fault in scenario.faults {
             try fault.validate()
             faults.append(ActiveFault(fault))
@@ -112,7 +123,14 @@ struct SimulatorState: Sendable {
         for record in records { try self.handles.insert(record) }
     }
 
-    mutating func addSessions(_ list: [Scenario.Session]) {
+    /// Adds sessions (scenario load or `POST /_sim/sessions`); all or nothing. A session from an
+    /// address one of its shares denies every right is refused: that client could not connect.
+    mutating func addSessions(_ list: [Scenario.Session]) throws(ScenarioError) {
+        for session in list {
+            if let share = shareDenying(session.originator, among: session.shareNames) {
+                throw .sessionFromDeniedAddress(originator: session.originator, share: share)
+            }
+        }
         for session in list {
             let seq = nextSessionSeq
             nextSessionSeq += 1

@@ -106,6 +106,12 @@ public struct ClusterConfiguration: Sendable, Equatable {
     public var requestTimeoutSeconds: Double
     /// Path prefix the API is served under ("" by default; "/api" for clusters on port 443).
     public var apiPrefix: String = ""
+    /// The fencing account (`fence_username` + `fence_password_file`, or
+    /// `fence_access_token_file`): share-write and session-write privileges the hook's account
+    /// must not hold. Only `smbvol fence`, `unfence` and `fence-agent` use it.
+    public var fenceUsername: String?
+    public var fencePasswordFile: String?
+    public var fenceAccessTokenFile: String?
     /// The file that defined this cluster (for error messages).
     public var sourceFile: String
 

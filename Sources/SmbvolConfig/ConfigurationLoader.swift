@@ -153,6 +153,7 @@ public struct ConfigurationLoader: Sendable {
         try reader.rejectUnknownKeys(allowed: [
             "host", "port", "ca_file", "insecure", "username", "password_file", "access_token_file",
             "credentials_store", "request_timeout_seconds", "api_prefix",
+            "fence_username", "fence_password_file", "fence_access_token_file",
         ])
         guard let host = try reader.nonEmptyString("host") else {
             throw reader.error("host", "is required (the address or name of any node of the cluster)")
@@ -165,6 +166,12 @@ public struct ConfigurationLoader: Sendable {
         cluster.passwordFile = try reader.absolutePath("password_file")
         cluster.accessTokenFile = try reader.absolutePath("access_token_file")
         cluster.credentialsStore = try reader.absolutePath("credentials_store")
+        cluster.fenceUsername = try reader.nonEmptyString("fence_username")
+        cluster.fencePasswordFile = try reader.absolutePath("fence_password_file")
+        cluster.fenceAccessTokenFile = try reader.absolutePath("fence_access_token_file")
+        if cluster.fencePasswordFile != nil && cluster.fenceUsername == nil {
+            throw reader.error("fence_password_file", "needs fence_username (the fencing account the password belongs to)")
+        }
         if let value = try reader.seconds("request_timeout_seconds") { cluster.requestTimeoutSeconds = value }
         if let prefix = try reader.string("api_prefix") { cluster.apiPrefix = try Self.apiPrefix(prefix, reader: reader) }
         if cluster.insecure && cluster.caFile != nil {

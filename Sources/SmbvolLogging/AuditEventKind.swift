@@ -38,6 +38,18 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
     /// A heartbeat record with this host's host_id that lists addresses this host does not
     /// have: two hosts share a host_id (a cloned /etc/machine-id). Counted as another host.
     case hostIDCollision = "host-id-collision"
+    /// A DENIED entry for a fenced host's addresses put first in a share's host restrictions.
+    case fence
+    /// An SMB session of a fenced address closed.
+    case fenceSessionClose = "fence-session-close"
+    /// A fence read back from the cluster: the entry is there and no session is left.
+    case fenceVerified = "fence-verified"
+    /// A fence, unfence or its verification that did not complete.
+    case fenceFailed = "fence-failed"
+    /// A fence refused (it would shut out this host, the cluster, or everyone).
+    case fenceRefused = "fence-refuse"
+    /// smbvol's DENIED entry removed from a share's host restrictions.
+    case unfence
 
     public var messageID: String {
         switch self {
@@ -59,6 +71,12 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
         case .heartbeatFailed: return "5f84b19bfcfd4fd4b698cbf3a8e895ac"
         case .heartbeatEntryDropped: return "23edd04d3abe47a99b911d46e1177368"
         case .hostIDCollision: return "3fd0a5b323ea43878ca6206db19c95cd"
+        case .fence: return "b589ed6e465642bbaf0d8f61b2f016ab"
+        case .fenceSessionClose: return "75c9fb0456294760a82c70194979268a"
+        case .fenceVerified: return "491318399f1c46709648cc0bf5c0badf"
+        case .fenceFailed: return "571aa0fd994943d2857a404b60bff15b"
+        case .fenceRefused: return "996fb4e6979d4f18a3b61650001980db"
+        case .unfence: return "6826c33a28b248859b9855dac9d19d57"
         }
     }
 
@@ -66,9 +84,9 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
     /// failures. (Notice and up reach syslog/journal from every command.)
     public var defaultLevel: Logger.Level {
         switch self {
-        case .close, .mount, .unmount, .lockAdd, .lockDelete: return .notice
-        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept, .heartbeatEntryDropped: return .warning
-        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed, .hostIDCollision: return .error
+        case .close, .mount, .unmount, .lockAdd, .lockDelete, .fenceSessionClose, .fenceVerified, .unfence: return .notice
+        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept, .heartbeatEntryDropped, .fence, .fenceRefused: return .warning
+        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed, .hostIDCollision, .fenceFailed: return .error
         }
     }
 }

@@ -1,5 +1,9 @@
 import ArgumentParser
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct Smbvol: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,12 +28,21 @@ struct Smbvol: ParsableCommand {
             CheckCommand.self,
             HeartbeatCommand.self,
             HoldersCommand.self,
+            FenceCommand.self,
+            UnfenceCommand.self,
+            FenceAgentCommand.self,
         ]
     )
 
     /// ArgumentParser's main, plus the end-of-run metrics merge (Observability.flush) whether
     /// the command succeeded, failed or exited with a status (the hook always does).
     static func main() {
+        // Run as fence_smbvol (a link or copy of this binary), it is the fence agent HA managers call.
+        if let program = CommandLine.arguments.first, program.split(separator: "/").last == "fence_smbvol" {
+            let status = FenceAgentRunner.run(arguments: Array(CommandLine.arguments.dropFirst()))
+            Observability.flush()
+            Glibc.exit(status)
+        }
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()

@@ -9,14 +9,20 @@ public struct SMBSession: Decodable, Sendable, Equatable {
     public var numOpens: Int64
     public var timeIdle: QumuloDuration
     public var shareNames: [String]
+    /// The cluster node address the client is connected to (never to be fenced).
+    public var serverAddress: String?
 
-    public init(location: String, originator: String, user: Identity, numOpens: Int64 = 0, timeIdle: QumuloDuration, shareNames: [String] = []) {
+    public init(
+        location: String, originator: String, user: Identity, numOpens: Int64 = 0, timeIdle: QumuloDuration, shareNames: [String] = [],
+        serverAddress: String? = nil
+    ) {
         self.location = location
         self.originator = originator
         self.user = user
         self.numOpens = numOpens
         self.timeIdle = timeIdle
         self.shareNames = shareNames
+        self.serverAddress = serverAddress
     }
 
     enum CodingKeys: String, CodingKey {
@@ -24,6 +30,7 @@ public struct SMBSession: Decodable, Sendable, Equatable {
         case numOpens = "num_opens"
         case timeIdle = "time_idle"
         case shareNames = "share_names"
+        case serverAddress = "server_address"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -34,6 +41,7 @@ public struct SMBSession: Decodable, Sendable, Equatable {
         numOpens = try container.lenientIntIfPresent(.numOpens) ?? 0
         timeIdle = try container.decode(QumuloDuration.self, forKey: .timeIdle)
         shareNames = try container.decodeIfPresent([String].self, forKey: .shareNames) ?? []
+        serverAddress = try? container.decodeIfPresent(String.self, forKey: .serverAddress)
     }
 }
 

@@ -44,6 +44,7 @@ final class CurlEasyHandle {
         try set(CURLOPT_FOLLOWLOCATION, 0)
         try set(CURLOPT_TCP_KEEPALIVE, 1)
         try set(CURLOPT_WRITEFUNCTION, callback: curlWriteCallback)
+        try set(CURLOPT_HEADERFUNCTION, callback: curlHeaderCallback)
         switch endpoint.verification {
         case .systemCAs:
             try set(CURLOPT_SSL_VERIFYPEER, 1)
@@ -78,13 +79,18 @@ final class CurlEasyHandle {
         if let token = request.bearerToken {
             headers = curl.slistAppend(headers, "Authorization: Bearer \(token)")
         }
+        if let ifMatch = request.ifMatch {
+            // An ETag is a quoted token; anything with a line break would forge headers.
+            guard !ifMatch.contains(where: { $0 == "\r" || $0 == "\n" }) else { throw .other("If-Match value holds a line break") }
+            headers = curl.slistAppend(headers, "If-Match: \(ifMatch)")
+        }
         try check(smbvol_curl_setopt_slist(curl.setopt, handle, CURLOPT_HTTPHEADER, headers), option: "CURLOPT_HTTPHEADER")
 
         switch request.method {
         case .get:
             try set(CURLOPT_HTTPGET, 1)
             try set(CURLOPT_CUSTOMREQUEST, nil as String?)
-        case .post, .put, .delete:
+        case .post, .put, .delete, .patch:
             try set(CURLOPT_POST, 1)
             try set(CURLOPT_CUSTOMREQUEST, request.method == .post ? nil : request.method.rawValue)
             try check(
@@ -99,6 +105,7 @@ final class CurlEasyHandle {
         let retained = Unmanaged.passRetained(ResponseCollector(limit: maximumResponseBytes))
         collector = retained
         try set(CURLOPT_WRITEDATA, pointer: retained.toOpaque())
+        try set(CURLOPT_HEADERDATA, pointer: retained.toOpaque())
     }
 
     /// The answer of the exchange that ended with `code`; frees its headers and buffer.
@@ -109,7 +116,7 @@ final class CurlEasyHandle {
         guard code == CURLE_OK else { return .failure(failure(for: code)) }
         var status = 0
         _ = smbvol_curl_getinfo_long(curl.getinfo, handle, CURLINFO_RESPONSE_CODE, &status)
-        return .success(HTTPResponse(status: status, body: collector.bytes))
+        return .success(HTTPResponse(status: status, body: collector.bytes, etag: collector.etag))
     }
 
     private func releaseExchange() {
@@ -120,6 +127,7 @@ final class CurlEasyHandle {
         }
         if let collector {
             _ = smbvol_curl_setopt_pointer(curl.setopt, handle, CURLOPT_WRITEDATA, nil)
+            _ = smbvol_curl_setopt_pointer(curl.setopt, handle, CURLOPT_HEADERDATA, nil)
             collector.release()
             self.collector = nil
         }
@@ -180,8 +188,29 @@ private final class ResponseCollector {
     var bytes: [UInt8] = []
     let limit: Int
     var overflowed = false
+    /// The last answer's `ETag` (a new status line, e.g. after `100 Continue`, starts over).
+    var etag: String?
 
     init(limit: Int) { self.limit = limit }
+}
+
+/// Keeps the one response header smbvol reads: `ETag`.
+private func curlHeaderCallback(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userData: UnsafeMutableRawPointer?
+) -> Int {
+    let length = size * count
+    guard let userData, let data, length > 0 else { return length }
+    let collector = Unmanaged<ResponseCollector>.fromOpaque(userData).takeUnretainedValue()
+    let line = data.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+        String(decoding: UnsafeBufferPointer(start: bytes, count: min(length, 8192)), as: UTF8.self)
+    }
+    if line.hasPrefix("HTTP/") {
+        collector.etag = nil
+    } else if let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == "etag" {
+        let value = line[line.index(after: colon)...].drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed()
+        collector.etag = value.isEmpty ? nil : String(value)
+    }
+    return length
 }
 
 private func curlWriteCallback(

@@ -5,6 +5,7 @@ public struct HTTPRequest: Sendable, Equatable {
         case post = "POST"
         case put = "PUT"
         case delete = "DELETE"
+        case patch = "PATCH"
     }
 
     public var method: Method
@@ -14,25 +15,32 @@ public struct HTTPRequest: Sendable, Equatable {
     public var bearerToken: String?
     /// JSON body (POST); empty for GET.
     public var body: [UInt8]
+    /// `If-Match`: the ETag the change is based on (a PATCH of a share).
+    public var ifMatch: String?
 
-    public init(method: Method, path: String, bearerToken: String? = nil, body: [UInt8] = []) {
+    public init(method: Method, path: String, bearerToken: String? = nil, body: [UInt8] = [], ifMatch: String? = nil) {
         self.method = method
         self.path = path
         self.bearerToken = bearerToken
         self.body = body
+        self.ifMatch = ifMatch
     }
 
-    /// GET, PUT and DELETE may be retried; POST may not (a close may already have happened).
-    public var isIdempotent: Bool { method != .post }
+    /// GET, PUT and DELETE may be retried; POST may not (a close may already have happened),
+    /// nor PATCH (its caller re-reads and decides again: a lost answer may hide a done edit).
+    public var isIdempotent: Bool { method != .post && method != .patch }
 }
 
 public struct HTTPResponse: Sendable, Equatable {
     public var status: Int
     public var body: [UInt8]
+    /// The `ETag` header, when the answer has one (a share).
+    public var etag: String?
 
-    public init(status: Int, body: [UInt8]) {
+    public init(status: Int, body: [UInt8], etag: String? = nil) {
         self.status = status
         self.body = body
+        self.etag = etag
     }
 }
 

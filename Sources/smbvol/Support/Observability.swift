@@ -53,6 +53,7 @@ enum Observability {
         case .mount, .unmount, .unmountLazy, .unmountForced, .lockAdd, .lockDelete, .lockKept, .deadMount:
             state.withLock { $0.shareGaugesChanged = true }
         case .refuse, .unmountFailed, .releaseFailed, .heartbeatFailed, .heartbeatEntryDropped, .hostIDCollision: break
+        case .fence, .fenceSessionClose, .fenceVerified, .fenceFailed, .fenceRefused, .unfence: break
         }
     }
 

@@ -1,0 +1,134 @@
+import HostHeartbeat
+import QumuloClient
+import SMBMounts
+import SmbvolConfig
+import SmbvolLogging
+import SmbvolSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a fence needs before it can start: the fencing account's connection, the cluster's
+/// shares among those configured, and the host's addresses.
+public enum FenceSetup {
+    /// The connection of the fencing account: the cluster as `options` and the configuration
+    /// select it, logged in with `fence_username` + `fence_password_file` or
+    /// `fence_access_token_file` of its `[cluster.NAME]` table — never with the hook's account.
+    /// An operator may instead name an account on the command line (`--user` and
+    /// `--password-file`). No token is stored: fencing is rare and its token must not end up
+    /// where the hook reads its own.
+    public static func connection(
+        options: ClusterSelection, configuration: SmbvolConfiguration, environment: [String: String]
+    ) throws -> ClusterConnection {
+        // The hook's credentials are never read here: on a node that only fences, its password
+        // file may not exist, and a fence must not log in as the hook even by accident.
+        var withoutHookAccount = configuration
+        for name in withoutHookAccount.clusters.keys {
+            withoutHookAccount.clusters[name]?.username = nil
+            withoutHookAccount.clusters[name]?.passwordFile = nil
+            withoutHookAccount.clusters[name]?.accessTokenFile = nil
+        }
+        var environment = environment
+        for key in ["API_USER", "API_PASSWORD"] { environment[key] = nil }
+        var connection = try ClusterConnection.resolve(options: options, configuration: withoutHookAccount, environment: environment)
+        connection.login.store = nil
+        let cluster = configuration.clusters.values.first { $0.name == connection.clusterName }
+        if options.user != nil, options.passwordFile != nil || options.password != nil {
+            return connection
+        }
+        if let tokenFile = cluster?.fenceAccessTokenFile {
+            let token = try ClusterConnection.readSecretFile(tokenFile)
+            SecretRedactor.shared.register(token.reveal())
+            connection.login = ClusterLogin(accessToken: token, store: nil, username: nil, password: nil)
+            return connection
+        }
+        if let user = cluster?.fenceUsername, let passwordFile = cluster?.fencePasswordFile {
+            let password = try ClusterConnection.readSecretFile(passwordFile)
+            SecretRedactor.shared.register(password.reveal())
+            connection.login = ClusterLogin(accessToken: nil, store: nil, username: user, password: password)
+            connection.username = user
+            return connection
+        }
+        let name = cluster?.name ?? connection.clusterName
+        throw FenceFailure(
+            "no fencing account for cluster \(name): set fence_username and fence_password_file (or fence_access_token_file) in [cluster.\(name)], or pass --user and --password-file; see README, \"Fencing\"")
+    }
+
+    /// The cluster shares behind the configured shares of `clusterName` (or those named in
+    /// `only`), each once, matched by SMB share name as the hook does.
+    public static func shares(
+        client: QumuloClient, configuration: SmbvolConfiguration, clusterName: String, only: [String]
+    ) throws -> [FencedShare] {
+        var configured = configuration.shares.values.filter { share in
+            share.cluster == clusterName || (share.cluster == nil && configuration.clusters.count <= 1)
+        }
+        if !only.isEmpty {
+            for name in only where configuration.shares[name] == nil {
+                throw FenceFailure("share \"\(name)\" is not configured (configured: \(configuration.shares.keys.sorted().joined(separator: ", ")))")
+            }
+            configured = only.compactMap { configuration.shares[$0] }
+        }
+        let onCluster = try client.smbShares()
+        var result: [FencedShare] = []
+        for share in configured.sorted(by: { $0.name < $1.name }) {
+            let export = try SMBExport(parsing: share.export)
+            let matches = onCluster.filter { $0.shareName.lowercased() == export.share.lowercased() }
+            guard matches.count == 1, let found = matches.first else {
+                throw FenceFailure(
+                    matches.isEmpty
+                        ? "share \"\(share.name)\": the cluster has no SMB share named \"\(export.share)\"; check its export"
+                        : "share \"\(share.name)\": \(matches.count) SMB shares on the cluster are named \"\(export.share)\" (ids \(matches.map(\.id).joined(separator: ", "))); fence cannot tell which")
+            }
+            if !result.contains(where: { $0.id == found.id }) { result.append(FencedShare(id: found.id, name: found.shareName)) }
+        }
+        return result
+    }
+
+    /// A host's addresses from its heartbeat records on the mounted shares (read only), and on
+    /// which shares the record is fresh.
+    public static func heartbeatAddresses(
+        hostID: String, shares: ShareCatalog, mountTable: MountTable, now: Double, freshSeconds: Double,
+        reader: HeartbeatReader = HeartbeatReader()
+    ) -> (addresses: Set<String>, beatingOn: [String], hostname: String?) {
+        var addresses: Set<String> = []
+        var beating: [String] = []
+        var hostname: String?
+        for share in shares.shares {
+            let mounted = share.isLocal || mountTable.entry(at: share.mountPoint).map { share.export.matches(mountSource: $0.source) } == true
+            guard mounted, case .record(let record, _, _)? = reader.record(hostID: hostID, shareRoot: share.usablePath) else { continue }
+            addresses.formUnion(record.addresses.map(FenceAddress.canonical))
+            hostname = hostname ?? record.hostname
+            if now - record.writtenAt <= freshSeconds { beating.append(share.name) }
+        }
+        return (addresses, beating, hostname)
+    }
+
+    /// The cluster's own addresses as far as they are knowable without more privileges: the
+    /// configured host (and what it resolves to) and the server address of every session.
+    public static func clusterAddresses(host: String, sessions: [SMBSession]) -> Set<String> {
+        var result: Set<String> = [FenceAddress.canonical(host)]
+        result.formUnion(resolve(host))
+        for session in sessions { if let server = session.serverAddress { result.insert(FenceAddress.canonical(server)) } }
+        return result
+    }
+
+    static func resolve(_ host: String) -> Set<String> {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [] }
+        defer { freeaddrinfo(first) }
+        var result: Set<String> = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = cursor {
+            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                result.insert(FenceAddress.canonical(text))
+            }
+            cursor = entry.pointee.ai_next
+        }
+        return result
+    }
+}

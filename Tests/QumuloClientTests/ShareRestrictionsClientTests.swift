@@ -1,0 +1,59 @@
+import Foundation
+import QumuloClient
+import Testing
+
+@Suite("Share host restrictions and session close (client)")
+struct ShareRestrictionsClientTests {
+    static let share = #"{"id": "7", "share_name": "vms", "fs_path": "/vms", "network_permissions": [{"type": "ALLOWED", "address_ranges": [], "rights": ["READ", "WRITE", "CHANGE_PERMISSIONS"]}]}"#
+
+    @Test("GET keeps the ETag; PATCH sends only network_permissions with If-Match, and a 412 is not retried")
+    func getAndPatch() throws {
+        let transport = ScriptedTransport { request, _ in
+            switch request.method {
+            case .get: return HTTPResponse(status: 200, body: Array(Self.share.utf8), etag: "\"7-3\"")
+            default: return qumuloError(412, "http_precondition_failed_error", "changed")
+            }
+        }
+        let client = makeClient(transport)
+        let read = try client.shareRestrictions(id: "7")
+        #expect(read.etag == "\"7-3\"")
+        #expect(read.networkPermissions == [NetworkPermission(type: .allowed, addressRanges: [], rights: NetworkPermission.allRights)])
+        let fence = NetworkPermission(type: .denied, addressRanges: ["203.0.113.7"], rights: NetworkPermission.allRights)
+        #expect(throws: QumuloError.self) {
+            try client.setNetworkPermissions(shareID: "7", [fence] + read.networkPermissions, ifMatch: read.etag)
+        }
+        do {
+            _ = try client.setNetworkPermissions(shareID: "7", [fence], ifMatch: read.etag)
+        } catch {
+            #expect(error.status == 412)
+        }
+        let patches = transport.requests.filter { $0.method == .patch }
+        #expect(patches.count == 2, "never retried")
+        #expect(patches[0].path == "/v3/smb/shares/7")
+        #expect(patches[0].ifMatch == "\"7-3\"")
+        let body = try JSONSerialization.jsonObject(with: Data(patches[0].body)) as? [String: Any]
+        #expect(body?.keys.sorted() == ["network_permissions"])
+        #expect(transport.requests[0].ifMatch == nil)
+    }
+
+    @Test("session close in batches of at most 100; per-item error messages come back by location")
+    func closeSessions() throws {
+        var batchSizes: [Int] = []
+        let transport = ScriptedTransport { request, _ in
+            let items = try? JSONSerialization.jsonObject(with: Data(request.body)) as? [[String: Any]]
+            batchSizes.append(items?.count ?? -1)
+            let answers = (items ?? []).map { item in
+                (item["location"] as? String) == "s-150" ? #"{"error_message": "no such session"}"# : #"{"error_message": ""}"#
+            }
+            return json("[" + answers.joined(separator: ",") + "]")
+        }
+        let sessions = (0..<205).map {
+            SMBSession(location: "s-\($0)", originator: "203.0.113.7", user: Identity(authId: "500"), timeIdle: QumuloDuration(nanoseconds: 0))
+        }
+        let failed = try makeClient(transport).closeSessions(sessions)
+        #expect(batchSizes == [100, 100, 5])
+        #expect(failed.map(\.location) == ["s-150"])
+        #expect(failed.first?.reason == "no such session")
+        #expect(transport.paths == Array(repeating: "/v1/smb/sessions/close", count: 3))
+    }
+}
