@@ -23,6 +23,8 @@ public final class DomainHygiene {
     /// Clients carry the caller's deadline.
     private let clientForCluster: (String?) throws -> QumuloClient
     private var clients: [String: QumuloClient] = [:]
+    /// `/v3/smb/shares/` per cluster, listed at most once per run (for the fence rule).
+    private var sharesListed: [String: [SMBShare]] = [:]
     /// Reads the heartbeat records of an image's holders from its share (tests count its reads).
     public var heartbeats = HeartbeatEvidenceCollector()
     /// Which local processes hold the images open (one scan of /proc per run, on demand).
@@ -99,8 +101,29 @@ public final class DomainHygiene {
             logger: logger)
         let (gathered, decisions) = try hygiene.decide(
             clusterPath: clusterPath, cluster: share.cluster, excludingDomain: domain.uuid, access: image.access, decider: decider,
-            location: { (image.shareDirectory, image.relativePath) })
+            location: { (image.shareDirectory, image.relativePath) },
+            shareRestrictions: { [self] in self.hostRestrictions(of: share, client: client) })
         return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decisions)
+    }
+
+    /// The share's host restrictions as the cluster reports them (the share listing, once per
+    /// cluster and run): nil when they cannot be read or the share is not found exactly once —
+    /// unknown restrictions never fence anyone.
+    func hostRestrictions(of share: MountableShare, client: QumuloClient) -> [HostRestrictionFact]? {
+        let key = share.cluster ?? ""
+        if sharesListed[key] == nil {
+            do {
+                sharesListed[key] = try client.smbShares()
+            } catch {
+                logger.info("share host restrictions not read; the fence rule does not apply", metadata: ["error": "\(error)"])
+                sharesListed[key] = []
+            }
+        }
+        let matches = (sharesListed[key] ?? []).filter { $0.shareName.lowercased() == share.export.share.lowercased() }
+        guard matches.count == 1, let permissions = matches[0].networkPermissions else { return nil }
+        return permissions.map { entry in
+            HostRestrictionFact(kind: entry.type == .denied ? .denied : .allowed, addressRanges: entry.addressRanges, rights: Set(entry.rights))
+        }
     }
 
     /// Acts on an inspection: closes the `close` decisions (only when the whole domain

@@ -51,7 +51,7 @@ public struct ImageHygiene {
     /// another local domain.
     public func decide(
         clusterPath: String, cluster: String?, excludingDomain: String, access: DiskAccess, decider: LockHygieneDecider,
-        location: @escaping ImageLocation
+        location: @escaping ImageLocation, shareRestrictions: () -> [HostRestrictionFact]? = { nil }
     ) throws -> (gathered: GatheredEvidence, decisions: ImageDecisions) {
         let gatherer = ImageEvidenceGatherer(
             client: client, localAddresses: localAddresses, protectedClients: protectedClients, logger: logger,
@@ -70,6 +70,15 @@ public struct ImageHygiene {
             gathered.evidence.localHostID = localHostID()
             gathered.evidence.heartbeats = heartbeats.observations(
                 addresses: gathered.evidence.grantAddresses, shareDirectory: location.directory, imagePath: location.relativePath)
+        }
+        // The fence rule needs the share's host restrictions only when every holder is another
+        // host's address and none has a session left: one share listing, on the failover path.
+        let evidence = gathered.evidence
+        if !evidence.handles.isEmpty, !evidence.grantAddresses.isEmpty, !access.shareable, !access.readonly,
+            evidence.grantAddresses.isDisjoint(with: evidence.localAddresses),
+            evidence.grantAddresses.isDisjoint(with: Set(evidence.sessions.map(\.originator)))
+        {
+            gathered.evidence.shareRestrictions = shareRestrictions()
         }
         return (gathered, decider.decide(gathered.evidence, disk: access))
     }

@@ -53,6 +53,10 @@ public struct ImageEvidence: Sendable, Equatable {
     /// Listings that stopped early (named for the operator). Missing evidence: nothing is
     /// closed on it unless forced.
     public var incompleteListings: [String]
+    /// The host restrictions of F's share as the cluster reported them in this run; nil when
+    /// not read (only read when every holder has lost its sessions) or unknown. Never read from
+    /// a file on the share.
+    public var shareRestrictions: [HostRestrictionFact]?
     /// Heartbeat records found for the addresses in A (only ever add liveness).
     public var heartbeats: [HeartbeatObservation] = []
     /// This host's `host_id`: its own records are ignored.

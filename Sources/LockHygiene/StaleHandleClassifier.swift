@@ -24,6 +24,9 @@ public struct StaleHandleClassifier: Sendable {
         public var heartbeats: [HolderHeartbeat] = []
         /// Live only because a fresh heartbeat record proves a holder alive.
         public var provenByHeartbeat = false
+        /// Stale because every holder is fenced (denied by the share's host restrictions, no
+        /// session left): positive evidence of death, whatever its heartbeat says.
+        public var fenced = false
     }
 
     public func classify(_ handle: HandleFacts, on evidence: ImageEvidence) -> Classification {
@@ -41,6 +44,7 @@ public struct StaleHandleClassifier: Sendable {
                 explanation: "protected client \(protected.joined(separator: ", ")) holds the image (protected_clients or --keep-client)",
                 clientAddresses: protected, idleSeconds: nil)
         }
+        if let fenced = fencedClassification(holders: holders, evidence: evidence) { return fenced }
         var liveReasons: [String] = []
         var liveAddresses: [String] = []
         var liveIdle: Double?
@@ -111,6 +115,24 @@ public struct StaleHandleClassifier: Sendable {
         return Classification(
             kind: .stale, explanation: staleReasons.joined(separator: "; "), clientAddresses: staleAddresses, idleSeconds: staleIdle,
             heartbeats: heartbeats)
+    }
+
+    /// "Dead by fence" (lock-hygiene.md): every holder address is denied by the share's host
+    /// restrictions as the cluster reports them and has no session left. Never for this host's
+    /// addresses (the local rules and the kernel decide those). A fenced host that beats again
+    /// is still fenced: its heartbeat is shown, and does not make the handle live.
+    private func fencedClassification(holders: [String], evidence: ImageEvidence) -> Classification? {
+        guard holders.allSatisfy({ !evidence.localAddresses.contains($0) }),
+            FenceEvidence.isDeadByFence(
+                holderAddresses: Set(holders), restrictions: evidence.shareRestrictions,
+                sessionOriginators: Set(evidence.sessions.map(\.originator)))
+        else { return nil }
+        let heartbeats = HeartbeatJudgement(freshSeconds: heartbeatFreshSeconds).judge(holders: holders, evidence: evidence)
+        let alive = heartbeats.filter { $0.status == .alive }
+        let beating = alive.isEmpty ? "" : "; its heartbeat says alive (" + alive.map(\.note).joined(separator: "; ") + "), but the cluster says it cannot write"
+        return Classification(
+            kind: .stale, explanation: "\(FenceEvidence.reason): " + FenceEvidence.explanation(holderAddresses: Set(holders)) + beating,
+            clientAddresses: holders, idleSeconds: nil, heartbeats: heartbeats, fenced: true)
     }
 
     /// `12 s`, `4 min 5 s`, `2 h 3 min`: whole seconds, readable.

@@ -62,12 +62,16 @@ public struct SMBShare: Decodable, Sendable, Equatable {
     public var fsPath: String
     /// Share names are unique per tenant only.
     public var tenantId: String?
+    /// The share's host restrictions, when the listing carries them (nil: not reported, or in
+    /// a shape this client does not read — never taken as "no restrictions" by fencing).
+    public var networkPermissions: [NetworkPermission]?
 
-    public init(id: String, shareName: String, fsPath: String, tenantId: String? = nil) {
+    public init(id: String, shareName: String, fsPath: String, tenantId: String? = nil, networkPermissions: [NetworkPermission]? = nil) {
         self.id = id
         self.shareName = shareName
         self.fsPath = fsPath
         self.tenantId = tenantId
+        self.networkPermissions = networkPermissions
     }
 
     enum CodingKeys: String, CodingKey {
@@ -75,6 +79,7 @@ public struct SMBShare: Decodable, Sendable, Equatable {
         case shareName = "share_name"
         case fsPath = "fs_path"
         case tenantId = "tenant_id"
+        case networkPermissions = "network_permissions"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -83,6 +88,7 @@ public struct SMBShare: Decodable, Sendable, Equatable {
         shareName = try container.decode(String.self, forKey: .shareName)
         fsPath = try container.decode(String.self, forKey: .fsPath)
         tenantId = try? container.lenientStringIfPresent(.tenantId)
+        networkPermissions = try? container.decodeIfPresent([NetworkPermission].self, forKey: .networkPermissions)
     }
 }
 
