@@ -106,6 +106,23 @@ public final class DomainHygiene {
         return ImageInspection(image: image, clusterPath: clusterPath, fileNumber: gathered.fileNumber, decisions: decisions)
     }
 
+    /// For a start the cluster could not be asked about (`on_cluster_error = continue`): the
+    /// hosts whose fresh heartbeat lists one of the exclusive images, from the shares' records.
+    /// A live holder seen this way refuses the start; records only ever add liveness, so
+    /// finding none changes nothing.
+    public func beatingHolders(of located: DomainImages) -> [String] {
+        var holders: [String] = []
+        for image in located.images where !image.access.shareable && !image.access.readonly {
+            for holder in heartbeats.beatingHolders(
+                ofImage: image.relativePath, shareDirectory: image.shareDirectory, localHostID: localHostID,
+                localAddresses: ClientAddress.canonical(localAddresses), freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
+            {
+                holders.append("\(image.image): \(holder)")
+            }
+        }
+        return holders
+    }
+
     /// The share's host restrictions as the cluster reports them (the share listing, once per
     /// cluster and run): nil when they cannot be read or the share is not found exactly once —
     /// unknown restrictions never fence anyone.

@@ -43,6 +43,28 @@ public struct HeartbeatEvidenceCollector: Sendable {
         return result
     }
 
+    /// When the cluster cannot be asked, the share still can: other hosts' records (every host's
+    /// `hosts/` file — this grows with the hosts, and is read only on that failure path) whose
+    /// fresh beat lists `imagePath`. A record with this host's host_id that lists addresses this
+    /// host does not have is another host (a cloned machine-id) and counts. One line per host.
+    public func beatingHolders(
+        ofImage imagePath: String, shareDirectory: String, localHostID: String?, localAddresses: Set<String>, freshSeconds: Double
+    ) -> [String] {
+        let now = clock.wallClockSeconds()
+        let image = Self.normalized(imagePath)
+        var holders: [String] = []
+        for case .record(let record, _, _) in reader.allRecords(shareRoot: shareDirectory) {
+            let addresses = ClientAddress.canonical(record.addresses)
+            if record.hostID == localHostID && addresses.isSubset(of: localAddresses) { continue }
+            let age = now - record.writtenAt
+            let domains = record.domains(onImage: image)
+            guard age < freshSeconds, !domains.isEmpty else { continue }
+            holders.append(
+                "host \(record.hostname) (\(record.hostID), \(addresses.sorted().joined(separator: ", "))) beat \(max(0, Int(age))) s ago listing domain \(domains.joined(separator: ", ")) on \(image)")
+        }
+        return holders
+    }
+
     /// The image path spelled as records spell it (the one codec's rule).
     static func normalized(_ path: String) -> String {
         if case .success(let normalized) = HeartbeatRecord.normalizedImagePath(path) { return normalized }

@@ -168,6 +168,22 @@ public struct StartDomain: Sendable {
         case .refuse(let message):
             return .refused(message)
         case .clusterUnavailable(let error, let proceedAnyway):
+            // The share answers when the cluster does not: a host whose fresh heartbeat lists
+            // an image is alive and may be writing it. Prefer downtime to corruption.
+            if proceedAnyway && !migrating {
+                let holders = hygiene.beatingHolders(of: located)
+                if !holders.isEmpty {
+                    var event = AuditEvent(.refuse, message: "refused: the cluster cannot be asked and a heartbeat shows a live holder")
+                    event[.domain] = domain.name
+                    event[.domainUUID] = run.uuid.value
+                    event[.reason] = holders.joined(separator: "; ")
+                    event.extra["error"] = LineEscaping.oneLine("\(error)")
+                    logger.audit(event)
+                    return .refused(
+                        "refusing to start \(domain.name): the Qumulo cluster cannot be asked (\(LineEscaping.oneLine("\(error)"))) and \(holders.joined(separator: "; ")). Nothing was closed; stop it there, or wait until its heartbeat goes stale."
+                    )
+                }
+            }
             if proceedAnyway {
                 logger.warning(
                     "cluster unavailable; start continues without stale-handle cleanup (on_cluster_error = continue)",

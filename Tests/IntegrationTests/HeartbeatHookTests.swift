@@ -92,4 +92,33 @@ struct HeartbeatHookTests {
         #expect(start.status == 0, "\(start.stderr)")
         #expect(try fixture.simulator.state().closedLocations == ["7.1.5"])
     }
+
+    @Test("cluster unreachable with on_cluster_error = continue: a host whose fresh beat lists the image refuses the start; a stale one does not")
+    func clusterDownBeatingHolderRefuses() throws {
+        // Port 1 on loopback: nothing listens, every request is refused at once.
+        let fixture = try HookFixture(scenario: "idle.json", onClusterError: "continue", clusterPort: 1)
+        try Self.addHostIdentity(to: fixture, hostID: "host-a", address: "10.0.0.1")
+        let hostB = try Self.hostB(fixture)
+        #expect(Self.beat(hostB).status == 0)
+        let xml = fixture.domainXML()
+        let start = fixture.hook("web01", "prepare", "begin", xml: xml)
+        #expect(start.status == 1, "\(start.stderr)")
+        #expect(start.stdout.isEmpty)
+        #expect(start.stderr.contains("cannot be asked") && start.stderr.contains("(host-b, ") && start.stderr.contains("10.0.0.21"), "\(start.stderr)")
+        #expect(start.stderr.split(separator: "\n").count <= 2, "\(start.stderr)")
+        #expect(try fixture.mounts.locks().isEmpty)
+        #expect(fixture.syslog.lines.contains { $0.contains("event=refuse") && $0.contains("host-b") })
+
+        // Migration never refuses (the source holds the image).
+        #expect(fixture.hook("web01", "migrate", "begin", xml: xml).status == 0)
+        #expect(fixture.hook("web01", "release", "end", xml: xml).status == 0)
+
+        // Host B's record goes stale: the start continues as on_cluster_error says.
+        let share = fixture.mounts.root + "/srv/vmstore/.smbvol/hosts/host-b.json"
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: share))) as? [String: Any])
+        object["written_at"] = TwoHostWorkspace.iso8601(Date().addingTimeInterval(-300))
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: share))
+        let later = fixture.hook("web01", "prepare", "begin", xml: xml)
+        #expect(later.status == 0, "\(later.stderr)")
+    }
 }
