@@ -119,7 +119,7 @@ def snapshot(args):
                 "sharemode": (o.get("sharemode") or {}).get("text", ""),
                 "access": (o.get("access_mask") or {}).get("text", ""),
                 "num_locks": locks_by_pid_path.get((pid, real), 0)})
-    files = []
+    files = [{"path": "/", "inode": os.stat(root).st_ino, "size": 0, "dir": True}]
     count = 0
     for directory, dirs, names in os.walk(root):
         for name in dirs + names:

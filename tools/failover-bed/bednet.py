@@ -191,8 +191,9 @@ class SambaServer:
         if self.proc is None:
             return
         if self.proc.poll() is None:
-            # unshare --kill-child: SIGKILL to the namespace's init takes every process in it.
-            self.proc.send_signal(signal.SIGTERM)
+            # unshare --fork ignores SIGTERM; SIGKILL of it makes --kill-child SIGKILL the
+            # namespace's init, which takes every process of the PID namespace with it.
+            self.proc.send_signal(signal.SIGKILL)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
