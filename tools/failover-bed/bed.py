@@ -3,7 +3,7 @@
 Samba backend as the cluster API, the real smbvol binary and mount.cifs (CIFS stand-in below
 it), writers standing in for qemu, faults, an HA step, and the mutual-exclusion checker.
 
-  bed.py run --bin-dir DIR [--profile short|soak] [--seed N] [--hosts 3] [--out FILE.json]
+  bed.py run --bin-dir DIR [--smbvol BIN] [--qumulo-sim BIN] [--profile short|soak] [--seed N] [--hosts 3] [--out FILE.json]
   bed.py teardown          deletes the bed's namespaces by name (fob-srv, fob-h1...)
 
 See tools/failover-bed/README.md.
@@ -184,8 +184,8 @@ class Bed:
         self.rng = random.Random(args.seed)
         self.dir = tempfile.mkdtemp(prefix="fob-")
         os.chmod(self.dir, 0o755)
-        self.smbvol = os.path.join(args.bin_dir, "smbvol")
-        self.sim_bin = os.path.join(args.bin_dir, "qumulo-sim")
+        self.smbvol = args.smbvol or os.path.join(args.bin_dir, "smbvol")
+        self.sim_bin = args.qumulo_sim or os.path.join(args.bin_dir, "qumulo-sim")
         self.samba = bednet.SambaServer(self.dir + "/samba", self.dir + "/root",
                                         [("svc", SMB_PASSWORD), ("root", ADMIN_PASSWORD)])
         self.hosts = [Host(self, i) for i in range(1, args.hosts + 1)]
@@ -464,6 +464,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["run", "teardown"])
     parser.add_argument("--bin-dir")
+    parser.add_argument("--smbvol", help="the smbvol binary (default: BIN_DIR/smbvol)")
+    parser.add_argument("--qumulo-sim", help="the qumulo-sim binary (default: BIN_DIR/qumulo-sim)")
     parser.add_argument("--profile", default="short", choices=["short", "soak"])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--hosts", type=int, default=3)
