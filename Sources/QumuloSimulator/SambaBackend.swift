@@ -30,7 +30,9 @@ public struct SambaBackendConfiguration: Sendable {
     public var enterPIDFile: String?
     public var timeoutSeconds: Double = 10
     /// How long a snapshot may be reused by the next request (a close always takes a fresh one).
-    public var maxSnapshotAgeSeconds: Double = 0.5
+    /// 0 (the default): every listing is fresh. A reused snapshot once hid an open made 0.1 s
+    /// earlier and let a start proceed (found by the failover bed).
+    public var maxSnapshotAgeSeconds: Double = 0
 
     public init(smbConfig: String, helper: String, serverAddress: String, adminFile: String, root: String) {
         self.smbConfig = smbConfig
