@@ -58,6 +58,7 @@ extension SimulatorState {
         where faults[index].fault.kind == .closeError && faults[index].fault.location == location {
             if faults[index].fire() { return faults[index].fault.message ?? "simulated close failure" }
         }
+        if let samba { return sambaClose(samba, location: location) }
         guard handles.remove(location: location) != nil else {
             return "fs_no_such_entry_error: no open file handle at location \(location)"
         }

@@ -9,14 +9,17 @@ public final class SimulatorService: Sendable {
     let variant: ClusterVariant
 
     /// - Parameter apiPrefix: overrides the scenario's `cluster.api_prefix`.
-    public init(scenario: Scenario, pageSize: Int? = nil, apiPrefix: String? = nil) throws(ScenarioError) {
+    public init(
+        scenario: Scenario, pageSize: Int? = nil, apiPrefix: String? = nil, samba: SambaBackendConfiguration? = nil
+    ) throws(ScenarioError) {
         var scenario = scenario
         if let apiPrefix {
             var variant = scenario.cluster ?? ClusterVariant()
             variant.apiPrefix = apiPrefix
             scenario.cluster = variant
         }
-        let initial = try SimulatorState(scenario: scenario, pageSizeOverride: pageSize)
+        var initial = try SimulatorState(scenario: scenario, pageSizeOverride: pageSize)
+        initial.samba = samba.map(SambaBackend.init)
         variant = initial.variant
         state = Mutex(initial)
     }
@@ -51,6 +54,17 @@ public final class SimulatorService: Sendable {
             }
         }
         let path = request.rawPath
+        if let samba = state.withLock({ $0.samba }), SambaBackend.reads(path: path) {
+            // Outside the state lock: the helper takes ~0.1-1 s.
+            switch samba.snapshot() {
+            case .success(let snapshot): state.withLock { $0.apply(snapshot) }
+            case .failure(let error):
+                return state.withLock { state in
+                    state.log(.init(method: request.method, path: request.target, status: error.status, authenticated: false))
+                    return error.response
+                }
+            }
+        }
         let pre = state.withLock { $0.preRequestFaults(path: path) }
         if pre.hangs {
             state.withLock {

@@ -17,6 +17,9 @@ struct SimulatorState: Sendable {
     var closedLocations: [String] = []
     var closedSessions: [String] = []
     var logins = 0
+    /// The Samba backend, when the state is a running smbd's (SambaBackend).
+    var samba: SambaBackend?
+    var sambaSessionSeqs: [String: Int] = [:]
     var variant: ClusterVariant
     private var nextSessionSeq = 1
     private var ownerIDs: [String: Int] = [:]

@@ -32,12 +32,36 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("api-prefix"), help: "Serve the API under this path prefix only, e.g. /api (overrides the scenario's cluster.api_prefix).")
     var apiPrefix: String?
 
+    @Option(name: .customLong("samba-config"), help: "Serve files, handles, sessions and grants from the live smbd of this smb.conf (the Samba backend); the scenario still gives users, identities and shares.")
+    var sambaConfig: String?
+
+    @Option(name: .customLong("samba-root"), help: "With --samba-config: the server directory that is the cluster's \"/\".")
+    var sambaRoot: String?
+
+    @Option(name: .customLong("samba-server"), help: "With --samba-config: the address srvsvc dials (port 445).")
+    var sambaServer = "127.0.0.1"
+
+    @Option(name: .customLong("samba-admin-file"), help: "With --samba-config: \"user\\npassword\\n\" of an SMB account that may list and close opens.")
+    var sambaAdminFile: String?
+
+    @Option(name: .customLong("samba-helper"), help: "With --samba-config: tools/samba-qumulo-helper.py.")
+    var sambaHelper: String?
+
+    @Option(name: .customLong("samba-enter-pid-file"), help: "With --samba-config: a file with the pid of a process in smbd's namespaces; the helper runs there (nsenter -m -n -p).")
+    var sambaEnterPIDFile: String?
+
+    @Option(name: .customLong("samba-timeout"), help: "With --samba-config: seconds each helper run may take.")
+    var sambaTimeout: Double = 10
+
     @Flag(help: "Log one line per request to stderr.")
     var verbose = false
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) {
             throw ValidationError("--tls-cert and --tls-key go together")
+        }
+        if sambaConfig != nil, sambaRoot == nil || sambaAdminFile == nil || sambaHelper == nil {
+            throw ValidationError("--samba-config needs --samba-root, --samba-admin-file and --samba-helper")
         }
         if let pageSize, pageSize < 1 { throw ValidationError("--page-size must be at least 1") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535") }
@@ -56,7 +80,17 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "qumulo-sim")
         let service: SimulatorService
         do {
-            service = try SimulatorService(scenario: try Scenario.load(path: scenario), pageSize: pageSize, apiPrefix: apiPrefix)
+            var samba: SambaBackendConfiguration?
+            if let sambaConfig, let sambaRoot, let sambaAdminFile, let sambaHelper {
+                var configuration = SambaBackendConfiguration(
+                    smbConfig: sambaConfig, helper: sambaHelper, serverAddress: sambaServer,
+                    adminFile: sambaAdminFile, root: sambaRoot)
+                configuration.enterPIDFile = sambaEnterPIDFile
+                configuration.timeoutSeconds = sambaTimeout
+                samba = configuration
+            }
+            service = try SimulatorService(
+                scenario: try Scenario.load(path: scenario), pageSize: pageSize, apiPrefix: apiPrefix, samba: samba)
         } catch {
             FileHandle.standardError.write(Data("qumulo-sim: \(error.description)\n".utf8))
             throw ExitCode(2)
