@@ -32,6 +32,12 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIVE_ADDRESS = "10.0.0.21"
 STALE_CLIENTS = ["10.0.0.13", "10.0.0.14", "10.0.0.15"]
+# Figure 10: this host's own leftover handle (its address is local_addresses in that figure's
+# configuration), and the process load the kernel check scans.
+LOCAL_ADDRESS = "10.0.0.99"
+LOCAL_LEFTOVER = "7.2.1"
+LOAD_PROCESSES = 500
+LOAD_FILES_PER_PROCESS = 100
 STALE_LOCATIONS = ["7.1.1", "7.1.2", "7.1.3"]
 POOL_DOMAINS = 20
 STORM_SHARES = 20
@@ -131,6 +137,42 @@ class JournalSink:
 
 # --------------------------------------------------------------------------------------------
 # The simulator
+
+
+class ProcessLoad:
+    """`processes` sleeping processes, each holding `files` descriptors on regular files (one
+    parent opens them, the children inherit them): what a busy hypervisor's /proc looks like."""
+
+    def __init__(self, work, processes, files):
+        directory = os.path.join(work, "load")
+        os.makedirs(directory, exist_ok=True)
+        script = (
+            "import os, sys, time\n"
+            f"fds = [os.open(os.path.join({directory!r}, f'f{{i}}'), os.O_RDWR | os.O_CREAT) for i in range({files})]\n"
+            "children = []\n"
+            f"for _ in range({processes}):\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        time.sleep(3600)\n"
+            "        os._exit(0)\n"
+            "    children.append(pid)\n"
+            "print('ready', flush=True)\n"
+            "sys.stdin.read()\n"
+            "for pid in children:\n"
+            "    os.kill(pid, 9)\n"
+            "for pid in children:\n"
+            "    os.waitpid(pid, 0)\n")
+        self.process = subprocess.Popen(["timeout", "--kill-after=10s", "3600s", "/usr/bin/python3", "-c", script],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        if self.process.stdout.readline().strip() != "ready":
+            raise SystemExit("bench: the process load did not start")
+
+    def stop(self):
+        try:
+            self.process.stdin.close()
+            self.process.wait(timeout=60)
+        except Exception:
+            self.process.kill()
 
 
 class Simulator:
@@ -257,6 +299,18 @@ options = ["vers=3.1.1", "cache=none"]
             {"path": "/vmstore/stale01/disk0.qcow2", "location": location, "owner": "1001", "client_address": client,
              "num_byte_range_locks": 1}
             for location, client in zip(STALE_LOCATIONS, STALE_CLIENTS)])
+
+    def add_local_leftover(self):
+        self.admin("POST", "/_sim/handles", [
+            {"path": "/vmstore/local01/disk0.qcow2", "location": LOCAL_LEFTOVER, "owner": "1001", "client_address": LOCAL_ADDRESS,
+             "num_byte_range_locks": 1}])
+
+    def local_env(self):
+        """The configuration with this host's address: the leftover is this host's own."""
+        path = os.path.join(self.dir, "smbvol-local.toml")
+        with open(self.config) as source, open(path, "w") as handle:
+            handle.write(f'local_addresses = ["{LOCAL_ADDRESS}"]\n' + source.read())
+        return dict(self.env, SMBVOL_CONFIG=path)
 
     def smbvol(self, *args):
         return [self.bench.bin("smbvol"), *args]
@@ -720,6 +774,49 @@ class Bench:
             with open(f"{directory}/{host_id}.json", "wb") as handle:
                 handle.write(data)
 
+    def figure10(self, sim):
+        """Figure 10: the kernel check of this host's leftover handle (a /proc scan for the image's
+        device and inode) with 500 processes x 100 open files beside it, against the same
+        prepare with none, and a prepare with no handle (no scan at all) under the same load."""
+        mount_point = sim.mount_point()
+        local01 = self.write_xml("local01", 3, f"{mount_point}/local01/disk0.qcow2", sim.dir)
+        web01 = self.write_xml("web01", 1, f"{mount_point}/web01/disk0.qcow2", sim.dir)
+        os.makedirs(f"{mount_point}/local01", exist_ok=True)
+        open(f"{mount_point}/local01/disk0.qcow2", "ab").close()
+        env = sim.local_env()
+
+        def leftover():
+            sim.add_local_leftover()
+            sim.reset_requests()
+            sample = run_once(sim.smbvol("hook", "local01", "prepare", "begin", "-"), stdin_path=local01, env=env)
+            self.check("prepare local01", sample)
+            state = sim.state()
+            closed = state["closed_locations"].count(LOCAL_LEFTOVER)
+            result = {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(state["requests"]), "cpu_ms": sample.cpu_ms,
+                      "closed": closed - self.local_closed}
+            self.local_closed = closed
+            return result
+
+        def plain():
+            sim.reset_requests()
+            sample = run_once(sim.smbvol("hook", "web01", "prepare", "begin", "-"), stdin_path=web01, env=env)
+            self.check("prepare web01", sample)
+            return {"ms": sample.ms, "rss_kb": sample.rss_kb, "requests": len(sim.state()["requests"]), "cpu_ms": sample.cpu_ms}
+
+        self.local_closed = 0
+        quiet = self.group("10. prepare with this host's leftover handle (kernel check), no load", [
+            ("leftover_quiet", "prepare, this host's leftover: /proc scan, few processes", leftover),
+            ("plain_quiet", "prepare, no handle (no scan), few processes", plain)])
+        load = ProcessLoad(self.work, LOAD_PROCESSES, LOAD_FILES_PER_PROCESS)
+        try:
+            loaded = self.group(f"10. the same with {LOAD_PROCESSES} processes x {LOAD_FILES_PER_PROCESS} open files", [
+                ("leftover_loaded", f"prepare, this host's leftover: /proc scan, {LOAD_PROCESSES} x {LOAD_FILES_PER_PROCESS} open files",
+                 leftover),
+                ("plain_loaded", f"prepare, no handle (no scan), {LOAD_PROCESSES} x {LOAD_FILES_PER_PROCESS} open files", plain)])
+        finally:
+            load.stop()
+        return {**quiet, **loaded}
+
     def figure8(self, sim):
         """prepare of an image held from an address whose host beats, on shares with 1, 100 and
         1 000 host records: every run is refused after reading the holder's records only."""
@@ -791,6 +888,8 @@ class Bench:
             self.results["8_heartbeat_records"] = self.figure8(main)
         if wanted("9"):
             self.results["9_boot_storm"] = self.figure9(main)
+        if wanted("10"):
+            self.results["10_local_openers"] = self.figure10(main)
         finished = datetime.datetime.now(datetime.timezone.utc)
         return started, finished
 
@@ -910,6 +1009,16 @@ def targets(results):
         growth = f8[keys[-1]]["ms"]["median"] / f8[keys[0]]["ms"]["median"]
         t.append({"target": "prepare cost flat in host records on the share (requests equal; time within 1.5x from 1 to 1 000)",
                   "value": f"requests {sorted(counts)}; time x{growth:.2f}", "met": len(counts) == 1 and growth <= 1.5})
+    f10 = results.get("10_local_openers")
+    if f10:
+        quiet, loaded = f10["leftover_quiet"], f10["leftover_loaded"]
+        extra = loaded["ms"]["median"] - quiet["ms"]["median"]
+        t.append({"target": f"kernel check of a leftover: {LOAD_PROCESSES} x {LOAD_FILES_PER_PROCESS} open files add <= 50 ms (median)",
+                  "value": f"+{extra:.1f} ms ({quiet['ms']['median']:.1f} -> {loaded['ms']['median']:.1f} ms)",
+                  "met": extra <= 50 and loaded.get("closed", {}).get("min") == 1})
+        plain = f10["plain_loaded"]["ms"]["median"] / f10["plain_quiet"]["ms"]["median"]
+        t.append({"target": "prepare with no handle: no scan, flat under the process load (within 1.2x)",
+                  "value": f"x{plain:.2f}", "met": plain <= 1.2})
     return t
 
 
@@ -1019,6 +1128,12 @@ def markdown(report):
     keys = sorted(f8, key=lambda k: int(k.split("_")[1]))
     for key in keys:
         row(8, f8[key], f"{f8[key]['ms']['median'] / f8[keys[0]]['ms']['median']:.2f}× of 1")
+    f10 = r.get("10_local_openers", {})
+    if f10:
+        row(10, f10["leftover_quiet"])
+        row(10, f10["leftover_loaded"], f"+{f10['leftover_loaded']['ms']['median'] - f10['leftover_quiet']['ms']['median']:.1f} ms")
+        row(10, f10["plain_quiet"])
+        row(10, f10["plain_loaded"], f"{f10['plain_loaded']['ms']['median'] / f10['plain_quiet']['ms']['median']:.2f}×")
     lines.append("")
     lines.append("| target (issues 6, 13, 15, 16) | this run | met |")
     lines.append("|---|---|---|")
@@ -1042,7 +1157,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="skip the 10 000 and 100 000 handle clusters")
     parser.add_argument("--only-observability", action="store_true", help="figure 7 only (journal and metrics on vs off)")
     parser.add_argument("--baseline-bin-dir", help="figure 7 also runs the smbvol binary in this directory (the previous build)")
-    parser.add_argument("--only", default="", help="comma-separated figure numbers to run (1,2,4,5,6,7,8,9); default all")
+    parser.add_argument("--only", default="", help="comma-separated figure numbers to run (1,2,4,5,6,7,8,9,10); default all")
     parser.add_argument("--storm-runs", type=int, default=3, help="rounds of the boot storm figure (each starts 200 hooks)")
     parser.add_argument("--command", default="scripts/bench", help="the command quoted in the report")
     args = parser.parse_args()
