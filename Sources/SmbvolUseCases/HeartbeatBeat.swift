@@ -71,7 +71,10 @@ public struct HeartbeatBeat {
 
     /// The addresses the cluster may see this host by: interface addresses except loopback
     /// (never seen by a remote cluster), plus `local_addresses`, canonical and sorted.
-    public func addresses() -> [String] {
+    public func addresses() -> [String] { Self.addresses(configuration: configuration) }
+
+    /// `addresses()` for a configuration (also what a start names this host by in takeover records).
+    public static func addresses(configuration: SmbvolConfiguration) -> [String] {
         // Configured addresses first: they are the ones the cluster sees when interfaces do
         // not tell (NAT, VIP), so the cap never drops them.
         var ordered = configuration.localAddresses.map(ClientAddress.canonical)
