@@ -2,6 +2,7 @@ import AttachmentLocks
 import HostHeartbeat
 import LibvirtDomains
 import Logging
+import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolMetrics
