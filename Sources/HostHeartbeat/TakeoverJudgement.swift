@@ -16,7 +16,7 @@ public enum OwnHandleStatus: Sendable, Equatable {
 ///
 /// A record stops a domain only when all of these hold:
 /// - it names the image the lock holds (the same cluster file number);
-/// - it was not written by this host (new holder neither this host_id nor one of its addresses);
+/// - it was not written by this host (the new holder's host_id is not this host's);
 /// - it names this host as the old holder (this host_id, or one of its addresses);
 /// - it is newer than the lock (`recorded_at`, else `created_at`): a takeover before this
 ///   host's domain started using the image is history;
@@ -42,7 +42,9 @@ public enum TakeoverJudgement {
         guard let fileNumber = lock.fileNumber, fileNumber == record.fileNumber else {
             return .ignore("the record is about file \(record.fileNumber), not this lock's image")
         }
-        if record.newHolder.hostID == localHostID || !localAddresses.isDisjoint(with: record.newHolder.addresses) {
+        // By host_id only: hosts on one machine or behind one NAT share interface addresses,
+        // and the cluster check below is what guards against a wrong record anyway.
+        if record.newHolder.hostID == localHostID {
             return .ignore("this host is the new holder")
         }
         guard record.oldHolder.hostID == localHostID || !localAddresses.isDisjoint(with: record.oldHolder.addresses) else {
