@@ -61,13 +61,28 @@ public struct TakeoverRecord: Sendable, Equatable {
         self.newHolder = newHolder
         self.domainName = domainName
         self.domainUUID = domainUUID
-        // Kept as written (microseconds): a decoded record equals the one encoded.
-        self.takenAt = UTCTimestamp.secondsSinceEpoch(preciseISO8601: UTCTimestamp.preciseISO8601(secondsSinceEpoch: takenAt)) ?? takenAt
+        // Kept as written (whole microseconds): a decoded record equals the one encoded.
+        self.takenAt = Self.seconds(microseconds: Self.microseconds(takenAt))
         self.oldHolder = oldHolder
         self.closedHandles = closedHandles
     }
 
-    public var takenAtText: String { UTCTimestamp.preciseISO8601(secondsSinceEpoch: takenAt) }
+    /// `2026-12-07T02:28:21.123456Z`, from the whole microseconds (never a floor of a product,
+    /// which may land one microsecond short and not read back equal).
+    public var takenAtText: String {
+        let micros = Self.microseconds(takenAt)
+        let (whole, fraction) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        let digits = String(fraction)
+        return String(UTCTimestamp.iso8601(secondsSinceEpoch: Double(whole)).dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits
+            + "Z"
+    }
+
+    static func microseconds(_ seconds: Double) -> Int64 { Int64((seconds * 1_000_000).rounded()) }
+
+    static func seconds(microseconds: Int64) -> Double {
+        let (whole, fraction) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        return Double(whole) + Double(fraction) / 1_000_000
+    }
 
     /// One line for logs: `vm/a.qcow2 (file 3001) taken over by host-a at … from host-b (203.0.113.2)`.
     public var summary: String {

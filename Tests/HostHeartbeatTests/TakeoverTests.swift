@@ -33,6 +33,11 @@ struct TakeoverRecordTests {
         for key in ["\"new_holder\"", "\"old_holder\"", "\"closed_handles\"", "\"file_number\"", "\"taken_at\":\"2026-", "\"format\":\"smbvol-takeover\""] {
             #expect(text.contains(key), "\(key) in \(text)")
         }
+        // Any instant reads back equal (the writer refuses what does not).
+        for step in 0..<2000 {
+            let instant = 1_796_000_000 + Double(step) * 0.000_731 + Double(step % 7) / 3
+            #expect(try TakeoverRecord.decode(try sampleTakeover(takenAt: instant).encoded()) == sampleTakeover(takenAt: instant))
+        }
         let unknownOld = sampleTakeover(oldHost: nil)
         #expect(try TakeoverRecord.decode(try unknownOld.encoded()).oldHolder.hostID == nil)
     }

@@ -71,18 +71,21 @@ struct TakeoverTests {
         return false
     }
 
-    @Test("A's prepare closes B's stale handle and leaves a takeover record; B's heartbeat confirms its handle is gone and pauses web01")
-    func takeoverPausesOldHolder() throws {
+    @Test(
+        "A's prepare closes B's stale handle and leaves a takeover record; B's heartbeat confirms its handle is gone and stops web01 per on_takeover",
+        arguments: [("pause", "paused"), ("destroy", "destroyed"), ("log", "logged only")])
+    func takeoverStopsOldHolder(onTakeover: String, outcome: String) throws {
         let fixture = try HookFixture(scenario: "takeover.json")
         try HeartbeatHookTests.addHostIdentity(to: fixture, hostID: "host-a", address: "203.0.113.1")
         let syslogB = try SyslogListener()
-        let hostB = try Self.hostB(fixture, syslog: syslogB)
+        let hostB = try Self.hostB(fixture, syslog: syslogB, onTakeover: onTakeover)
 
         let start = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML())
         #expect(start.status == 0, "\(start.stderr)")
         #expect(try fixture.simulator.state().closedLocations == ["7.1.5"])
         let files = Self.takeoverFiles(fixture)
-        try #require(files.count == 1, "\(files)")
+        try #require(
+            files.count == 1, "\(files) \(start.stderr) \(fixture.syslog.lines.filter { $0.contains("takeover") || $0.contains("close") })")
         let record = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as? [String: Any])
         #expect(record["format"] as? String == "smbvol-takeover")
         #expect((record["image"] as? [String: Any])?["path"] as? String == "web01/disk0.qcow2")
@@ -93,11 +96,12 @@ struct TakeoverTests {
         #expect(record["closed_handles"] as? [String] == ["7.1.5"])
         #expect(Self.waitForLine(fixture.syslog) { $0.contains("event=takeover-recorded") && $0.contains("7.1.5") }, "\(fixture.syslog.lines)")
 
-        // Host A's own heartbeat never acts on its own record (it holds no lock naming B).
         let beat = HeartbeatHookTests.beat(hostB)
         #expect(beat.status == 0, "\(beat.stderr)")
-        #expect(beat.stderr.contains("TAKEOVER: domain web01 paused"), "\(beat.stderr)")
-        #expect(Self.waitForLine(syslogB) { $0.contains("event=takeover-stop") && $0.contains("outcome=paused") }, "\(syslogB.lines)")
+        #expect(beat.stderr.contains("TAKEOVER: domain web01 \(outcome)"), "\(beat.stderr)")
+        #expect(
+            Self.waitForLine(syslogB) { $0.contains("event=takeover-stop") && $0.contains("action=\(onTakeover)") && $0.contains(outcome) },
+            "\(syslogB.lines)")
     }
 
     @Test("B's handle still listed by the cluster: a takeover record (forged) stops nothing, with a warning; one for another image is never read")
