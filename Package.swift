@@ -152,7 +152,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "HostHeartbeatTests",
-            dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem"],
+            dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem", "AttachmentLocks"],
             swiftSettings: strictSettings),
         .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
         .testTarget(

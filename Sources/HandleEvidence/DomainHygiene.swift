@@ -29,6 +29,9 @@ public final class DomainHygiene {
     public var heartbeats = HeartbeatEvidenceCollector()
     /// Which local processes hold the images open (one scan of /proc per run, on demand).
     public var localOpeners = LocalImageOpeners()
+    /// Told after every confirmed close: leaves a takeover record when the handles were another
+    /// host's (nil: none left, e.g. `smbvol check`, which closes nothing).
+    public var takeoverRecording: (any TakeoverRecording)?
     /// This host's `host_id` (its own records are ignored); nil when it cannot be told.
     public lazy var localHostID: String? = try? HostIdentity.hostID(configured: configuration.hostID)
 
@@ -182,6 +185,12 @@ public final class DomainHygiene {
                 }
                 closed += report.closed
                 notClosed += report.failed
+                if !report.closed.isEmpty {
+                    takeoverRecording?.recordTakeover(
+                        ClosedHandles(
+                            domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image, decisions: decisions,
+                            closedLocations: report.closed))
+                }
             } catch {
                 for location in locations { notClosed.append((location, "\(error)")) }
                 for decision in decisions where decision.action == .close {

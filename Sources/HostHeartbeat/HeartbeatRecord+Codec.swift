@@ -137,12 +137,12 @@ extension HeartbeatRecord {
         return result.isEmpty ? "unknown" : String(result)
     }
 
-    static func isPrintable(_ text: String, maximum: Int) -> Bool {
+    public static func isPrintable(_ text: String, maximum: Int) -> Bool {
         !text.isEmpty && text.utf8.count <= maximum && !text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
     }
 
     /// IPv4, IPv6 or a name: letters, digits, `.`, `:`, `-`, `_`; at most 100 characters.
-    static func isAddress(_ text: String) -> Bool {
+    public static func isAddress(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 100
             && text.utf8.allSatisfy { HostIdentity.isAlphanumeric($0) || ".:-_".utf8.contains($0) }
     }

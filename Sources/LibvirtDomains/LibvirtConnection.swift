@@ -29,6 +29,14 @@ public protocol LibvirtDomainListing {
     func listDomains() throws -> [LibvirtDomainSummary]
 }
 
+/// Whatever pauses and destroys domains: a read-write connection, or a test double.
+public protocol LibvirtDomainControlling {
+    /// The domain's summary; throws `LibvirtError` with `isNoSuchDomain` when it is not defined.
+    func domain(_ nameOrUUID: String) throws(LibvirtError) -> LibvirtDomainSummary
+    func suspend(_ nameOrUUID: String) throws(LibvirtError)
+    func destroy(_ nameOrUUID: String) throws(LibvirtError)
+}
+
 /// `virDomainState`, named.
 public enum LibvirtDomainState: String, Sendable, Equatable {
     case noState = "nostate", running, blocked, paused, shutdown, shutoff, crashed, pmsuspended, unknown
@@ -43,7 +51,7 @@ public enum LibvirtDomainState: String, Sendable, Equatable {
 /// in deinit. Never used from the hook (the hook would deadlock on its own domain's job lock).
 ///
 /// Not Sendable: libvirt errors are per thread, so a connection is used from one thread.
-public final class LibvirtConnection: LibvirtDomainListing {
+public final class LibvirtConnection: LibvirtDomainListing, LibvirtDomainControlling {
     private let connection: OpaquePointer
     private let libvirt: LibvirtLibrary
     public let uri: String
@@ -54,6 +62,19 @@ public final class LibvirtConnection: LibvirtDomainListing {
         Self.silenceDefaultErrorPrinting(libvirt)
         guard let connection = libvirt.connectOpenReadOnly(uri) else {
             throw LibvirtError.last("virConnectOpenReadOnly(\(uri))")
+        }
+        self.connection = connection
+        self.libvirt = libvirt
+        self.uri = uri
+    }
+
+    /// A read-write connection (`virConnectOpen`): for `smbvol heartbeat`, which may have to
+    /// pause or destroy a domain whose image another host took over. Never the hook.
+    public init(readWrite uri: String) throws(LibvirtError) {
+        let libvirt = try LibvirtLibrary.get()
+        Self.silenceDefaultErrorPrinting(libvirt)
+        guard let connection = libvirt.connectOpen(uri) else {
+            throw LibvirtError.last("virConnectOpen(\(uri))")
         }
         self.connection = connection
         self.libvirt = libvirt
@@ -97,6 +118,27 @@ public final class LibvirtConnection: LibvirtDomainListing {
         }
         if let failure { throw failure }
         return summaries.sorted { $0.name < $1.name }
+    }
+
+    /// One domain's summary, by name or UUID.
+    public func domain(_ nameOrUUID: String) throws(LibvirtError) -> LibvirtDomainSummary {
+        let domain = try lookUp(nameOrUUID)
+        defer { _ = libvirt.domainFree(domain) }
+        return try summary(of: domain)
+    }
+
+    /// `virDomainSuspend`: the domain's vCPUs stop; qemu (and its open images) stay.
+    public func suspend(_ nameOrUUID: String) throws(LibvirtError) {
+        let domain = try lookUp(nameOrUUID)
+        defer { _ = libvirt.domainFree(domain) }
+        guard libvirt.domainSuspend(domain) == 0 else { throw LibvirtError.last("virDomainSuspend(\(nameOrUUID))") }
+    }
+
+    /// `virDomainDestroy`: qemu is killed at once.
+    public func destroy(_ nameOrUUID: String) throws(LibvirtError) {
+        let domain = try lookUp(nameOrUUID)
+        defer { _ = libvirt.domainFree(domain) }
+        guard libvirt.domainDestroy(domain) == 0 else { throw LibvirtError.last("virDomainDestroy(\(nameOrUUID))") }
     }
 
     private func summary(of domain: OpaquePointer) throws(LibvirtError) -> LibvirtDomainSummary {

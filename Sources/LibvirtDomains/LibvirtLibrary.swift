@@ -27,6 +27,8 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers a
     typealias DomainIsActive = @convention(c) (OpaquePointer?) -> Int32
     typealias ResetLastError = @convention(c) () -> Void
     typealias GetLastError = @convention(c) () -> UnsafeMutablePointer<virError>?
+    typealias ConnectOpen = @convention(c) (UnsafePointer<CChar>?) -> OpaquePointer?
+    typealias DomainAction = @convention(c) (OpaquePointer?) -> Int32
 
     /// Kept so the library stays loaded as long as its function pointers are in use.
     let handle: DynamicLibrary
@@ -44,6 +46,11 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers a
     let resetLastError: ResetLastError
     let getLastError: GetLastError
     let domainIsActive: DomainIsActive
+    /// The write calls: only `smbvol heartbeat` uses them (stopping a domain whose image was
+    /// taken over), never the hook.
+    let connectOpen: ConnectOpen
+    let domainSuspend: DomainAction
+    let domainDestroy: DomainAction
 
     /// The library, loaded once (never unloaded: `shared` holds it), or why it could not be.
     static let shared: Result<LibvirtLibrary, LibvirtError> = load()
@@ -83,11 +90,14 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers a
             symbol("virDomainLookupByName", as: DomainLookup.self),
             symbol("virResetLastError", as: ResetLastError.self),
             symbol("virGetLastError", as: GetLastError.self),
-            symbol("virDomainIsActive", as: DomainIsActive.self)
+            symbol("virDomainIsActive", as: DomainIsActive.self),
+            symbol("virConnectOpen", as: ConnectOpen.self),
+            symbol("virDomainSuspend", as: DomainAction.self),
+            symbol("virDomainDestroy", as: DomainAction.self)
         )
         guard missing.isEmpty, let a = library.0, let b = library.1, let c = library.2, let d = library.3, let e = library.4,
             let f = library.5, let g = library.6, let h = library.7, let i = library.8, let j = library.9, let k = library.10,
-            let l = library.11, let m = library.12, let n = library.13
+            let l = library.11, let m = library.12, let n = library.13, let o = library.14, let p = library.15, let q = library.16
         else {
             return .failure(LibvirtError(call: "dlsym", message: "\(name) lacks \(missing.joined(separator: ", "))"))
         }
@@ -97,6 +107,6 @@ struct LibvirtLibrary: @unchecked Sendable {  // immutable C function pointers a
                 connectOpenReadOnly: a, connectClose: b, setErrorFunc: c, domainGetXMLDesc: d, domainFree: e,
                 connectListAllDomains: f, domainGetName: g, domainGetUUIDString: h, domainGetState: i,
                 domainLookupByUUIDString: j, domainLookupByName: k, resetLastError: l, getLastError: m,
-                domainIsActive: n))
+                domainIsActive: n, connectOpen: o, domainSuspend: p, domainDestroy: q))
     }
 }

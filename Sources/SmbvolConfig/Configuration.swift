@@ -39,6 +39,20 @@ public struct SmbvolConfiguration: Sendable, Equatable {
     /// A record younger than this proves its host alive (`heartbeat_fresh_seconds`); nil means
     /// three times the interval.
     public var heartbeatFreshSeconds: Double?
+    /// What `smbvol heartbeat` does with a running domain whose image another host took over
+    /// (a takeover record on the share, this host's handle confirmed gone by the cluster).
+    public enum OnTakeover: String, Sendable, Equatable, CaseIterable {
+        /// `virDomainSuspend`: no more writes; the operator decides (default).
+        case pause
+        /// `virDomainDestroy`: qemu killed at once.
+        case destroy
+        /// Only the audit event and the metric: the domain keeps running.
+        case log
+    }
+    public var onTakeover: OnTakeover = .pause
+    /// The libvirt connection `smbvol heartbeat` pauses or destroys domains through
+    /// (`libvirt_uri`; tests use the test driver). The hook never connects to libvirt.
+    public var libvirtURI: String = "qemu:///system"
     public var policy: PolicyConfiguration
     public var clusters: [String: ClusterConfiguration]
     public var shares: [String: ShareConfiguration]

@@ -50,6 +50,7 @@ public struct ConfigurationLoader: Sendable {
         "command_deadline_seconds",
         "journal_socket", "metrics_file",
         "host_id", "heartbeat_interval_seconds", "heartbeat_fresh_seconds",
+        "on_takeover", "libvirt_uri",
     ]
 
     private func applyMain(_ root: TableReader, to configuration: inout SmbvolConfiguration) throws {
@@ -106,6 +107,13 @@ public struct ConfigurationLoader: Sendable {
         }
         if let value = try root.seconds("heartbeat_interval_seconds") { configuration.heartbeatIntervalSeconds = value }
         if let value = try root.seconds("heartbeat_fresh_seconds") { configuration.heartbeatFreshSeconds = value }
+        if let value = try root.string("on_takeover") {
+            guard let choice = SmbvolConfiguration.OnTakeover(rawValue: value) else {
+                throw root.error("on_takeover", "must be \"pause\", \"destroy\" or \"log\", got \"\(value)\"")
+            }
+            configuration.onTakeover = choice
+        }
+        if let value = try root.nonEmptyString("libvirt_uri") { configuration.libvirtURI = value }
     }
 
     private func readPolicy(_ reader: TableReader) throws -> PolicyConfiguration {

@@ -50,6 +50,20 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
     case fenceRefused = "fence-refuse"
     /// smbvol's DENIED entry removed from a share's host restrictions.
     case unfence
+    /// A start closed another host's handles on an image and left a takeover record on the share.
+    case takeoverRecorded = "takeover-recorded"
+    /// The takeover record could not be written (the start goes on).
+    case takeoverRecordFailed = "takeover-record-failed"
+    /// The heartbeat service stopped (paused, destroyed) or, with `on_takeover = "log"`, only
+    /// reported a domain whose image another host took over, its own handle confirmed gone.
+    case takeoverStop = "takeover-stop"
+    /// A takeover record naming this host that stops nothing: this host still holds its
+    /// handle, the cluster cannot tell, the record is older than the domain's lock, malformed
+    /// or forged, or the stop itself failed.
+    case takeoverIgnored = "takeover-ignored"
+    /// The heartbeat service found a gap in its own beats (host paused, suspended or starved):
+    /// takeovers are checked at once.
+    case beatsInterrupted = "beats-interrupted"
 
     public var messageID: String {
         switch self {
@@ -77,6 +91,11 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
         case .fenceFailed: return "571aa0fd994943d2857a404b60bff15b"
         case .fenceRefused: return "996fb4e6979d4f18a3b61650001980db"
         case .unfence: return "6826c33a28b248859b9855dac9d19d57"
+        case .takeoverRecorded: return "d7b68846e2d84b02a5467acc8e036724"
+        case .takeoverRecordFailed: return "cc792b09ac1c45b595d81a4120e75327"
+        case .takeoverStop: return "acc50b2ee7c6497a9a276357c4fff8be"
+        case .takeoverIgnored: return "a5b3dc6a63c342d09992b6bc2399d920"
+        case .beatsInterrupted: return "0e8c5359d78242b48c7c49181b2fb584"
         }
     }
 
@@ -84,9 +103,11 @@ public enum AuditEventKind: String, Sendable, CaseIterable {
     /// failures. (Notice and up reach syslog/journal from every command.)
     public var defaultLevel: Logger.Level {
         switch self {
-        case .close, .mount, .unmount, .lockAdd, .lockDelete, .fenceSessionClose, .fenceVerified, .unfence: return .notice
-        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept, .heartbeatEntryDropped, .fence, .fenceRefused: return .warning
-        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed, .hostIDCollision, .fenceFailed: return .error
+        case .close, .mount, .unmount, .lockAdd, .lockDelete, .fenceSessionClose, .fenceVerified, .unfence, .takeoverRecorded: return .notice
+        case .refuse, .forcedClose, .unmountLazy, .unmountForced, .deadMount, .lockKept, .heartbeatEntryDropped, .fence, .fenceRefused,
+            .takeoverRecordFailed, .takeoverIgnored, .beatsInterrupted:
+            return .warning
+        case .closeFailed, .mountFailed, .unmountFailed, .releaseFailed, .heartbeatFailed, .hostIDCollision, .fenceFailed, .takeoverStop: return .error
         }
     }
 }

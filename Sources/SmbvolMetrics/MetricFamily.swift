@@ -47,6 +47,9 @@ public struct MetricFamily: Sendable, Hashable {
         "smbvol_attachment_locks", .gauge, "Attachment locks per share (hook and operator), as of the last run that changed them.", labels: ["share"])
     public static let heartbeatLastSuccess = MetricFamily(
         "smbvol_heartbeat_last_success_timestamp_seconds", .gauge, "When smbvol heartbeat last wrote this host's record on the share (Unix time).", labels: ["share"])
+    public static let takeoverStops = MetricFamily(
+        "smbvol_takeover_stops_total", .counter,
+        "Domains whose image another host took over (own handle confirmed gone), by action (pause, destroy, log, failed).", labels: ["action"])
     public static let sinkWriteFailures = MetricFamily(
         "smbvol_observability_write_failures_total", .counter,
         "Journal or metrics writes that failed (never failing the command; the first of a run is logged).", labels: ["sink"])
@@ -58,6 +61,6 @@ public struct MetricFamily: Sendable, Hashable {
     public static let all: [MetricFamily] = [
         .hookRuns, .hookDuration, .handlesClosed, .handleCloseFailures, .startsRefused, .forcedCloses,
         .clusterRequestErrors, .mountFailures, .auditEvents, .mounts, .attachmentLocks, .heartbeatLastSuccess,
-        .sinkWriteFailures,
+        .takeoverStops, .sinkWriteFailures,
     ]
 }

@@ -32,6 +32,9 @@ public struct HeartbeatBeat {
     public var probe: any MountHealthProbing
     /// What this process last wrote on each share (by share name).
     public private(set) var lastWrites: [String: HeartbeatWriter.LastWrite] = [:]
+    /// When a beat of this process last wrote on some share (wall clock): the start of a gap
+    /// in this host's beats, for `interruption(now:interval:)`.
+    public private(set) var lastSuccessAt: Double?
     /// When this process last swept each share (wall clock).
     public private(set) var lastSweep: [String: Double] = [:]
     /// Dropped entries and collisions already reported by this process (one audit event each,
@@ -44,6 +47,15 @@ public struct HeartbeatBeat {
         self.hostID = hostID
         self.logger = logger
         probe = ChildProcessMountHealthProbe(timeout: Self.probeTimeout(interval: configuration.heartbeatIntervalSeconds))
+    }
+
+    /// How long since this process's last successful beat, when that is much longer than the
+    /// interval (the host was paused, suspended, starved or cut off from its shares: long enough
+    /// for other hosts to judge it dead and take its images over); nil otherwise.
+    public func interruption(now: Double, interval: Double) -> Double? {
+        guard let lastSuccessAt else { return nil }
+        let gap = now - lastSuccessAt
+        return gap > max(2 * interval, configuration.effectiveHeartbeatFreshSeconds) ? gap : nil
     }
 
     /// The probe's bound: half the interval, between 1 and 5 seconds.
@@ -71,7 +83,10 @@ public struct HeartbeatBeat {
 
     /// The addresses the cluster may see this host by: interface addresses except loopback
     /// (never seen by a remote cluster), plus `local_addresses`, canonical and sorted.
-    public func addresses() -> [String] {
+    public func addresses() -> [String] { Self.addresses(configuration: configuration) }
+
+    /// `addresses()` for a configuration (also what a start names this host by in takeover records).
+    public static func addresses(configuration: SmbvolConfiguration) -> [String] {
         // Configured addresses first: they are the ones the cluster sees when interfaces do
         // not tell (NAT, VIP), so the cap never drops them.
         var ordered = configuration.localAddresses.map(ClientAddress.canonical)
@@ -163,6 +178,7 @@ public struct HeartbeatBeat {
                 fail(target.name, mountPoint: target.mountPoint, reason, into: &outcome)
             case .written(let written, let swept):
                 lastWrites[target.name] = written.lastWrite
+                lastSuccessAt = now
                 if swept != nil { lastSweep[target.name] = now }
                 outcome.written.append(target.name)
                 report(written, share: target, into: &outcome)

@@ -1,6 +1,7 @@
 import AttachmentLocks
 import DomainXML
 import HandleEvidence
+import HostHeartbeat
 import LockHygiene
 import Logging
 import SMBMounts
@@ -143,6 +144,9 @@ public struct StartDomain: Sendable {
             clientForCluster: { [clusters, deadline = run.deadlines.work, logger] in
                 try clusters.client(forCluster: $0, deadline: deadline, logger: logger)
             })
+        hygiene.takeoverRecording = ShareTakeoverRecorder(
+            hostID: hygiene.localHostID, hostname: HostIdentity.hostname(),
+            localAddresses: hygiene.localAddresses.union(HeartbeatBeat.addresses(configuration: configuration)), logger: logger)
         let inspection = hygiene.inspect(domain, images: located, operation: migrating ? .migration : .start)
         switch hygiene.execute(inspection) {
         case .proceed(let closed, let notClosed):

@@ -1,6 +1,7 @@
 import SmbvolMetrics
 import ArgumentParser
 import HostHeartbeat
+import LibvirtDomains
 import Logging
 import SmbvolConfig
 import SmbvolLogging
@@ -28,7 +29,13 @@ struct HeartbeatCommand: ParsableCommand {
             (heartbeat-entry-dropped); a record of another host with this host's host_id is reported \
             (host-id-collision). \
             Run as a service: smbvol-heartbeat.service runs `smbvol heartbeat` (every heartbeat_interval_seconds); \
-            SIGTERM ends it cleanly. Exit status with --once: 0 written on every mounted share, 1 any failed.
+            SIGTERM ends it cleanly. \
+            On every beat, and at once after a gap in its own beats (host paused or cut off), it reads the \
+            takeover records of the images its domains use (.smbvol/takeovers/, left by another host's start \
+            that closed this host's handles); when a record is newer than the domain's lock and the cluster \
+            confirms this host no longer holds a handle on the file, the domain is stopped through libvirt \
+            (libvirt_uri) per on_takeover: pause (default), destroy or log (takeover-stop). A record the \
+            cluster does not confirm stops nothing (takeover-ignored). Exit status with --once: 0 written on every mounted share, 1 any failed.
             """)
 
     @OptionGroup var configOption: ConfigOption
@@ -59,8 +66,17 @@ struct HeartbeatCommand: ParsableCommand {
             let hostID = try HostIdentity.hostID(configured: configuration.hostID)
             return HeartbeatBeat(configuration: configuration, hostID: hostID, logger: logger)
         }
+        var watch = Self.takeoverWatch(for: beat, logger: logger)
         if once {
             let outcome = beat.beatAndRecord()
+            let takeovers = watch.check(addresses: beat.addresses(), shareBound: beat.shareBound)
+            for stopped in takeovers.stopped {
+                writeToStandardError("smbvol: warning: TAKEOVER: domain \(stopped.domain) \(stopped.action): \(stopped.record)\n")
+            }
+            for warning in takeovers.warnings {
+                writeToStandardError("smbvol: warning: \(warning)\n")
+            }
+            Observability.flush()
             // Audit events reach the system log only: what an operator running --once must see
             // goes to stderr too.
             for failure in outcome.failed {
@@ -83,23 +99,53 @@ struct HeartbeatCommand: ParsableCommand {
         let clock = SystemClock()
         while true {
             let started = clock.now()
+            if let gap = beat.interruption(now: clock.wallClockSeconds(), interval: interval) {
+                // Others may have judged this host dead and taken its images over: look before
+                // anything else (the beat's writes included).
+                var event = AuditEvent(
+                    .beatsInterrupted, message: "this host's heartbeats were interrupted; checking for takeovers of its domains' images at once",
+                    extra: ["gap_seconds": String(Int(gap)), "interval_seconds": "\(interval)"])
+                event.extra["host_id"] = beat.hostID
+                logger.audit(event)
+                _ = watch.check(addresses: beat.addresses(), shareBound: beat.shareBound)
+            }
             _ = beat.beatAndRecord()
+            _ = watch.check(addresses: beat.addresses(), shareBound: beat.shareBound)
+            Observability.flush()
             let remaining = max(0, interval - (clock.now() - started).secondsDouble)
             if Self.waitForSignal(signals, seconds: remaining) { break }
         }
         logger.notice("heartbeat stopped", metadata: ["event": "heartbeat-stop", "host_id": "\(beat.hostID)"])
     }
 
-    /// Sleeps up to `seconds`; true when SIGTERM or SIGINT arrived.
+    /// The takeover check of this host (lock-hygiene.md, "After a takeover"): the cluster is
+    /// asked through the configured clients, libvirt opened read-write only to stop a domain.
+    static func takeoverWatch(for beat: HeartbeatBeat, logger: Logger) -> TakeoverWatch {
+        let configuration = beat.configuration
+        return TakeoverWatch(
+            configuration: configuration, hostID: beat.hostID, logger: logger,
+            ownHandles: ClusterOwnHandleCheck(
+                clients: ConfiguredClusterClients(configuration: configuration), configuration: configuration,
+                timeoutSeconds: max(5, configuration.heartbeatIntervalSeconds), logger: logger),
+            domainControl: { try LibvirtConnection(readWrite: configuration.libvirtURI) })
+    }
+
+    /// Sleeps up to `seconds` of wall-clock time, in slices of at most a second: a host paused or
+    /// suspended during the wait beats (and checks for takeovers) as soon as it runs again, not
+    /// a whole interval later. True when SIGTERM or SIGINT arrived.
     static func waitForSignal(_ signals: sigset_t, seconds: Double) -> Bool {
-        var set = signals
-        let whole = Int(seconds.rounded(.down))
-        var timeout = timespec(tv_sec: whole, tv_nsec: Int((seconds - Double(whole)) * 1e9))
+        let clock = SystemClock()
+        let end = clock.wallClockSeconds() + seconds
         while true {
+            let remaining = end - clock.wallClockSeconds()
+            // Past the end, or the wall clock jumped back by more than the wait: beat now.
+            if remaining <= 0 || remaining > seconds + 1 { return false }
+            var set = signals
+            let slice = min(1, remaining)
+            let whole = Int(slice.rounded(.down))
+            var timeout = timespec(tv_sec: whole, tv_nsec: Int((slice - Double(whole)) * 1e9))
             let result = sigtimedwait(&set, nil, &timeout)
             if result == SIGTERM || result == SIGINT { return true }
-            if result == -1 && errno == EINTR { continue }
-            return false
         }
     }
 }

@@ -54,6 +54,8 @@ enum Observability {
             state.withLock { $0.shareGaugesChanged = true }
         case .refuse, .unmountFailed, .releaseFailed, .heartbeatFailed, .heartbeatEntryDropped, .hostIDCollision: break
         case .fence, .fenceSessionClose, .fenceVerified, .fenceFailed, .fenceRefused, .unfence: break
+        // smbvol_takeover_stops_total is counted where the domain is stopped (TakeoverWatch).
+        case .takeoverRecorded, .takeoverRecordFailed, .takeoverStop, .takeoverIgnored, .beatsInterrupted: break
         }
     }
 

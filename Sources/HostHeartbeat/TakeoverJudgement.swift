@@ -1,0 +1,71 @@
+import AttachmentLocks
+
+/// What the cluster says about this host's own handle on a file.
+public enum OwnHandleStatus: Sendable, Equatable {
+    /// No handle on the file is held from this host's addresses (by the grants).
+    case gone
+    /// A handle is still held from one of this host's addresses.
+    case stillHeld(addresses: [String])
+    /// The cluster could not be asked, or could not tell (no grants, an incomplete listing).
+    case unknown(String)
+}
+
+/// "Should the heartbeat service stop this domain?", for one takeover record and one of this
+/// host's attachment locks — pure: the cluster is asked through `ownHandle`, and only once every
+/// other condition holds.
+///
+/// A record stops a domain only when all of these hold:
+/// - it names the image the lock holds (the same cluster file number);
+/// - it was not written by this host (the new holder's host_id is not this host's);
+/// - it names this host as the old holder (this host_id, or one of its addresses);
+/// - it is newer than the lock (`recorded_at`, else `created_at`): a takeover before this
+///   host's domain started using the image is history;
+/// - it is not dated in the future (beyond a clock skew);
+/// - the cluster confirms that no handle on the file is held from this host's addresses.
+///
+/// The first three failing mean the record is not about this domain (`ignore`); the others
+/// leave the domain running with a warning (`warn`).
+public enum TakeoverJudgement {
+    public enum Verdict: Sendable, Equatable {
+        case stop(String)
+        case warn(String)
+        case ignore(String)
+    }
+
+    /// Tolerated clock difference between hosts for a record "from the future".
+    public static let clockSkewSeconds: Double = 300
+
+    public static func judge(
+        _ record: TakeoverRecord, lock: AttachmentLock, localHostID: String, localAddresses: Set<String>, now: Double,
+        ownHandle: () -> OwnHandleStatus
+    ) -> Verdict {
+        guard let fileNumber = lock.fileNumber, fileNumber == record.fileNumber else {
+            return .ignore("the record is about file \(record.fileNumber), not this lock's image")
+        }
+        // By host_id only: hosts on one machine or behind one NAT share interface addresses,
+        // and the cluster check below is what guards against a wrong record anyway.
+        if record.newHolder.hostID == localHostID {
+            return .ignore("this host is the new holder")
+        }
+        guard record.oldHolder.hostID == localHostID || !localAddresses.isDisjoint(with: record.oldHolder.addresses) else {
+            return .ignore("the old holder is another host")
+        }
+        guard let lockTime = lock.latestRecordingSeconds else {
+            return .warn("the domain's lock \(lock.id) cannot be dated: not stopped")
+        }
+        guard record.takenAt > lockTime else {
+            return .warn("the takeover (\(record.takenAtText)) is older than the domain's use of the image (lock \(lock.id) recorded \(lock.recordedAt ?? lock.createdAt)): not stopped")
+        }
+        guard record.takenAt <= now + clockSkewSeconds else {
+            return .warn("the takeover is dated in the future (\(record.takenAtText)): not stopped")
+        }
+        switch ownHandle() {
+        case .gone:
+            return .stop("the cluster confirms this host's handle on file \(fileNumber) is gone")
+        case .stillHeld(let addresses):
+            return .warn("this host still holds a handle on file \(fileNumber) (from \(addresses.joined(separator: ", "))): the record is wrong or forged; not stopped")
+        case .unknown(let reason):
+            return .warn("cannot confirm with the cluster that this host's handle is gone (\(reason)): not stopped")
+        }
+    }
+}

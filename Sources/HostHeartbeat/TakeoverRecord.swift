@@ -1,0 +1,221 @@
+import AttachmentLocks
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What a start leaves on the share when it force-closed another host's handles on an image
+/// (lock-hygiene.md, "After a takeover: no zombie writers"): the image, who took it over and
+/// when, who held it before and which handles were closed. The old holder's heartbeat service
+/// reads it and stops its domain once the cluster confirms that its own handle is gone.
+///
+/// Anyone who can write to the share can write one of these: a record alone never stops a
+/// domain (see `TakeoverJudgement`).
+public struct TakeoverRecord: Sendable, Equatable {
+    public static let format = "smbvol-takeover"
+    public static let formatVersion = 1
+    public static let maximumBytes = 64 * 1024
+    public static let maximumClosedHandles = 1000
+    public static let maximumFileNumberBytes = 64
+    public static let maximumLocationBytes = 200
+    /// Records older than this are swept (by age, from their time and the file's).
+    public static let retentionSeconds: Double = 7 * 86_400
+
+    /// A host as the record names it.
+    public struct Holder: Sendable, Equatable {
+        /// Nil for an old holder whose heartbeat record was not found.
+        public var hostID: String?
+        public var hostname: String?
+        /// Canonical spellings, sorted.
+        public var addresses: [String]
+
+        public init(hostID: String?, hostname: String? = nil, addresses: [String]) {
+            self.hostID = hostID
+            self.hostname = hostname
+            self.addresses = addresses
+        }
+    }
+
+    /// The image's path below the share root, normalized as heartbeat records spell it.
+    public var imagePath: String
+    /// The image's file number on the cluster (the name the old holder looks it up by).
+    public var fileNumber: String
+    public var newHolder: Holder
+    /// The domain the new holder started on the image.
+    public var domainName: String
+    public var domainUUID: String
+    /// Seconds since the epoch, to the microsecond.
+    public var takenAt: Double
+    public var oldHolder: Holder
+    /// The handle locations the new holder closed.
+    public var closedHandles: [String]
+
+    public init(
+        imagePath: String, fileNumber: String, newHolder: Holder, domainName: String, domainUUID: String, takenAt: Double, oldHolder: Holder,
+        closedHandles: [String]
+    ) {
+        self.imagePath = imagePath
+        self.fileNumber = fileNumber
+        self.newHolder = newHolder
+        self.domainName = domainName
+        self.domainUUID = domainUUID
+        // Kept as written (whole microseconds): a decoded record equals the one encoded.
+        self.takenAt = Self.seconds(microseconds: Self.microseconds(takenAt))
+        self.oldHolder = oldHolder
+        self.closedHandles = closedHandles
+    }
+
+    /// `2026-12-07T02:28:21.123456Z`, from the whole microseconds (never a floor of a product,
+    /// which may land one microsecond short and not read back equal).
+    public var takenAtText: String {
+        let micros = Self.microseconds(takenAt)
+        let (whole, fraction) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        let digits = String(fraction)
+        return String(UTCTimestamp.iso8601(secondsSinceEpoch: Double(whole)).dropLast()) + "." + String(repeating: "0", count: 6 - digits.count) + digits
+            + "Z"
+    }
+
+    static func microseconds(_ seconds: Double) -> Int64 { Int64((seconds * 1_000_000).rounded()) }
+
+    static func seconds(microseconds: Int64) -> Double {
+        let (whole, fraction) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        return Double(whole) + Double(fraction) / 1_000_000
+    }
+
+    /// One line for logs: `vm/a.qcow2 (file 3001) taken over by host-a at … from host-b (203.0.113.2)`.
+    public var summary: String {
+        let old = (oldHolder.hostID.map { $0 + " " } ?? "") + "(" + oldHolder.addresses.joined(separator: ",") + ")"
+        return "\(imagePath) (file \(fileNumber)) taken over by \(newHolder.hostID ?? "?") for domain \(domainName) at \(takenAtText) from \(old)"
+    }
+}
+
+/// A takeover record that is no record: it is ignored, with this reason.
+public struct TakeoverRecordError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { "malformed takeover record: \(reason)" }
+}
+
+// MARK: - Codec (strict: a record that is not exactly of this shape proves nothing)
+
+extension TakeoverRecord {
+    public func encoded() throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let bytes = Array(try encoder.encode(TakeoverWire(self))) + [UInt8(ascii: "\n")]
+        // The writer publishes only what every reader accepts whole.
+        guard try Self.decode(bytes) == self else { throw TakeoverRecordError("the writer's record does not read back (a bug); not written") }
+        return bytes
+    }
+
+    public static func decode(_ bytes: [UInt8]) throws -> TakeoverRecord {
+        guard bytes.count <= maximumBytes else { throw TakeoverRecordError("larger than \(maximumBytes) bytes") }
+        let wire: TakeoverWire
+        do {
+            wire = try JSONDecoder().decode(TakeoverWire.self, from: Data(bytes))
+        } catch {
+            throw TakeoverRecordError("not JSON of the takeover record's shape")
+        }
+        return try wire.validated()
+    }
+
+    static func checkedHolder(_ holder: TakeoverWire.Holder, role: String, hostIDRequired: Bool) throws -> Holder {
+        if let hostID = holder.hostID {
+            guard HostIdentity.isValidHostID(hostID) else { throw TakeoverRecordError("\(role) host_id is not a host_id") }
+        } else if hostIDRequired {
+            throw TakeoverRecordError("\(role) has no host_id")
+        }
+        if let name = holder.hostname, !HeartbeatRecord.isPrintable(name, maximum: HeartbeatRecord.maximumHostnameBytes) {
+            throw TakeoverRecordError("\(role) hostname is empty, too long or has control characters")
+        }
+        guard holder.addresses.count <= HeartbeatRecord.maximumAddresses else {
+            throw TakeoverRecordError("\(role) lists more than \(HeartbeatRecord.maximumAddresses) addresses")
+        }
+        guard holder.addresses.allSatisfy(HeartbeatRecord.isAddress), Set(holder.addresses).count == holder.addresses.count else {
+            throw TakeoverRecordError("\(role) lists something that is not an address, or one twice")
+        }
+        return Holder(hostID: holder.hostID, hostname: holder.hostname, addresses: holder.addresses)
+    }
+}
+
+struct TakeoverWire: Codable {
+    struct Holder: Codable {
+        var hostID: String?
+        var hostname: String?
+        var addresses: [String]
+        enum CodingKeys: String, CodingKey {
+            case hostname, addresses
+            case hostID = "host_id"
+        }
+    }
+
+    struct Image: Codable {
+        var path: String
+        var fileNumber: String
+        enum CodingKeys: String, CodingKey {
+            case path
+            case fileNumber = "file_number"
+        }
+    }
+
+    struct Domain: Codable {
+        var name: String
+        var uuid: String
+    }
+
+    var format: String
+    var version: Int
+    var image: Image
+    var newHolder: Holder
+    var domain: Domain
+    var takenAt: String
+    var oldHolder: Holder
+    var closedHandles: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, image, domain
+        case newHolder = "new_holder"
+        case takenAt = "taken_at"
+        case oldHolder = "old_holder"
+        case closedHandles = "closed_handles"
+    }
+
+    init(_ record: TakeoverRecord) {
+        format = TakeoverRecord.format
+        version = TakeoverRecord.formatVersion
+        image = Image(path: record.imagePath, fileNumber: record.fileNumber)
+        newHolder = Holder(hostID: record.newHolder.hostID, hostname: record.newHolder.hostname, addresses: record.newHolder.addresses)
+        domain = Domain(name: record.domainName, uuid: record.domainUUID)
+        takenAt = record.takenAtText
+        oldHolder = Holder(hostID: record.oldHolder.hostID, hostname: record.oldHolder.hostname, addresses: record.oldHolder.addresses)
+        closedHandles = record.closedHandles
+    }
+
+    func validated() throws -> TakeoverRecord {
+        guard format == TakeoverRecord.format else { throw TakeoverRecordError("format is not \"\(TakeoverRecord.format)\"") }
+        guard version == TakeoverRecord.formatVersion else { throw TakeoverRecordError("unknown version \(version)") }
+        guard case .success(let path) = HeartbeatRecord.normalizedImagePath(image.path), path == image.path else {
+            throw TakeoverRecordError("the image path is not a normalized path below the share")
+        }
+        guard HeartbeatRecord.isPrintable(image.fileNumber, maximum: TakeoverRecord.maximumFileNumberBytes) else {
+            throw TakeoverRecordError("the file number is empty, too long or has control characters")
+        }
+        let newHolder = try TakeoverRecord.checkedHolder(self.newHolder, role: "the new holder", hostIDRequired: true)
+        let oldHolder = try TakeoverRecord.checkedHolder(self.oldHolder, role: "the old holder", hostIDRequired: false)
+        guard !oldHolder.addresses.isEmpty || oldHolder.hostID != nil else { throw TakeoverRecordError("the old holder is not named") }
+        guard HeartbeatRecord.isPrintable(domain.uuid, maximum: HeartbeatRecord.maximumDomainUUIDBytes),
+            domain.name.isEmpty || HeartbeatRecord.isPrintable(domain.name, maximum: HeartbeatRecord.maximumDomainNameBytes)
+        else { throw TakeoverRecordError("the domain's name or UUID is too long or has control characters") }
+        guard let taken = UTCTimestamp.secondsSinceEpoch(preciseISO8601: takenAt) else {
+            throw TakeoverRecordError("taken_at is not an ISO-8601 UTC time")
+        }
+        guard !closedHandles.isEmpty, closedHandles.count <= TakeoverRecord.maximumClosedHandles,
+            closedHandles.allSatisfy({ HeartbeatRecord.isPrintable($0, maximum: TakeoverRecord.maximumLocationBytes) })
+        else { throw TakeoverRecordError("closed_handles is empty, too long, or holds something that is no handle location") }
+        return TakeoverRecord(
+            imagePath: path, fileNumber: image.fileNumber, newHolder: newHolder, domainName: domain.name, domainUUID: domain.uuid, takenAt: taken,
+            oldHolder: oldHolder, closedHandles: closedHandles)
+    }
+}
