@@ -80,6 +80,10 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
         var report = LocalOpenersReport()
         guard !files.isEmpty else { return report }
         let ownPID = getpid()
+        // One buffer for every statx of the scan: a busy host has tens of thousands of
+        // descriptors, and the scan must stay in the tens of milliseconds.
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+        defer { buffer.deallocate() }
         for name in try DirectoryListing.names(in: procRoot) {
             guard let pid = Int32(name), pid > 0, pid != ownPID else { continue }
             let fdDirectory = "\(procRoot)/\(name)/fd"
@@ -89,24 +93,33 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
                 if errno != ENOENT && errno != ESRCH { report.unreadableProcesses += 1 }
                 continue
             }
-            let entries: [String]
-            do {
-                entries = try DirectoryListing.names(ofOpenDirectory: dup(descriptor), path: fdDirectory)
-            } catch {
-                close(descriptor)
-                continue
-            }
-            var holds = Set<FileIdentity>()
-            for entry in entries {
-                guard let identity = try? Self.statIdentity(directory: descriptor, path: entry, dontSync: true) else { continue }
-                if files.contains(identity) { holds.insert(identity) }
-            }
-            close(descriptor)
+            let holds = Self.held(files, inFileDescriptorDirectory: descriptor, buffer: buffer)
             guard !holds.isEmpty else { continue }
             let opener = describe(pid: pid, name: name)
             for identity in holds { report.openers[identity, default: []].append(opener) }
         }
         return report
+    }
+
+    /// The files of `files` open in one process, from its `/proc/PID/fd` (which this closes).
+    /// Entries are read and identified without making Strings of their names.
+    private static func held(_ files: Set<FileIdentity>, inFileDescriptorDirectory descriptor: Int32, buffer: UnsafeMutableRawPointer) -> Set<FileIdentity> {
+        guard let stream = fdopendir(descriptor) else {
+            close(descriptor)
+            return []
+        }
+        defer { closedir(stream) }
+        var holds = Set<FileIdentity>()
+        while let entry = readdir(stream) {
+            let identity: FileIdentity? = withUnsafePointer(to: entry.pointee.d_name) { raw in
+                raw.withMemoryRebound(to: CChar.self, capacity: 256) { name in
+                    guard name[0] != 0x2E else { return nil }  // "." and ".."
+                    return try? statIdentity(directory: descriptor, path: name, dontSync: true, buffer: buffer)
+                }
+            }
+            if let identity, files.contains(identity) { holds.insert(identity) }
+        }
+        return holds
     }
 
     private func describe(pid: Int32, name: String) -> LocalFileOpener {
@@ -154,19 +167,22 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
     private static let statxInode: UInt32 = 0x100  // STATX_INO
 
     static func statIdentity(directory: Int32, path: String, dontSync: Bool) throws -> FileIdentity {
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
+        defer { buffer.deallocate() }
+        return try path.withCString { try statIdentity(directory: directory, path: $0, dontSync: dontSync, buffer: buffer) }
+    }
+
+    /// `buffer`: 256 bytes, the size of the kernel's `struct statx`.
+    static func statIdentity(directory: Int32, path: UnsafePointer<CChar>, dontSync: Bool, buffer: UnsafeMutableRawPointer) throws -> FileIdentity {
         if let statx = statxFunction {
-            let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
-            defer { buffer.deallocate() }
-            try retryingSystemCall("statx", path: path) {
-                statx(directory, path, dontSync ? statxDontSync : 0, statxInode, buffer)
-            }
+            try retryingSystemCall("statx") { statx(directory, path, dontSync ? statxDontSync : 0, statxInode, buffer) }
             return FileIdentity(
                 deviceMajor: buffer.load(fromByteOffset: 136, as: UInt32.self),
                 deviceMinor: buffer.load(fromByteOffset: 140, as: UInt32.self),
                 inode: buffer.load(fromByteOffset: 32, as: UInt64.self))
         }
         var status = stat()
-        try retryingSystemCall("stat", path: path) { fstatat(directory, path, &status, 0) }
+        try retryingSystemCall("stat") { fstatat(directory, path, &status, 0) }
         let device = UInt64(status.st_dev)
         // glibc's gnu_dev_major/minor encoding.
         let major = UInt32(((device >> 32) & 0xFFFF_F000) | ((device >> 8) & 0xFFF))
