@@ -27,6 +27,35 @@ struct AttachReconcileTests {
         #expect(fixture.mounts.smbvol(["detach", "--domain", uuid, "--disk", "vdb"]).status == 1)
     }
 
+    @Test("attach retried on a disk already attached: a no-op success that looks at and closes nothing; another image is refused")
+    func attachRetried() throws {
+        let fixture = try HookFixture(scenario: "stale.json")
+        let arguments = ["attach", "--domain", uuid, "--disk", "vdb", "--share", "vmstore", "--path", "web01/disk0.qcow2"]
+        let first = fixture.mounts.smbvol(arguments)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try fixture.simulator.state().closedLocations == ["7.1.1"])
+        let lock = try #require(try fixture.mounts.locks().first)
+
+        // The running domain now holds the image; the cluster lists a handle an attach would
+        // otherwise judge (its address is no live session's). An orchestrator retries.
+        try fixture.simulator.addHandles(
+            #"[{"path": "/vmstore/web01/disk0.qcow2", "location": "7.1.9", "owner": "1001", "client_address": "10.0.0.13", "num_byte_range_locks": 2}]"#)
+        try fixture.simulator.resetRequests()
+        let retried = fixture.mounts.smbvol(arguments)
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(retried.stdout.hasSuffix("/web01/disk0.qcow2\n"), "\(retried.stdout)")
+        let state = try fixture.simulator.state()
+        #expect(state.closedLocations == ["7.1.1"], "a retried attach closed \(state.closedLocations)")
+        #expect(!state.requests.contains { $0.path.hasPrefix("/v1/smb/files") }, "a retried attach looks at no handle")
+        #expect(try fixture.mounts.locks().map { $0["id"] as? String } == [lock["id"] as? String])
+        #expect(fixture.isMounted)
+
+        let other = fixture.mounts.smbvol(["attach", "--domain", uuid, "--disk", "vdb", "--share", "vmstore", "--path", "stale01/disk0.qcow2"])
+        #expect(other.status != 0)
+        #expect(other.stderr.contains("already attached to") && other.stderr.contains("detach it first"), "\(other.stderr)")
+        #expect(try fixture.simulator.state().closedLocations == ["7.1.1"])
+    }
+
     @Test("attach with a live holder: exit 3, nothing closed, nothing kept")
     func attachRefused() throws {
         let fixture = try HookFixture(scenario: "live.json")

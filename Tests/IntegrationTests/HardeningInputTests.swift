@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// Findings 3 and 9–11 of issue 17 and its cosmetic list: ambiguous share names, hostile
@@ -82,6 +85,51 @@ struct HardeningInputTests {
         #expect(start.status == 1, "\(start.stderr)")
         #expect(start.stderr.contains("did not finish within deadline_seconds"), "\(start.stderr)")
         #expect(try fixture.mounts.locks().isEmpty)
+    }
+
+    @Test("a FIFO in shares.d (a writer that never comes): release and reconnect exit 0, a start fails with one line — none hangs")
+    func fifoInSharesDirectory() throws {
+        let fixture = try HardeningFixture(scenario: HardeningFixture.scenario(), deadlineSeconds: 2)
+        let sharesDirectory = (fixture.mounts.configPath as NSString).deletingLastPathComponent + "/shares.d"
+        try FileManager.default.createDirectory(atPath: sharesDirectory, withIntermediateDirectories: true)
+        #expect(mkfifo(sharesDirectory + "/stuck.toml", 0o600) == 0)
+        let xml = fixture.domainXML(image: fixture.mountPoint + "/web01/disk0.qcow2")
+        for operation in ["release", "reconnect"] {
+            let run = fixture.hook("web01", operation, operation == "release" ? "end" : "begin", xml: xml, timeout: .seconds(20))
+            #expect(run.status == 0, "\(operation): \(run.stderr)")
+            #expect(run.stdout.isEmpty)
+        }
+        let start = fixture.hook("web01", "prepare", xml: xml, timeout: .seconds(20))
+        #expect(start.status == 1)
+        #expect(start.stderr.contains("stuck.toml") && start.stderr.contains("not a regular file"), "\(start.stderr)")
+        #expect(start.stderr.split(separator: "\n").count == 1, "\(start.stderr)")
+    }
+
+    @Test("state_dir writable by others or owned by another user: a start fails with the one-line fix; a forged migration mark is never trusted")
+    func untrustedStateDirectory() throws {
+        let fixture = try HardeningFixture(scenario: HardeningFixture.scenario())
+        let state = fixture.mounts.stateDirectory
+        let xml = fixture.domainXML(image: fixture.mountPoint + "/web01/disk0.qcow2")
+        try FileManager.default.createDirectory(atPath: state + "/migrations", withIntermediateDirectories: true)
+        // A forged migration mark for web01 (it would turn a refusal into a start).
+        try "\(Date().timeIntervalSince1970)".write(toFile: state + "/migrations/" + HardeningFixture.uuidA, atomically: true, encoding: .utf8)
+        for (label, change) in [
+            ("group/other-writable state_dir", { chmod(state, 0o777) == 0 }),
+            ("migrations owned by another user", { chmod(state, 0o755) == 0 && chown(state + "/migrations", 65534, 65534) == 0 }),
+            ("a mark writable by others", {
+                chown(state + "/migrations", 0, 0) == 0 && chmod(state + "/migrations/" + HardeningFixture.uuidA, 0o666) == 0
+            }),
+        ] as [(String, () -> Bool)] {
+            #expect(change(), "\(label)")
+            let start = fixture.hook("web01", "prepare", xml: xml, timeout: .seconds(20))
+            #expect(start.status == 1, "\(label): \(start.stderr)")
+            #expect(start.stderr.contains("could forge smbvol's records") && start.stderr.contains("chmod go-w"), "\(label): \(start.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: state + "/locks.json"), "\(label): nothing recorded")
+            let release = fixture.hook("web01", "release", "end", xml: xml, timeout: .seconds(20))
+            #expect(release.status == 0, "\(label): release must exit 0")
+            let mounts = fixture.smbvol(["mounts"], timeout: .seconds(20))
+            #expect(mounts.status == 1 && mounts.stderr.contains("chown root:root"), "\(label): \(mounts.stderr)")
+        }
     }
 
     @Test("endless inputs are capped with a clear error: check --xml /dev/zero, attach --connection-info /dev/zero")
