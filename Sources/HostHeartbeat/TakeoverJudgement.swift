@@ -4,8 +4,9 @@ import AttachmentLocks
 public enum OwnHandleStatus: Sendable, Equatable {
     /// No handle on the file is held from this host's addresses (by the grants).
     case gone
-    /// A handle is still held from one of this host's addresses.
-    case stillHeld(addresses: [String])
+    /// A handle is still held from one of this host's addresses; `otherHolders`: the other
+    /// addresses holding grants on the file at the same time.
+    case stillHeld(addresses: [String], otherHolders: [String] = [])
     /// The cluster could not be asked, or could not tell (no grants, an incomplete listing).
     case unknown(String)
 }
@@ -21,7 +22,12 @@ public enum OwnHandleStatus: Sendable, Equatable {
 /// - it is newer than the lock (`recorded_at`, else `created_at`): a takeover before this
 ///   host's domain started using the image is history;
 /// - it is not dated in the future (beyond a clock skew);
-/// - the cluster confirms that no handle on the file is held from this host's addresses.
+/// - the cluster confirms that no handle on the file is held from this host's addresses — or
+///   that this host holds it again *beside the record's new holder*: SMB clients reopen a
+///   force-closed file on their own (smbnetfs within seconds, the kernel's client after a
+///   reconnect), so the heartbeat may find a new handle of this host's that the takeover never
+///   saw. Two hosts holding one image is the split-brain itself; a record naming a new holder
+///   that does not hold the file stops nothing.
 ///
 /// The first three failing mean the record is not about this domain (`ignore`); the others
 /// leave the domain running with a warning (`warn`).
@@ -62,7 +68,11 @@ public enum TakeoverJudgement {
         switch ownHandle() {
         case .gone:
             return .stop("the cluster confirms this host's handle on file \(fileNumber) is gone")
-        case .stillHeld(let addresses):
+        case .stillHeld(let addresses, let others) where !Set(others).isDisjoint(with: record.newHolder.addresses):
+            let both = Set(others).intersection(record.newHolder.addresses).sorted().joined(separator: ", ")
+            return .stop(
+                "this host holds file \(fileNumber) again (from \(addresses.joined(separator: ", "))) beside the new holder (\(both)): its SMB client reopened the image after the takeover")
+        case .stillHeld(let addresses, _):
             return .warn("this host still holds a handle on file \(fileNumber) (from \(addresses.joined(separator: ", "))): the record is wrong or forged; not stopped")
         case .unknown(let reason):
             return .warn("cannot confirm with the cluster that this host's handle is gone (\(reason)): not stopped")

@@ -45,7 +45,7 @@ public struct ClusterOwnHandleCheck: OwnHandleChecking {
                 holders.formUnion(grants.filter { ImageIdentity.sameNumber($0.fileId, fileNumber) }.map { ClientAddress.canonical($0.ownerAddress) })
             }
             let ours = holders.intersection(localAddresses)
-            if !ours.isEmpty { return .stillHeld(addresses: ours.sorted()) }
+            if !ours.isEmpty { return .stillHeld(addresses: ours.sorted(), otherHolders: holders.subtracting(localAddresses).sorted()) }
             if holders.isEmpty {
                 return .unknown("\(handles.count) handle(s) on file \(fileNumber) but no grant says from which address")
             }

@@ -137,6 +137,16 @@ struct TakeoverJudgementTests {
         #expect(why.contains("connection refused"))
     }
 
+    @Test("this host's client reopened the image after the takeover, beside the new holder: stop; beside another address only: warn")
+    func reopenedBesideNewHolder() {
+        let reopened = judge(sampleTakeover(), own: .stillHeld(addresses: ["203.0.113.2"], otherHolders: ["203.0.113.1"]))
+        guard case .stop(let reason) = reopened.0 else { Issue.record("\(reopened.0)"); return }
+        #expect(reason.contains("reopened") && reason.contains("203.0.113.1"), "\(reason)")
+        // A record whose new holder does not hold the file (forged, or the holder gone again).
+        let elsewhere = judge(sampleTakeover(), own: .stillHeld(addresses: ["203.0.113.2"], otherHolders: ["203.0.113.77"]))
+        guard case .warn = elsewhere.0 else { Issue.record("\(elsewhere.0)"); return }
+    }
+
     @Test("a record older than the domain's lock (recorded_at, else created_at): warn without asking the cluster")
     func olderThanLock() {
         let (verdict, asked) = judge(sampleTakeover(takenAt: 1_795_999_999))
