@@ -34,7 +34,7 @@ let package = Package(
             name: "SmbvolLogging",
             dependencies: ["SmbvolSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
-        // Prometheus textfile metrics kept across runs (issue 15).
+        // Prometheus textfile metrics kept across runs.
         .target(name: "SmbvolMetrics", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
         // /etc/smbvol/smbvol.toml + shares.d/*.toml.
         .target(
@@ -49,7 +49,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
-        // SMB mounts: mount table, mount options, running mount.cifs (issue 3).
+        // SMB mounts: mount table, mount options, running mount.cifs.
         .target(
             name: "SMBMounts",
             dependencies: [
@@ -57,7 +57,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
-        // Attachment locks: the durable, flock-protected store (issue 3).
+        // Attachment locks: the durable, flock-protected store.
         .target(
             name: "AttachmentLocks",
             dependencies: [
@@ -66,18 +66,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
-        // Heartbeat records on each share: model, atomic no-follow writer, bounded reader (issue 13).
+        // Heartbeat records on each share: model, atomic no-follow writer, bounded reader.
         .target(
             name: "HostHeartbeat",
             dependencies: ["SmbvolSystem", "AttachmentLocks"],
             swiftSettings: strictSettings),
 
-        // libvirt domain XML: name, UUID, file disks and their backing chains (issue 4).
+        // libvirt domain XML: name, UUID, file disks and their backing chains.
         .target(name: "DomainXML", swiftSettings: strictSettings),
         // Pure lock-hygiene decisions: evidence in, one decision per handle out. No I/O (it uses
         // SmbvolSystem's value types only).
         .target(name: "LockHygiene", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
-        // Gathers the evidence for one image from the cluster and local state (issue 4).
+        // Gathers the evidence for one image from the cluster and local state.
         .target(
             name: "HandleEvidence",
             dependencies: [

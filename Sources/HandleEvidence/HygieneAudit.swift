@@ -2,7 +2,7 @@ import LockHygiene
 import Logging
 import SmbvolLogging
 
-/// The audit trail lock-hygiene.md asks for: every close and refusal, and every forced action,
+/// The audit trail docs/stale-handle-policy.md asks for: every close and refusal, and every forced action,
 /// as one AuditEvent each (syslog line or journal entry under ident smbvol) with the full context.
 public struct HygieneAudit {
     public var logger: Logger

@@ -12,7 +12,7 @@ public struct GatheredEvidence: Sendable {
     public var evidence: ImageEvidence
 }
 
-/// Gathers lock-hygiene.md's evidence for one image with as few requests as the data allows:
+/// Gathers docs/stale-handle-policy.md's evidence for one image with as few requests as the data allows:
 /// attributes → handles filtered by `file_number` → (only if any) share-mode and byte-range
 /// grants on the file id → sessions by identity, once per distinct owner (plus one identity
 /// lookup per owner for its name, cached per run). Nothing here lists cluster-wide, so the cost

@@ -34,7 +34,7 @@ public struct ClosedHandles: Sendable {
 }
 
 /// Told about every successful close during a start; leaves a takeover record when the
-/// closed handles were another host's (lock-hygiene.md, "After a takeover: no zombie writers").
+/// closed handles were another host's (docs/stale-handle-policy.md, "After a takeover: no zombie writers").
 public protocol TakeoverRecording {
     func recordTakeover(_ closed: ClosedHandles)
 }

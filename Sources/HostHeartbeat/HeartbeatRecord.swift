@@ -6,7 +6,7 @@ import FoundationEssentials
 import Foundation
 #endif
 
-/// One host's liveness record on one share (lock-hygiene.md, "Heartbeat evidence"): who it is,
+/// One host's liveness record on one share (docs/stale-handle-policy.md, "Heartbeat evidence"): who it is,
 /// the addresses the cluster may see it by, when it wrote, how often it writes, and the images
 /// on this share its attachment locks hold.
 public struct HeartbeatRecord: Sendable, Equatable {

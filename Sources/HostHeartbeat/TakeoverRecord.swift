@@ -7,7 +7,7 @@ import Foundation
 #endif
 
 /// What a start leaves on the share when it force-closed another host's handles on an image
-/// (lock-hygiene.md, "After a takeover: no zombie writers"): the image, who took it over and
+/// (docs/stale-handle-policy.md, "After a takeover: no zombie writers"): the image, who took it over and
 /// when, who held it before and which handles were closed. The old holder's heartbeat service
 /// reads it and stops its domain once the cluster confirms that its own handle is gone.
 ///

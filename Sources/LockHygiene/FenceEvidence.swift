@@ -24,7 +24,7 @@ public struct HostRestrictionFact: Sendable, Equatable {
     }
 }
 
-/// Issue 23, part 2 (lock-hygiene.md, "dead by fence"): a handle whose every holder address is
+/// "Dead by fence" (docs/stale-handle-policy.md): a handle whose every holder address is
 /// denied writing by the share's host restrictions, and none of which has an SMB session left,
 /// is stale whatever its records or heartbeat say — its holder cannot write, and cannot
 /// reconnect. Positive evidence of death; the reason is "fenced".

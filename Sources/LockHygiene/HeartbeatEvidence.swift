@@ -1,4 +1,4 @@
-/// A well-formed heartbeat record found under a holder address (lock-hygiene.md, "Heartbeat
+/// A well-formed heartbeat record found under a holder address (docs/stale-handle-policy.md, "Heartbeat
 /// evidence"), as facts: the reader did the I/O, the classifier decides what it proves.
 public struct HeartbeatRecordFact: Sendable, Equatable {
     /// The holder address whose records it was read for (the record lists it).

@@ -31,7 +31,7 @@ public struct SessionFacts: Sendable, Equatable {
     }
 }
 
-/// Everything lock-hygiene.md lists as evidence for one image file F.
+/// Everything docs/stale-handle-policy.md lists as evidence for one image file F.
 public struct ImageEvidence: Sendable, Equatable {
     /// Handles open on F.
     public var handles: [HandleFacts]

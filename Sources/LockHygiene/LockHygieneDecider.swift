@@ -1,5 +1,5 @@
 /// Turns the evidence on one image into one decision per handle and a verdict, following the
-/// operation table of lock-hygiene.md. Pure: the same evidence always gives the same decisions,
+/// operation table of docs/stale-handle-policy.md. Pure: the same evidence always gives the same decisions,
 /// which is what lets `check` show exactly what a start would do.
 ///
 /// Prefer downtime to corruption: a handle is closed only with positive evidence its holder is

@@ -1,4 +1,4 @@
-/// Classifies one handle from the evidence on its image (lock-hygiene.md, "Classification of
+/// Classifies one handle from the evidence on its image (docs/stale-handle-policy.md, "Classification of
 /// one handle"). Pure: no I/O, no clock.
 ///
 /// A handle is live when an address holding grants on the image is this host and a local process
@@ -117,7 +117,7 @@ public struct StaleHandleClassifier: Sendable {
             heartbeats: heartbeats)
     }
 
-    /// "Dead by fence" (lock-hygiene.md): every holder address is denied by the share's host
+    /// "Dead by fence" (docs/stale-handle-policy.md): every holder address is denied by the share's host
     /// restrictions as the cluster reports them and has no session left. Never for this host's
     /// addresses (the local rules and the kernel decide those). A fenced host that beats again
     /// is still fenced: its heartbeat is shown, and does not make the handle live.

@@ -76,7 +76,7 @@ public struct ConfigurationLoader: Sendable {
         try applyNamedTables(root, to: &configuration)
     }
 
-    /// `journal_socket` ("" turns the journal off) and `metrics_file` (issue 15).
+    /// `journal_socket` ("" turns the journal off) and `metrics_file`.
     private func applyObservability(_ root: TableReader, to configuration: inout SmbvolConfiguration) throws {
         if let value = try root.string("journal_socket"), value.isEmpty {
             configuration.journalSocket = nil

@@ -8,7 +8,7 @@ import SmbvolLogging
 import SmbvolMetrics
 import SmbvolSystem
 
-/// The heartbeat service's half of "no zombie writers" (lock-hygiene.md, "After a takeover"):
+/// The heartbeat service's half of "no zombie writers" (docs/stale-handle-policy.md, "After a takeover"):
 /// for every image this host's attachment locks hold, the takeover records filed under its
 /// file number; each is judged (`TakeoverJudgement`), the cluster asked only when the record
 /// passes every other test, and a domain stopped through libvirt per `on_takeover` only once

@@ -1,6 +1,6 @@
 import FoundationEssentials
 
-/// Share host restrictions and session close: what storage fencing needs (issue 23). These
+/// Share host restrictions and session close: what storage fencing needs. These
 /// need `PRIVILEGE_SMB_SHARE_READ`/`_WRITE` and `PRIVILEGE_SMB_SESSION_READ`/`_WRITE`, which the
 /// hook's account must not hold: only the fencing account uses the writing ones.
 extension QumuloClient {

@@ -1,6 +1,6 @@
 import QumuloClient
 
-/// The pure rules of a storage fence on one share's host restrictions (issue 23).
+/// The pure rules of a storage fence on one share's host restrictions.
 ///
 /// **How smbvol recognises its own entries.** The API's entries carry no description, so the
 /// shape is the mark: a fence entry is `DENIED`, every right (`READ`, `WRITE`,

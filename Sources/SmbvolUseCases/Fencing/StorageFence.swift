@@ -34,7 +34,7 @@ public struct FencedShare: Sendable, Equatable {
 }
 
 /// `smbvol fence`, `unfence`, `fence --list` and the fence agent: storage fencing through the
-/// share host restrictions and session close of one cluster (issue 23). Every step is an audit
+/// share host restrictions and session close of one cluster. Every step is an audit
 /// event; every write names the ETag it read (`If-Match`) and starts over from a fresh read
 /// when the cluster answers 412, so an edit someone else made meanwhile is never lost.
 public struct StorageFence {

@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// `smbvol fence-agent …`, the same as running the binary as `fence_smbvol`: a fence agent in
-/// the ClusterLabs convention for Pacemaker and Masakari-style HA managers (issue 23).
+/// the ClusterLabs convention for Pacemaker and Masakari-style HA managers.
 struct FenceAgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fence-agent",

@@ -1,7 +1,7 @@
 import ArgumentParser
 import SmbvolUseCases
 
-/// `smbvol fence HOST`: storage fencing through the cluster (issue 23).
+/// `smbvol fence HOST`: storage fencing through the cluster.
 struct FenceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fence",

@@ -12,7 +12,7 @@ import SmbvolUseCases
 import Glibc
 #endif
 
-/// `smbvol heartbeat`: this host's liveness record on every mounted share (lock-hygiene.md,
+/// `smbvol heartbeat`: this host's liveness record on every mounted share (docs/stale-handle-policy.md,
 /// "Heartbeat evidence"), once or as a service.
 struct HeartbeatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -118,7 +118,7 @@ struct HeartbeatCommand: ParsableCommand {
         logger.notice("heartbeat stopped", metadata: ["event": "heartbeat-stop", "host_id": "\(beat.hostID)"])
     }
 
-    /// The takeover check of this host (lock-hygiene.md, "After a takeover"): the cluster is
+    /// The takeover check of this host (docs/stale-handle-policy.md, "After a takeover"): the cluster is
     /// asked through the configured clients, libvirt opened read-write only to stop a domain.
     static func takeoverWatch(for beat: HeartbeatBeat, logger: Logger) -> TakeoverWatch {
         let configuration = beat.configuration
