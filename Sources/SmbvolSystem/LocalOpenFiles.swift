@@ -92,17 +92,35 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
             let entries: [String]
             do {
                 entries = try DirectoryListing.names(ofOpenDirectory: dup(descriptor), path: fdDirectory)
-            } catch {
+            } catch let error as SystemCallError where error.code == ENOENT || error.code == ESRCH {
                 close(descriptor)
+                continue
+            } catch {
+                // Its descriptors could not be listed: a holder may hide there.
+                close(descriptor)
+                report.unreadableProcesses += 1
                 continue
             }
             var holds = Set<FileIdentity>()
+            var unreadable = false
             for entry in entries {
-                guard let identity = try? Self.statIdentity(directory: descriptor, path: entry, dontSync: true) else { continue }
+                let identity: FileIdentity
+                do {
+                    identity = try Self.statIdentity(directory: descriptor, path: entry, dontSync: true)
+                } catch let error as SystemCallError where error.code == ENOENT || error.code == ESRCH {
+                    continue  // closed meanwhile: no holder
+                } catch {
+                    // A descriptor that cannot be identified may be the image: never "no holder".
+                    unreadable = true
+                    continue
+                }
                 if files.contains(identity) { holds.insert(identity) }
             }
             close(descriptor)
-            guard !holds.isEmpty else { continue }
+            if holds.isEmpty {
+                if unreadable { report.unreadableProcesses += 1 }
+                continue
+            }
             let opener = describe(pid: pid, name: name)
             for identity in holds { report.openers[identity, default: []].append(opener) }
         }

@@ -186,6 +186,17 @@ struct CheckCommandTests {
         Row(scenario: "no-handles", decisions: [:], verdict: "proceed", status: 0, requests: 2),
     ]
 
+    /// Whether this host has a process whose open files the scan cannot identify.
+    static let someDescriptorsUnidentifiable: Bool = {
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(pid) != nil && Int32(pid) != getpid() {
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+                var status = stat()
+                if stat("/proc/\(pid)/fd/\(fd)", &status) != 0 && errno != ENOENT && errno != ESRCH { return true }
+            }
+        }
+        return false
+    }()
+
     @Test("each decision-table row: verdict, decisions, exit status, request count; nothing closed", arguments: rows)
     func row(_ row: Row) throws {
         let workspace = try CheckWorkspace(
@@ -198,6 +209,13 @@ struct CheckCommandTests {
         }
         #expect(run.status == row.status, "\(run.stderr)")
         #expect(run.verdict == row.verdict)
+        // Where some process's descriptors cannot be identified (no CAP_SYS_PTRACE over it: PID 1
+        // of a sandbox), a leftover cannot be told from a hidden holder: reported, not closed.
+        if row.scenario == "local-leftover", !row.localHolder, Self.someDescriptorsUnidentifiable {
+            #expect(run.decisions == ["1.0.5": "report"], "\(run.stdout)")
+            #expect(run.reason("1.0.5").contains("could not be read"), "\(run.reason("1.0.5"))")
+            return
+        }
         #expect(run.decisions == row.decisions, "\(run.stdout)")
         #expect(run.requests == row.requests)
         if let (location, text) = row.reasonFragment {

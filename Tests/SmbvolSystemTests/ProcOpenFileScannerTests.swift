@@ -56,7 +56,9 @@ struct ProcOpenFileScannerTests {
         #expect(openers.map(\.pid) == [fixture.child.processIdentifier])
         #expect(openers.first?.command == "python3")
         #expect(openers.first?.guestName == "db,primary")
-        #expect(report.unreadableProcesses == 0)
+        // Not `unreadableProcesses == 0`: a process whose descriptors may be listed but not
+        // identified (no CAP_SYS_PTRACE over it, an LSM denial — PID 1 of a sandbox) counts as
+        // unreadable, and the holder found here is reported all the same.
     }
 
     @Test("a file nobody holds has no openers; an empty query scans nothing")
@@ -81,5 +83,30 @@ struct ProcOpenFileScannerTests {
         ] as [([String], String?)])
     func guestNames(arguments: [String], expected: String?) {
         #expect(ProcOpenFileScanner.qemuGuestName(arguments: arguments) == expected)
+    }
+
+    /// A stand-in for /proc with one process (pid 999999) whose descriptors are the given
+    /// symlinks (statx follows them as it follows /proc's magic links).
+    static func fakeProc(descriptors: [String: String], mountinfo: String? = nil) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fakeproc-\(UUID().uuidString)").path
+        let fd = root + "/999999/fd"
+        try FileManager.default.createDirectory(atPath: fd, withIntermediateDirectories: true)
+        for (name, target) in descriptors { try FileManager.default.createSymbolicLink(atPath: fd + "/" + name, withDestinationPath: target) }
+        try "qemu-system-x86\n".write(toFile: root + "/999999/comm", atomically: true, encoding: .utf8)
+        if let mountinfo { try mountinfo.write(toFile: root + "/999999/mountinfo", atomically: true, encoding: .utf8) }
+        return root
+    }
+
+    @Test("a descriptor that cannot be identified (an error other than 'closed meanwhile') is never 'no holder': the process counts as unreadable")
+    func unidentifiableDescriptor() throws {
+        let fixture = try Fixture()
+        let image = try #require(try ProcOpenFileScanner().identity(ofFileAt: fixture.image))
+        // fd 7 is a symlink loop: statx fails with ELOOP, as it may with EIO or ESTALE on a real
+        // descriptor whose file the kernel cannot revalidate.
+        let root = try Self.fakeProc(descriptors: ["7": "7"])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let report = try ProcOpenFileScanner(procRoot: root).openers(of: [image])
+        #expect(report.openers.isEmpty)
+        #expect(report.unreadableProcesses == 1, "an unidentifiable descriptor was taken for 'not the image'")
     }
 }
