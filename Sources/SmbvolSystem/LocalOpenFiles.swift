@@ -80,6 +80,12 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
         var report = LocalOpenersReport()
         guard !files.isEmpty else { return report }
         let ownPID = getpid()
+        // A network file system's device number is per mount (per superblock), not per share:
+        // the same share mounted twice (another mount point, other options or credentials,
+        // `nosharesock`, a connection-info mount, another mount namespace) gives one file two
+        // devices and one inode (the server's file id, `serverino`). A descriptor on an anonymous
+        // device with a wanted file's inode is that file when its mount is an SMB mount.
+        let networkFilesByInode = Dictionary(grouping: files.filter { $0.deviceMajor == 0 }, by: \.inode)
         for name in try DirectoryListing.names(in: procRoot) {
             guard let pid = Int32(name), pid > 0, pid != ownPID else { continue }
             let fdDirectory = "\(procRoot)/\(name)/fd"
@@ -102,6 +108,7 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
                 continue
             }
             var holds = Set<FileIdentity>()
+            var otherMounts: [FileIdentity: [FileIdentity]] = [:]
             var unreadable = false
             for entry in entries {
                 let identity: FileIdentity
@@ -114,9 +121,23 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
                     unreadable = true
                     continue
                 }
-                if files.contains(identity) { holds.insert(identity) }
+                if files.contains(identity) {
+                    holds.insert(identity)
+                } else if identity.deviceMajor == 0, let sameInode = networkFilesByInode[identity.inode] {
+                    otherMounts[identity] = sameInode
+                }
             }
             close(descriptor)
+            if !otherMounts.isEmpty {
+                switch smbDevices(of: name) {
+                case .some(let devices):
+                    for (identity, wanted) in otherMounts where devices.contains("\(identity.deviceMajor):\(identity.deviceMinor)") {
+                        holds.formUnion(wanted)
+                    }
+                case .none:
+                    unreadable = true
+                }
+            }
             if holds.isEmpty {
                 if unreadable { report.unreadableProcesses += 1 }
                 continue
@@ -126,6 +147,21 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
         }
         return report
     }
+
+    /// The devices (`major:minor`) of the SMB mounts the process sees (its own mount namespace's
+    /// `/proc/PID/mountinfo`); nil when that cannot be read.
+    private func smbDevices(of name: String) -> Set<String>? {
+        guard let bytes = try? FileDescriptorIO.readFile(path: "\(procRoot)/\(name)/mountinfo", limit: 16 << 20) else { return nil }
+        var devices = Set<String>()
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+            guard fields.count > 2, let separator = fields.firstIndex(of: "-"), separator + 1 < fields.count else { continue }
+            if Self.smbFileSystemTypes.contains(fields[separator + 1]) { devices.insert(fields[2]) }
+        }
+        return devices
+    }
+
+    static let smbFileSystemTypes: Set<String> = ["cifs", "smb3", "smb2", "smbfs"]
 
     private func describe(pid: Int32, name: String) -> LocalFileOpener {
         let comm = (try? FileDescriptorIO.readFile(path: "\(procRoot)/\(name)/comm", limit: 256)).map {

@@ -109,4 +109,44 @@ struct ProcOpenFileScannerTests {
         #expect(report.openers.isEmpty)
         #expect(report.unreadableProcesses == 1, "an unidentifiable descriptor was taken for 'not the image'")
     }
+
+    /// A file on an anonymous device (tmpfs stands in for CIFS: both have major 0), and the same
+    /// file as another mount of its share shows it: same inode (the server's file id), another
+    /// device (another superblock).
+    static func fileOnAnonymousDevice() throws -> (path: String, onDescriptors: FileIdentity, asTheHookSeesIt: FileIdentity)? {
+        let path = "/dev/shm/scanner-\(UUID().uuidString).qcow2"
+        guard FileManager.default.createFile(atPath: path, contents: Data("QFI".utf8)) else { return nil }
+        guard let identity = try ProcOpenFileScanner().identity(ofFileAt: path), identity.deviceMajor == 0 else {
+            try? FileManager.default.removeItem(atPath: path)
+            return nil
+        }
+        var other = identity
+        other.deviceMinor += 1000
+        return (path, identity, other)
+    }
+
+    @Test("a qemu holding the image through another mount of the same SMB share (another superblock, same server inode) is a holder")
+    func holderThroughAnotherMountOfTheShare() throws {
+        guard let file = try Self.fileOnAnonymousDevice() else { return }
+        defer { try? FileManager.default.removeItem(atPath: file.path) }
+        let device = "\(file.onDescriptors.deviceMajor):\(file.onDescriptors.deviceMinor)"
+        let root = try Self.fakeProc(
+            descriptors: ["3": "/dev/null", "9": file.path],
+            mountinfo: "25 1 8:1 / / rw - ext4 /dev/sda1 rw\n97 25 \(device) / /var/lib/smbvol/mnt/vms-other rw,relatime shared:60 - cifs //10.0.0.9/vms rw,vers=3.1.1\n")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let report = try ProcOpenFileScanner(procRoot: root).openers(of: [file.asTheHookSeesIt])
+        #expect(report.openers[file.asTheHookSeesIt]?.map(\.pid) == [999999], "the live local holder was missed: \(report)")
+    }
+
+    @Test("the same inode on another anonymous device that is not an SMB mount (tmpfs, a pipe) is not the image")
+    func sameInodeOnAnotherFileSystemIsNotTheImage() throws {
+        guard let file = try Self.fileOnAnonymousDevice() else { return }
+        defer { try? FileManager.default.removeItem(atPath: file.path) }
+        let device = "\(file.onDescriptors.deviceMajor):\(file.onDescriptors.deviceMinor)"
+        let root = try Self.fakeProc(descriptors: ["9": file.path], mountinfo: "30 25 \(device) / /dev/shm rw - tmpfs tmpfs rw\n")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let report = try ProcOpenFileScanner(procRoot: root).openers(of: [file.asTheHookSeesIt])
+        #expect(report.openers.isEmpty)
+        #expect(report.unreadableProcesses == 0)
+    }
 }
