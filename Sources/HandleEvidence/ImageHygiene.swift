@@ -68,8 +68,16 @@ public struct ImageHygiene {
             let location = location()
         {
             gathered.evidence.localHostID = localHostID()
-            gathered.evidence.heartbeats = heartbeats.observations(
+            let found = heartbeats.gather(
                 addresses: gathered.evidence.grantAddresses, shareDirectory: location.directory, imagePath: location.relativePath)
+            gathered.evidence.heartbeats = found.observations
+            // Records are read newest first by modification time, which any writer of the share
+            // sets: a crowd of files dated ahead hides a live holder's fresh record. Unread
+            // records are missing evidence — a refusal at worst, never a close.
+            for (address, count) in found.notRead {
+                gathered.evidence.incompleteListings.append(
+                    "heartbeat records of \(address) (\(count) record file(s) not read: crowded directory)")
+            }
         }
         return (gathered, decider.decide(gathered.evidence, disk: access))
     }
