@@ -79,6 +79,18 @@ public struct ImageHygiene {
                     "heartbeat records of \(address) (\(count) record file(s) not read: crowded directory)")
             }
         }
-        return (gathered, decider.decide(gathered.evidence, disk: access))
+        var decisions = decider.decide(gathered.evidence, disk: access)
+        // Before closing a handle no address of this host holds, ask the kernel anyway (the
+        // scan is made once per run): a local process holding the image open means the cluster
+        // sees this host by an address smbvol does not know, and the handle may be its own.
+        if decisions.decisions.contains(where: { $0.action == .close }), gathered.evidence.localOpeners.isEmpty,
+            gathered.evidence.grantAddresses.isDisjoint(with: gathered.evidence.localAddresses),
+            case .success(let openers) = localOpeners.openers(ofImageAt: location().map { $0.directory + "/" + $0.relativePath }),
+            !openers.isEmpty
+        {
+            gathered.evidence.localOpeners = openers
+            decisions = decider.decide(gathered.evidence, disk: access)
+        }
+        return (gathered, decisions)
     }
 }
