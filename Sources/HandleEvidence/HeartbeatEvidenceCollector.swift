@@ -19,10 +19,21 @@ public struct HeartbeatEvidenceCollector: Sendable {
     ///   - shareDirectory: the share's mount point or `local_path` (its root).
     ///   - imagePath: the image below the share root (records list images that way).
     public func observations(addresses: Set<String>, shareDirectory: String, imagePath: String) -> [HeartbeatObservation] {
+        gather(addresses: addresses, shareDirectory: shareDirectory, imagePath: imagePath).observations
+    }
+
+    /// The observations, and the holder addresses whose directory held more record files than
+    /// were read (with how many were not): their unread records may prove a holder alive.
+    public func gather(addresses: Set<String>, shareDirectory: String, imagePath: String)
+        -> (observations: [HeartbeatObservation], notRead: [(address: String, count: Int)])
+    {
         let now = clock.wallClockSeconds()
         var result: [HeartbeatObservation] = []
+        var notRead: [(address: String, count: Int)] = []
         for address in addresses.sorted() {
-            for entry in reader.records(forAddress: address, shareRoot: shareDirectory) {
+            let (entries, unread) = reader.recordsReporting(forAddress: address, shareRoot: shareDirectory)
+            if unread > 0 { notRead.append((address, unread)) }
+            for entry in entries {
                 switch entry {
                 case .unusable(let file, let reason):
                     result.append(.unusable(address: address, reason: "\(file): \(reason)"))
@@ -40,7 +51,7 @@ public struct HeartbeatEvidenceCollector: Sendable {
                 }
             }
         }
-        return result
+        return (result, notRead)
     }
 
     /// When the cluster cannot be asked, the share still can: other hosts' records (every host's

@@ -68,8 +68,16 @@ public struct ImageHygiene {
             let location = location()
         {
             gathered.evidence.localHostID = localHostID()
-            gathered.evidence.heartbeats = heartbeats.observations(
+            let found = heartbeats.gather(
                 addresses: gathered.evidence.grantAddresses, shareDirectory: location.directory, imagePath: location.relativePath)
+            gathered.evidence.heartbeats = found.observations
+            // Records are read newest first by modification time, which any writer of the share
+            // sets: a crowd of files dated ahead hides a live holder's fresh record. Unread
+            // records are missing evidence — a refusal at worst, never a close.
+            for (address, count) in found.notRead {
+                gathered.evidence.incompleteListings.append(
+                    "heartbeat records of \(address) (\(count) record file(s) not read: crowded directory)")
+            }
         }
         // The fence rule needs the share's host restrictions only when every holder is another
         // host's address and none has a session left: one share listing, on the failover path.
@@ -80,6 +88,18 @@ public struct ImageHygiene {
         {
             gathered.evidence.shareRestrictions = shareRestrictions()
         }
-        return (gathered, decider.decide(gathered.evidence, disk: access))
+        var decisions = decider.decide(gathered.evidence, disk: access)
+        // Before closing a handle no address of this host holds, ask the kernel anyway (the
+        // scan is made once per run): a local process holding the image open means the cluster
+        // sees this host by an address smbvol does not know, and the handle may be its own.
+        if decisions.decisions.contains(where: { $0.action == .close }), gathered.evidence.localOpeners.isEmpty,
+            gathered.evidence.grantAddresses.isDisjoint(with: gathered.evidence.localAddresses),
+            case .success(let openers) = localOpeners.openers(ofImageAt: location().map { $0.directory + "/" + $0.relativePath }),
+            !openers.isEmpty
+        {
+            gathered.evidence.localOpeners = openers
+            decisions = decider.decide(gathered.evidence, disk: access)
+        }
+        return (gathered, decisions)
     }
 }

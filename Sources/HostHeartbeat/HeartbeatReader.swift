@@ -31,7 +31,16 @@ public struct HeartbeatReader: Sendable {
     /// read for each of the newest `maximumRecordsPerAddress` entries. No directory (nobody
     /// lists the address) is no entry.
     public func records(forAddress address: String, shareRoot: String) -> [Entry] {
-        entries(in: HeartbeatLayout.addressDirectory(address), shareRoot: shareRoot, readLimit: Self.maximumRecordsPerAddress)
+        recordsReporting(forAddress: address, shareRoot: shareRoot).entries
+    }
+
+    /// As `records(forAddress:shareRoot:)`, and how many record files were left unread (a
+    /// crowded directory). The order "newest first" is only the files' modification times,
+    /// which any writer of the share can set: a crowd dated in the future pushes a live
+    /// holder's fresh record out of the ones read. A caller deciding a close must count unread
+    /// records as missing evidence, never as "no record".
+    public func recordsReporting(forAddress address: String, shareRoot: String) -> (entries: [Entry], notRead: Int) {
+        entriesReporting(in: HeartbeatLayout.addressDirectory(address), shareRoot: shareRoot, readLimit: Self.maximumRecordsPerAddress)
     }
 
     /// Every host's record in `hosts/` (the fleet view; this one grows with the hosts).
@@ -80,14 +89,18 @@ public struct HeartbeatReader: Sendable {
     }
 
     func entries(in directory: [String], shareRoot: String, readLimit: Int) -> [Entry] {
+        entriesReporting(in: directory, shareRoot: shareRoot, readLimit: readLimit).entries
+    }
+
+    func entriesReporting(in directory: [String], shareRoot: String, readLimit: Int) -> (entries: [Entry], notRead: Int) {
         let shown = directory.joined(separator: "/")
         let listing: ShareDirectoryListing
         do {
             listing = try fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
         } catch ShareFileError.notFound {
-            return []
+            return ([], 0)
         } catch {
-            return [.unusable(file: shown, reason: "\(error)")]
+            return ([.unusable(file: shown, reason: "\(error)")], 0)
         }
         var result: [Entry] = []
         if listing.truncated {
@@ -118,7 +131,9 @@ public struct HeartbeatReader: Sendable {
                     reason: "\(candidates.count - readLimit) older record file(s) not read (only the newest \(readLimit) are); "
                         + "records of hosts gone for a day are swept by the hosts that beat there"))
         }
-        return result
+        // A truncated listing leaves an unknown number unread: at least one.
+        let notRead = max(candidates.count - readLimit, 0) + (listing.truncated ? 1 : 0)
+        return (result, notRead)
     }
 
     func read(_ path: [String], shareRoot: String, expectedHostID: String) throws -> Entry {

@@ -51,6 +51,10 @@ public struct StaleHandleClassifier: Sendable {
         var staleReasons: [String] = []
         var staleAddresses: [String] = []
         var staleIdle: Double?
+        // A local process holds F open but no holder address is one of this host's: the cluster
+        // sees this host by an address smbvol does not know (NAT, a VIP, an address added since,
+        // `local_addresses` incomplete). The kernel still wins in the direction of liveness.
+        let unknownLocalAddress = !evidence.localOpeners.isEmpty && holders.allSatisfy { !evidence.localAddresses.contains($0) }
         for address in holders {
             let isLocal = evidence.localAddresses.contains(address)
             // The kernel wins in the direction of liveness: a local process holding F open is
@@ -58,6 +62,13 @@ public struct StaleHandleClassifier: Sendable {
             if isLocal && !evidence.localOpeners.isEmpty {
                 liveReasons.append(
                     "this host (\(address)) holds it: open by local \(evidence.localOpeners.map(\.description).joined(separator: ", "))")
+                liveAddresses.append(address)
+                continue
+            }
+            if unknownLocalAddress {
+                liveReasons.append(
+                    "open by local \(evidence.localOpeners.map(\.description).joined(separator: ", ")), and the cluster sees its holder as \(address), "
+                        + "not one of this host's addresses: this host may be \(address) (NAT, an address smbvol does not know; see local_addresses)")
                 liveAddresses.append(address)
                 continue
             }

@@ -80,47 +80,109 @@ public struct ProcOpenFileScanner: LocalOpenFileFinding {
         var report = LocalOpenersReport()
         guard !files.isEmpty else { return report }
         let ownPID = getpid()
+        // A network file system's device number is per mount (per superblock), not per share:
+        // the same share mounted twice (another mount point, other options or credentials,
+        // `nosharesock`, a connection-info mount, another mount namespace) gives one file two
+        // devices and one inode (the server's file id, `serverino`). A descriptor on an anonymous
+        // device with a wanted file's inode is that file when its mount is an SMB mount.
+        let networkFilesByInode = Dictionary(grouping: files.filter { $0.deviceMajor == 0 }, by: \.inode)
         // One buffer for every statx of the scan: a busy host has tens of thousands of
         // descriptors, and the scan must stay in the tens of milliseconds.
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 8)
         defer { buffer.deallocate() }
         for name in try DirectoryListing.names(in: procRoot) {
             guard let pid = Int32(name), pid > 0, pid != ownPID else { continue }
-            let fdDirectory = "\(procRoot)/\(name)/fd"
-            let descriptor = open(fdDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let descriptor = open("\(procRoot)/\(name)/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard descriptor >= 0 else {
                 // A process that ended meanwhile is no holder; one we may not look at may be.
                 if errno != ENOENT && errno != ESRCH { report.unreadableProcesses += 1 }
                 continue
             }
-            let holds = Self.held(files, inFileDescriptorDirectory: descriptor, buffer: buffer)
-            guard !holds.isEmpty else { continue }
+            let scanned = Self.scan(descriptor, for: files, networkFilesByInode: networkFilesByInode, buffer: buffer)
+            var holds = scanned.holds
+            var unreadable = scanned.unreadable
+            if !scanned.otherMounts.isEmpty {
+                if let devices = smbDevices(of: name) {
+                    for (identity, wanted) in scanned.otherMounts where devices.contains("\(identity.deviceMajor):\(identity.deviceMinor)") {
+                        holds.formUnion(wanted)
+                    }
+                } else {
+                    unreadable = true
+                }
+            }
+            if holds.isEmpty {
+                if unreadable { report.unreadableProcesses += 1 }
+                continue
+            }
             let opener = describe(pid: pid, name: name)
             for identity in holds { report.openers[identity, default: []].append(opener) }
         }
         return report
     }
 
-    /// The files of `files` open in one process, from its `/proc/PID/fd` (which this closes).
-    /// Entries are read and identified without making Strings of their names.
-    private static func held(_ files: Set<FileIdentity>, inFileDescriptorDirectory descriptor: Int32, buffer: UnsafeMutableRawPointer) -> Set<FileIdentity> {
+    /// One process's `/proc/PID/fd` (which this closes): the wanted files it holds, its
+    /// descriptors on another mount with a wanted inode, and whether any descriptor could not be
+    /// identified (a holder may hide there: never "no holder"). A descriptor closed meanwhile is
+    /// no holder. Entries are identified without making Strings of their names.
+    private static func scan(
+        _ descriptor: Int32, for files: Set<FileIdentity>, networkFilesByInode: [UInt64: [FileIdentity]], buffer: UnsafeMutableRawPointer
+    ) -> (holds: Set<FileIdentity>, otherMounts: [FileIdentity: [FileIdentity]], unreadable: Bool) {
         guard let stream = fdopendir(descriptor) else {
+            let vanished = errno == ENOENT || errno == ESRCH
             close(descriptor)
-            return []
+            return ([], [:], !vanished)
         }
         defer { closedir(stream) }
         var holds = Set<FileIdentity>()
-        while let entry = readdir(stream) {
-            let identity: FileIdentity? = withUnsafePointer(to: entry.pointee.d_name) { raw in
+        var otherMounts: [FileIdentity: [FileIdentity]] = [:]
+        var unreadable = false
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 && errno != ENOENT && errno != ESRCH { unreadable = true }
+                break
+            }
+            let result: Result<FileIdentity, SystemCallError>? = withUnsafePointer(to: entry.pointee.d_name) { raw in
                 raw.withMemoryRebound(to: CChar.self, capacity: 256) { name in
                     guard name[0] != 0x2E else { return nil }  // "." and ".."
-                    return try? statIdentity(directory: descriptor, path: name, dontSync: true, buffer: buffer)
+                    do {
+                        return .success(try statIdentity(directory: descriptor, path: name, dontSync: true, buffer: buffer))
+                    } catch let error as SystemCallError {
+                        return .failure(error)
+                    } catch {
+                        return .failure(SystemCallError(call: "statx", code: EIO))
+                    }
                 }
             }
-            if let identity, files.contains(identity) { holds.insert(identity) }
+            switch result {
+            case nil: continue
+            case .failure(let error):
+                if error.code != ENOENT && error.code != ESRCH { unreadable = true }
+            case .success(let identity):
+                if files.contains(identity) {
+                    holds.insert(identity)
+                } else if identity.deviceMajor == 0, let sameInode = networkFilesByInode[identity.inode] {
+                    otherMounts[identity] = sameInode
+                }
+            }
         }
-        return holds
+        return (holds, otherMounts, unreadable)
     }
+
+    /// The devices (`major:minor`) of the SMB mounts the process sees (its own mount namespace's
+    /// `/proc/PID/mountinfo`); nil when that cannot be read.
+    private func smbDevices(of name: String) -> Set<String>? {
+        guard let bytes = try? FileDescriptorIO.readFile(path: "\(procRoot)/\(name)/mountinfo", limit: 16 << 20) else { return nil }
+        var devices = Set<String>()
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            let fields = line.split(separator: UInt8(ascii: " ")).map { String(decoding: $0, as: UTF8.self) }
+            guard fields.count > 2, let separator = fields.firstIndex(of: "-"), separator + 1 < fields.count else { continue }
+            if Self.smbFileSystemTypes.contains(fields[separator + 1]) { devices.insert(fields[2]) }
+        }
+        return devices
+    }
+
+    static let smbFileSystemTypes: Set<String> = ["cifs", "smb3", "smb2", "smbfs"]
 
     private func describe(pid: Int32, name: String) -> LocalFileOpener {
         let comm = (try? FileDescriptorIO.readFile(path: "\(procRoot)/\(name)/comm", limit: 256)).map {

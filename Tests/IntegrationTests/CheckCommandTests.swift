@@ -170,6 +170,11 @@ struct CheckCommandTests {
         // smbvol was installed, a lock reconcile dropped, the running domain itself).
         Row(scenario: "local-leftover", localHolder: true, decisions: ["1.0.5": "refuse"], verdict: "refuse", status: 3, requests: 6,
             reasonFragment: ("1.0.5", "guest web01")),
+        // The cluster sees this host by an address smbvol does not know (NAT, a VIP,
+        // local_addresses incomplete): the session rules call the handle a dead foreign host's,
+        // but a local process holds the image open. The kernel wins: refuse, never close.
+        Row(scenario: "idle-session", localHolder: true, decisions: ["1.0.2": "refuse"], verdict: "refuse", status: 3, requests: 6,
+            reasonFragment: ("1.0.2", "not one of this host's addresses")),
         Row(scenario: "local-leftover", localHolder: true, aliasThroughSymlink: true, decisions: ["1.0.5": "refuse"], verdict: "refuse",
             status: 3, requests: 6, reasonFragment: ("1.0.5", "open by local pid")),
         Row(scenario: "live-remote", aliasThroughSymlink: true, decisions: ["1.0.3": "refuse"], verdict: "refuse", status: 3, requests: 6,
@@ -188,6 +193,17 @@ struct CheckCommandTests {
         Row(scenario: "no-handles", decisions: [:], verdict: "proceed", status: 0, requests: 2),
     ]
 
+    /// Whether this host has a process whose open files the scan cannot identify.
+    static let someDescriptorsUnidentifiable: Bool = {
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(pid) != nil && Int32(pid) != getpid() {
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+                var status = stat()
+                if stat("/proc/\(pid)/fd/\(fd)", &status) != 0 && errno != ENOENT && errno != ESRCH { return true }
+            }
+        }
+        return false
+    }()
+
     @Test("each decision-table row: verdict, decisions, exit status, request count; nothing closed", arguments: rows)
     func row(_ row: Row) throws {
         let workspace = try CheckWorkspace(
@@ -195,11 +211,18 @@ struct CheckCommandTests {
         let holder = row.localHolder ? try LocalImageHolder(opening: workspace.image, guest: "web01") : nil
         defer { holder?.stop() }
         let run = try check(row.scenario, row.extra, workspace: workspace)
-        if let holder {
-            #expect(run.reason("1.0.5").contains("pid \(holder.holderPID) (python3, guest web01)"), "\(run.reason("1.0.5"))")
+        if let holder, let location = row.decisions.keys.first {
+            #expect(run.reason(location).contains("pid \(holder.holderPID) (python3, guest web01)"), "\(run.reason(location))")
         }
         #expect(run.status == row.status, "\(run.stderr)")
         #expect(run.verdict == row.verdict)
+        // Where some process's descriptors cannot be identified (no CAP_SYS_PTRACE over it: PID 1
+        // of a sandbox), a leftover cannot be told from a hidden holder: reported, not closed.
+        if row.scenario == "local-leftover", !row.localHolder, Self.someDescriptorsUnidentifiable {
+            #expect(run.decisions == ["1.0.5": "report"], "\(run.stdout)")
+            #expect(run.reason("1.0.5").contains("could not be read"), "\(run.reason("1.0.5"))")
+            return
+        }
         #expect(run.decisions == row.decisions, "\(run.stdout)")
         #expect(run.requests == row.requests)
         if let (location, text) = row.reasonFragment {

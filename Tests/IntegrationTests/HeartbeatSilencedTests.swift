@@ -123,6 +123,27 @@ struct HeartbeatSilencedTests {
         #expect(names.count == count + 1, "\(names.sorted())")
     }
 
+    @Test("40 junk files dated in the future under the holder's address crowd out its fresh record: nothing is closed, the crowd is named")
+    func crowdDatedInTheFuture() throws {
+        let workspace = try TwoHostWorkspace()
+        let simulator = try SimulatorProcess(scenarioFile: Self.scenarios + "idle-session.json")
+        #expect(workspace.run("b", ["heartbeat", "--once"]).status == 0)
+        // Any host that can write the share (or a restore preserving odd times, or one clock a
+        // year ahead) leaves files the reader takes for the newest: the live holder's own record,
+        // rewritten seconds ago, is never among the 32 read.
+        let directory = workspace.share + "/.smbvol/by-address/\(workspace.holderAddress)"
+        for index in 0..<40 {
+            let path = directory + "/junk-\(index).json"
+            try Data("{}".utf8).write(to: URL(fileURLWithPath: path))
+            Self.touch(path, secondsAgo: -3600)
+        }
+        let start = try workspace.check(simulator)
+        let handle = try #require(checkHandles(start.json).first)
+        // The session (idle 900 s) alone calls it stale; the holder is alive and beating.
+        #expect(handle["decision"] as? String != "close", "a crowd of junk files made check close a live holder's handle: \(handle)")
+        #expect((handle["reason"] as? String ?? "").contains("heartbeat records"), "\(handle)")
+    }
+
     @Test("two hosts with one host_id (cloned machine-id): each beat keeps the other's entries, check counts the other as alive with a HOST_ID COLLISION warning, holders shows both")
     func clonedHostID() throws {
         let workspace = try TwoHostWorkspace()

@@ -45,12 +45,18 @@ struct LocalOpenerDecisionTests {
         #expect(result.verdict == .refuse)
     }
 
-    @Test("a local opener never makes a foreign dead holder's handle live")
-    func openerOnlyForLocalAddresses() {
+    /// A local process has F open, yet no holder address is this host's: this host's own SMB
+    /// handle on F is listed under an address smbvol does not know (NAT, a VIP, an address added
+    /// since, `local_addresses` incomplete). The session rules would call it a dead foreign
+    /// host's handle; the kernel wins in the direction of liveness: refuse, never close.
+    @Test("a local opener with no holder address of this host's: the cluster sees this host by an unknown address, refuse")
+    func openerWithUnknownLocalAddress() {
         var facts = evidence(handles: [handle("7.1.2")], grants: [deadHost])
         facts.localOpeners = [qemu]
         let result = LockHygieneDecider(policy: start).decide(facts)
-        #expect(result.locationsToClose == ["7.1.2"])
+        #expect(result.locationsToClose.isEmpty)
+        #expect(result.verdict == .refuse)
+        #expect(result.decisions.first?.reason.contains("not one of this host's addresses") == true, "\(result.decisions)")
     }
 
     @Test("local open files that could not be read: nothing is closed")
