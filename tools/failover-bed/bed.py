@@ -438,6 +438,12 @@ class Bed:
             # share: an HA node with the share mounted runs it (any, if none has).
             candidates = [h for h in self.hosts if h is not victim and h.holder]
             fence_node = next((h for h in candidates if h.share_mounted()), candidates[0])
+            if not fence_node.share_mounted():
+                # No HA node has the share mounted (smbvol unmounts it with the last VM): the
+                # HA node keeps it mounted with an operator lock, as README "Fencing" says.
+                result = fence_node.smbvol(["lock", "add", "--share", "vmstore", "--reason", "HA node: fence agent"])
+                self.event(f"{fence_node.name}: share not mounted; smbvol lock add -> exit {result.returncode}, "
+                           f"mounted: {fence_node.share_mounted()}")
             before = self.api_requests()
             fenced_at, fence_attempts = self.fence(fence_node, victim, fault_at, bound)
             fence_requests = self.api_requests() - before
