@@ -373,8 +373,15 @@ class Bed:
         """The real fence agent (smbvol fence-agent = fence_smbvol), options on stdin as an HA
         manager passes them, on the HA node with its fencing account."""
         started = time.time()
-        result = node.smbvol(["fence-agent"], input=f"action={action}\nplug={victim.name}\nconfig={node.config}\n",
-                             timeout=40)
+        options = f"action={action}\nplug={victim.name}\nconfig={node.config}\n"
+        if not node.share_mounted():
+            # The agent finds a host's addresses in its heartbeat records on a mounted share; no
+            # HA node has it mounted (smbvol unmounts a share with its last VM, and `lock add`
+            # does not mount): the HA manager's configuration names the address, as
+            # pcmk_host_map would (README "Fencing": address=).
+            options += f"address={victim.addr}\n"
+            self.event(f"{node.name} has the share unmounted: the agent gets address={victim.addr} as well")
+        result = node.smbvol(["fence-agent"], input=options, timeout=40)
         text = (result.stdout + result.stderr).strip().replace("\n", " | ")
         return result.returncode, time.time() - started, text
 
@@ -438,12 +445,7 @@ class Bed:
             # share: an HA node with the share mounted runs it (any, if none has).
             candidates = [h for h in self.hosts if h is not victim and h.holder]
             fence_node = next((h for h in candidates if h.share_mounted()), candidates[0])
-            if not fence_node.share_mounted():
-                # No HA node has the share mounted (smbvol unmounts it with the last VM): the
-                # HA node keeps it mounted with an operator lock, as README "Fencing" says.
-                result = fence_node.smbvol(["lock", "add", "--share", "vmstore", "--reason", "HA node: fence agent"])
-                self.event(f"{fence_node.name}: share not mounted; smbvol lock add -> exit {result.returncode}, "
-                           f"mounted: {fence_node.share_mounted()}")
+
             before = self.api_requests()
             fenced_at, fence_attempts = self.fence(fence_node, victim, fault_at, bound)
             fence_requests = self.api_requests() - before
