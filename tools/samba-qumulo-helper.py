@@ -13,6 +13,16 @@ srvsvc dials port 445). Debian's python3-samba, so /usr/bin/python3.
   samba-qumulo-helper.py close --config SMBCONF --server ADDR --admin-file FILE --fid N
       srvsvc NetFileClose(N); {"error": ""} or {"error": "..."}; exit 0 either way.
 
+  samba-qumulo-helper.py restrict --config SMBCONF --share NAME [--allow LIST] [--deny LIST] ...
+      Host restrictions of one share: writes "hosts allow"/"hosts deny" (LIST: Samba's syntax,
+      e.g. "ALL EXCEPT 203.0.113.12"; absent: not set) into DIR/NAME-deny.conf, the file the
+      share's section of SMBCONF includes (refused when it includes none), atomically, then
+      "smbcontrol smbd reload-config". {"error": ""} or {"error": "..."}; exit 0 either way.
+  samba-qumulo-helper.py close-session --config SMBCONF --session ID --pid N ...
+      Drops one client connection: the smbd child N serving session ID (smbstatus) gets SIGTERM,
+      SIGKILL after 2 s; then smbstatus must list neither the session nor the pid.
+      {"error": ""} or {"error": "..."}; exit 0 either way.
+
 --admin-file: "user\\npassword\\n" of an SMB account that may enumerate and close (root).
 Each caller bounds the whole run with a timeout.
 """
@@ -66,10 +76,10 @@ def sessions_by_rpc(args, errors):
     return result
 
 
-def smbstatus(args, errors):
+def smbstatus(args, errors, brl=True):
     try:
-        out = subprocess.run(["smbstatus", "--json", "-B", "--configfile=" + args.config],
-                             capture_output=True, text=True, timeout=20)
+        out = subprocess.run(["timeout", "--kill-after=2", "15", "smbstatus", "--json"] + (["-B"] if brl else [])
+                             + ["--configfile=" + args.config], capture_output=True, text=True, timeout=20)
         if out.returncode != 0:
             errors.append(f"smbstatus exit {out.returncode}: {out.stderr.strip()[:200]}")
             return {}
@@ -94,7 +104,12 @@ def snapshot(args):
         matches = [e for e in rpc.get(client, []) if e[0].lower() == user.lower()] or rpc.get(client, [])
         idle = min((e[1] for e in matches), default=None)
         opened = max((e[2] for e in matches), default=None)
-        entry = {"id": sid, "pid": pid, "client": client, "user": user, "uid": s.get("uid"),
+        # The server's own address of this connection (the channel's local address, "ipv4:A:445").
+        local = ""
+        for channel in (s.get("channels") or {}).values():
+            local = local or channel.get("local_address", "")
+        server = local.split(":")[1] if local.startswith("ipv4:") and local.count(":") == 2 else ""
+        entry = {"id": sid, "pid": pid, "client": client, "user": user, "uid": s.get("uid"), "server": server,
                  "idle_seconds": idle, "open_seconds": opened, "dialect": s.get("session_dialect", "")}
         sessions.append(entry)
         sessions_by_pid.setdefault(pid, entry)
@@ -148,16 +163,139 @@ def close(args):
         print(json.dumps({"error": f"NetFileClose({args.fid}): {error}"}))
 
 
+def share_include(config, share):
+    """The per-share include file DIR/SHARE-deny.conf, if SHARE's section of config includes it."""
+    path = os.path.join(os.path.dirname(os.path.abspath(config)), f"{share}-deny.conf")
+    section = None
+    for line in open(config):
+        text = line.strip()
+        if text.startswith("[") and text.endswith("]"):
+            section = text[1:-1].strip().lower()
+        elif section == share.lower() and text.replace(" ", "").lower() == "include=" + path.lower():
+            return path
+    return None
+
+
+def restrict(args):
+    path = share_include(args.config, args.share)
+    if path is None:
+        print(json.dumps({"error": f"share {args.share}: its section of {args.config} includes no "
+                                   f"{args.share}-deny.conf: host restrictions cannot be enforced"}))
+        return
+    lines = ["# written by samba-qumulo-helper.py restrict (the share's network_permissions)\n"]
+    for key, value in (("hosts allow", args.allow), ("hosts deny", args.deny)):
+        if value is not None:
+            if any(c in value for c in "\n\r\\[]=;#"):
+                print(json.dumps({"error": f"{key}: invalid characters in {value!r}"}))
+                return
+            lines.append(f"{key} = {value}\n")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.writelines(lines)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    try:
+        out = subprocess.run(["timeout", "--kill-after=2", "8", "smbcontrol", "--configfile=" + args.config,
+                              "smbd", "reload-config"], capture_output=True, text=True, timeout=12)
+        if out.returncode != 0:
+            print(json.dumps({"error": f"smbcontrol smbd reload-config exit {out.returncode}: "
+                                       f"{(out.stderr or out.stdout).strip()[:200]}"}))
+            return
+    except Exception as error:
+        print(json.dumps({"error": f"smbcontrol smbd reload-config: {error}"}))
+        return
+    print(json.dumps({"error": ""}))
+
+
+def smbd_parent_pid(config):
+    """smbd's main process (from its pid file), never to be killed for one client."""
+    from samba import param
+    lp = param.LoadParm()
+    lp.load(config)
+    try:
+        return int(open(os.path.join(lp.get("pid directory"), "smbd.pid")).read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def close_session(args):
+    import signal
+    import time
+    pid = int(args.pid)
+    errors = []
+    status = smbstatus(args, errors, brl=False)
+    if errors:
+        print(json.dumps({"error": "; ".join(errors)}))
+        return
+    listed = status.get("sessions") or {}
+    session = listed.get(args.session)
+    if session is None:
+        print(json.dumps({"error": f"no SMB session {args.session}"}))
+        return
+    if int(session["server_id"]["pid"]) != pid:
+        print(json.dumps({"error": f"session {args.session} is served by smbd {session['server_id']['pid']}, not {pid}"}))
+        return
+    if pid <= 1 or pid == smbd_parent_pid(args.config):
+        print(json.dumps({"error": f"refusing to kill smbd {pid}: the main smbd process"}))
+        return
+    try:
+        comm = open(f"/proc/{pid}/comm").read().strip()
+    except OSError:
+        comm = ""
+    if comm and not comm.startswith("smbd"):
+        print(json.dumps({"error": f"process {pid} is {comm!r}, not an smbd"}))
+        return
+    for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.time() + wait
+        while time.time() < deadline and alive(pid):
+            time.sleep(0.05)
+        if not alive(pid):
+            break
+    if alive(pid):
+        print(json.dumps({"error": f"smbd {pid} (session {args.session}) still runs after SIGKILL"}))
+        return
+    # Confirmed: smbd's own listing shows neither the session nor the process.
+    for _ in range(20):
+        errors = []
+        status = smbstatus(args, errors, brl=False)
+        if not errors:
+            left = [sid for sid, s in (status.get("sessions") or {}).items()
+                    if sid == args.session or int(s["server_id"]["pid"]) == pid]
+            if not left:
+                print(json.dumps({"error": ""}))
+                return
+        time.sleep(0.1)
+    print(json.dumps({"error": f"session {args.session} still listed after smbd {pid} ended: {'; '.join(errors)}"}))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["snapshot", "close"])
+    parser.add_argument("command", choices=["snapshot", "close", "restrict", "close-session"])
     parser.add_argument("--config", required=True)
     parser.add_argument("--server", required=True)
     parser.add_argument("--admin-file", required=True)
     parser.add_argument("--root", default="/")
     parser.add_argument("--fid")
+    parser.add_argument("--share")
+    parser.add_argument("--allow")
+    parser.add_argument("--deny")
+    parser.add_argument("--session")
+    parser.add_argument("--pid")
     args = parser.parse_args()
-    snapshot(args) if args.command == "snapshot" else close(args)
+    {"snapshot": snapshot, "close": close, "restrict": restrict, "close-session": close_session}[args.command](args)
 
 
 if __name__ == "__main__":

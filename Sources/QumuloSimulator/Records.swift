@@ -42,6 +42,9 @@ struct SessionRecord: Sendable {
     var shareNames: [String]
     var isGuest: Bool
     var isEncrypted: Bool
+    /// The server address the client is connected to (the real one in the Samba backend);
+    /// nil: the scenario's server address.
+    var serverAddress: String? = nil
 }
 
 struct UserRecord: Sendable {

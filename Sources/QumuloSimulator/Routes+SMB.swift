@@ -102,7 +102,7 @@ extension SimulatorState {
             ("location", .string(session.location)),
             ("tenant_id", .int(1)),
             ("originator", .string(session.originator)),
-            ("server_address", .string(serverAddress)),
+            ("server_address", .string(session.serverAddress ?? serverAddress)),
             ("user", userJSON(authID: session.authID)),
             ("num_opens", .int(handles.openCount(address: session.originator, owner: session.authID))),
             ("time_open", .object([("nanoseconds", .string(String(session.openNanoseconds)))])),
@@ -139,6 +139,10 @@ extension SimulatorState {
         for item in items {
             guard let location = item["location"]?.stringValue else {
                 throw .invalidRequest("each session needs a location")
+            }
+            if let samba {
+                results.append(.object([("error_message", .string(sambaCloseSession(samba, location: location)))]))
+                continue
             }
             if let index = sessions.firstIndex(where: { $0.location == location }) {
                 let session = sessions.remove(at: index)

@@ -5,7 +5,9 @@
 /// relies on). Host restrictions are enforced where the simulator models connections: a
 /// session from an address a share denies every right cannot be added (see `addSessions`).
 /// Sessions already open when a restriction is set stay open, as on a cluster (where that is
-/// not documented either): whoever fences closes them.
+/// not documented either): whoever fences closes them. In the Samba backend a change of
+/// `network_permissions` becomes the share's `hosts allow`/`hosts deny` in smbd (see
+/// `sambaHostLists`) before it is stored.
 extension SimulatorState {
     static func shareJSON(_ share: Scenario.Share) -> JSONValue {
         .object([
@@ -77,6 +79,13 @@ extension SimulatorState {
                 // Other share fields are accepted and not modelled.
                 continue
             }
+        }
+        if let samba, changed.networkPermissions != current.networkPermissions {
+            // Enforced by the real smbd before the change is stored: a PATCH that smbd did not
+            // take fails (503) and leaves the share as it was.
+            let lists = Self.sambaHostLists(changed.networkPermissions)
+            let error = samba.restrict(share: changed.name, allow: lists.allow, deny: lists.deny)
+            if !error.isEmpty { throw .sambaUnavailable("host restrictions of share \(changed.name): \(error)") }
         }
         shares[index] = changed
         shareRevisions[changed.id] = (shareRevisions[changed.id] ?? 1) + 1

@@ -63,6 +63,8 @@ struct SambaSnapshot: Decodable, Sendable {
         var user: String
         var idle_seconds: Int?
         var open_seconds: Int?
+        /// The server's own address of the connection (smbstatus channel local_address).
+        var server: String?
     }
 
     struct File: Decodable, Sendable {
@@ -146,8 +148,28 @@ final class SambaBackend: Sendable {
 
     /// srvsvc NetFileClose of one open; "" when the call succeeded.
     func close(fid: Int) -> String {
+        answer(["close", "--fid", String(fid)])
+    }
+
+    /// A share's host restrictions as smbd's `hosts allow` / `hosts deny` (nil: not set) in the
+    /// file the share's section includes, then `smbcontrol smbd reload-config`; "" when done.
+    func restrict(share: String, allow: String?, deny: String?) -> String {
+        var arguments = ["restrict", "--share", share]
+        if let allow { arguments += ["--allow", allow] }
+        if let deny { arguments += ["--deny", deny] }
+        return answer(arguments)
+    }
+
+    /// Drops one client connection: the smbd child `pid` serving session `id` is ended, and
+    /// smbd's listing confirms the session is gone; "" when it is.
+    func closeSession(id: String, pid: Int) -> String {
+        answer(["close-session", "--session", id, "--pid", String(pid)])
+    }
+
+    /// Runs one helper command whose answer is {"error": "..."}.
+    private func answer(_ arguments: [String]) -> String {
         cache.withLock { $0 = nil }
-        let result = serial.withLock { _ in run(["close", "--fid", String(fid)]) }
+        let result = serial.withLock { _ in run(arguments) }
         guard result.status == 0 else { return "samba helper exit \(result.status): \(result.stderr.suffix(200))" }
         struct Answer: Decodable { var error: String }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: result.stdout) else {

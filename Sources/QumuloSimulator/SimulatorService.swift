@@ -20,6 +20,7 @@ public final class SimulatorService: Sendable {
         }
         var initial = try SimulatorState(scenario: scenario, pageSizeOverride: pageSize)
         initial.samba = samba.map(SambaBackend.init)
+        if let samba { initial.serverAddress = samba.serverAddress }
         variant = initial.variant
         state = Mutex(initial)
     }

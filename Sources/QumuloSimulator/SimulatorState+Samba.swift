@@ -51,7 +51,8 @@ extension SimulatorState {
                     seq: seq, location: session.id, originator: session.client,
                     authID: authID(forSMBUser: session.user), idleNanoseconds: idle,
                     openNanoseconds: max(open, idle), shareNames: shares.map(\.name),
-                    isGuest: false, isEncrypted: false))
+                    isGuest: false, isEncrypted: false,
+                    serverAddress: (session.server?.isEmpty ?? true) ? samba?.configuration.serverAddress : session.server))
         }
         sessions = list.sorted { $0.seq < $1.seq }
     }
@@ -106,6 +107,90 @@ extension SimulatorState {
             return ""
         }
         return error.isEmpty ? "the open \(location) is still listed after NetFileClose" : error
+    }
+
+    /// Drops one real client connection (`POST /v1/smb/sessions/close` in the Samba backend):
+    /// the smbd child serving the session is ended and a fresh listing confirms the session is
+    /// gone. Whether the client can come back is the share's host restrictions' business
+    /// (`hosts allow`/`hosts deny`, see `sambaHostLists`).
+    mutating func sambaCloseSession(_ samba: SambaBackend, location: String) -> String {
+        guard case .success(let before) = samba.snapshot(fresh: true) else {
+            return "the Samba backend could not list sessions"
+        }
+        apply(before)
+        guard let session = before.sessions.first(where: { $0.id == location }) else {
+            return "no SMB session at location \(location)"
+        }
+        let error = samba.closeSession(id: location, pid: session.pid)
+        if case .success(let after) = samba.snapshot(fresh: true) { apply(after) }
+        if error.isEmpty { closedSessions.append(location) }
+        return error
+    }
+
+    /// A share's host restrictions as smbd can enforce them: per connection, never per right.
+    /// An address may connect when it holds WRITE under the ordered rules, approximated from the
+    /// safe side: the addresses of the ALLOWED entries granting WRITE, except those of every
+    /// DENIED entry denying WRITE — wherever they stand in the list. So smbd never lets an
+    /// address write that the rules deny writing (a read-only address cannot connect at all; a
+    /// DENIED entry below an ALLOWED one it overlaps denies more than a cluster would).
+    /// nil: no restriction (the default). Dash ranges become CIDR blocks (smbd has no ranges).
+    static func sambaHostLists(_ entries: [NetworkPermission]?) -> (allow: String?, deny: String?) {
+        guard let entries, !entries.isEmpty, entries != [.allowEveryone] else { return (nil, nil) }
+        var allow: [String] = []
+        var deny: [String] = []
+        var allowAll = false
+        var denyAll = false
+        for entry in entries where entry.rights.contains("WRITE") {
+            let blocks = entry.addressRanges.flatMap(sambaBlocks)
+            switch entry.type {
+            case .allowed:
+                if entry.addressRanges.isEmpty { allowAll = true } else { allow += blocks }
+            case .denied:
+                if entry.addressRanges.isEmpty { denyAll = true } else { deny += blocks }
+            }
+        }
+        func unique(_ items: [String]) -> String {
+            var seen: [String] = []
+            for item in items where !seen.contains(item) { seen.append(item) }
+            return seen.joined(separator: " ")
+        }
+        if denyAll || (!allowAll && allow.isEmpty) { return (nil, "ALL") }
+        if allowAll { return deny.isEmpty ? (nil, nil) : (nil, unique(deny)) }
+        return (deny.isEmpty ? unique(allow) : unique(allow) + " EXCEPT " + unique(deny), nil)
+    }
+
+    /// One `address_ranges` item in smbd's syntax: an address, a CIDR block, or the CIDR blocks
+    /// covering a dash range.
+    static func sambaBlocks(_ range: String) -> [String] {
+        let text = range.trimmingCharacters(in: .whitespaces)
+        guard let dash = text.firstIndex(of: "-"), !text.contains("/") else { return [text] }
+        let lowText = String(text[..<dash])
+        let highText = String(text[text.index(after: dash)...])
+        guard let low = AddressRange.ipv4(lowText) else { return [text] }
+        let high: UInt32
+        if let full = AddressRange.ipv4(highText) {
+            high = full
+        } else if let octet = UInt32(highText), octet <= 255 {
+            high = (low & 0xFFFF_FF00) | octet
+        } else {
+            return [text]
+        }
+        var blocks: [String] = []
+        var start = UInt64(low)
+        let end = UInt64(high)
+        while start <= end {
+            var bits = 32
+            while bits > 0 {
+                let size = UInt64(1) << UInt64(32 - bits + 1)
+                if start % size != 0 || start + size - 1 > end { break }
+                bits -= 1
+            }
+            let value = UInt32(start)
+            let dotted = "\(value >> 24).\(value >> 16 & 255).\(value >> 8 & 255).\(value & 255)"
+            blocks.append(bits == 32 ? dotted : "\(dotted)/\(bits)")
+            start += UInt64(1) << UInt64(32 - bits)
+        }
+        return blocks
     }
 }
 

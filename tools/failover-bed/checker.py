@@ -36,7 +36,7 @@ def read_epochs(path):
     return epochs
 
 
-def check(path, out=print):
+def check(path, out=print, detailed=False):
     epochs = read_epochs(path)
     violations = []
     ordered = sorted(epochs.items(), key=lambda item: item[1]["start"])
@@ -44,9 +44,12 @@ def check(path, out=print):
         for e2, b in ordered[i + 1:]:
             if a["host"] != b["host"] and a["last"] > b["start"]:
                 late = [r for r in a["records"] if r[0] > b["start"]]
-                violations.append(
-                    f"{path}: epoch {e1} ({a['host']}) wrote {len(late)} record(s) after epoch {e2} "
-                    f"({b['host']}) started, the last {(a['last'] - b['start']) / 1e9:.2f} s after it")
+                text = (f"{path}: epoch {e1} ({a['host']}) wrote {len(late)} record(s) after epoch {e2} "
+                        f"({b['host']}) started, the last {(a['last'] - b['start']) / 1e9:.2f} s after it")
+                violations.append({"text": text, "image": path, "old_epoch": e1, "old_host": a["host"],
+                                   "new_epoch": e2, "new_host": b["host"], "late_records": len(late),
+                                   "late_s": (a["last"] - b["start"]) / 1e9,
+                                   "first_late_s": (late[0][0] - b["start"]) / 1e9} if detailed else text)
     if violations:
         out(f"history of {path}:")
         for epoch, info in ordered:
