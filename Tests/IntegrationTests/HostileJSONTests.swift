@@ -144,4 +144,16 @@ struct HostileJSONTests {
         let store = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: workspace.root + "/a/state/fences/fences.json"))) as? [String: Any]
         #expect((store?["fences"] as? [[String: Any]])?.first?["fenced_by"] as? String == fencedBy)
     }
+
+    @Test("attach --json gives a hostile image path back unchanged")
+    func attach() throws {
+        let fixture = try HookFixture(scenario: "stale.json")
+        let relative = "web01/" + Self.printable + ".qcow2"
+        let result = fixture.mounts.smbvol(
+            ["attach", "--domain", "0c9a3b1e-5d2f-4a6b-9c8d-7e6f5a4b3c2d", "--disk", "vdb", "--share", "vmstore", "--path", relative, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try Self.parse(result.stdout, "attach")
+        #expect(object["image"] as? String == fixture.mountPoint + "/" + relative)
+        #expect(object["share"] as? String == "vmstore")
+    }
 }
