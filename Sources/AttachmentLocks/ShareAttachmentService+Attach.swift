@@ -34,11 +34,6 @@ extension ShareAttachmentService {
         return receipt
     }
 
-    /// Attaches one disk (hot-attach).
-    public func attachDisk(_ request: DiskAttachmentRequest, deadline: Deadline) throws -> AttachmentReceipt {
-        try attach([request], deadline: deadline)
-    }
-
     /// Gives back exactly what `receipt` took: its created locks, then unmounts the shares they
     /// leave without locks. For a hook run that mounted and then refused the start.
     public func release(_ receipt: AttachmentReceipt, deadline: Deadline) -> ReleaseReport {

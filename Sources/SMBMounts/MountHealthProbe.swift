@@ -30,22 +30,6 @@ public enum DeadMountErrors {
     public static let codes: Set<Int32> = [EHOSTDOWN, ESTALE, EIO, ENOTCONN]
 }
 
-/// stat(2) in this process. Only for callers that may block: on a hung mount stat never
-/// returns, and the calling process is stuck with it. Smbvol itself uses
-/// `ChildProcessMountHealthProbe`.
-public struct StatMountHealthProbe: MountHealthProbing {
-    public init() {}
-
-    public static let deadErrors = DeadMountErrors.codes
-
-    public func health(of mountPoint: String) -> MountHealth {
-        var info = stat()
-        if stat(mountPoint, &info) == 0 { return .healthy }
-        let code = errno
-        return Self.deadErrors.contains(code) ? .dead(errno: code) : .healthy
-    }
-}
-
 /// Asks the mount in a child process that can be abandoned: `stat --file-system` (statfs(2),
 /// which the filesystem must answer itself — attributes may come from a cache, file-system
 /// statistics over SMB and FUSE do not). A mount that does not answer within `timeout` is

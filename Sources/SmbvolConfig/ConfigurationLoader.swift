@@ -267,7 +267,10 @@ public struct ConfigurationLoader: Sendable {
         } catch is NotARegularFile {
             throw ConfigurationError(file: path, message: "is not a regular file (a FIFO, device or directory); move it out of the way")
         } catch let error as SystemCallError {
-            if error.call == "open" && error.code == ENOENT && !mustExist { return nil }
+            if error.call == "open" && error.code == ENOENT {
+                guard mustExist else { return nil }
+                throw ConfigurationError(file: path, message: "does not exist: smbvol reads its configuration (the shares) from it; write it, or name another with --config or SMBVOL_CONFIG")
+            }
             throw ConfigurationError(file: path, message: "cannot read: \(error.reason)")
         } catch is InputLimitExceeded {
             throw ConfigurationError(file: path, message: "larger than 16 MiB; is this the right file?")

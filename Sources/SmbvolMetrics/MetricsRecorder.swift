@@ -12,7 +12,6 @@ public final class MetricsRecorder: Sendable {
         var gauges: [MetricSeries: Double] = [:]
         /// Gauge families replaced as a whole (a share without locks disappears from them).
         var replacedFamilies: [MetricFamily: [MetricSeries: Double]] = [:]
-        var isEmpty: Bool { counters.isEmpty && observations.isEmpty && gauges.isEmpty && replacedFamilies.isEmpty }
     }
 
     private let pending = Mutex(Pending())
@@ -46,8 +45,6 @@ public final class MetricsRecorder: Sendable {
     public func recordHeartbeatSuccess(share: String, atSecondsSinceEpoch secondsSinceEpoch: Double) {
         set(.heartbeatLastSuccess, labels: ["share": share], value: secondsSinceEpoch)
     }
-
-    public var hasChanges: Bool { pending.withLock { !$0.isEmpty } }
 
     /// Applies what was recorded to `snapshot` and forgets it.
     func drain(into snapshot: inout MetricsSnapshot) {

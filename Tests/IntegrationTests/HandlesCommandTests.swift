@@ -202,6 +202,49 @@ struct HandlesCommandTests {
         #expect(withoutPassword.stderr.contains("smbvol login"), "\(withoutPassword.stderr)")
     }
 
+    @Test("whole cluster: tokens that expire again and again mid-listing are renewed with the password file; without it, no partial document")
+    func tokensExpiringDuringClusterListing() throws {
+        let simulator = try SimulatorProcess(scenarioFile: scenario, pageSize: 1)
+        let workspace = try Workspace(password: password)
+        #expect(login(simulator, workspace).status == 0)
+        // Every token dies after two uses: a listing of four one-handle pages, its grant pages and
+        // its owner lookups outlives several tokens.
+        try simulator.addFault(#"{"kind": "token_expiry", "after_uses": 2}"#)
+        let loginsBefore = try simulator.state().logins
+        let withPassword = smbvol(simulator, workspace, ["handles", "list", "--json", "--user", "admin", "--password-file", workspace.passwordFile])
+        #expect(withPassword.status == 0, "\(withPassword.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(withPassword.stdout.utf8)) as? [String: Any]
+        let handles = try #require(object?["handles"] as? [[String: Any]], "\(withPassword.stdout)")
+        #expect(Set(handles.compactMap { $0["location"] as? String }) == ["4.6765.399", "4.6765.400", "4.6765.401", "4.6765.402"])
+        #expect(try simulator.state().logins - loginsBefore >= 2, "more than one token was needed")
+
+        // Without a password the first expiry ends the listing: nothing on stdout, one line on stderr.
+        let withoutPassword = smbvol(simulator, workspace, ["handles", "list", "--json"])
+        #expect(withoutPassword.status == 1)
+        #expect(withoutPassword.stdout.isEmpty, "a partial document: \(withoutPassword.stdout)")
+        #expect(withoutPassword.stderr.split(separator: "\n").count == 1, "\(withoutPassword.stderr)")
+        #expect(withoutPassword.stderr.contains("smbvol login"), "\(withoutPassword.stderr)")
+        let table = smbvol(simulator, workspace, ["handles", "list"])
+        #expect(table.status == 1)
+        #expect(table.stdout.isEmpty, "a partial table: \(table.stdout)")
+    }
+
+    @Test("a listing whose pages stop answering part-way prints nothing on stdout")
+    func clusterListingFailingPartWay() throws {
+        let simulator = try SimulatorProcess(scenarioFile: scenario, pageSize: 1)
+        let workspace = try Workspace(password: password)
+        #expect(login(simulator, workspace).status == 0)
+        // Three one-handle pages answer (printed, were the output not held back); the fourth
+        // fails for good (404, not retried).
+        try simulator.addFault(#"{"kind": "status", "status": 404, "path_prefix": "/v1/smb/files/", "after": 3}"#)
+        let result = smbvol(simulator, workspace, ["handles", "list", "--json"])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty, "a partial document: \(result.stdout)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        let handlePages = try simulator.state().requests.filter { $0.path.hasPrefix("/v1/smb/files/") }
+        #expect(handlePages.map(\.status).prefix(3) == [200, 200, 200], "the listing had begun: \(handlePages.map(\.status))")
+    }
+
     @Test("a looping next ends the listing with a warning, not an endless loop")
     func loopingNext() throws {
         let simulator = try SimulatorProcess(scenarioFile: scenario, pageSize: 1)

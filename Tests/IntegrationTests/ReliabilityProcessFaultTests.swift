@@ -162,8 +162,9 @@ struct ReliabilityProcessFaultTests {
         let holder = try FlockHolder(try lockPath(which, fixture))
 
         let hook = try fixture.backgroundHook("web01", "prepare", "begin", xml: xml)
-        usleep(1_000_000)
-        #expect(hook.process.isRunning, "the hook should be waiting for the lock")
+        // Waiting, not still starting: the hook has the lock file open while the holder has it.
+        let waiting = Reliability.waitUntil(.seconds(15)) { Reliability.hasOpen(pid: hook.pid, path: holder.path) }
+        #expect(waiting && hook.process.isRunning, "the hook should be waiting for the lock: \(hook.stderr)")
         holder.kill9()
         let status = hook.wait(timeout: .seconds(15))
         #expect(status == 0, "\(hook.stderr)")

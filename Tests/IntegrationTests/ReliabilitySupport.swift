@@ -48,6 +48,14 @@ enum Reliability {
         return condition()
     }
 
+    /// Whether process `pid` has `path` open (one of its /proc/PID/fd links names it): a process
+    /// waiting for a flock has the file open, one still starting has not.
+    static func hasOpen(pid: Int32, path: String) -> Bool {
+        let directory = "/proc/\(pid)/fd"
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return descriptors.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + $0)) == path }
+    }
+
     /// A libvirt test-driver node file whose running domains are `domains` (name, uuid);
     /// returns the `test:///…` URI.
     static func testDriverURI(in directory: String, running domains: [(String, String)]) throws -> String {

@@ -64,7 +64,7 @@ public struct CredentialStore: Sendable, Equatable {
     public func save(token: Secret) throws {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.flatMap { $0.isEmpty ? "/" : $0 } ?? "."
         try SecureFiles.ensurePrivateDirectory(directory)
-        let json = "{\"bearer_token\": \(JSONString.quoted(token.reveal())), \"version\": 1}\n"
+        let json = "{\"bearer_token\": \(JSONWriter.quoted(token.reveal())), \"version\": 1}\n"
         try AtomicFileWriter().write(Array(json.utf8), to: path, mode: 0o600)
     }
 

@@ -77,6 +77,10 @@ final class ClusterHandleListing {
     private var identityRefused = false
     private var identityLookupsStarted = 0
     private var reauthenticated = false
+    /// The last token the cluster answered with a 2xx: one that expires after it worked may be
+    /// renewed again (a long listing can outlive several tokens); one refused without ever
+    /// working may not (a fresh login refused: the account, not the clock).
+    private var tokenThatWorked: String?
 
     private var sessionNaming: SessionNaming = .unused
     private var sessionsNext: String?
@@ -172,7 +176,7 @@ final class ClusterHandleListing {
                 names[authId] = "auth_id:\(authId)"
                 continue
             }
-            let body = Array("{\"auth_id\": \(JSONString.quoted(authId))}".utf8)
+            let body = Array("{\"auth_id\": \(JSONWriter.quoted(authId))}".utf8)
             try start(.identity(authId: authId), HTTPRequest(method: .post, path: "/v1/identity/find", body: body), attempt: 1)
             identityLookupsStarted += 1
             free -= 1
@@ -206,7 +210,7 @@ final class ClusterHandleListing {
             try fail(entry, QumuloError(.transport(failure), method: method, path: request.path))
         case .success(let response) where response.status == 401:
             // Answers already in flight with the same old token come back 401 too: one login.
-            guard reauthenticatedOnce(refused: request.bearerToken) else {
+            guard reauthenticated(refused: request.bearerToken) else {
                 throw QumuloError(
                     .unauthorized("the cluster refused the token (HTTP 401) during the listing; run `smbvol login`"),
                     method: method, path: request.path)
@@ -218,6 +222,7 @@ final class ClusterHandleListing {
         case .success(let response) where !(200..<300).contains(response.status):
             try fail(entry, client.httpError(response, request: request))
         case .success(let response):
+            tokenThatWorked = request.bearerToken
             switch entry.job {
             case .handles(let path): try handlePage(response, path: path, progress: progress)
             case .grants(let path): grantPage(response, path: path)
@@ -227,11 +232,14 @@ final class ClusterHandleListing {
         }
     }
 
-    private func reauthenticatedOnce(refused: String?) -> Bool {
+    /// Whether the request refused with `refused` may go again with a new token: once for a
+    /// token that never worked in this listing (the stored one may have expired before it
+    /// began), and again each time a token that did work expires.
+    private func reauthenticated(refused: String?) -> Bool {
         if let current = try? client.bearerToken(for: HTTPRequest(method: .get, path: "/")).reveal(), current != refused {
             return true  // another answer already led to a new token
         }
-        guard !reauthenticated else { return false }
+        guard !reauthenticated || (refused != nil && refused == tokenThatWorked) else { return false }
         reauthenticated = true
         return client.recoverFromRefusedToken(refused)
     }

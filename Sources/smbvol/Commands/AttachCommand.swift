@@ -92,10 +92,12 @@ struct AttachCommand: ParsableCommand {
             case .attached(let image, let lock):
                 let output = OutputWriter()
                 if json {
-                    output.line(
-                        "{\"domain_uuid\": \(JSONString.quoted(uuid.value)), \"disk\": \(JSONString.quoted(disk)), "
-                            + "\"share\": \(JSONString.quoted(lock?.share ?? "")), \"mount_point\": \(JSONString.quoted(lock?.mountPoint ?? "")), "
-                            + "\"image\": \(JSONString.quoted(image)), \"lock_id\": \(JSONString.quoted(lock?.id ?? ""))}")
+                    output.write(
+                        JSONWriter.document(
+                            .object([
+                                ("domain_uuid", .string(uuid.value)), ("disk", .string(disk)), ("share", .string(lock?.share ?? "")),
+                                ("mount_point", .string(lock?.mountPoint ?? "")), ("image", .string(image)), ("lock_id", .string(lock?.id ?? "")),
+                            ])))
                 } else {
                     output.line(image)
                 }

@@ -66,36 +66,44 @@ struct CheckReport {
     /// `{"address", "status" (alive | stale | no-record | ignored), "host_id", "hostname",
     /// "age_seconds", "written_at", "domains", "collision", "dropped_entries", "note"}`; unknown
     /// values are null.
-    static func heartbeatJSON(_ heartbeat: HolderHeartbeat) -> String {
-        let q = JSONString.quoted
-        return "{\"address\": \(q(heartbeat.address)), \"status\": \(q(heartbeat.status.rawValue)), "
-            + "\"host_id\": \(heartbeat.hostID.map(q) ?? "null"), \"hostname\": \(heartbeat.hostname.map(q) ?? "null"), "
-            + "\"age_seconds\": \(heartbeat.ageSeconds.map { String(Int($0.rounded())) } ?? "null"), "
-            + "\"written_at\": \(heartbeat.writtenAt.map(q) ?? "null"), \"domains\": \(JSONString.array(heartbeat.domains)), "
-            + "\"collision\": \(heartbeat.collision), \"dropped_entries\": \(JSONString.array(heartbeat.droppedEntries)), "
-            + "\"note\": \(q(heartbeat.note))}"
+    static func heartbeatJSON(_ heartbeat: HolderHeartbeat) -> JSONValue {
+        .object([
+            ("address", .string(heartbeat.address)), ("status", .string(heartbeat.status.rawValue)),
+            ("host_id", .nullable(heartbeat.hostID)), ("hostname", .nullable(heartbeat.hostname)),
+            ("age_seconds", heartbeat.ageSeconds.map { .number($0.rounded()) } ?? .null), ("written_at", .nullable(heartbeat.writtenAt)),
+            ("domains", .strings(heartbeat.domains)), ("collision", .bool(heartbeat.collision)),
+            ("dropped_entries", .strings(heartbeat.droppedEntries)), ("note", .string(heartbeat.note)),
+        ])
     }
 
     func json() -> String {
-        let q = JSONString.quoted
-        var disks: [String] = []
+        var disks: [JSONValue] = []
         for image in inspection.images {
-            let handles = (image.decisions?.decisions ?? []).map { decision in
-                "{\"location\": \(q(decision.handle.location)), \"owner\": \(q(decision.handle.ownerName)), "
-                    + "\"client_addresses\": \(JSONString.array(decision.clientAddresses)), "
-                    + "\"decision\": \(q(decision.action.rawValue)), \"reason\": \(q(decision.reason)), "
-                    + "\"heartbeats\": [\(decision.heartbeats.map(Self.heartbeatJSON).joined(separator: ", "))]}"
+            let handles: [JSONValue] = (image.decisions?.decisions ?? []).map { decision in
+                .object([
+                    ("location", .string(decision.handle.location)), ("owner", .string(decision.handle.ownerName)),
+                    ("client_addresses", .strings(decision.clientAddresses)), ("decision", .string(decision.action.rawValue)),
+                    ("reason", .string(decision.reason)), ("heartbeats", .array(decision.heartbeats.map(Self.heartbeatJSON))),
+                ])
             }
             disks.append(
-                "{\"target\": \(q(image.image.target)), \"image\": \(q(image.image.image)), \"share\": \(q(image.image.share)), "
-                    + "\"cluster_path\": \(image.clusterPath.map(q) ?? "null"), \"handles\": [\(handles.joined(separator: ", "))]}")
+                .object([
+                    ("target", .string(image.image.target)), ("image", .string(image.image.image)), ("share", .string(image.image.share)),
+                    ("cluster_path", .nullable(image.clusterPath)), ("handles", .array(handles)),
+                ]))
         }
         for disk in inspection.unmanagedDisks {
             disks.append(
-                "{\"target\": \(q(disk.target)), \"image\": \(disk.source.map(q) ?? "null"), \"share\": null, \"cluster_path\": null, \"handles\": []}")
+                .object([
+                    ("target", .string(disk.target)), ("image", .nullable(disk.source)), ("share", .null), ("cluster_path", .null),
+                    ("handles", .array([])),
+                ]))
         }
         let errors = inspection.failure.map { [$0.description] } ?? []
-        return "{\"domain\": {\"name\": \(q(domain.name)), \"uuid\": \(q(domain.uuid))}, \"verdict\": \(q(inspection.verdict.rawValue)), "
-            + "\"disks\": [\(disks.joined(separator: ", "))], \"errors\": \(JSONString.array(errors))}\n"
+        return JSONWriter.document(
+            .object([
+                ("domain", .object([("name", .string(domain.name)), ("uuid", .string(domain.uuid))])),
+                ("verdict", .string(inspection.verdict.rawValue)), ("disks", .array(disks)), ("errors", .strings(errors)),
+            ]))
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SmbvolSystem
 import SmbvolUseCases
 
 /// `smbvol fence HOST`: storage fencing through the cluster.
@@ -60,7 +61,7 @@ struct FenceCommand: ParsableCommand {
             if list {
                 let fenced = try session.fence.list()
                 if json {
-                    output.line(try LockJSON.encode(["fenced": fenced]))
+                    output.write(JSONWriter.document(.object([("fenced", .array(fenced.map(FenceText.json)))])))
                 } else if fenced.isEmpty {
                     output.line("no host is fenced on the \(session.fence.shares.count) share(s) of cluster \(session.fence.clusterName)")
                 } else {
@@ -122,6 +123,13 @@ struct UnfenceCommand: ParsableCommand {
 }
 
 enum FenceText {
+    static func json(_ entry: StorageFence.Listed) -> JSONValue {
+        .object([
+            ("host", .string(entry.host)), ("addresses", .strings(entry.addresses)), ("shares", .strings(entry.shares)),
+            ("fenced_at", .nullable(entry.fencedAt)), ("fenced_by", .nullable(entry.fencedBy)), ("in_force", .bool(entry.inForce)),
+        ])
+    }
+
     static func line(_ entry: StorageFence.Listed) -> String {
         let since = entry.fencedAt.map { "since \($0) by \(entry.fencedBy ?? "?")" } ?? "not fenced from this host (no fence record here)"
         if !entry.inForce {

@@ -56,7 +56,7 @@ struct HandlesCloseCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let configuration = try configOption.load()
+            let configuration = try configOption.load(whenMissing: .useDefaults)
             let environment = ProcessEnvironment.current()
             let connection = try ClusterConnection.resolve(options: clusterOptions.selection, configuration: configuration, environment: environment)
             let closing = CloseHandlesByHand(

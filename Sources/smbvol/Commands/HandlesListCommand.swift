@@ -25,7 +25,9 @@ struct HandlesListCommand: ParsableCommand {
             warning line on stderr says what is missing and which privilege adds it. \
             --json prints {"handles": [{"location", "file_number", "owner", "owner_name", "path", \
             "num_byte_range_locks", "client_addresses"}], "missing_evidence": [{"evidence", \
-            "privilege", "status", "message"}]}; client_addresses is null when unknown.
+            "privilege", "status", "message"}]}; client_addresses is null when unknown. \
+            The output reaches stdout only once the listing is complete (it is spooled to an unnamed \
+            file in $TMPDIR): a listing that fails prints nothing there, one line on stderr, exit 1.
             """)
 
     @OptionGroup var configOption: ConfigOption
@@ -49,7 +51,7 @@ struct HandlesListCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let configuration = try configOption.load()
+            let configuration = try configOption.load(whenMissing: .useDefaults)
             var options = clusterOptions
             var shareConfiguration: ShareConfiguration?
             if let share {
@@ -61,8 +63,9 @@ struct HandlesListCommand: ParsableCommand {
             }
             let connection = try ClusterConnection.resolve(options: options.selection, configuration: configuration, environment: ProcessEnvironment.current())
             let client = try connection.makeClient(logger: logger)
-            let output = OutputWriter()
-            // The header is printed once the cluster has answered: a failure prints only the error.
+            // Held back until the listing is complete: a listing that fails part-way (the cluster
+            // goes away, the token cannot be renewed) prints only the error, never half a document.
+            let output = try OutputWriter.heldBack()
             let printer = HandlePrinter(json: json, output: output)
             if let path {
                 try listFile(path, client: client, printer: printer)
@@ -77,7 +80,7 @@ struct HandlesListCommand: ParsableCommand {
                 }
                 try listCluster(prefix: prefix, client: client, printer: printer, logger: logger)
             }
-            output.flush()
+            try output.publish()
         }
     }
 
@@ -149,64 +152,6 @@ struct HandlesListCommand: ParsableCommand {
     }
 }
 
-/// One JSON line built as bytes, escaped as `JSONString.quoted` does (RFC 8259).
-struct JSONLine {
-    private(set) var bytes: [UInt8] = []
-
-    init() { bytes.reserveCapacity(256) }
-
-    /// Starts the next line in the same storage (one allocation for the whole listing).
-    mutating func reset() { bytes.removeAll(keepingCapacity: true) }
-
-    mutating func raw(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func integer(_ value: Int64) {
-        if (0...9).contains(value) {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
-        } else {
-            bytes.append(contentsOf: String(value).utf8)
-        }
-    }
-
-    mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { utf8 in
-            // Runs that need no escape (nearly every byte of a listing) are copied whole.
-            var runStart = 0
-            for index in 0..<utf8.count {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                runStart = index + 1
-                escape(byte)
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    private mutating func escape(_ byte: UInt8) {
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-            bytes.append(UInt8(ascii: "\\"))
-            bytes.append(byte)
-        case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-        case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-        case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-        default:
-            let digits: StaticString = "0123456789abcdef"
-            raw("\\u00")
-            digits.withUTF8Buffer { hex in
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0xF)])
-            }
-        }
-    }
-}
-
 /// The share's cluster path is not configured and the cluster would not list its shares.
 struct ShareRootUnavailable: Error, CustomStringConvertible {
     var share: String
@@ -224,7 +169,7 @@ struct HandlePrinter {
     let output: OutputWriter
     private final class State {
         var first = true
-        var line = JSONLine()
+        var line = JSONWriter()
     }
     private let state = State()
 
@@ -245,7 +190,7 @@ struct HandlePrinter {
         if json {
             // Byte by byte: a cluster-wide listing writes 100 000 of these lines.
             var line = state.line
-            state.line = JSONLine()  // keep `line` uniquely referenced while it is written
+            state.line = JSONWriter()  // keep `line` uniquely referenced while it is written
             line.reset()
             line.raw(state.first ? "\n  {\"location\": " : ",\n  {\"location\": ")
             state.first = false
@@ -282,12 +227,18 @@ struct HandlePrinter {
     /// Closes the JSON document with what evidence was missing (the table has the stderr line).
     func end(missing: [MissingEvidence]) {
         guard json else { return }
-        output.write(state.first ? "]" : "\n]")
-        let entries = missing.map { item in
-            "{\"evidence\": \(JSONString.quoted(item.what.rawValue)), \"privilege\": \(JSONString.quoted(item.privilege)), "
-                + "\"status\": \(item.status.map(String.init) ?? "null"), \"message\": \(JSONString.quoted(item.summary))}"
-        }
-        output.write(", \"missing_evidence\": [" + entries.joined(separator: ", ") + "]}\n")
+        var line = JSONWriter()
+        line.raw(state.first ? "], \"missing_evidence\": " : "\n], \"missing_evidence\": ")
+        line.value(
+            .array(
+                missing.map { item in
+                    .object([
+                        ("evidence", .string(item.what.rawValue)), ("privilege", .string(item.privilege)),
+                        ("status", item.status.map { .integer(Int64($0)) } ?? .null), ("message", .string(item.summary)),
+                    ])
+                }))
+        line.raw("}\n")
+        output.write(bytes: line.bytes)
     }
 
     private static func row(_ location: String, _ owner: String, _ client: String, _ locks: String, _ path: String) -> String {

@@ -62,7 +62,7 @@ struct HeartbeatCommand: ParsableCommand {
         sigaddset(&signals, SIGINT)
         if !once { pthread_sigmask(SIG_BLOCK, &signals, nil) }
         var beat = try reportingErrors { () throws -> HeartbeatBeat in
-            let configuration = try configOption.load()
+            let configuration = try configOption.load(whenMissing: .warnAndUseDefaults)
             let hostID = try HostIdentity.hostID(configured: configuration.hostID)
             return HeartbeatBeat(configuration: configuration, hostID: hostID, logger: logger)
         }

@@ -93,7 +93,7 @@ struct HoldersCommand: ParsableCommand {
         }
         let output = OutputWriter()
         if json {
-            output.line(try reportingErrors { try LockJSON.encode(document) })
+            output.write(JSONWriter.document(document.json))
         } else {
             for share in document.shares { share.text().forEach(output.line) }
         }
@@ -128,11 +128,13 @@ struct HoldersCommand: ParsableCommand {
     }
 }
 
-struct HoldersDocument: Encodable {
+struct HoldersDocument {
     var shares: [ShareHolders]
+
+    var json: JSONValue { .object([("shares", .array(shares.map(\.json)))]) }
 }
 
-struct ShareHolders: Encodable {
+struct ShareHolders {
     var share: String
     var directory: String
     var mounted: Bool
@@ -140,6 +142,14 @@ struct ShareHolders: Encodable {
     var error: String?
     var hosts: [HostHolder] = []
     var unusable: [UnusableRecord] = []
+
+    var json: JSONValue {
+        .object([
+            ("share", .string(share)), ("directory", .string(directory)), ("mounted", .bool(mounted)), ("error", .nullable(error)),
+            ("hosts", .array(hosts.map(\.json))),
+            ("unusable", .array(unusable.map { .object([("file", .string($0.file)), ("reason", .string($0.reason))]) })),
+        ])
+    }
 
     mutating func fill(_ read: HoldersCommand.ShareRead, now: Double, freshSeconds: Double, ownHostID: String?, ownAddresses: Set<String>) {
         var seen: Set<String> = []
@@ -187,7 +197,7 @@ struct ShareHolders: Encodable {
     }
 }
 
-struct HostHolder: Encodable {
+struct HostHolder {
     var hostID: String
     var hostname: String
     var addresses: [String]
@@ -199,7 +209,7 @@ struct HostHolder: Encodable {
     /// This host's host_id, but addresses that are not this host's: another host.
     var collision: Bool
     var droppedEntries: [String]
-    var images: [HeldImageJSON]
+    var images: [HeldImage]
 
     init(_ record: HeartbeatRecord, now: Double, freshSeconds: Double, ownHostID: String?, collision: Bool = false, droppedEntries: [String] = []) {
         self.collision = collision
@@ -212,33 +222,27 @@ struct HostHolder: Encodable {
         intervalSeconds = record.intervalSeconds
         fresh = now - record.writtenAt <= freshSeconds
         thisHost = record.hostID == ownHostID && !collision
-        images = record.images.map { HeldImageJSON(path: $0.path, domainName: $0.domainName, domainUUID: $0.domainUUID) }
+        images = record.images.map { HeldImage(path: $0.path, domainName: $0.domainName, domainUUID: $0.domainUUID) }
     }
 
-    enum CodingKeys: String, CodingKey {
-        case hostname, addresses, fresh, images, collision
-        case hostID = "host_id"
-        case writtenAt = "written_at"
-        case ageSeconds = "age_seconds"
-        case intervalSeconds = "interval_seconds"
-        case thisHost = "this_host"
-        case droppedEntries = "dropped_entries"
+    var json: JSONValue {
+        .object([
+            ("host_id", .string(hostID)), ("hostname", .string(hostname)), ("addresses", .strings(addresses)),
+            ("written_at", .string(writtenAt)), ("age_seconds", .number(ageSeconds)), ("interval_seconds", .number(intervalSeconds)),
+            ("fresh", .bool(fresh)), ("this_host", .bool(thisHost)), ("collision", .bool(collision)),
+            ("dropped_entries", .strings(droppedEntries)),
+            ("images", .array(images.map { .object([("path", .string($0.path)), ("domain_name", .string($0.domainName)), ("domain_uuid", .string($0.domainUUID))]) })),
+        ])
     }
 }
 
-struct HeldImageJSON: Encodable {
+struct HeldImage {
     var path: String
     var domainName: String
     var domainUUID: String
-
-    enum CodingKeys: String, CodingKey {
-        case path
-        case domainName = "domain_name"
-        case domainUUID = "domain_uuid"
-    }
 }
 
-struct UnusableRecord: Encodable {
+struct UnusableRecord {
     var file: String
     var reason: String
 }

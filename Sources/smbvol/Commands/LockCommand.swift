@@ -1,10 +1,5 @@
 import ArgumentParser
 import AttachmentLocks
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SmbvolLogging
 import SmbvolSystem
 import SmbvolUseCases
@@ -77,7 +72,7 @@ struct LockListCommand: ParsableCommand {
             let locks = try wiring.service.locks(share: try share.map { try wiring.target(named: $0) })
             let output = OutputWriter()
             if json {
-                output.line(try LockJSON.encode(["locks": locks.map(LockJSON.init)]))
+                output.write(JSONWriter.document(.object([("locks", .array(locks.map(LockJSON.value)))])))
                 return
             }
             let now = SystemClock().wallClockSeconds()
@@ -87,31 +82,13 @@ struct LockListCommand: ParsableCommand {
 }
 
 /// A lock in the JSON that outside tools read (keys fixed by the issue; `share` added).
-struct LockJSON: Encodable {
-    var id, share, domainUUID, domainName, disk, reason, context, createdAt: String
-
-    init(_ lock: AttachmentLock) {
-        id = lock.id
-        share = lock.share
-        domainUUID = lock.domainUUID
-        domainName = lock.domainName
-        disk = lock.disk
-        reason = lock.reason
-        context = lock.context.rawValue
-        createdAt = lock.createdAt
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case id, share, disk, reason, context
-        case domainUUID = "domain_uuid"
-        case domainName = "domain_name"
-        case createdAt = "created_at"
-    }
-
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+enum LockJSON {
+    static func value(_ lock: AttachmentLock) -> JSONValue {
+        .object([
+            ("id", .string(lock.id)), ("share", .string(lock.share)), ("domain_uuid", .string(lock.domainUUID)),
+            ("domain_name", .string(lock.domainName)), ("disk", .string(lock.disk)), ("reason", .string(lock.reason)),
+            ("context", .string(lock.context.rawValue)), ("created_at", .string(lock.createdAt)),
+        ])
     }
 }
 

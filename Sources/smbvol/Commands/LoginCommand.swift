@@ -26,7 +26,7 @@ struct LoginCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let configuration = try configOption.load()
+            let configuration = try configOption.load(whenMissing: .useDefaults)
             var connection = try ClusterConnection.resolve(
                 options: clusterOptions.selection, configuration: configuration, environment: ProcessEnvironment.current())
             if connection.login.username == nil {

@@ -1,10 +1,5 @@
 import ArgumentParser
 import AttachmentLocks
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SmbvolSystem
 import SmbvolUseCases
 
@@ -31,7 +26,7 @@ struct MountsCommand: ParsableCommand {
             let statuses = try wiring.service.status(of: wiring.targets)
             let output = OutputWriter()
             if json {
-                output.line(try LockJSON.encode(MountsDocument(mounts: statuses.map(MountJSON.init))))
+                output.write(JSONWriter.document(.object([("mounts", .array(statuses.map(MountJSON.value)))])))
                 return
             }
             let now = SystemClock().wallClockSeconds()
@@ -44,27 +39,12 @@ struct MountsCommand: ParsableCommand {
     }
 }
 
-struct MountsDocument: Encodable {
-    var mounts: [MountJSON]
-}
-
-struct MountJSON: Encodable {
-    var share: String
-    var export: String
-    var mountPoint: String
-    var mounted: Bool
-    var locks: [LockJSON]
-
-    init(_ status: ShareStatus) {
-        share = status.share.name
-        export = status.share.export
-        mountPoint = status.share.mountPoint
-        mounted = status.mounted
-        locks = status.locks.map(LockJSON.init)
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case share, export, mounted, locks
-        case mountPoint = "mount_point"
+enum MountJSON {
+    static func value(_ status: ShareStatus) -> JSONValue {
+        .object([
+            ("share", .string(status.share.name)), ("export", .string(status.share.export)),
+            ("mount_point", .string(status.share.mountPoint)), ("mounted", .bool(status.mounted)),
+            ("locks", .array(status.locks.map(LockJSON.value))),
+        ])
     }
 }

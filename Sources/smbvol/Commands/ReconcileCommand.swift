@@ -36,7 +36,7 @@ struct ReconcileCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let configuration = try configOption.load()
+            let configuration = try configOption.load(whenMissing: .warnAndUseDefaults)
             // Connect first: without the truth about domains, change nothing.
             let libvirt = try LibvirtConnection(readOnly: connect)
             let reconcile = Reconcile(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))

@@ -24,24 +24,26 @@ struct HookRunner {
     let configPath: String
 
     enum Operation {
-        case prepare, migrate, release, reconnect, started, ignored
+        case prepare, migrate, release, reconnect, started
     }
 
-    var kind: Operation {
+    /// The operation smbvol acts on; nil for every other (operation, sub-operation) libvirt calls
+    /// the hook with, which is read and ignored.
+    var kind: Operation? {
         switch (operation, subOperation) {
         case ("prepare", "begin"): return .prepare
         case ("migrate", "begin"): return .migrate
         case ("release", "end"): return .release
         case ("reconnect", "begin"): return .reconnect
         case ("started", "begin"): return .started
-        default: return .ignored
+        default: return nil
         }
     }
 
     /// Operations whose failure must never reach libvirt: a failing reconnect kills the VM.
     var mustSucceed: Bool {
         switch kind {
-        case .release, .reconnect, .started, .ignored: return true
+        case .release, .reconnect, .started, nil: return true
         case .prepare, .migrate: return false
         }
     }
@@ -61,11 +63,11 @@ struct HookRunner {
     func run() -> Int32 {
         // Drain stdin (the XML) even when ignoring the call, so libvirt's write never fails.
         let xml = readStandardInput()
-        if kind == .ignored { return 0 }
+        guard let kind else { return 0 }
         let clock = SystemClock()
         let started = clock.now()
         var failed = false
-        let status = run(xml: xml, failed: &failed)
+        let status = run(kind, xml: xml, failed: &failed)
         recordRun(status: status, failed: failed, seconds: (clock.now() - started).secondsDouble)
         return status
     }
@@ -78,7 +80,7 @@ struct HookRunner {
         MetricsRecorder.shared.observe(.hookDuration, labels: ["operation": operation], value: seconds)
     }
 
-    private func run(xml: [UInt8], failed: inout Bool) -> Int32 {
+    private func run(_ kind: Operation, xml: [UInt8], failed: inout Bool) -> Int32 {
         LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)
         var logger = Logger(label: "smbvol.hook")
         logger[metadataKey: "hook"] = "\(operation) \(subOperation)"
@@ -109,7 +111,6 @@ struct HookRunner {
             case .release: return operations.release()
             case .reconnect: return operations.reconnect()
             case .started: return operations.started()
-            case .ignored: return 0
             }
         } catch {
             failed = true

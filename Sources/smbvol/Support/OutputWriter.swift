@@ -11,11 +11,34 @@ final class OutputWriter {
     private var buffer: [UInt8] = []
     private let descriptor: Int32
     private let capacity: Int
+    /// Where the chunks go when the output is held back (`heldBack()`); nil: to `descriptor`.
+    private let spool: OutputSpool?
 
     init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 64 * 1024) {
         self.descriptor = descriptor
         self.capacity = capacity
+        spool = nil
         buffer.reserveCapacity(capacity)
+    }
+
+    private init(spool: OutputSpool, capacity: Int = 64 * 1024) {
+        descriptor = STDOUT_FILENO
+        self.capacity = capacity
+        self.spool = spool
+        buffer.reserveCapacity(capacity)
+    }
+
+    /// Output that reaches stdout only through `publish()`: a command that fails after writing
+    /// part of it prints none of it. Spooled to an unnamed temporary file (OutputSpool).
+    static func heldBack() throws -> OutputWriter {
+        OutputWriter(spool: try OutputSpool())
+    }
+
+    /// Everything written so far, to stdout (all of a held-back output; else a flush).
+    func publish() throws {
+        flush()
+        // As for a direct write, a closed stdout (`| head`) ends the copy quietly.
+        try spool?.replay { chunk in (try? FileDescriptorIO.writeAll(descriptor, chunk)) != nil }
     }
 
     deinit { flush() }
@@ -36,8 +59,12 @@ final class OutputWriter {
     }
 
     func flush() {
-        // A failed write (EPIPE, e.g. `| head`) drops the rest: nothing more to say.
-        try? FileDescriptorIO.writeAll(descriptor, buffer)
+        if let spool {
+            spool.append(buffer)
+        } else {
+            // A failed write (EPIPE, e.g. `| head`) drops the rest: nothing more to say.
+            try? FileDescriptorIO.writeAll(descriptor, buffer)
+        }
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -21,10 +21,54 @@ final class JournalListener: Sendable {
     let path: String
     private let received = Received()
 
+    private let descriptor: Int32
+
     private final class Received: Sendable {
         let entries = Mutex<[Entry]>([])
         let malformed = Mutex<[String]>([])
         let stopped = Atomic<Bool>(false)
+
+        /// Every datagram queued on the socket, in order (under the entries' lock: the reader
+        /// thread and `entries` both drain, and neither may append out of turn).
+        func drain(_ descriptor: Int32) {
+            entries.withLock { entries in
+                var buffer = [UInt8](repeating: 0, count: 1 << 20)
+                var control = [UInt8](repeating: 0, count: 256)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { data in
+                        control.withUnsafeMutableBytes { controlBytes in
+                            var vector = iovec(iov_base: data.baseAddress, iov_len: data.count)
+                            return withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                                var message = msghdr()
+                                message.msg_iov = vectorPointer
+                                message.msg_iovlen = 1
+                                message.msg_control = controlBytes.baseAddress
+                                message.msg_controllen = controlBytes.count
+                                let count = recvmsg(descriptor, &message, Int32(MSG_DONTWAIT))
+                                return (count, message.msg_controllen)
+                            }
+                        }
+                    }
+                    if count.0 < 0 {
+                        if errno == EINTR { continue }
+                        return
+                    }
+                    var payload = Array(buffer[0..<count.0])
+                    var viaMemfd = false
+                    if count.0 == 0 && count.1 >= MemoryLayout<cmsghdr>.size + 4 {
+                        let passed = control.withUnsafeBytes { $0.load(fromByteOffset: MemoryLayout<cmsghdr>.size, as: Int32.self) }
+                        payload = JournalListener.readAll(passed)
+                        close(passed)
+                        viaMemfd = true
+                    }
+                    if let fields = JournalListener.decode(payload) {
+                        entries.append(Entry(fields: fields, viaMemfd: viaMemfd))
+                    } else {
+                        malformed.withLock { $0.append(String(decoding: payload.prefix(200), as: UTF8.self)) }
+                    }
+                }
+            }
+        }
     }
 
     init() throws {
@@ -32,6 +76,7 @@ final class JournalListener: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/socket"
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        self.descriptor = descriptor
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
@@ -44,62 +89,36 @@ final class JournalListener: Sendable {
         chmod(path, 0o666)
         var size: Int32 = 4 * 1024 * 1024
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let received = self.received
         let socketPath = path
+        // Reads whatever arrives meanwhile, so a chatty sender never fills the socket's queue;
+        // `entries` drains the queue itself, so it needs no grace period.
         Thread.detachNewThread {
             defer {
                 close(descriptor)
                 unlink(socketPath)
             }
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            var control = [UInt8](repeating: 0, count: 256)
             while !received.stopped.load(ordering: .sequentiallyConsistent) {
-                let count = buffer.withUnsafeMutableBytes { data in
-                    control.withUnsafeMutableBytes { controlBytes in
-                        var vector = iovec(iov_base: data.baseAddress, iov_len: data.count)
-                        return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                            var message = msghdr()
-                            message.msg_iov = vectorPointer
-                            message.msg_iovlen = 1
-                            message.msg_control = controlBytes.baseAddress
-                            message.msg_controllen = controlBytes.count
-                            let count = recvmsg(descriptor, &message, 0)
-                            return (count, message.msg_controllen)
-                        }
-                    }
-                }
-                if count.0 < 0 {
-                    if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
-                    return
-                }
-                var payload = Array(buffer[0..<count.0])
-                var viaMemfd = false
-                if count.0 == 0 && count.1 >= MemoryLayout<cmsghdr>.size + 4 {
-                    let passed = control.withUnsafeBytes { $0.load(fromByteOffset: MemoryLayout<cmsghdr>.size, as: Int32.self) }
-                    payload = Self.readAll(passed)
-                    close(passed)
-                    viaMemfd = true
-                }
-                if let fields = Self.decode(payload) {
-                    received.entries.withLock { $0.append(Entry(fields: fields, viaMemfd: viaMemfd)) }
-                } else {
-                    received.malformed.withLock { $0.append(String(decoding: payload.prefix(200), as: UTF8.self)) }
-                }
+                var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, 200) >= 0 || errno == EINTR else { return }
+                received.drain(descriptor)
             }
         }
     }
 
     deinit { received.stopped.store(true, ordering: .sequentiallyConsistent) }
 
-    /// Every entry so far (after a short grace period for datagrams in flight).
+    /// Every entry so far. A datagram is queued on the socket by the time the sender's
+    /// sendmsg(2) returns: once a smbvol process has ended, all its entries are here.
     var entries: [Entry] {
-        usleep(100_000)
+        received.drain(descriptor)
         return received.entries.withLock { $0 }
     }
 
-    var malformed: [String] { received.malformed.withLock { $0 } }
+    var malformed: [String] {
+        received.drain(descriptor)
+        return received.malformed.withLock { $0 }
+    }
 
     /// Entries of one audit event kind.
     func events(_ kind: String) -> [Entry] { entries.filter { $0["SMBVOL_EVENT"] == kind } }

@@ -8,6 +8,21 @@ final class SyslogListener: Sendable {
     private let descriptor: Int32
     private final class Received: Sendable {
         let lines = Mutex<[String]>([])
+
+        /// Every datagram queued on the socket, in order (under the lock: the reader thread
+        /// and `lines` both drain, and neither may append out of turn).
+        func drain(_ descriptor: Int32) {
+            lines.withLock { lines in
+                var buffer = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let count = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+                    if count < 0 && errno == EINTR { continue }
+                    guard count >= 0 else { return }
+                    if count == 0 { continue }  // an empty datagram: no line
+                    lines.append(String(decoding: buffer[0..<count], as: UTF8.self))
+                }
+            }
+        }
         /// Set by deinit; the reader thread then closes the socket itself, so the descriptor
         /// number is never reused under a thread still reading it.
         let stopped = Atomic<Bool>(false)
@@ -30,25 +45,20 @@ final class SyslogListener: Sendable {
         }
         guard bound == 0 else { throw SimulatorProcess.Failure(description: "cannot bind \(path): errno \(errno)") }
         chmod(path, 0o666)
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let socketDescriptor = descriptor
         let received = self.received
         let socketPath = path
+        // Reads whatever arrives meanwhile, so a chatty sender never fills the socket's queue;
+        // `lines` drains the queue itself, so it needs no grace period.
         Thread.detachNewThread {
-            var buffer = [UInt8](repeating: 0, count: 65536)
             defer {
                 close(socketDescriptor)
                 unlink(socketPath)
             }
             while !received.stopped.load(ordering: .sequentiallyConsistent) {
-                let count = recv(socketDescriptor, &buffer, buffer.count, 0)
-                if count > 0 {
-                    let line = String(decoding: buffer[0..<count], as: UTF8.self)
-                    received.lines.withLock { $0.append(line) }
-                } else if count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                    return
-                }
+                var ready = pollfd(fd: socketDescriptor, events: Int16(POLLIN), revents: 0)
+                guard poll(&ready, 1, 200) >= 0 || errno == EINTR else { return }
+                received.drain(socketDescriptor)
             }
         }
     }
@@ -57,9 +67,10 @@ final class SyslogListener: Sendable {
         received.stopped.store(true, ordering: .sequentiallyConsistent)
     }
 
-    /// Every line received so far (after a short grace period for datagrams in flight).
+    /// Every line received so far. A datagram is queued on the socket by the time the sender's
+    /// send(2) returns: once a smbvol process has ended, all its lines are here.
     var lines: [String] {
-        usleep(100_000)
+        received.drain(descriptor)
         return received.lines.withLock { $0 }
     }
 }
