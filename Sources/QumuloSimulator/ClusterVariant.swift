@@ -48,7 +48,7 @@ public enum ScenarioRole {
     /// look up identities — no sessions, no lock grants, no shares.
     public static let lockManager = [Privilege.smbFileHandleRead, Privilege.smbFileHandleWrite, Privilege.identityRead]
 
-    /// The fencing role smbvol's README prescribes: read and change share host restrictions,
+    /// The fencing role smbvol's docs/configuration.md prescribes: read and change share host restrictions,
     /// list and close sessions — nothing else.
     public static let fencer = [Privilege.smbShareRead, Privilege.smbShareWrite, Privilege.smbSessionRead, Privilege.smbSessionWrite]
 

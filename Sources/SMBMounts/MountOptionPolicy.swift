@@ -4,7 +4,7 @@
 /// set by smbvol), and to the evidence lock hygiene reads. Spelling is not trusted: every name
 /// is compared lowercased, every value checked, and anything not listed here is refused.
 ///
-/// README ("Mount options") lists the same table for operators.
+/// docs/configuration.md ("Mount options") lists the same table for operators.
 public enum MountOptionPolicy {
     /// What a listed option does, as far as smbvol is concerned.
     enum Rule: Sendable {

@@ -3,7 +3,7 @@ import Logging
 /// The kinds of audit event, as `event=` on the line and `SMBVOL_EVENT` in the journal.
 ///
 /// Each kind has a stable journal MESSAGE_ID (128 bits, generated once with `uuid4().hex` and
-/// fixed here; README lists them): `journalctl MESSAGE_ID=…` finds every event of a kind
+/// fixed here; docs/operations.md lists them): `journalctl MESSAGE_ID=…` finds every event of a kind
 /// whatever the wording of its message. Never change an id; add a new kind with a new id.
 public enum AuditEventKind: String, Sendable, CaseIterable {
     /// A handle force-closed because lock hygiene found it stale, or by an operator's request.

@@ -1,6 +1,6 @@
 /// One metric family smbvol exports: name, type, help text, and for histograms the bucket
 /// bounds. Names follow Prometheus' conventions: `_total` for counters, base units (seconds).
-/// README, "Observability", lists them all.
+/// docs/operations.md, "Observability", lists them all.
 public struct MetricFamily: Sendable, Hashable {
     public enum Kind: String, Sendable {
         case counter, gauge, histogram

@@ -6,7 +6,7 @@ import Testing
 /// binary and the hook fixtures.
 @Suite("journal entries and metrics", .serialized)
 struct ObservabilityTests {
-    /// The MESSAGE_IDs README documents; a changed id breaks every saved query, so they are
+    /// The MESSAGE_IDs docs/operations.md documents; a changed id breaks every saved query, so they are
     /// spelled out here rather than read from the code.
     static let messageIDs = [
         "close": "8e92e60f504c4cb8907a08d372f3c658", "refuse": "1d16e30a39ef431ab02906e9bfea729a",

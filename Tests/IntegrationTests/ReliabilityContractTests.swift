@@ -164,7 +164,7 @@ struct ReliabilityContractTests {
         #expect(fixture.isMounted, "a busy share stays mounted (never lazily unmounted by the hook)")
         let audit = fixture.syslog.lines
         #expect(audit.contains { $0.contains("busy") }, "\(audit)")
-        // README, Failure behaviour: "the share stays mounted and the lock record is kept when it stays busy".
+        // docs/operations.md, Failure behaviour: "the share stays mounted and the lock record is kept when it stays busy".
         let locksAfterBusyRelease = try fixture.mounts.locks().count
         #expect(locksAfterBusyRelease == 1)
 

@@ -1,7 +1,7 @@
 import LockHygiene
 import Testing
 
-/// The decision table's rows with heartbeat evidence (lock-hygiene.md, "Heartbeat evidence"):
+/// The decision table's rows with heartbeat evidence (docs/stale-handle-policy.md, "Classification of one handle", rule 5):
 /// a fresh record of another host makes its address alive; nothing else changes a decision.
 func beating(
     _ address: String = remoteHost, host: String = "host-b", age: Double = 4, domains: [String] = ["web01"], lists: [String]? = nil,

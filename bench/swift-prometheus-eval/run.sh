@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 15: smbvol's own metrics writer against swift-prometheus 2.4.1, one hook run's work each
+# The journal/metrics choice (docs/architecture.md): smbvol's own metrics writer against swift-prometheus 2.4.1, one hook run's work each
 # (parse the kept state, add this run, render), as separate static release binaries, alternated.
 # Usage: bench/swift-prometheus-eval/run.sh   (prints CPU and wall medians and binary sizes)
 set -euo pipefail

@@ -378,7 +378,7 @@ class Bed:
             # The agent finds a host's addresses in its heartbeat records on a mounted share; no
             # HA node has it mounted (smbvol unmounts a share with its last VM, and `lock add`
             # does not mount): the HA manager's configuration names the address, as
-            # pcmk_host_map would (README "Fencing": address=).
+            # pcmk_host_map would (docs/operations.md "Fencing": address=).
             options += f"address={victim.addr}\n"
             self.event(f"{node.name} has the share unmounted: the agent gets address={victim.addr} as well")
         result = node.smbvol(["fence-agent"], input=options, timeout=40)
