@@ -190,8 +190,8 @@ check "bash completion registers smbvol" \
 check "zsh completion is /usr/share/zsh/vendor-completions/_smbvol (#compdef smbvol)" \
     eval 'head -n 1 /usr/share/zsh/vendor-completions/_smbvol | grep -q "^#compdef smbvol"'
 check "fish completion is /usr/share/fish/vendor_completions.d/smbvol.fish" has /usr/share/fish/vendor_completions.d/smbvol.fish "complete -c 'smbvol'"
-check "/usr/share/doc/smbvol has README.md, copyright, changelog.Debian.gz" \
-    eval '[ -f /usr/share/doc/smbvol/README.md ] && [ -f /usr/share/doc/smbvol/copyright ] && [ -f /usr/share/doc/smbvol/changelog.Debian.gz ]'
+check "/usr/share/doc/smbvol has README.md, its docs, copyright, changelog.Debian.gz" \
+    eval '[ -f /usr/share/doc/smbvol/README.md ] && [ -f /usr/share/doc/smbvol/docs/configuration.md ] && [ -f /usr/share/doc/smbvol/docs/stale-handle-policy.md ] && [ -f /usr/share/doc/smbvol/copyright ] && [ -f /usr/share/doc/smbvol/changelog.Debian.gz ]'
 end_step
 
 # --- The operator configures it -------------------------------------------------------------------
