@@ -59,7 +59,7 @@ struct FenceCommand: ParsableCommand {
                 configuration: configuration, selection: clusterOptions.selection, onlyShares: share, logger: logger,
                 say: { output.line($0) })
             if list {
-                let fenced = try session.fence.list()
+                let fenced = try session.listFenced()
                 if json {
                     output.write(JSONWriter.document(.object([("fenced", .array(fenced.map(FenceText.json)))])))
                 } else if fenced.isEmpty {
@@ -69,7 +69,7 @@ struct FenceCommand: ParsableCommand {
                 }
                 return
             }
-            let target = try session.target(host: host, addresses: address, purpose: .fence)
+            let target = try session.target(host: host, addresses: address, purpose: .fence, dryRun: dryRun)
             try session.fence.fence(target, dryRun: dryRun)
         }
     }
@@ -116,7 +116,7 @@ struct UnfenceCommand: ParsableCommand {
             let session = try FenceSession(
                 configuration: configuration, selection: clusterOptions.selection, onlyShares: share, logger: logger,
                 say: { output.line($0) })
-            let target = try session.target(host: host, addresses: address, purpose: .unfence)
+            let target = try session.target(host: host, addresses: address, purpose: .unfence, dryRun: dryRun)
             try session.fence.unfence(target, dryRun: dryRun)
         }
     }
@@ -127,14 +127,26 @@ enum FenceText {
         .object([
             ("host", .string(entry.host)), ("addresses", .strings(entry.addresses)), ("shares", .strings(entry.shares)),
             ("fenced_at", .nullable(entry.fencedAt)), ("fenced_by", .nullable(entry.fencedBy)), ("in_force", .bool(entry.inForce)),
+            ("host_source", .nullable(entry.hostSource)), ("recorded_here", .bool(entry.recordedHere)),
         ])
     }
 
     static func line(_ entry: StorageFence.Listed) -> String {
-        let since = entry.fencedAt.map { "since \($0) by \(entry.fencedBy ?? "?")" } ?? "not fenced from this host (no fence record here)"
+        let addresses = entry.addresses.joined(separator: ",")
         if !entry.inForce {
-            return "\(entry.host)  \(entry.addresses.joined(separator: ","))  recorded \(since), but no share denies it any more"
+            let since = entry.fencedAt.map { "since \($0) by \(entry.fencedBy ?? "?")" } ?? ""
+            return "\(entry.host)  \(addresses)  recorded \(since), but no share denies it any more"
         }
-        return "\(entry.host)  \(entry.addresses.joined(separator: ","))  \(since)  on \(entry.shares.joined(separator: ", "))"
+        let shares = "on \(entry.shares.joined(separator: ", "))"
+        if entry.recordedHere {
+            return "\(entry.host)  \(addresses)  since \(entry.fencedAt ?? "?") by \(entry.fencedBy ?? "?")  \(shares)"
+        }
+        let named: String
+        switch entry.hostSource {
+        case "heartbeat records": named = "host named by its heartbeat records"
+        case "host_map": named = "host named by host_map"
+        default: named = "no heartbeat record lists these addresses"
+        }
+        return "\(entry.host)  \(addresses)  \(shares)  (\(named); fenced from another host: no fence record here)"
     }
 }
