@@ -271,8 +271,9 @@ struct FenceCommandTests {
         #expect(mapped.status == 0, "\(mapped.stderr)")
         #expect(try permissions(simulator).first?["address_ranges"] as? [String] == ["203.0.113.10", "203.0.113.9"])
         let unmapped = runProcess(
-            agent, ["-o", "off", "-n", "host-z", "--config", workspace.config("a")], environment: workspace.environment, timeout: .seconds(60))
-        #expect(unmapped.status == 1, "without the map host-z has no address: \(unmapped.stderr)")
+            agent, ["-o", "off", "-n", "host-w", "--config", workspace.config("a"), "host_map=host-z:203.0.113.9"],
+            environment: workspace.environment, timeout: .seconds(60))
+        #expect(unmapped.status == 1, "host-w is not in the map and has no record: \(unmapped.stderr)")
         #expect(unmapped.stderr.contains("no address to fence"), "\(unmapped.stderr)")
         let badMap = runProcess(agent, ["-o", "off", "-n", "host-z", "host_map=host-z"], environment: workspace.environment, timeout: .seconds(30))
         #expect(badMap.status == 1 && badMap.stderr.contains("host_map entry"), "\(badMap.stderr)")

@@ -75,6 +75,9 @@ struct ShareRestrictionsClientTests {
         let original = try #require(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])
         let item = try #require(sent.first)
         #expect(Set(item.keys) == Set(original.keys), "\(item.keys.sorted())")
-        #expect(NSDictionary(dictionary: item).isEqual(to: original), "\(item)")
+        func canonical(_ object: Any) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        #expect(try canonical(item) == canonical(original))
     }
 }
