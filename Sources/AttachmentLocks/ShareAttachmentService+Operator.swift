@@ -75,3 +75,25 @@ extension String {
         String(drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
 }
+
+extension ShareAttachmentService {
+    /// Mounts `share` for a short read by this process — a fence reading heartbeat records on a
+    /// host with no domain on the share — under the share's flock, as a start mounts (a mount
+    /// found there is probed first: a hung one throws, never blocks). Records no lock: true
+    /// when this call mounted the share, which the caller then gives back with
+    /// `releaseReadMount`. A share already mounted is left as it is.
+    public func mountForRead(_ share: ShareTarget, deadline: Deadline) throws -> Bool {
+        if share.isLocal { return false }
+        return try withShareLock(share, deadline: deadline) { try mounter.ensureMounted(share, deadline: deadline) }
+    }
+
+    /// Gives back a mount `mountForRead` made: unmounted under the share's flock unless a lock
+    /// refers to the share by then (a domain started on it meanwhile keeps it mounted, exactly
+    /// as a release leaves a share another domain uses). Never throws; failures are in the
+    /// report and audited.
+    public func releaseReadMount(_ share: ShareTarget, deadline: Deadline) -> ReleaseReport {
+        var report = ReleaseReport()
+        if !share.isLocal { unmountIfUnused(share, deadline: deadline, report: &report) }
+        return report
+    }
+}

@@ -42,6 +42,7 @@ extension SimulatorState {
         .object([
             ("closed_locations", .array(closedLocations.map(JSONValue.string))),
             ("closed_sessions", .array(closedSessions.map(JSONValue.string))),
+            ("partial_session_closes", .array(partialSessionCloses.map(JSONValue.string))),
             ("handles", .int(handles.count)),
             (
                 "share_network_permissions",

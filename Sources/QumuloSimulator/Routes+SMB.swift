@@ -145,6 +145,8 @@ extension SimulatorState {
                 continue
             }
             if let index = sessions.firstIndex(where: { $0.location == location }) {
+                // The official CLI sends each session whole, as listed: note any item that is not.
+                if !Self.hasEveryMember(of: sessionJSON(sessions[index]), item) { partialSessionCloses.append(location) }
                 let session = sessions.remove(at: index)
                 handles.removeAll(address: session.originator, owner: session.authID)
                 closedSessions.append(location)
@@ -154,6 +156,16 @@ extension SimulatorState {
             }
         }
         return .json(.array(results))
+    }
+
+    /// Whether `item` carries every member `listed` has (recursively, for objects).
+    static func hasEveryMember(of listed: JSONValue, _ item: JSONValue) -> Bool {
+        guard case .object(let members) = listed else { return true }
+        for (key, value) in members {
+            guard let sent = item[key] else { return false }
+            if !hasEveryMember(of: value, sent) { return false }
+        }
+        return true
     }
 
     /// Booleans in queries: `true`, `True`, `FALSE`, `1`, `0`.

@@ -16,6 +16,8 @@ struct SimulatorState: Sendable {
     var requestLog: [RequestLogEntry] = []
     var closedLocations: [String] = []
     var closedSessions: [String] = []
+    /// Sessions closed with a request item lacking members of the session as listed.
+    var partialSessionCloses: [String] = []
     var logins = 0
     /// The Samba backend, when the state is a running smbd's (SambaBackend).
     var samba: SambaBackend?

@@ -88,6 +88,7 @@ struct FenceCommandTests {
         #expect(entries.last?["address_ranges"] as? [String] == [], "everyone else is still allowed")
         let state = try simulator.state()
         #expect(Set(state.closedSessions) == ["b-1", "b-2"])
+        #expect(state.partialSessionCloses.isEmpty, "each session is sent back whole, as listed: \(state.partialSessionCloses)")
         #expect(state.sessions == 1, "host A's session stays")
         #expect(!state.requests.contains { $0.authenticated && $0.status == 403 }, "the fencing role is enough")
 
@@ -121,6 +122,29 @@ struct FenceCommandTests {
         #expect(fencedHosts.first?["shares"] as? [String] == ["vms"])
         #expect(fencedHosts.first?["in_force"] as? Bool == true)
 
+        // Host C (same configuration, its own state: no fence record) names host B from its
+        // heartbeat records, by the fenced addresses the cluster holds.
+        let configC = workspace.root + "/c.toml"
+        try (try String(contentsOfFile: workspace.config("a"), encoding: .utf8))
+            .replacingOccurrences(of: "\(workspace.root)/a/", with: "\(workspace.root)/c/")
+            .replacingOccurrences(of: "host_id = \"host-a\"", with: "host_id = \"host-c\"")
+            .write(toFile: configC, atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: workspace.root + "/c/state", withIntermediateDirectories: true)
+        let elsewhere = runProcess(workspace.smbvol, ["fence", "--list", "--config", configC], environment: workspace.environment, timeout: .seconds(60))
+        #expect(elsewhere.status == 0, "\(elsewhere.stderr)")
+        #expect(elsewhere.stdout.hasPrefix("host-b  \(Self.hostB)  on vms"), "\(elsewhere.stdout)")
+        #expect(elsewhere.stdout.contains("heartbeat records") && elsewhere.stdout.contains("no fence record here"), "\(elsewhere.stdout)")
+        let elsewhereJSON = runProcess(
+            workspace.smbvol, ["fence", "--list", "--json", "--config", configC], environment: workspace.environment, timeout: .seconds(60))
+        let other = try #require(
+            (try JSONSerialization.jsonObject(with: Data(elsewhereJSON.stdout.utf8)) as? [String: Any])?["fenced"] as? [[String: Any]])
+        #expect(other.first?["host"] as? String == "host-b")
+        #expect(other.first?["host_source"] as? String == "heartbeat records")
+        #expect(other.first?["recorded_here"] as? Bool == false)
+        #expect(other.first?["fenced_at"] is NSNull)
+        #expect(fencedHosts.first?["recorded_here"] as? Bool == true)
+        #expect(fencedHosts.first?["host_source"] as? String == "fence record")
+
         let unfenced = workspace.run("a", ["unfence", "host-b"])
         #expect(unfenced.status == 0, "\(unfenced.stdout)\(unfenced.stderr)")
         let restored = try permissions(simulator)
@@ -137,15 +161,28 @@ struct FenceCommandTests {
         let (workspace, simulator) = try setUp()
         defer { simulator.stop() }
         try simulator.addFault(#"{"kind": "concurrent_share_edit", "path_prefix": "/v3/smb/shares/1", "count": 1}"#)
-        let fenced = workspace.run("a", ["fence", "--address", Self.hostB])
+        let fenced = workspace.run("a", ["fence", "--address", Self.hostB, "--json"])
         #expect(fenced.status == 0, "\(fenced.stdout)\(fenced.stderr)")
+        let fenceDocument = try JSONSerialization.jsonObject(with: Data(fenced.stdout.utf8)) as? [String: Any]
+        let fenceObject = try #require(fenceDocument?["fence"] as? [String: Any], "\(fenced.stdout)")
+        #expect(fenceObject["host"] as? String == Self.hostB)
+        #expect(fenceObject["source"] as? String == "--address")
+        #expect(fenceObject["changed_shares"] as? [String] == ["vms"])
+        #expect(Set(fenceObject["closed_sessions"] as? [String] ?? []) == ["b-1", "b-2"])
+        #expect(fenceObject["verified"] as? Bool == true)
+        #expect(fenceObject["dry_run"] as? Bool == false)
         #expect(try simulator.state().requests.filter { $0.method == "PATCH" }.map(\.status) == [412, 200])
         let entries = try permissions(simulator)
         #expect(entries.map { $0["type"] as? String } == ["DENIED", "ALLOWED", "ALLOWED"])
         #expect(entries.last?["address_ranges"] as? [String] == ["198.51.100.0/24"], "the other edit survives")
 
-        let unfenced = workspace.run("a", ["unfence", "--address", Self.hostB])
+        let unfenced = workspace.run("a", ["unfence", "--address", Self.hostB, "--json"])
         #expect(unfenced.status == 0, "\(unfenced.stdout)\(unfenced.stderr)")
+        let unfenceDocument = try JSONSerialization.jsonObject(with: Data(unfenced.stdout.utf8)) as? [String: Any]
+        let unfenceObject = try #require(unfenceDocument?["unfence"] as? [String: Any], "\(unfenced.stdout)")
+        #expect(unfenceObject["changed_shares"] as? [String] == ["vms"])
+        #expect(unfenceObject["addresses"] as? [String] == [Self.hostB])
+        #expect(unfenced.stderr.contains("fence entry removed"), "progress on stderr: \(unfenced.stderr)")
         let after = try permissions(simulator)
         #expect(after.map { $0["type"] as? String } == ["ALLOWED", "ALLOWED"])
         #expect(after.last?["address_ranges"] as? [String] == ["198.51.100.0/24"])
@@ -175,12 +212,19 @@ struct FenceCommandTests {
             (["fence", "--address", "203.0.113.0/24"], "not a single IP address"),
             (["fence", "nobody"], "no address to fence"),
         ]
-        for (arguments, reason) in cases {
+        for (arguments, reason) in cases + [(["fence", "--address", "203.0.113.0/24", "--dry-run"], "not a single IP address")] {
+            let refusalsBefore = workspace.syslog.lines.filter { $0.contains("event=fence-refuse") }.count
             let result = workspace.run("a", arguments)
             #expect(result.status == 1, "\(arguments): \(result.stdout)")
             #expect(result.stderr.contains(reason), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+            // Every refusal is a fence-refuse audit event, those found before the fence logic too.
+            let refusals = workspace.syslog.lines.filter { $0.contains("event=fence-refuse") }
+            #expect(refusals.count == refusalsBefore + 1, "\(arguments): \(refusals)")
+            #expect(refusals.last?.contains(reason) == true, "\(arguments): \(refusals.last ?? "")")
         }
+        #expect(workspace.run("a", ["unfence", "host-a"]).status == 1)
+        #expect(workspace.syslog.lines.last { $0.contains("event=fence-refuse") }?.contains("unfence") == true)
         // Both "hosts" run here: host B's own record lists this machine's interfaces.
         #expect(workspace.run("b", ["heartbeat", "--once"]).status == 0)
         let own = workspace.run("a", ["fence", "host-b"])
@@ -232,6 +276,20 @@ struct FenceCommandTests {
         let document = try XMLDocument(xmlString: metadata.stdout)
         #expect(try document.nodes(forXPath: "/resource-agent/parameters/parameter[@name='plug']").count == 1)
         #expect(try document.nodes(forXPath: "/resource-agent/actions/action").count == 7)
+
+        // host_map: a node with no heartbeat record anywhere, fenced by the addresses the map gives.
+        let mapped = runProcess(
+            agent, [], stdin: "action=off\nplug=host-z\nhost_map=host-y:203.0.113.8;host-z:203.0.113.9,203.0.113.10\nconfig=\(workspace.config("a"))\n",
+            environment: workspace.environment, timeout: .seconds(60))
+        #expect(mapped.status == 0, "\(mapped.stderr)")
+        #expect(try permissions(simulator).first?["address_ranges"] as? [String] == ["203.0.113.10", "203.0.113.9"])
+        let unmapped = runProcess(
+            agent, ["-o", "off", "-n", "host-w", "--config", workspace.config("a"), "host_map=host-z:203.0.113.9"],
+            environment: workspace.environment, timeout: .seconds(60))
+        #expect(unmapped.status == 1, "host-w is not in the map and has no record: \(unmapped.stderr)")
+        #expect(unmapped.stderr.contains("no address to fence"), "\(unmapped.stderr)")
+        let badMap = runProcess(agent, ["-o", "off", "-n", "host-z", "host_map=host-z"], environment: workspace.environment, timeout: .seconds(30))
+        #expect(badMap.status == 1 && badMap.stderr.contains("host_map entry"), "\(badMap.stderr)")
 
         let bad = runProcess(agent, ["-o", "reboot", "-n", "host-b"], environment: workspace.environment, timeout: .seconds(30))
         #expect(bad.status == 1)

@@ -56,4 +56,28 @@ struct ShareRestrictionsClientTests {
         #expect(failed.first?.reason == "no such session")
         #expect(transport.paths == Array(repeating: "/v1/smb/sessions/close", count: 3))
     }
+
+    @Test("a listed session is sent back whole: every member, unknown ones and 64-bit strings included")
+    func closeSendsWholeObject() throws {
+        let listed = #"""
+            {"location": "b-1", "tenant_id": 1, "originator": "203.0.113.7", "server_address": "198.51.100.250",
+             "user": {"domain": "LOCAL", "auth_id": "500", "uid": null, "gid": null, "sid": "S-1-5-21-1", "name": "svc"},
+             "num_opens": 3, "time_open": {"nanoseconds": "18446744073709551000"}, "time_idle": {"nanoseconds": "30000000000"},
+             "is_guest": false, "is_encrypted": true, "share_names": ["vms"], "future_field": {"x": [1.5, "y"]}}
+            """#
+        let session = try JSONDecoder().decode(SMBSession.self, from: Data(listed.utf8))
+        var sent: [[String: Any]] = []
+        let transport = ScriptedTransport { request, _ in
+            sent = (try? JSONSerialization.jsonObject(with: Data(request.body)) as? [[String: Any]]) ?? []
+            return json(#"[{"error_message": ""}]"#)
+        }
+        #expect(try makeClient(transport).closeSessions([session]).isEmpty)
+        let original = try #require(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [String: Any])
+        let item = try #require(sent.first)
+        #expect(Set(item.keys) == Set(original.keys), "\(item.keys.sorted())")
+        func canonical(_ object: Any) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        }
+        #expect(try canonical(item) == canonical(original))
+    }
 }

@@ -64,18 +64,27 @@ extension QumuloClient {
     }
 }
 
-/// A session as the close request carries it: the fields smbvol read from the listing
-/// (`location` is what identifies it).
+/// A session as the close request carries it: the whole object as the listing gave it (the
+/// official CLI sends whole objects; `location` identifies it), or, for a session not read from
+/// a listing, the fields smbvol knows.
 struct SessionCloseEntry: Encodable {
-    var location: String
-    var originator: String
-    var user: Identity
-    var share_names: [String]
+    var session: SMBSession
 
-    init(_ session: SMBSession) {
-        location = session.location
-        originator = session.originator
-        user = session.user
-        share_names = session.shareNames
+    init(_ session: SMBSession) { self.session = session }
+
+    private struct Known: Encodable {
+        var location: String
+        var originator: String
+        var user: Identity
+        var share_names: [String]
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        if let listed = session.listed {
+            try listed.encode(to: encoder)
+        } else {
+            try Known(location: session.location, originator: session.originator, user: session.user, share_names: session.shareNames)
+                .encode(to: encoder)
+        }
     }
 }

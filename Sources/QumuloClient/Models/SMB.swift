@@ -11,6 +11,9 @@ public struct SMBSession: Decodable, Sendable, Equatable {
     public var shareNames: [String]
     /// The cluster node address the client is connected to (never to be fenced).
     public var serverAddress: String?
+    /// The whole object as the listing gave it (nil for a session built here): what a session
+    /// close sends back.
+    public var listed: ListedJSON?
 
     public init(
         location: String, originator: String, user: Identity, numOpens: Int64 = 0, timeIdle: QumuloDuration, shareNames: [String] = [],
@@ -42,6 +45,7 @@ public struct SMBSession: Decodable, Sendable, Equatable {
         timeIdle = try container.decode(QumuloDuration.self, forKey: .timeIdle)
         shareNames = try container.decodeIfPresent([String].self, forKey: .shareNames) ?? []
         serverAddress = try? container.decodeIfPresent(String.self, forKey: .serverAddress)
+        listed = try? ListedJSON(from: decoder)
     }
 }
 

@@ -29,6 +29,9 @@ public enum FenceAgentMetadata {
             description: "smbvol configuration; the fencing account is fence_username/fence_password_file or fence_access_token_file of its [cluster.NAME] table"),
         Parameter(name: "cluster", getopt: "--cluster=[name]", type: "string", description: "The [cluster.NAME] table to use when several are configured"),
         Parameter(name: "share", getopt: "--share=[names]", type: "string", description: "Comma-separated configured shares to fence on (default: every share of the cluster)"),
+        Parameter(
+            name: "host_map", getopt: "--host-map=[map]", type: "string",
+            description: "Addresses of nodes instead of their heartbeat records, as pcmk_host_map: host_id:ADDR[,ADDR];host_id:ADDR"),
         Parameter(name: "verbose", getopt: "-v, --verbose", type: "boolean", description: "Verbose mode"),
         Parameter(name: "debug", getopt: "--debug", type: "boolean", description: "Debug messages on stderr (never secrets)"),
         Parameter(name: "version", getopt: "-V, --version", type: "boolean", description: "Display version information and exit"),

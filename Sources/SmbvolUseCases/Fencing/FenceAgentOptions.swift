@@ -16,6 +16,11 @@ public struct FenceAgentOptions: Sendable, Equatable {
     public var cluster: String?
     /// Configured shares (comma-separated `share`); all of the cluster's by default.
     public var shares: [String] = []
+    /// `host_map=h1:203.0.113.11;h2:203.0.113.12,203.0.113.13`: each node's single addresses,
+    /// in the shape of Pacemaker's `pcmk_host_map` (entries separated by `;` or spaces, the
+    /// host_id before the first `:`, addresses separated by `,`). A node in the map is fenced by
+    /// these addresses, without reading heartbeat records.
+    public var hostMap: [String: [String]] = [:]
     public var verbose = false
     public var debug = false
     public var help = false
@@ -104,6 +109,7 @@ public struct FenceAgentOptions: Sendable, Equatable {
         case "config": config = value.isEmpty ? nil : value
         case "cluster": cluster = value.isEmpty ? nil : value
         case "share", "shares": shares = Self.list(value)
+        case "host_map", "hostmap": hostMap = try Self.hostMap(value)
         case "verbose": verbose = Self.truth(value)
         case "debug": debug = Self.truth(value)
         case "help": help = Self.truth(value)
@@ -116,6 +122,20 @@ public struct FenceAgentOptions: Sendable, Equatable {
 
     static func list(_ text: String) -> [String] {
         text.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+    }
+
+    static func hostMap(_ text: String) throws(Problem) -> [String: [String]] {
+        var map: [String: [String]] = [:]
+        for entry in text.split(whereSeparator: { $0 == ";" || $0 == " " || $0 == "\t" }) {
+            guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex else {
+                throw Problem("host_map entry \"\(String(entry.prefix(60)))\" is not HOST:ADDR[,ADDR]; e.g. host_map=h1:203.0.113.11;h2:203.0.113.12")
+            }
+            let host = String(entry[..<colon])
+            let addresses = entry[entry.index(after: colon)...].split(separator: ",").map(String.init)
+            guard !addresses.isEmpty else { throw Problem("host_map entry for \(host) names no address") }
+            map[host, default: []] += addresses
+        }
+        return map
     }
 
     static func truth(_ text: String) -> Bool {

@@ -85,23 +85,40 @@ public enum FenceSetup {
         return result
     }
 
-    /// A host's addresses from its heartbeat records on the mounted shares (read only), and on
-    /// which shares the record is fresh.
+    /// A host's addresses from its heartbeat records on `readable` shares (local, or mounted
+    /// now: see `FenceSession.withReadableShares`), read only, and on which shares the record
+    /// is fresh.
     public static func heartbeatAddresses(
-        hostID: String, shares: ShareCatalog, mountTable: MountTable, now: Double, freshSeconds: Double,
-        reader: HeartbeatReader = HeartbeatReader()
+        hostID: String, readable: [MountableShare], now: Double, freshSeconds: Double, reader: HeartbeatReader = HeartbeatReader()
     ) -> (addresses: Set<String>, beatingOn: [String], hostname: String?) {
         var addresses: Set<String> = []
         var beating: [String] = []
         var hostname: String?
-        for share in shares.shares {
-            let mounted = share.isLocal || mountTable.entry(at: share.mountPoint).map { share.export.matches(mountSource: $0.source) } == true
-            guard mounted, case .record(let record, _, _)? = reader.record(hostID: hostID, shareRoot: share.usablePath) else { continue }
+        for share in readable {
+            guard case .record(let record, _, _)? = reader.record(hostID: hostID, shareRoot: share.usablePath) else { continue }
             addresses.formUnion(record.addresses.map(FenceAddress.canonical))
             hostname = hostname ?? record.hostname
             if now - record.writtenAt <= freshSeconds { beating.append(share.name) }
         }
         return (addresses, beating, hostname)
+    }
+
+    /// The host_ids whose heartbeat records on `readable` shares list every one of `addresses`
+    /// (read from `by-address/<address>/`: the newest records of each address, bounded), sorted.
+    /// How `fence --list` names a host fenced elsewhere.
+    public static func hostsListing(_ addresses: Set<String>, readable: [MountableShare], reader: HeartbeatReader = HeartbeatReader()) -> [String] {
+        var candidates: Set<String>?
+        for address in addresses.sorted() {
+            var listing: Set<String> = []
+            for share in readable {
+                for case .record(let record, _, _) in reader.records(forAddress: address, shareRoot: share.usablePath)
+                where record.addresses.map(FenceAddress.canonical).contains(address) {
+                    listing.insert(record.hostID)
+                }
+            }
+            candidates = candidates.map { $0.intersection(listing) } ?? listing
+        }
+        return (candidates ?? []).sorted()
     }
 
     /// The cluster's own addresses as far as they are knowable without more privileges: the

@@ -91,6 +91,19 @@ public struct StorageFence {
         return nil
     }
 
+    /// A refusal found before the fence logic (a bad `--address`, this host's own host_id, no
+    /// node): a `fence-refuse` audit event like every other refusal, and the error to throw.
+    public func refused(_ reason: String, host: String, addresses: Set<String>, verb: String = "fence", dryRun: Bool = false) -> FenceFailure {
+        refusedAudited(reason, target: FenceTarget(host: host, addresses: addresses, source: "--address"), verb: verb, dryRun: dryRun)
+    }
+
+    private func refusedAudited(_ reason: String, target: FenceTarget, verb: String, dryRun: Bool) -> FenceFailure {
+        var extra = ["reason": reason, "action": verb]
+        if dryRun { extra["dry_run"] = "1" }
+        audit(.fenceRefused, "\(verb) refused", target: target, extra: extra)
+        return FenceFailure("refused: \(reason)")
+    }
+
     private func audit(_ kind: AuditEventKind, _ message: String, target: FenceTarget, share: FencedShare? = nil, extra: [String: String] = [:]) {
         var fields: [AuditField: String] = [.cluster: clusterName, .operator: operatorName]
         if let share { fields[.share] = share.name }
@@ -113,10 +126,7 @@ public struct StorageFence {
     /// verifies both from the cluster. Throws `FenceFailure` on a refusal or a step that failed.
     @discardableResult
     public func fence(_ target: FenceTarget, dryRun: Bool) throws -> Outcome {
-        if let refusal = refusal(for: target) {
-            if !dryRun { audit(.fenceRefused, "fence refused", target: target, extra: ["reason": refusal]) }
-            throw FenceFailure("refused: \(refusal)")
-        }
+        if let refusal = refusal(for: target) { throw refusedAudited(refusal, target: target, verb: "fence", dryRun: dryRun) }
         let addressList = target.addresses.sorted().joined(separator: ", ")
         say("fence \(target.host): addresses \(addressList) (from \(target.source)) on \(shares.count) share(s) of cluster \(clusterName)")
         if !target.beatingOn.isEmpty {
@@ -131,7 +141,8 @@ public struct StorageFence {
                 case .unchanged: say("would leave share \(share.name): already fenced")
                 case .write(let entries):
                     guard FenceRestrictions.admitsAnyone(entries) else {
-                        throw FenceFailure("refused: the new host restrictions of share \(share.name) would deny every address")
+                        throw refusedAudited(
+                            "the new host restrictions of share \(share.name) would deny every address", target: target, verb: "fence", dryRun: true)
                     }
                     say("would put DENIED \(addressList) (all rights) first on share \(share.name): \(entries.count) entr\(entries.count == 1 ? "y" : "ies") after")
                 }
@@ -159,7 +170,8 @@ public struct StorageFence {
                 case .unchanged: return nil
                 case .write(let entries):
                     guard FenceRestrictions.admitsAnyone(entries) else {
-                        throw FenceFailure("refused: the new host restrictions of share \(share.name) would deny every address")
+                        throw refusedAudited(
+                            "the new host restrictions of share \(share.name) would deny every address", target: target, verb: "fence", dryRun: false)
                     }
                     return entries
                 }
@@ -271,7 +283,9 @@ public struct StorageFence {
     @discardableResult
     public func unfence(_ target: FenceTarget, dryRun: Bool) throws -> [String] {
         guard !target.addresses.isEmpty else {
-            throw FenceFailure("no address known for \(target.host): no fence record and no heartbeat record; name its addresses with --address ADDR")
+            throw refusedAudited(
+                "no address known for \(target.host): no fence record and no heartbeat record; name its addresses with --address ADDR",
+                target: target, verb: "unfence", dryRun: dryRun)
         }
         let addressList = target.addresses.sorted().joined(separator: ", ")
         say("unfence \(target.host): addresses \(addressList) (from \(target.source)) on \(shares.count) share(s) of cluster \(clusterName)")
@@ -336,9 +350,13 @@ public struct StorageFence {
         return .partial(fenced: fenced, notFenced: open)
     }
 
-    /// One fenced host as `fence --list` shows it: the cluster's entries, joined with this
-    /// host's fence records (since when, by whom).
-    public struct Listed: Sendable, Equatable, Encodable {
+    /// One fenced host as `fence --list` shows it: the cluster's fence-shaped DENIED entries
+    /// are the truth; the host is named by this host's fence record when it has one (then also
+    /// since when and by whom), else by the heartbeat records that list the addresses — so a
+    /// fence made on another host is named too.
+    public struct Listed: Sendable, Equatable {
+        /// The host_id; several joined by "," when several hosts' records list the addresses;
+        /// "?" when nothing names it.
         public var host: String
         public var addresses: [String]
         public var shares: [String]
@@ -346,16 +364,16 @@ public struct StorageFence {
         public var fencedBy: String?
         /// Recorded here, but no share has the entry any more.
         public var inForce: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case host, addresses, shares
-            case fencedAt = "fenced_at"
-            case fencedBy = "fenced_by"
-            case inForce = "in_force"
-        }
+        /// What named the host: "fence record" (made from this host), "heartbeat records", or
+        /// nil (nothing did).
+        public var hostSource: String?
+        /// This host has a fence record of it (it was fenced from here).
+        public var recordedHere: Bool
     }
 
-    public func list() throws -> [Listed] {
+    /// The fenced hosts. Entries with no fence record here come with host "?": the caller names
+    /// them (`hostsListing`, or FenceSetup.hostsListing over the readable shares).
+    public func list(hostsListing: (Set<String>) -> [String] = { _ in [] }) throws -> [Listed] {
         var sharesByAddresses: [[String]: [String]] = [:]
         var order: [[String]] = []
         for share in shares {
@@ -368,15 +386,24 @@ public struct StorageFence {
         let records = try store.records().filter { $0.cluster == clusterName }
         var result: [Listed] = []
         for key in order {
-            let record = records.first { Set($0.addresses) == Set(key) }
+            if let record = records.first(where: { Set($0.addresses) == Set(key) }) {
+                result.append(
+                    Listed(
+                        host: record.host, addresses: key, shares: sharesByAddresses[key] ?? [], fencedAt: record.fencedAt,
+                        fencedBy: record.fencedBy, inForce: true, hostSource: "fence record", recordedHere: true))
+                continue
+            }
+            let named = hostsListing(Set(key))
             result.append(
                 Listed(
-                    host: record?.host ?? "?", addresses: key, shares: sharesByAddresses[key] ?? [],
-                    fencedAt: record?.fencedAt, fencedBy: record?.fencedBy, inForce: true))
+                    host: named.isEmpty ? "?" : named.joined(separator: ","), addresses: key, shares: sharesByAddresses[key] ?? [],
+                    fencedAt: nil, fencedBy: nil, inForce: true, hostSource: named.isEmpty ? nil : "heartbeat records", recordedHere: false))
         }
         for record in records where sharesByAddresses[record.addresses.sorted()] == nil {
             result.append(
-                Listed(host: record.host, addresses: record.addresses.sorted(), shares: [], fencedAt: record.fencedAt, fencedBy: record.fencedBy, inForce: false))
+                Listed(
+                    host: record.host, addresses: record.addresses.sorted(), shares: [], fencedAt: record.fencedAt, fencedBy: record.fencedBy,
+                    inForce: false, hostSource: "fence record", recordedHere: true))
         }
         return result
     }

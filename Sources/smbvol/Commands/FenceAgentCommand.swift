@@ -76,9 +76,10 @@ enum FenceAgentRunner {
             let path = options.config ?? ProcessEnvironment.current()["SMBVOL_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? SmbvolConfiguration.defaultPath
             let configuration = try ConfigurationLoader().load(path: path, requireFile: true)
             Observability.configure(configuration)
-            let session = try FenceSession(
+            var session = try FenceSession(
                 configuration: configuration, selection: ClusterSelection(cluster: options.cluster), onlyShares: options.shares,
                 logger: logger, say: say)
+            session.hostMap = options.hostMap.mapValues { Set($0.map(FenceAddress.canonical)) }
             switch options.action {
             case .off:
                 let target = try session.target(host: options.plug, addresses: options.addresses, purpose: .fence)
@@ -91,7 +92,7 @@ enum FenceAgentRunner {
                 output.line("Success: Powered ON")
                 return ok
             case .status:
-                let target = try session.target(host: options.plug, addresses: options.addresses, purpose: .unfence)
+                let target = try session.target(host: options.plug, addresses: options.addresses, purpose: .status)
                 guard !target.addresses.isEmpty else { throw FenceFailure("no address known for \(target.host); set address=ADDR") }
                 switch try session.fence.status(of: target.addresses) {
                 case .notFenced:
@@ -112,7 +113,7 @@ enum FenceAgentRunner {
                 return ok
             case .validateAll:
                 if let plug = options.plug {
-                    let target = try session.target(host: plug, addresses: options.addresses, purpose: .fence)
+                    let target = try session.target(host: plug, addresses: options.addresses, purpose: .status)
                     if let refusal = session.fence.refusal(for: target) { throw FenceFailure(refusal) }
                 }
                 return ok

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SmbvolLogging
 import SmbvolSystem
 import SmbvolUseCases
 
@@ -8,14 +9,16 @@ struct FenceCommand: ParsableCommand {
         commandName: "fence",
         abstract: "Cut a host off the shares: deny its addresses on the cluster and close its SMB sessions.",
         discussion: """
-            HOST is a host_id (its addresses come from its heartbeat records on the mounted shares); \
-            --address names them instead. On every configured share of the cluster (or --share), a DENIED \
+            HOST is a host_id (its addresses come from its heartbeat records on the configured shares; \
+            a share this host has not mounted is mounted for that read and unmounted again, unless a \
+            domain uses it by then); --address names them instead. On every configured share of the cluster (or --share), a DENIED \
             entry for exactly those single addresses, all rights, is put first in the share's host \
             restrictions (written with If-Match; retried when someone else edited meanwhile); then every \
             SMB session from them is closed; then both are read back. Idempotent. Uses the fencing \
             account (fence_username/fence_password_file or fence_access_token_file), never the hook's. \
             Refuses this host's and the cluster's addresses, ranges, and anything that would deny \
-            everyone. --list shows who is fenced. See README, "Fencing".
+            everyone; every refusal is a fence-refuse audit event. --list shows who is fenced, from the \
+            cluster's entries (hosts fenced from elsewhere named by their heartbeat records). See README, "Fencing".
             """)
 
     @OptionGroup var configOption: ConfigOption
@@ -37,7 +40,9 @@ struct FenceCommand: ParsableCommand {
     @Flag(name: .long, help: "List the fenced hosts: addresses, shares, since when, by whom.")
     var list = false
 
-    @Flag(name: .long, help: "With --list: print JSON {\"fenced\": [{host, addresses, shares, fenced_at, fenced_by, in_force}]}.")
+    @Flag(
+        name: .long,
+        help: "Print JSON on stdout (progress goes to stderr): with --list {\"fenced\": [{host, addresses, shares, fenced_at, fenced_by, in_force, host_source, recorded_here}]}; else {\"fence\": {host, addresses, source, dry_run, changed_shares, closed_sessions, verified}}.")
     var json = false
 
     func validate() throws {
@@ -46,7 +51,6 @@ struct FenceCommand: ParsableCommand {
         } else if host == nil && address.isEmpty {
             throw ValidationError("name the host to fence: HOST (a host_id) or --address ADDR")
         }
-        if json && !list { throw ValidationError("--json goes with --list") }
     }
 
     func run() throws {
@@ -57,9 +61,9 @@ struct FenceCommand: ParsableCommand {
             let configuration = try configOption.load()
             let session = try FenceSession(
                 configuration: configuration, selection: clusterOptions.selection, onlyShares: share, logger: logger,
-                say: { output.line($0) })
+                say: json ? { writeToStandardError(oneLine($0) + "\n") } : { output.line($0) })
             if list {
-                let fenced = try session.fence.list()
+                let fenced = try session.listFenced()
                 if json {
                     output.write(JSONWriter.document(.object([("fenced", .array(fenced.map(FenceText.json)))])))
                 } else if fenced.isEmpty {
@@ -69,8 +73,21 @@ struct FenceCommand: ParsableCommand {
                 }
                 return
             }
-            let target = try session.target(host: host, addresses: address, purpose: .fence)
-            try session.fence.fence(target, dryRun: dryRun)
+            let target = try session.target(host: host, addresses: address, purpose: .fence, dryRun: dryRun)
+            let outcome = try session.fence.fence(target, dryRun: dryRun)
+            if json {
+                output.write(
+                    JSONWriter.document(
+                        .object([
+                            (
+                                "fence",
+                                FenceText.json(target, dryRun: dryRun, extra: [
+                                    ("changed_shares", .strings(outcome.changedShares)), ("closed_sessions", .strings(outcome.closedSessions)),
+                                    ("verified", .bool(outcome.verified)),
+                                ])
+                            )
+                        ])))
+            }
         }
     }
 }
@@ -103,6 +120,9 @@ struct UnfenceCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Show the plan; change nothing.")
     var dryRun = false
 
+    @Flag(name: .long, help: "Print JSON on stdout (progress goes to stderr): {\"unfence\": {host, addresses, source, dry_run, changed_shares}}.")
+    var json = false
+
     func validate() throws {
         if host == nil && address.isEmpty { throw ValidationError("name the host to unfence: HOST (a host_id) or --address ADDR") }
     }
@@ -115,9 +135,13 @@ struct UnfenceCommand: ParsableCommand {
             let configuration = try configOption.load()
             let session = try FenceSession(
                 configuration: configuration, selection: clusterOptions.selection, onlyShares: share, logger: logger,
-                say: { output.line($0) })
-            let target = try session.target(host: host, addresses: address, purpose: .unfence)
-            try session.fence.unfence(target, dryRun: dryRun)
+                say: json ? { writeToStandardError(oneLine($0) + "\n") } : { output.line($0) })
+            let target = try session.target(host: host, addresses: address, purpose: .unfence, dryRun: dryRun)
+            let changed = try session.fence.unfence(target, dryRun: dryRun)
+            if json {
+                output.write(
+                    JSONWriter.document(.object([("unfence", FenceText.json(target, dryRun: dryRun, extra: [("changed_shares", .strings(changed))]))])))
+            }
         }
     }
 }
@@ -127,14 +151,35 @@ enum FenceText {
         .object([
             ("host", .string(entry.host)), ("addresses", .strings(entry.addresses)), ("shares", .strings(entry.shares)),
             ("fenced_at", .nullable(entry.fencedAt)), ("fenced_by", .nullable(entry.fencedBy)), ("in_force", .bool(entry.inForce)),
+            ("host_source", .nullable(entry.hostSource)), ("recorded_here", .bool(entry.recordedHere)),
         ])
     }
 
+    /// A fence or unfence as `--json` prints it.
+    static func json(_ target: FenceTarget, dryRun: Bool, extra: [(key: String, value: JSONValue)]) -> JSONValue {
+        .object(
+            [
+                ("host", .string(target.host)), ("addresses", .strings(target.addresses.sorted())), ("source", .string(target.source)),
+                ("still_beats_on", .strings(target.beatingOn)), ("dry_run", .bool(dryRun)),
+            ] + extra)
+    }
+
     static func line(_ entry: StorageFence.Listed) -> String {
-        let since = entry.fencedAt.map { "since \($0) by \(entry.fencedBy ?? "?")" } ?? "not fenced from this host (no fence record here)"
+        let addresses = entry.addresses.joined(separator: ",")
         if !entry.inForce {
-            return "\(entry.host)  \(entry.addresses.joined(separator: ","))  recorded \(since), but no share denies it any more"
+            let since = entry.fencedAt.map { "since \($0) by \(entry.fencedBy ?? "?")" } ?? ""
+            return "\(entry.host)  \(addresses)  recorded \(since), but no share denies it any more"
         }
-        return "\(entry.host)  \(entry.addresses.joined(separator: ","))  \(since)  on \(entry.shares.joined(separator: ", "))"
+        let shares = "on \(entry.shares.joined(separator: ", "))"
+        if entry.recordedHere {
+            return "\(entry.host)  \(addresses)  since \(entry.fencedAt ?? "?") by \(entry.fencedBy ?? "?")  \(shares)"
+        }
+        let named: String
+        switch entry.hostSource {
+        case "heartbeat records": named = "host named by its heartbeat records"
+        case "host_map": named = "host named by host_map"
+        default: named = "no heartbeat record lists these addresses"
+        }
+        return "\(entry.host)  \(addresses)  \(shares)  (\(named); fenced from another host: no fence record here)"
     }
 }

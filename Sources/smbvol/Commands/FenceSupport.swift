@@ -1,3 +1,4 @@
+import AttachmentLocks
 import HandleEvidence
 import HostHeartbeat
 import Logging
@@ -14,12 +15,19 @@ struct FenceSession {
     let configuration: SmbvolConfiguration
     let fence: StorageFence
     let catalog: ShareCatalog
+    let logger: Logger
+    let say: (String) -> Void
+    /// The agent's `host_map` (host_id → its single addresses): an explicit alternative to the
+    /// heartbeat records.
+    var hostMap: [String: Set<String>] = [:]
 
     init(
         configuration: SmbvolConfiguration, selection: ClusterSelection, onlyShares: [String], logger: Logger,
         say: @escaping (String) -> Void
     ) throws {
         self.configuration = configuration
+        self.logger = logger
+        self.say = say
         let environment = ProcessEnvironment.current()
         let connection = try FenceSetup.connection(options: selection, configuration: configuration, environment: environment)
         let client = try connection.makeClient(logger: logger)
@@ -36,46 +44,157 @@ struct FenceSession {
         catalog = try ShareCatalog(configuration: configuration)
     }
 
-    enum Purpose { case fence, unfence }
+    enum Purpose {
+        case fence, unfence
+        /// A read-only question (the agent's status): its refusals are errors, not audit events.
+        case status
 
-    /// HOST (a host_id) and/or explicit addresses → the target. Addresses given win; else, to
-    /// fence, the host's heartbeat records (then its fence record); to unfence or for a status,
-    /// its fence record (then its heartbeat records).
-    func target(host: String?, addresses: [String], purpose: Purpose) throws -> FenceTarget {
-        for address in addresses {
-            if let problem = FenceAddress.problem(with: address) { throw FenceFailure("--address \(problem)") }
-        }
-        let given = Set(addresses.map(FenceAddress.canonical))
-        let name = host ?? given.sorted().joined(separator: ",")
-        if let host, let own = try? HostIdentity.hostID(configured: configuration.hostID), own == host {
-            throw FenceFailure("refused: \(host) is this host's own host_id; fence it from another host")
-        }
-        let table = (try? MountTable.read(from: ProcMountTableReader())) ?? MountTable(entries: [])
-        let beats = host.map {
-            FenceSetup.heartbeatAddresses(
-                hostID: $0, shares: catalog, mountTable: table, now: SystemClock().wallClockSeconds(),
-                freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
-        }
-        let record = try host.flatMap { host in try fence.store.records().first { $0.host == host && $0.cluster == fence.clusterName } }
-        let beatingOn = beats?.beatingOn ?? []
-        if !given.isEmpty { return FenceTarget(host: name, addresses: given, source: "--address", beatingOn: beatingOn) }
-        let fromRecord = record.map { FenceTarget(host: name, addresses: Set($0.addresses), source: "fence record of \($0.fencedAt)", beatingOn: beatingOn) }
-        let fromBeats = beats.flatMap { $0.addresses.isEmpty ? nil : FenceTarget(host: name, addresses: $0.addresses, source: "heartbeat records", beatingOn: beatingOn) }
-        let chosen = purpose == .fence ? (fromBeats ?? fromRecord) : (fromRecord ?? fromBeats)
-        return chosen ?? FenceTarget(host: name, addresses: [], source: "nothing", beatingOn: beatingOn)
-    }
-
-    /// Hosts with a heartbeat record on a mounted share (the agent's `list`).
-    func knownHosts() -> [(hostID: String, hostname: String)] {
-        let table = (try? MountTable.read(from: ProcMountTableReader())) ?? MountTable(entries: [])
-        var seen: [String: String] = [:]
-        for share in catalog.shares {
-            let mounted = share.isLocal || table.entry(at: share.mountPoint).map { share.export.matches(mountSource: $0.source) } == true
-            guard mounted else { continue }
-            for case .record(let record, _, _) in HeartbeatReader().allRecords(shareRoot: share.usablePath) where seen[record.hostID] == nil {
-                seen[record.hostID] = record.hostname
+        var verb: String {
+            switch self {
+            case .fence: return "fence"
+            case .unfence: return "unfence"
+            case .status: return "status"
             }
         }
+    }
+
+    /// HOST (a host_id) and/or explicit addresses → the target. Addresses given win; then the
+    /// agent's host_map; else, to fence, the host's heartbeat records (then its fence record);
+    /// to unfence or for a status, its fence record (then its heartbeat records). Heartbeat
+    /// records are read on every fenced share, mounted for the read when this host has not
+    /// mounted it (`withReadableShares`). Every refusal here is a `fence-refuse` audit event.
+    func target(host: String?, addresses: [String], purpose: Purpose, dryRun: Bool = false) throws -> FenceTarget {
+        let given = Set(addresses.map(FenceAddress.canonical))
+        func refuse(_ reason: String) -> any Error {
+            guard purpose != .status else { return FenceFailure("refused: \(reason)") }
+            return fence.refused(reason, host: host ?? given.sorted().joined(separator: ","), addresses: given, verb: purpose.verb, dryRun: dryRun)
+        }
+        for address in addresses {
+            if let problem = FenceAddress.problem(with: address) { throw refuse("--address \(problem)") }
+        }
+        let name = host ?? given.sorted().joined(separator: ",")
+        if let host, let own = try? HostIdentity.hostID(configured: configuration.hostID), own == host {
+            throw refuse("\(host) is this host's own host_id; fence it from another host")
+        }
+        if !given.isEmpty { return FenceTarget(host: name, addresses: given, source: "--address") }
+        guard let host else { return FenceTarget(host: name, addresses: [], source: "nothing") }
+        let record = try fence.store.records().first { $0.host == host && $0.cluster == fence.clusterName }
+        let fromRecord = record.map { FenceTarget(host: host, addresses: Set($0.addresses), source: "fence record of \($0.fencedAt)") }
+        if purpose != .fence, let fromRecord { return fromRecord }
+        if let mapped = hostMap[host] {
+            for address in mapped.sorted() {
+                if let problem = FenceAddress.problem(with: address) { throw refuse("host_map of \(host): \(problem)") }
+            }
+            return FenceTarget(host: host, addresses: mapped, source: "host_map")
+        }
+        let beats = withReadableShares { readable in
+            FenceSetup.heartbeatAddresses(
+                hostID: host, readable: readable, now: SystemClock().wallClockSeconds(), freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
+        }
+        if !beats.addresses.isEmpty {
+            return FenceTarget(host: host, addresses: beats.addresses, source: "heartbeat records", beatingOn: beats.beatingOn)
+        }
+        if var fromRecord {
+            fromRecord.beatingOn = beats.beatingOn
+            return fromRecord
+        }
+        return FenceTarget(host: host, addresses: [], source: "nothing")
+    }
+
+    /// The configured shares behind the fenced ones (matched by SMB share name, of this cluster).
+    var fencedCatalogShares: [MountableShare] {
+        let names = Set(fence.shares.map { $0.name.lowercased() })
+        let clusters = configuration.clusters.count
+        return catalog.shares.filter { share in
+            names.contains(share.export.share.lowercased())
+                && (share.cluster == fence.clusterName || (share.cluster == nil && clusters <= 1))
+        }
+    }
+
+    /// Runs `body` with the fenced shares' roots readable. A `local_path` share is; a share this
+    /// host has mounted is, once probed (a hung mount is skipped with a warning, never read); a
+    /// share it has not mounted is mounted for the read through the attachment service — under
+    /// the share's flock, as a start mounts, audited — and given back afterwards unless an
+    /// attachment lock refers to it by then (a domain started on it meanwhile keeps it). All
+    /// bounded by the command deadline (`deadline_seconds`).
+    func withReadableShares<T>(_ body: ([MountableShare]) -> T) -> T {
+        let wiring = ShareAttachmentWiring(configuration: configuration, catalog: catalog, logger: logger)
+        let deadline = wiring.deadline
+        var readable: [MountableShare] = []
+        var borrowed: [ShareTarget] = []
+        for share in fencedCatalogShares {
+            if share.isLocal {
+                readable.append(share)
+                continue
+            }
+            let target = ShareAttachmentWiring.target(for: share)
+            do {
+                if try wiring.service.mountForRead(target, deadline: deadline) {
+                    borrowed.append(target)
+                    say("share \(share.name): mounted at \(share.mountPoint) to read its heartbeat records")
+                }
+                readable.append(share)
+            } catch {
+                let message = SecretRedactor.shared.redact("\(error)")
+                say("share \(share.name): heartbeat records not read: \(message)")
+                logger.warning("fence: share not readable; its heartbeat records are not read", metadata: ["share": "\(share.name)", "error": "\(message)"])
+            }
+        }
+        let result = body(readable)
+        // Given back even when the deadline has passed: a mount of ours must not stay behind.
+        let cleanup = Deadline.after(.seconds(max(10, configuration.mountTimeoutSeconds * 2)), clock: SystemClock())
+        for target in borrowed {
+            let report = wiring.service.releaseReadMount(target, deadline: cleanup)
+            if report.unmountedShares.contains(target.name) {
+                say("share \(target.name): unmounted again")
+            } else if report.unmountFailures.isEmpty {
+                say("share \(target.name): left mounted (an attachment lock uses it now)")
+            } else {
+                say("share \(target.name): left mounted: \(report.unmountFailures.joined(separator: "; "))")
+            }
+        }
+        return result
+    }
+
+    /// `fence --list`: the cluster's fence entries; a host fenced from elsewhere (no fence record
+    /// here) named by the host_map, else by the heartbeat records listing its addresses (the
+    /// shares mounted for that read only when some entry needs naming).
+    func listFenced() throws -> [StorageFence.Listed] {
+        var listed = try fence.list()
+        var unnamed: [Int] = []
+        for index in listed.indices where !listed[index].recordedHere {
+            let addresses = Set(listed[index].addresses)
+            if let mapped = hostMap.filter({ $0.value == addresses }).keys.sorted().first {
+                listed[index].host = mapped
+                listed[index].hostSource = "host_map"
+            } else {
+                unnamed.append(index)
+            }
+        }
+        guard !unnamed.isEmpty else { return listed }
+        withReadableShares { readable in
+            for index in unnamed {
+                let named = FenceSetup.hostsListing(Set(listed[index].addresses), readable: readable)
+                guard !named.isEmpty else { continue }
+                listed[index].host = named.joined(separator: ",")
+                listed[index].hostSource = "heartbeat records"
+            }
+        }
+        return listed
+    }
+
+    /// Hosts with a heartbeat record on a fenced share, and those of the host_map (the agent's
+    /// `list`).
+    func knownHosts() -> [(hostID: String, hostname: String)] {
+        var seen: [String: String] = [:]
+        withReadableShares { readable in
+            for share in readable {
+                for case .record(let record, _, _) in HeartbeatReader().allRecords(shareRoot: share.usablePath) where seen[record.hostID] == nil {
+                    seen[record.hostID] = record.hostname
+                }
+            }
+        }
+        for host in hostMap.keys where seen[host] == nil { seen[host] = "" }
         return seen.keys.sorted().map { ($0, seen[$0] ?? "") }
     }
 }

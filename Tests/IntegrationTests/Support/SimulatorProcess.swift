@@ -26,6 +26,8 @@ final class SimulatorProcess: Sendable {
 
         var closedLocations: [String]
         var closedSessions: [String]
+        /// Sessions closed by a request item lacking members of the session as listed.
+        var partialSessionCloses: [String]
         var handles: Int
         var sessions: Int
         var logins: Int
@@ -35,6 +37,7 @@ final class SimulatorProcess: Sendable {
             case handles, sessions, logins, requests
             case closedLocations = "closed_locations"
             case closedSessions = "closed_sessions"
+            case partialSessionCloses = "partial_session_closes"
         }
     }
 
