@@ -76,11 +76,13 @@ final class ClusterHandleListing {
     private var namesHead = 0
     private var identityRefused = false
     private var identityLookupsStarted = 0
-    private var reauthenticated = false
-    /// The last token the cluster answered with a 2xx: one that expires after it worked may be
-    /// renewed again (a long listing can outlive several tokens); one refused without ever
-    /// working may not (a fresh login refused: the account, not the clock).
-    private var tokenThatWorked: String?
+    /// Logins made since the cluster last answered a request with a 2xx. A long listing can
+    /// outlive several tokens, each renewed when it expires; answers come back in any order, so
+    /// a fresh token may be refused before the answer that proves it worked is read. Logins that
+    /// keep being refused with no success in between are the account's problem, not the clock's:
+    /// the listing ends after `maximumLoginsWithoutSuccess` of them.
+    private var loginsSinceSuccess = 0
+    private static let maximumLoginsWithoutSuccess = 3
 
     private var sessionNaming: SessionNaming = .unused
     private var sessionsNext: String?
@@ -222,7 +224,7 @@ final class ClusterHandleListing {
         case .success(let response) where !(200..<300).contains(response.status):
             try fail(entry, client.httpError(response, request: request))
         case .success(let response):
-            tokenThatWorked = request.bearerToken
+            loginsSinceSuccess = 0
             switch entry.job {
             case .handles(let path): try handlePage(response, path: path, progress: progress)
             case .grants(let path): grantPage(response, path: path)
@@ -232,15 +234,14 @@ final class ClusterHandleListing {
         }
     }
 
-    /// Whether the request refused with `refused` may go again with a new token: once for a
-    /// token that never worked in this listing (the stored one may have expired before it
-    /// began), and again each time a token that did work expires.
+    /// Whether the request refused with `refused` may go again with a new token: when another
+    /// answer already led to a new token, or while logins are still followed by successes.
     private func reauthenticated(refused: String?) -> Bool {
         if let current = try? client.bearerToken(for: HTTPRequest(method: .get, path: "/")).reveal(), current != refused {
             return true  // another answer already led to a new token
         }
-        guard !reauthenticated || (refused != nil && refused == tokenThatWorked) else { return false }
-        reauthenticated = true
+        guard loginsSinceSuccess < Self.maximumLoginsWithoutSuccess else { return false }
+        loginsSinceSuccess += 1
         return client.recoverFromRefusedToken(refused)
     }
 
