@@ -6,8 +6,12 @@ extension ShareAttachmentService {
     /// Mounts the shares of `requests` (idempotently) and records one hook lock per (domain,
     /// disk). On failure, whatever this call took is given back before the error is thrown —
     /// within `cleanupDeadline`, which may lie after `deadline` (a timed-out run still unmounts).
+    /// `domainStarting`: false for a domain that runs already (`reconnect`): a lock it finds
+    /// keeps its `recordedAt` — the time its domain began using the image, which the takeover
+    /// watch compares records with (a refreshed time would make a zombie writer's lock look
+    /// newer than the takeover of its image).
     public func attach(
-        _ requests: [DiskAttachmentRequest], deadline: Deadline, cleanupDeadline: Deadline? = nil
+        _ requests: [DiskAttachmentRequest], deadline: Deadline, cleanupDeadline: Deadline? = nil, domainStarting: Bool = true
     ) throws -> AttachmentReceipt {
         var receipt = AttachmentReceipt()
         let byShare = Dictionary(grouping: requests, by: \.share)
@@ -18,7 +22,7 @@ extension ShareAttachmentService {
                     let mountedNow = share.isLocal ? false : try mounter.ensureMounted(share, deadline: deadline)
                     if mountedNow { receipt.mountedShares.append(share) }
                     let (created, locks, all) = try store.update(deadline: deadline) { locks in
-                        let (created, mine) = record(disks, in: &locks)
+                        let (created, mine) = record(disks, in: &locks, domainStarting: domainStarting)
                         return (created, mine, locks)
                     }
                     receipt.createdLockIDs += created.map(\.id)
@@ -51,7 +55,7 @@ extension ShareAttachmentService {
         return removeLocks(where: { ids.contains($0.id) && $0.context == .hook }, candidates: candidates, deadline: deadline)
     }
 
-    func record(_ disks: [DiskAttachmentRequest], in locks: inout [AttachmentLock]) -> ([AttachmentLock], [AttachmentLock]) {
+    func record(_ disks: [DiskAttachmentRequest], in locks: inout [AttachmentLock], domainStarting: Bool = true) -> ([AttachmentLock], [AttachmentLock]) {
         var created: [AttachmentLock] = []
         var all: [AttachmentLock] = []
         for disk in disks {
@@ -63,15 +67,17 @@ extension ShareAttachmentService {
                 locks[index].share = disk.share.name
                 locks[index].mountPoint = disk.share.mountPoint
                 locks[index].domainName = disk.domainName
-                if locks[index].image != disk.image {
+                let anotherImage = locks[index].image != disk.image
+                if anotherImage {
                     // Another image: the identity recorded for the old one no longer holds.
                     locks[index].fileNumber = nil
                     locks[index].clusterPath = nil
                 }
                 locks[index].image = disk.image
                 locks[index].reason = reason
-                // A start of the domain again: `reconcile` must see this lock as new.
-                locks[index].recordedAt = preciseNow()
+                // A start of the domain again: `reconcile` must see this lock as new. A domain
+                // that runs already (reconnect) began using this image when its lock was recorded.
+                if domainStarting || anotherImage { locks[index].recordedAt = preciseNow() }
                 all.append(locks[index])
                 continue
             }

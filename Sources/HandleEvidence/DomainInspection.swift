@@ -65,11 +65,18 @@ public struct DomainInspection: Sendable {
     /// The cluster identity of every top image the cluster answered for, by local image path:
     /// what the attachment records keep so other domains recognise the image however they
     /// spell it.
+    ///
+    /// A shareable or read-only disk keeps its cluster path only, never its file number: the
+    /// takeover watch looks records up by a lock's file number, and on such a disk another
+    /// host holding the file beside this one is normal while smbvol never closes a handle
+    /// there — any takeover record for it is not smbvol's, and must not pause the domain.
+    /// (Other domains' starts still recognise it: by path, else by asking the cluster.)
     public var imageIdentities: [String: (fileNumber: String?, clusterPath: String)] {
         var identities: [String: (fileNumber: String?, clusterPath: String)] = [:]
         for image in images where !image.image.isBackingFile {
             guard let clusterPath = image.clusterPath, let fileNumber = image.fileNumber else { continue }
-            identities[image.image.image] = (fileNumber, ImageIdentity.canonicalPath(clusterPath))
+            let shared = image.image.access.shareable || image.image.access.readonly
+            identities[image.image.image] = (shared ? nil : fileNumber, ImageIdentity.canonicalPath(clusterPath))
         }
         return identities
     }

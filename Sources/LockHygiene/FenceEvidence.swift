@@ -39,10 +39,19 @@ public enum FenceEvidence {
     /// Whether `restrictions` leave `address` without the WRITE right: entries apply top to
     /// bottom, the first naming the address and WRITE decides; once a list is set, an address
     /// no entry names is denied; an empty list (the cluster's default) denies nobody.
+    ///
+    /// An entry this rule cannot read (a range or the address in a form it does not parse) may
+    /// name the address all the same: a DENIED one is skipped (it denies nobody here), an
+    /// ALLOWED one ends the walk with "not denied" — skipping it would let a later DENIED entry,
+    /// or "no entry names it", call a host the cluster lets write fenced.
     public static func deniesWrite(_ restrictions: [HostRestrictionFact], address: String) -> Bool {
         guard !restrictions.isEmpty else { return false }
-        for entry in restrictions where grants(entry, "WRITE") && covers(entry, address) {
-            return entry.kind == .denied
+        for entry in restrictions where grants(entry, "WRITE") {
+            switch coverage(entry, address) {
+            case .covers: return entry.kind == .denied
+            case .unknown where entry.kind == .allowed: return false
+            case .unknown, .not: continue
+            }
         }
         return true
     }
@@ -69,8 +78,22 @@ public enum FenceEvidence {
         entry.rights.contains(right) || entry.rights.contains("ALL")
     }
 
-    static func covers(_ entry: HostRestrictionFact, _ address: String) -> Bool {
-        entry.addressRanges.isEmpty || entry.addressRanges.contains { range in AddressSpan(range)?.contains(address) ?? false }
+    enum Coverage { case covers, not, unknown }
+
+    /// Whether `entry` names `address`: `unknown` when it does not by the ranges this rule can
+    /// read but a range, or the address itself, is in a form it cannot read.
+    static func coverage(_ entry: HostRestrictionFact, _ address: String) -> Coverage {
+        if entry.addressRanges.isEmpty { return .covers }
+        guard AddressSpan.bytes(address) != nil else { return .unknown }
+        var unreadable = false
+        for range in entry.addressRanges {
+            guard let span = AddressSpan(range) else {
+                unreadable = true
+                continue
+            }
+            if span.contains(address) { return .covers }
+        }
+        return unreadable ? .unknown : .not
     }
 }
 

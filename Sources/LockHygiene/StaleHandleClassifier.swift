@@ -131,9 +131,11 @@ public struct StaleHandleClassifier: Sendable {
     /// "Dead by fence" (docs/stale-handle-policy.md): every holder address is denied by the share's host
     /// restrictions as the cluster reports them and has no session left. Never for this host's
     /// addresses (the local rules and the kernel decide those). A fenced host that beats again
-    /// is still fenced: its heartbeat is shown, and does not make the handle live.
+    /// is still fenced: its heartbeat is shown, and does not make the handle live. Never while a
+    /// local process has the image open: the holder may be this host under an address smbvol
+    /// does not know, and the kernel wins in the direction of liveness.
     private func fencedClassification(holders: [String], evidence: ImageEvidence) -> Classification? {
-        guard holders.allSatisfy({ !evidence.localAddresses.contains($0) }),
+        guard evidence.localOpeners.isEmpty, holders.allSatisfy({ !evidence.localAddresses.contains($0) }),
             FenceEvidence.isDeadByFence(
                 holderAddresses: Set(holders), restrictions: evidence.shareRestrictions,
                 sessionOriginators: Set(evidence.sessions.map(\.originator)))

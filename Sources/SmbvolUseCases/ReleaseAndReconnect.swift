@@ -61,7 +61,10 @@ public struct ReconnectDomain: Sendable {
                 run: run, attachments: attachments, clusters: NoClusterClients(), mountGuard: mountGuard, localAddresses: { [] })
             let located = try start.locateImages(on: run.shares)
             guard !located.images.isEmpty else { return }
-            _ = try attachments.service.attach(try start.attachmentRequests(for: located.images), deadline: run.deadlines.work)
+            // The domain runs already: the locks it still has keep their time (the takeover
+            // watch dates the domain's use of its images by them).
+            _ = try attachments.service.attach(
+                try start.attachmentRequests(for: located.images), deadline: run.deadlines.work, domainStarting: false)
         } catch {
             run.logger.error(
                 "reconnect: could not restore the domain's locks; run `smbvol reconcile`",

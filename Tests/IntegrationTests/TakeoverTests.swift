@@ -104,6 +104,36 @@ struct TakeoverTests {
             "\(syslogB.lines)")
     }
 
+    /// libvirtd restarted on B (the `reconnect` hook for each running domain) after A took
+    /// web01's image over, before B's heartbeat read the record (B cut off the share meanwhile).
+    /// The reconnect re-recorded B's lock as if web01 had just begun using the image: the
+    /// takeover looked older than "the domain's use of the image", and the zombie writer was
+    /// never stopped. A reconnect finds the domain running already: its lock keeps its time.
+    @Test("a libvirtd restart on the old holder after the takeover does not make the zombie's lock look newer than the takeover")
+    func reconnectAfterTakeoverStillStops() throws {
+        let fixture = try HookFixture(scenario: "takeover.json")
+        try HeartbeatHookTests.addHostIdentity(to: fixture, hostID: "host-a", address: "203.0.113.1")
+        let syslogB = try SyslogListener()
+        let hostB = try Self.hostB(fixture, syslog: syslogB)
+
+        let start = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML())
+        #expect(start.status == 0, "\(start.stderr)")
+        try #require(Self.takeoverFiles(fixture).count == 1, "\(start.stderr)")
+
+        let share = fixture.mounts.root + "/srv/vmstore"
+        let reconnect = runProcess(
+            "/usr/bin/timeout", ["--kill-after=5", "60", TestBinaries.path("smbvol"), "hook", "web01", "reconnect", "begin", "-"],
+            stdin: fixture.domainXML(uuid: Self.domainUUID, image: share + "/web01/disk0.qcow2"),
+            environment: ["LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "SMBVOL_CONFIG": hostB], timeout: .seconds(70))
+        #expect(reconnect.status == 0, "\(reconnect.stderr)")
+        let locks = try String(contentsOfFile: fixture.mounts.directory + "/host-b/state/locks.json", encoding: .utf8)
+        #expect(locks.contains("\"b1\""), "the reconnect keeps B's lock: \(locks)")
+
+        let beat = HeartbeatHookTests.beat(hostB)
+        #expect(beat.status == 0, "\(beat.stderr)")
+        #expect(beat.stderr.contains("TAKEOVER: domain web01 paused"), "\(beat.stderr)")
+    }
+
     @Test("B's handle still listed by the cluster: a takeover record (forged) stops nothing, with a warning; one for another image is never read")
     func stillHeldStopsNothing() throws {
         let fixture = try HookFixture(scenario: "takeover.json")

@@ -48,3 +48,32 @@ struct FenceEvidenceTests {
         #expect(!FenceEvidence.deniesWrite(garbled, address: "203.0.113.7"), "an entry we cannot read denies nobody")
     }
 }
+
+@Suite("dead by fence: an ALLOWED entry the rule cannot read is no fence")
+struct FenceEvidenceUnreadableAllowTests {
+    static let denyEveryone = HostRestrictionFact(kind: .denied, addressRanges: [], rights: ["ALL"])
+
+    /// The cluster (qumulo-sim's model: whitespace trimmed, octets read as numbers) lets
+    /// 203.0.113.7 write through these entries; the rule could not read them, skipped the ALLOWED
+    /// entry and fell through to the DENIED one (or to "no entry names it"): a live holder
+    /// "fenced", its handle closed. An ALLOWED entry that may name the address makes it unknown.
+    @Test("an ALLOWED entry the rule cannot read, above a DENIED one or alone, does not deny writing", arguments: [
+        " 203.0.113.7", "203.0.113.7 ", "203.000.113.007", "*",
+    ])
+    func unreadableAllowed(range: String) {
+        let allow = HostRestrictionFact(kind: .allowed, addressRanges: [range], rights: ["READ", "WRITE", "CHANGE_PERMISSIONS"])
+        #expect(!FenceEvidence.deniesWrite([allow, Self.denyEveryone], address: "203.0.113.7"))
+        #expect(!FenceEvidence.deniesWrite([allow], address: "203.0.113.7"))
+        #expect(!FenceEvidence.isDeadByFence(holderAddresses: ["203.0.113.7"], restrictions: [allow], sessionOriginators: []))
+        // A DENIED entry above it still decides: the address is denied before the unknown entry.
+        let fence = HostRestrictionFact(kind: .denied, addressRanges: ["203.0.113.7"], rights: ["ALL"])
+        #expect(FenceEvidence.deniesWrite([fence, allow], address: "203.0.113.7"))
+    }
+
+    @Test("a holder address the rule cannot read is denied only by an entry for every address")
+    func unreadableHolder() {
+        let allow = HostRestrictionFact(kind: .allowed, addressRanges: ["203.0.113.0/24"], rights: ["ALL"])
+        #expect(!FenceEvidence.deniesWrite([allow], address: "kvm-b.example.net"))
+        #expect(FenceEvidence.deniesWrite([Self.denyEveryone, allow], address: "kvm-b.example.net"))
+    }
+}

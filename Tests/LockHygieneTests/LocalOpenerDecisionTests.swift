@@ -49,6 +49,23 @@ struct LocalOpenerDecisionTests {
     /// handle on F is listed under an address smbvol does not know (NAT, a VIP, an address added
     /// since, `local_addresses` incomplete). The session rules would call it a dead foreign
     /// host's handle; the kernel wins in the direction of liveness: refuse, never close.
+    /// The fence rule ran before the kernel's view: a holder smbvol takes for another host, denied
+    /// by the share's restrictions with no session left, was "fenced" and closed even though a
+    /// local process has the image open (this host behind an address smbvol does not know, e.g.
+    /// a NAT address a fence of another host behind it denied). The kernel wins here too.
+    @Test("a local opener and a holder the share's restrictions deny: still live (the kernel wins over the fence rule)")
+    func openerBeatsFenceRule() {
+        var facts = evidence(handles: [handle("7.1.2")], grants: [deadHost])
+        facts.localOpeners = [qemu]
+        facts.shareRestrictions = [
+            HostRestrictionFact(kind: .denied, addressRanges: [deadHost], rights: ["ALL"]),
+            HostRestrictionFact(kind: .allowed, addressRanges: [], rights: ["ALL"]),
+        ]
+        let result = LockHygieneDecider(policy: start).decide(facts)
+        #expect(result.locationsToClose.isEmpty, "\(result.decisions)")
+        #expect(result.verdict == .refuse)
+    }
+
     @Test("a local opener with no holder address of this host's: the cluster sees this host by an unknown address, refuse")
     func openerWithUnknownLocalAddress() {
         var facts = evidence(handles: [handle("7.1.2")], grants: [deadHost])
