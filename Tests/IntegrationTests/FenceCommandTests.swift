@@ -161,9 +161,7 @@ struct FenceCommandTests {
     /// entry and the fence record forgets the first set. `unfence host-b` removes only the
     /// second entry, verifies only that one, says "unfenced" and exits 0 — while host-b's
     /// first address is still denied on the share: the repaired host cannot reach its disks.
-    @Test(
-        "fenced by one address, then by two: unfence HOST leaves no entry of that host behind",
-        .disabled("finding: the fence record keeps only the last address set; unfence leaves the first entry (and says unfenced). Fixing it means choosing how a host's changed addresses are fenced (union, or history in the record); see the attack report"))
+    @Test("fenced by one address, then by two: one entry (the union) replaces the first; unfence HOST leaves no entry of that host behind")
     func refenceWithMoreAddressesThenUnfence() throws {
         let (workspace, simulator) = try setUp()
         defer { simulator.stop() }
@@ -171,6 +169,12 @@ struct FenceCommandTests {
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         let second = workspace.run("a", ["fence", "host-b", "--address", Self.hostB, "--address", "203.0.113.8"])
         #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        let denied = try permissions(simulator).filter { $0["type"] as? String == "DENIED" }
+        #expect(denied.map { $0["address_ranges"] as? [String] } == [[Self.hostB, "203.0.113.8"]], "one entry per host: \(denied)")
+        // Fenced again by the first address alone: the union stays (nothing is un-denied).
+        let third = workspace.run("a", ["fence", "host-b", "--address", Self.hostB])
+        #expect(third.status == 0 && third.stdout.contains("fencing the union"), "\(third.stdout)\(third.stderr)")
+        #expect(try permissions(simulator).filter { $0["type"] as? String == "DENIED" }.count == 1)
         let unfenced = workspace.run("a", ["unfence", "host-b"])
         #expect(unfenced.status == 0, "\(unfenced.stdout)\(unfenced.stderr)")
         let left = try permissions(simulator).filter { $0["type"] as? String == "DENIED" }

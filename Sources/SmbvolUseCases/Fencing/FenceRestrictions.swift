@@ -40,13 +40,17 @@ public enum FenceRestrictions {
     /// The list with the fence of `addresses` first (after other fence entries only), every other
     /// entry kept as it was and in its order. An empty list means "every address may do
     /// everything": the result keeps that meaning for everyone else with an explicit entry.
-    public static func fencing(_ current: [NetworkPermission], addresses: Set<String>) -> Change {
+    /// `replacing`: the addresses of an earlier fence of the same host, whose entry the new one
+    /// (their superset) takes the place of — one entry per host, so `unfencing` lifts it whole.
+    public static func fencing(_ current: [NetworkPermission], addresses: Set<String>, replacing earlier: Set<String>? = nil) -> Change {
+        let superseded = earlier.flatMap { $0 != addresses ? $0 : nil }
         if let index = current.firstIndex(where: { isFence($0, of: addresses) }),
-            current[..<index].allSatisfy({ $0.type == .denied })
+            current[..<index].allSatisfy({ $0.type == .denied }),
+            !current.contains(where: { entry in superseded.map { isFence(entry, of: $0) } ?? false })
         {
             return .unchanged
         }
-        var rest = current.filter { !isFence($0, of: addresses) }
+        var rest = current.filter { entry in !isFence(entry, of: addresses) && !(superseded.map { isFence(entry, of: $0) } ?? false) }
         if current.isEmpty { rest = [NetworkPermission(type: .allowed, addressRanges: [], rights: NetworkPermission.allRights)] }
         return .write([entry(for: addresses)] + rest)
     }

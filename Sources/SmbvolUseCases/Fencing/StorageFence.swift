@@ -125,7 +125,16 @@ public struct StorageFence {
     /// Plans (dry run) or applies the fence of `target` on every share, closes its sessions and
     /// verifies both from the cluster. Throws `FenceFailure` on a refusal or a step that failed.
     @discardableResult
-    public func fence(_ target: FenceTarget, dryRun: Bool) throws -> Outcome {
+    public func fence(_ requested: FenceTarget, dryRun: Bool) throws -> Outcome {
+        // A host fenced again with other addresses keeps every address it was fenced by: its new
+        // entry is the union and replaces the old one, so nothing is un-denied behind the
+        // operator's back and `unfence` later lifts one entry, whole.
+        var target = requested
+        let earlier = try store.records().first { $0.host == requested.host && $0.cluster == clusterName }.map { Set($0.addresses) }
+        if let earlier, !earlier.isSubset(of: requested.addresses) {
+            target.addresses.formUnion(earlier)
+            say("\(requested.host) is fenced already by \(earlier.sorted().joined(separator: ", ")): fencing the union, never un-denying an address")
+        }
         if let refusal = refusal(for: target) { throw refusedAudited(refusal, target: target, verb: "fence", dryRun: dryRun) }
         let addressList = target.addresses.sorted().joined(separator: ", ")
         say("fence \(target.host): addresses \(addressList) (from \(target.source)) on \(shares.count) share(s) of cluster \(clusterName)")
@@ -137,7 +146,7 @@ public struct StorageFence {
         if dryRun {
             for share in shares {
                 let current = try client.shareRestrictions(id: share.id)
-                switch FenceRestrictions.fencing(current.networkPermissions, addresses: target.addresses) {
+                switch FenceRestrictions.fencing(current.networkPermissions, addresses: target.addresses, replacing: earlier) {
                 case .unchanged: say("would leave share \(share.name): already fenced")
                 case .write(let entries):
                     guard FenceRestrictions.admitsAnyone(entries) else {
@@ -166,7 +175,7 @@ public struct StorageFence {
         }
         for share in shares {
             let written = try edit(share, target: target, verb: "fence") { current throws(FenceFailure) in
-                switch FenceRestrictions.fencing(current, addresses: target.addresses) {
+                switch FenceRestrictions.fencing(current, addresses: target.addresses, replacing: earlier) {
                 case .unchanged: return nil
                 case .write(let entries):
                     guard FenceRestrictions.admitsAnyone(entries) else {
