@@ -807,8 +807,14 @@ class Bed:
                          if r.get("ok") and r.get("epoch") and r.get("fault")})
         for vm in self.images():
             image = f"{self.samba.root}/vmstore/{vm}.img"
-            found, _ = checker.check(image, out=lines.append, detailed=True,
-                                     migrations=[m for m in self.migrations if m["vm"] == vm])
+            found, epochs = checker.check(image, out=lines.append, detailed=True,
+                                          migrations=[m for m in self.migrations if m["vm"] == vm])
+            for m in self.migrations:
+                a, b = epochs.get(m["src_epoch"]), epochs.get(m["dst_epoch"])
+                if m["vm"] == vm and a and b:
+                    # On the image: the destination's first record minus the source's last
+                    # (negative: they overlapped, allowed only within the migration window).
+                    m["image_gap_s"] = (b["start"] - a["last"]) / 1e9
             for v in found:
                 step = by_epoch.get(v["new_epoch"])
                 v["vm"] = vm
@@ -895,6 +901,7 @@ def summarize_churn(ops, migrations, violations, churn_vms):
     done = [o for o in real if o["op"] == "migrate" and o["ok"]]
     times = {name: quantiles(o.get(name) for o in done)
              for name in ("migrate_begin_s", "prepare_s", "started_s", "release_s", "handover_s", "duration_s")}
+    gaps = [m["image_gap_s"] for m in migrations if m.get("image_gap_s") is not None]
     return {
         "operations": len(real), "idle": sum(1 for o in ops if o["op"] == "none"),
         "errors": sum(1 for o in ops if o["op"] == "error"),
@@ -904,6 +911,10 @@ def summarize_churn(ops, migrations, violations, churn_vms):
         "per_round_kind": per_round,
         "migration_hook_times": times,
         "migrations_source_not_paused": sum(1 for o in done if not o.get("source_paused")),
+        # From the images: the destination's first record minus the source's last.
+        "migration_image_gap": {"min_s": round(min(gaps), 3) if gaps else None,
+                                "median_s": round(statistics.median(gaps), 3) if gaps else None,
+                                "overlapping": sum(1 for g in gaps if g < 0)},
         "start_prepare": quantiles(o.get("prepare_s") for o in real if o["op"] == "start" and o["ok"]),
         "stop_release": quantiles(o.get("release_s") for o in real if o["op"] == "stop" and o["ok"]),
         "split_brains_on_churn_vms": sum(1 for v in violations if v.get("vm") in churn_vms),
