@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,6 +43,13 @@ STALE_AFTER = 10
 HEARTBEAT_INTERVAL = 2
 HEARTBEAT_FRESH = 6
 ENV = {"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+# Background churn (README "Churn"): a pool of VMs of their own that the hosts other than the
+# faulted one start, live-migrate and stop during every fault round.
+CHURN_POOL = 4
+CHURN_FIRST_RUNNING = 2
+CHURN_OPS = {"short": 3, "soak": 6}
+CHURN_GAP_S = (0.5, 2.5)
+CHURN_FINISH_S = 25
 
 
 def log(message):
@@ -203,6 +211,129 @@ options = ["vers=3.1.1", "cache=none"]
             self.crash()
 
 
+def wait_stopped(pid, bound):
+    """Whether the process is in the stopped state (T) within bound seconds."""
+    deadline = time.time() + bound
+    while time.time() < deadline:
+        try:
+            state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        if state in ("T", "t"):
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def failure_kind(op, stage, why):
+    """A churn failure's kind: the operation, the step that failed, and why (from the message)."""
+    text = why.lower()
+    if "exit 124" in text or "exit 137" in text or "timed out" in text:
+        cause = "timeout"
+    elif "refus" in text:
+        cause = "refused"
+    elif "hung" in text:
+        cause = "hung-mount"
+    elif "mount" in text:
+        cause = "mount"
+    elif "writer" in text:
+        cause = "writer"
+    else:
+        cause = "failed"
+    return f"{op}/{stage}/{cause}"
+
+
+class Churn:
+    """Background churn of one fault round: on the hosts other than the faulted one, a few
+    seeded operations on the churn pool's VMs — start, live migration, stop — through the hooks
+    as libvirt runs them, at seeded gaps from the fault on. VMs the HA step is restarting are
+    left alone. A failed operation is recorded with its kind; it never ends the run."""
+
+    def __init__(self, bed, victim, exclude, ops, rng):
+        self.bed = bed
+        self.victim = victim
+        self.exclude = set(exclude)
+        self.ops = ops
+        self.rng = rng
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.main, name="churn", daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def finish(self, bound=CHURN_FINISH_S):
+        """Lets the round's planned operations complete (bounded), then stops the churn."""
+        self.thread.join(bound)
+        self.stop.set()
+        self.thread.join(120)
+
+    def main(self):
+        for n in range(self.ops):
+            if self.stop.wait(self.rng.uniform(*CHURN_GAP_S)):
+                return
+            try:
+                self.one(n)
+            except Exception as error:  # noqa: BLE001 - recorded, never fatal
+                self.bed.event(f"churn op {n} raised {error!r}")
+                self.bed.record_churn({"op": "error", "ok": False, "kind": "error/bed/" + type(error).__name__,
+                                       "why": str(error)[:200]})
+
+    def one(self, n):
+        bed = self.bed
+        hosts = [h for h in bed.hosts if h is not self.victim and h.holder]
+        pool = [vm for vm in bed.churn_vms if vm not in self.exclude]
+        running = [vm for vm in pool if bed.running_on(vm) in hosts]
+        stopped = [vm for vm in pool if bed.running_on(vm) is None]
+        choices = []
+        if stopped and hosts:
+            choices += ["start"] * (2 if len(running) < 2 else 1)
+        if running:
+            choices += ["stop"] * (1 if len(running) >= 2 else 0)
+            choices += ["migrate"] * (3 if len(hosts) >= 2 else 0)
+        if not choices:
+            bed.record_churn({"op": "none", "ok": False, "kind": "none/no-candidate/idle", "why": "nothing to do"})
+            return
+        op = self.rng.choice(choices)
+        record = {"op": op}
+        started = time.time()
+        with bed.lock:
+            bed.churn_inflight += 1
+            bed.churn_started += 1
+        try:
+            if op == "start":
+                vm = self.rng.choice(stopped)
+                host = self.rng.choice(hosts)
+                record.update({"vm": vm, "host": host.name})
+                ok, why = bed.start_vm(host, vm, record)
+                stage = "writer" if why.startswith("writer") else "prepare"
+                if ok:
+                    record["epoch"] = bed.vms[vm]["epoch"]
+            elif op == "stop":
+                vm = self.rng.choice(running)
+                host = bed.running_on(vm)
+                record.update({"vm": vm, "host": host.name, "src_epoch": bed.vms[vm]["epoch"]})
+                released_ns, record["release_s"] = bed.stop_vm(host, vm)
+                with bed.lock:
+                    if bed.vms.get(vm, {}).get("host") is host:
+                        del bed.vms[vm]
+                ok, stage, why = released_ns is not None, "release", "host down"
+                bed.event(f"{vm} stopped on {host.name} (churn)")
+            else:
+                vm = self.rng.choice(running)
+                src = bed.running_on(vm)
+                dst = self.rng.choice([h for h in hosts if h is not src])
+                record.update({"vm": vm, "src": src.name, "dst": dst.name})
+                ok, stage, why = bed.migrate_vm(src, dst, vm, record)
+        finally:
+            with bed.lock:
+                bed.churn_inflight -= 1
+        record.update({"ok": ok, "duration_s": time.time() - started})
+        if not ok:
+            record.update({"kind": failure_kind(op, stage, why), "why": why[:240]})
+            bed.event(f"churn {op} of {record.get('vm')} failed ({record['kind']}): {why[:160]}")
+        bed.record_churn(record)
+
+
 class Bed:
     def __init__(self, args):
         self.args = args
@@ -220,6 +351,13 @@ class Bed:
         self.events = []
         self.results = []
         self.skipped = []
+        self.lock = threading.Lock()  # epochs, self.vms, hosts' writers: the HA step and the churn share them
+        self.churn_vms = [f"cvm{n}" for n in range(1, CHURN_POOL + 1)]
+        self.churn_ops = []  # every churn operation, as recorded (README "Churn")
+        self.migrations = []  # every completed live migration: the checker's hand-over records
+        self.churn_inflight = 0
+        self.churn_started = 0
+        self.round = None  # the fault round in progress: {"n", "fault", "mode", "victim"}
 
     def event(self, text):
         self.events.append((time.time(), text))
@@ -293,7 +431,46 @@ class Bed:
 
     # --- VMs ------------------------------------------------------------------------------
     def uuid(self, vm):
+        if vm.startswith("cvm"):
+            return f"00000000-0000-4000-8001-{int(vm[3:]):012d}"
         return f"00000000-0000-4000-8000-{int(vm[2:]):012d}"
+
+    def images(self):
+        return [f"vm{n}" for n in range(1, len(self.hosts) + 1)] + self.churn_vms
+
+    def running_on(self, vm):
+        """The host whose writer runs vm now, or None."""
+        info = self.vms.get(vm)
+        return info["host"] if info and vm in info["host"].writers else None
+
+    def new_epoch(self):
+        with self.lock:
+            self.epoch += 1
+            return self.epoch
+
+    def writer(self, host, vm, epoch, incoming=False):
+        out = open(os.path.join(host.dir, f"writer-{vm}-{epoch}.log"), "w")
+        proc = subprocess.Popen(host.enter() + ["/usr/bin/python3", HERE + "/writer.py",
+                                                f"{host.mount}/{vm}.img", host.name, str(epoch)]
+                                + (["--incoming"] if incoming else []),
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+        return proc, out.name
+
+    @staticmethod
+    def wait_output(proc, path, word, bound):
+        deadline = time.time() + bound
+        while time.time() < deadline and proc.poll() is None:
+            if word in open(path).read():
+                return True
+            time.sleep(0.05)
+        return proc.poll() is None and word in open(path).read()
+
+    def hook(self, host, vm, *operation, timeout=45):
+        """One hook run as libvirt makes it (domain XML on stdin): (exit status, last stderr line, seconds)."""
+        started = time.time()
+        result = host.smbvol(["hook", vm, *operation, "-"], input=self.xml(host, vm), timeout=timeout)
+        why = (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
+        return result.returncode, why, time.time() - started
 
     def xml(self, host, vm):
         return f"""<domain type='kvm' id='1'>
@@ -310,55 +487,131 @@ class Bed:
 </domain>
 """
 
-    def start_vm(self, host, vm):
+    def start_vm(self, host, vm, record=None):
         """libvirt's order: hook prepare begin (XML on stdin), then qemu (the writer)."""
-        result = host.smbvol(["hook", vm, "prepare", "begin", "-"], input=self.xml(host, vm))
-        if result.returncode != 0:
-            return False, (result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[-1]
-        self.epoch += 1
-        epoch = self.epoch
-        out = open(os.path.join(host.dir, f"writer-{vm}-{epoch}.log"), "w")
-        proc = subprocess.Popen(host.enter() + ["/usr/bin/python3", HERE + "/writer.py",
-                                                f"{host.mount}/{vm}.img", host.name, str(epoch)],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
-        deadline = time.time() + 10
-        while time.time() < deadline and proc.poll() is None:
-            if "started" in open(out.name).read():
-                break
-            time.sleep(0.05)
-        if proc.poll() is not None or "started" not in open(out.name).read():
+        rc, why, took = self.hook(host, vm, "prepare", "begin")
+        if record is not None:
+            record["prepare_s"] = took
+        if rc != 0:
+            return False, why
+        epoch = self.new_epoch()
+        proc, out = self.writer(host, vm, epoch)
+        if not self.wait_output(proc, out, "started", 10):
             proc.kill()
-            host.smbvol(["hook", vm, "release", "end", "-"], input=self.xml(host, vm))
-            return False, "writer could not open the image: " + open(out.name).read().strip()[-200:]
-        host.writers[vm] = proc
-        self.vms[vm] = {"host": host, "epoch": epoch}
+            self.hook(host, vm, "release", "end")
+            return False, "writer could not open the image: " + open(out).read().strip()[-200:]
+        with self.lock:
+            host.writers[vm] = proc
+            self.vms[vm] = {"host": host, "epoch": epoch}
         self.event(f"{vm} started on {host.name} (epoch {epoch})")
         return True, ""
 
     def stop_vm(self, host, vm):
-        proc = host.writers.pop(vm, None)
+        """libvirt's order: qemu ends (the writer killed), then hook release end. The time the
+        release began (ns) and the hook's duration, or (None, None) on a host that is down."""
+        with self.lock:
+            proc = host.writers.pop(vm, None)
         if proc:
             proc.kill()
             proc.wait(5)
         if host.holder:
-            host.smbvol(["hook", vm, "release", "end", "-"], input=self.xml(host, vm))
+            released_ns = time.time_ns()
+            _, _, took = self.hook(host, vm, "release", "end")
+            return released_ns, took
+        return None, None
+
+    def migrate_vm(self, src, dst, vm, record):
+        """A live migration src -> dst in libvirt's order of hooks: on the destination `migrate
+        begin` then `prepare begin` (migration mode: the source still holds the image), the
+        destination qemu (a writer --incoming: opens the image, writes nothing yet); the hand-over
+        (the source paused, the destination resumed), `started begin` on the destination; then
+        the source qemu ends and `release end` runs on the source. A failed step gives back the
+        destination (`release end` there, as libvirt does after a failed incoming migration) and
+        leaves the source running. Fills record with the hook times; returns (ok, stage, why)."""
+        rc, why, record["migrate_begin_s"] = self.hook(dst, vm, "migrate", "begin")
+        if rc != 0:
+            self.hook(dst, vm, "release", "end")
+            return False, "migrate-begin", why
+        rc, why, record["prepare_s"] = self.hook(dst, vm, "prepare", "begin")
+        if rc != 0:
+            self.hook(dst, vm, "release", "end")
+            return False, "prepare", why
+        epoch = self.new_epoch()
+        proc, out = self.writer(dst, vm, epoch, incoming=True)
+        if not self.wait_output(proc, out, "opened", 10):
+            proc.kill()
+            self.hook(dst, vm, "release", "end")
+            return False, "destination-open", "destination writer could not open the image: " + \
+                open(out).read().strip()[-200:]
+        src_proc = src.writers.get(vm)
+        if src_proc is None or src_proc.poll() is not None:
+            proc.kill()
+            self.hook(dst, vm, "release", "end")
+            return False, "source-gone", "the source writer is not running"
+        paused = time.time()
+        src_proc.send_signal(signal.SIGSTOP)
+        record["source_paused"] = wait_stopped(src_proc.pid, 2)
+        proc.send_signal(signal.SIGUSR1)
+        if not self.wait_output(proc, out, "started", 5):
+            proc.kill()
+            src_proc.send_signal(signal.SIGCONT)
+            self.hook(dst, vm, "release", "end")
+            return False, "resume", "destination writer did not resume: " + open(out).read().strip()[-200:]
+        record["handover_s"] = time.time() - paused
+        with self.lock:
+            src.writers.pop(vm, None)
+            dst.writers[vm] = proc
+            src_epoch = self.vms[vm]["epoch"]
+            self.vms[vm] = {"host": dst, "epoch": epoch}
+        _, _, record["started_s"] = self.hook(dst, vm, "started", "begin")
+        src_proc.kill()
+        src_proc.wait(5)
+        released_ns = time.time_ns()
+        _, _, record["release_s"] = self.hook(src, vm, "release", "end")
+        record.update({"epoch": epoch, "src_epoch": src_epoch})
+        with self.lock:
+            self.migrations.append({"image": f"{vm}.img", "vm": vm, "src": src.name, "dst": dst.name,
+                                    "src_epoch": src_epoch, "dst_epoch": epoch, "paused_ns": int(paused * 1e9),
+                                    "released_ns": released_ns})
+        self.event(f"{vm} migrated {src.name} -> {dst.name} (epoch {src_epoch} -> {epoch}, "
+                   f"hand-over {record['handover_s']:.2f} s)")
+        return True, "", ""
+
+    def record_churn(self, record):
+        record.update({"t": time.time(), **({k: self.round[k] for k in ("round", "fault", "mode", "victim")}
+                                             if self.round else {})})
+        with self.lock:
+            self.churn_ops.append(record)
 
     # --- faults ---------------------------------------------------------------------------
     def ha_restart(self, victim, vm, fault_at, holder_alive, bound, fenced_at=None):
         """The HA step: start vm on another host, retrying every second as an HA manager would."""
         others = [h for h in self.hosts if h is not victim and h.holder]
         attempts = refusals = refusals_alive = 0
+        # API requests made during the start attempts (qumulo-sim's log; it does not say who
+        # asked): those of attempts while no churn operation ran are this step's alone.
+        counts = {"requests": 0, "requests_alone": 0, "attempts_alone": 0}
         last = ""
         while time.time() - fault_at < bound:
             target = others[attempts % len(others)]
             attempts += 1
+            with self.lock:
+                churn_before = (self.churn_inflight, self.churn_started)
+            before = self.api_requests()
             ok, why = self.start_vm(target, vm)
+            made = self.api_requests() - before
+            with self.lock:
+                alone = churn_before[0] == 0 and self.churn_inflight == 0 and self.churn_started == churn_before[1]
+            counts["requests"] += made
+            if alone:
+                counts["requests_alone"] += made
+                counts["attempts_alone"] += 1
             if ok:
                 now = time.time()
                 return {"started": True, "after": now - fault_at,
                         "after_fence": (now - fenced_at) if fenced_at else None, "attempts": attempts,
                         "refusals": refusals, "refusals_while_alive": refusals_alive, "target": target.name,
-                        "epoch": self.vms[vm]["epoch"]}
+                        "epoch": self.vms[vm]["epoch"], **counts}
             refusals += 1
             alive = holder_alive()
             refusals_alive += 1 if alive else 0
@@ -367,7 +620,7 @@ class Bed:
                 self.event(f"{vm} refused on {target.name} ({'holder alive' if alive else 'holder gone'}): {why[:160]}")
             time.sleep(1)
         return {"started": False, "after": None, "after_fence": None, "attempts": attempts, "refusals": refusals,
-                "refusals_while_alive": refusals_alive, "last": last}
+                "refusals_while_alive": refusals_alive, "last": last, **counts}
 
     def fence_agent(self, node, victim, action):
         """The real fence agent (smbvol fence-agent = fence_smbvol), options on stdin as an HA
@@ -410,9 +663,18 @@ class Bed:
             time.sleep(1)
         raise RuntimeError(f"could not unfence {victim.name}")
 
-    def inject(self, kind, victim, mode):
+    def inject(self, kind, victim, mode, round_no):
         vms = [vm for vm, info in self.vms.items() if info["host"] is victim and vm in victim.writers]
-        requests_before = self.api_requests()
+        self.round = {"round": round_no, "fault": kind, "mode": mode, "victim": victim.name}
+        churn = Churn(self, victim, vms, CHURN_OPS[self.args.profile],
+                      random.Random(f"churn-{self.args.seed}-{round_no}"))
+        try:
+            self.fault_round(kind, victim, mode, vms, churn)
+        finally:
+            churn.finish()
+            self.round = None
+
+    def fault_round(self, kind, victim, mode, vms, churn):
         fault_at = time.time()
         self.event(f"FAULT {kind} on {victim.name} holding {vms} ({mode})")
         alive = lambda: True  # noqa: E731
@@ -436,6 +698,8 @@ class Bed:
             self.stop_sim()
             heal = self.start_sim
             bound = 15
+        # Meanwhile the other hosts keep starting, migrating and stopping VMs of their own.
+        churn.start()
         outcomes = []
         fenced_at = fence_node = None
         fence_attempts = fence_requests = 0
@@ -456,6 +720,7 @@ class Bed:
             else:
                 outcome = self.ha_restart(victim, vm, fault_at, alive, bound, fenced_at)
             outcome.update({"fault": kind, "mode": mode, "vm": vm, "victim": victim.name,
+                            "pool": "churn" if vm in self.churn_vms else "ha",
                             "holder_alive": kind != "crash", "fence_attempts": fence_attempts,
                             "fenced_after": (fenced_at - fault_at) if fenced_at else None,
                             "fence_requests": fence_requests})
@@ -468,10 +733,13 @@ class Bed:
             heal()
             self.event(f"healed {kind} on {victim.name}")
             time.sleep(HEARTBEAT_FRESH + 4)  # the healed holder's chance to write again (the checker sees it)
-        requests = self.api_requests() - requests_before - fence_requests
+        requests = sum(o.get("requests", 0) for o in outcomes)
         starts = sum(o["attempts"] for o in outcomes) or 1
+        alone = sum(o.get("attempts_alone", 0) for o in outcomes)
         for outcome in outcomes:
             outcome["requests_per_start"] = requests / starts
+            # Only attempts during which no churn operation ran (None when there was none).
+            outcome["requests_per_start_alone"] = sum(o.get("requests_alone", 0) for o in outcomes) / alone if alone else None
             # The old holder's VM: where another host took it, libvirt on the old host would be
             # told to stop it now (release end); where none did, it keeps running.
             if outcome["started"] and outcome["vm"] in victim.writers:
@@ -492,8 +760,8 @@ class Bed:
         bednet.setup_network(len(self.hosts))
         self.start_samba(first=True)
         os.makedirs(self.samba.root + "/vmstore", exist_ok=True)
-        for n in range(1, len(self.hosts) + 1):
-            with open(f"{self.samba.root}/vmstore/vm{n}.img", "wb"):
+        for vm in self.images():
+            with open(f"{self.samba.root}/vmstore/{vm}.img", "wb"):
                 pass
         self.start_sim()
         for host in self.hosts:
@@ -504,6 +772,13 @@ class Bed:
             ok, why = self.start_vm(host, f"vm{n}")
             if not ok:
                 raise RuntimeError(f"first start of vm{n} on {host.name} failed: {why}")
+        # The churn pool's first VMs (the rest start during the rounds), on hosts 2, 3, ...
+        # (the churn draws from generators of its own: the fault plan stays the seed's).
+        for n, vm in enumerate(self.churn_vms[:CHURN_FIRST_RUNNING]):
+            host = self.hosts[(n + 1) % len(self.hosts)]
+            ok, why = self.start_vm(host, vm)
+            if not ok:
+                raise RuntimeError(f"first start of {vm} on {host.name} failed: {why}")
         rounds = 1 if profile == "short" else 6
         deadline = time.time() + (330 if profile == "short" else 6 * 3600)
         plan = []
@@ -512,14 +787,14 @@ class Bed:
                 batch = KINDS[:]
                 self.rng.shuffle(batch)
                 plan += [(kind, mode) for kind in batch]
-        for kind, mode in plan:
+        for round_no, (kind, mode) in enumerate(plan, start=1):
             if time.time() > deadline:
                 self.event("time bound reached; stopping the plan")
                 self.skipped.append({"fault": kind, "mode": mode})
                 continue
             holders = [h for h in self.hosts if h.writers]
             victim = self.rng.choice(holders)
-            self.inject(kind, victim, mode)
+            self.inject(kind, victim, mode, round_no)
             time.sleep(2)
 
     def check(self):
@@ -527,15 +802,29 @@ class Bed:
         step (fault, mode) that made the later epoch. "failure" unless it is a documented limit."""
         violations = []
         lines = []
-        by_epoch = {r["epoch"]: r for r in self.results if r.get("epoch")}
-        for n in range(1, len(self.hosts) + 1):
-            found, _ = checker.check(f"{self.samba.root}/vmstore/vm{n}.img", out=lines.append, detailed=True)
+        by_epoch = {r["epoch"]: dict(r, by="ha") for r in self.results if r.get("epoch")}
+        by_epoch.update({r["epoch"]: dict(r, by="churn " + r["op"]) for r in self.churn_ops
+                         if r.get("ok") and r.get("epoch") and r.get("fault")})
+        for vm in self.images():
+            image = f"{self.samba.root}/vmstore/{vm}.img"
+            found, epochs = checker.check(image, out=lines.append, detailed=True,
+                                          migrations=[m for m in self.migrations if m["vm"] == vm])
+            for m in self.migrations:
+                a, b = epochs.get(m["src_epoch"]), epochs.get(m["dst_epoch"])
+                if m["vm"] == vm and a and b:
+                    # On the image: the destination's first record minus the source's last
+                    # (negative: they overlapped, allowed only within the migration window).
+                    m["image_gap_s"] = (b["start"] - a["last"]) / 1e9
             for v in found:
                 step = by_epoch.get(v["new_epoch"])
+                v["vm"] = vm
                 v["fault"] = step["fault"] if step else None
                 v["mode"] = step["mode"] if step else None
+                v["by"] = step["by"] if step else None
+                # The documented limit is the unfenced partition's victim writing again: its
+                # epoch must be the old one. Every other overlap is a failure.
                 v["class"] = "documented-limit" if step and (step["mode"], step["fault"]) in DOCUMENTED_LIMITS \
-                    else "failure"
+                    and v["old_host"] == step["victim"] else "failure"
                 violations.append(v)
         return violations, lines
 
@@ -574,6 +863,9 @@ def summarize(results, violations):
                 "refusals_while_holder_alive": sum(r["refusals_while_alive"] for r in rows),
                 "starts_while_holder_alive": sum(1 for r in rows if r["holder_alive"] and r["started"]),
                 "requests_per_start": round(statistics.mean(r["requests_per_start"] for r in rows), 1),
+                "requests_per_start_without_churn": (lambda alone: round(statistics.mean(alone), 1) if alone else None)(
+                    [r["requests_per_start_alone"] for r in rows if r.get("requests_per_start_alone") is not None]),
+                "churn_pool_vms": sum(1 for r in rows if r.get("pool") == "churn"),
                 "split_brains": sum(1 for v in violations if v["fault"] == kind and v["mode"] == mode),
             }
             if mode == "fenced":
@@ -583,6 +875,51 @@ def summarize(results, violations):
                 entry["fence_requests"] = sum(r["fence_requests"] for r in rows)
             figures[f"{mode}/{kind}"] = entry
     return figures
+
+
+def summarize_churn(ops, migrations, violations, churn_vms):
+    """The churn's figures: operations by kind and outcome, failures by kind (per fault round
+    kind too), the migrations' hook times and hand-overs, split-brains on churn VMs."""
+    real = [o for o in ops if o["op"] in ("start", "stop", "migrate")]
+    by_op = {}
+    for op in ("start", "migrate", "stop"):
+        rows = [o for o in real if o["op"] == op]
+        by_op[op] = {"attempted": len(rows), "ok": sum(1 for o in rows if o["ok"]),
+                     "failed": sum(1 for o in rows if not o["ok"])}
+    failures = {}
+    for o in ops:
+        if not o["ok"]:
+            failures[o["kind"]] = failures.get(o["kind"], 0) + 1
+    per_round = {}
+    for o in real:
+        key = f"{o.get('mode')}/{o.get('fault')}"
+        entry = per_round.setdefault(key, {"ops": 0, "ok": 0, "failed": 0, "failures": {}})
+        entry["ops"] += 1
+        entry["ok" if o["ok"] else "failed"] += 1
+        if not o["ok"]:
+            entry["failures"][o["kind"]] = entry["failures"].get(o["kind"], 0) + 1
+    done = [o for o in real if o["op"] == "migrate" and o["ok"]]
+    times = {name: quantiles(o.get(name) for o in done)
+             for name in ("migrate_begin_s", "prepare_s", "started_s", "release_s", "handover_s", "duration_s")}
+    gaps = [m["image_gap_s"] for m in migrations if m.get("image_gap_s") is not None]
+    return {
+        "operations": len(real), "idle": sum(1 for o in ops if o["op"] == "none"),
+        "errors": sum(1 for o in ops if o["op"] == "error"),
+        "by_op": by_op, "failures_by_kind": failures,
+        "refusals": sum(n for kind, n in failures.items() if kind.endswith("/refused")),
+        "migration_refusals": sum(n for kind, n in failures.items() if kind.startswith("migrate/") and kind.endswith("/refused")),
+        "per_round_kind": per_round,
+        "migration_hook_times": times,
+        "migrations_source_not_paused": sum(1 for o in done if not o.get("source_paused")),
+        # From the images: the destination's first record minus the source's last.
+        "migration_image_gap": {"min_s": round(min(gaps), 3) if gaps else None,
+                                "median_s": round(statistics.median(gaps), 3) if gaps else None,
+                                "overlapping": sum(1 for g in gaps if g < 0)},
+        "start_prepare": quantiles(o.get("prepare_s") for o in real if o["op"] == "start" and o["ok"]),
+        "stop_release": quantiles(o.get("release_s") for o in real if o["op"] == "stop" and o["ok"]),
+        "split_brains_on_churn_vms": sum(1 for v in violations if v.get("vm") in churn_vms),
+        "split_brains_by_churn_ops": sum(1 for v in violations if (v.get("by") or "").startswith("churn")),
+    }
 
 
 def main():
@@ -621,7 +958,8 @@ def main():
         violations, history = bed.check()
         bed.cleanup()
     figures = summarize(bed.results, violations)
-    print(json.dumps({"figures": figures}, indent=1))
+    churn = summarize_churn(bed.churn_ops, bed.migrations, violations, bed.churn_vms)
+    print(json.dumps({"figures": figures, "churn": churn}, indent=1))
     for line in history:
         print(line)
     failures = [v for v in violations if v["class"] == "failure"]
@@ -629,7 +967,9 @@ def main():
     for v in limits:
         print(f"SPLIT-BRAIN (documented limit: {v['mode']} {v['fault']}, does not fail the run)", v["text"])
     for v in failures:
-        print(f"SPLIT-BRAIN (FAILURE: {v['mode']} {v['fault']})", v["text"])
+        print(f"SPLIT-BRAIN (FAILURE: {v['mode']} {v['fault']}, {v.get('by') or 'unattributed'})", v["text"])
+    if churn["migration_refusals"]:
+        print(f"WARNING: {churn['migration_refusals']} live migration(s) refused (migration mode must never refuse)")
     if violations:
         print("events:")
         for at, text in bed.events:
@@ -639,10 +979,13 @@ def main():
     report = {"seed": args.seed, "profile": args.profile, "modes": args.modes, "figures": figures,
               "results": bed.results, "violations": violations, "split_brain_failures": len(failures),
               "split_brain_documented_limits": len(limits), "skipped": bed.skipped,
-              "history": history, "events": bed.events}
+              "history": history, "events": bed.events,
+              "churn": {"figures": churn, "ops": bed.churn_ops, "migrations": bed.migrations}}
     if args.out:
         with open(args.out, "w") as f:
             json.dump(report, f, indent=1)
+    print(f"churn: {churn['operations']} operations ({churn['by_op']}), failures by kind "
+          f"{churn['failures_by_kind']}")
     print(f"split-brains: {len(failures)} failing, {len(limits)} documented limit (unfenced partition); "
           f"faults not run: {len(bed.skipped)}")
     if not args.keep and status == 0:

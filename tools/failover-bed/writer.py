@@ -7,9 +7,14 @@ other's evidence: slot 0 of the region is written once at start, slots 1..RING-1
 the latest records. A failed write is retried on the next tick (an EIO does not stop it): any way
 back to the image that the SMB client finds is exercised.
 
-  writer.py IMAGE HOST EPOCH [INTERVAL_MS]
+With --incoming it stands in for the destination qemu of a live migration: it opens the image
+(as qemu -incoming does), prints "opened" and writes nothing until SIGUSR1 (the migration's
+hand-over: the source is paused, the destination resumes); then it starts as usual.
+
+  writer.py IMAGE HOST EPOCH [INTERVAL_MS] [--incoming]
 """
 import os
+import signal
 import sys
 import time
 
@@ -24,10 +29,17 @@ def record(host, epoch, seq):
 
 
 def main():
-    image, host, epoch = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    interval = int(sys.argv[4]) / 1000 if len(sys.argv) > 4 else 0.1
+    incoming = "--incoming" in sys.argv
+    argv = [a for a in sys.argv if a != "--incoming"]
+    image, host, epoch = argv[1], argv[2], int(argv[3])
+    interval = int(argv[4]) / 1000 if len(argv) > 4 else 0.1
     base = epoch * REGION
+    if incoming:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
     fd = os.open(image, os.O_RDWR)
+    if incoming:
+        print("opened", flush=True)
+        signal.sigwait({signal.SIGUSR1})
     os.pwrite(fd, record(host, epoch, 0), base)
     os.fsync(fd)
     print("started", flush=True)
