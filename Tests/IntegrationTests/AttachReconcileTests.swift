@@ -189,7 +189,12 @@ struct AttachReconcileTests {
             environment: fixture.scrubbedEnvironment)
         // Reconcile opens the flock file only once libvirt has answered: from then on, what a
         // start records is "after the query".
-        let waiting = Reliability.waitUntil(.seconds(30)) { Self.processes(holding: lockFile).contains { $0 != getpid() } }
+        // Only reconcile's own process tree is looked at (timeout → nsenter/smbvol): a scan of
+        // every process on a machine busy with other suites was too slow to see it within the
+        // store's 10 s lock wait.
+        let waiting = Reliability.waitUntil(.seconds(30)) {
+            Self.descendants(of: reconcile.pid).contains { pid in Self.holds(pid: pid, path: lockFile) }
+        }
         try #require(waiting, "reconcile never reached the store's flock: \(reconcile.stderr)")
 
         // The domain starts now: its prepare records the lock again (same id, recorded_at now).
@@ -216,16 +221,29 @@ struct AttachReconcileTests {
 
     /// Pids of the processes with `path` open (by /proc/PID/fd, compared by device and inode:
     /// the path a process in another mount namespace shows may differ).
-    static func processes(holding path: String) -> [Int32] {
-        var wanted = stat()
-        guard stat(path, &wanted) == 0 else { return [] }
-        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }
-        return pids.filter { pid in
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
-            return fds.contains { fd in
-                var found = stat()
-                return stat("/proc/\(pid)/fd/\(fd)", &found) == 0 && found.st_dev == wanted.st_dev && found.st_ino == wanted.st_ino
+    /// `pid` and its descendants, from /proc/PID/task/*/children.
+    static func descendants(of pid: Int32) -> [Int32] {
+        var result: [Int32] = []
+        var queue = [pid]
+        while let next = queue.popLast(), result.count < 64 {
+            result.append(next)
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(next)/task")) ?? []
+            for task in tasks {
+                let text = (try? String(contentsOfFile: "/proc/\(next)/task/\(task)/children", encoding: .utf8)) ?? ""
+                queue += text.split(separator: " ").compactMap { Int32($0) }
             }
+        }
+        return result
+    }
+
+    /// Whether `pid` has the file at `path` open (by device and inode).
+    static func holds(pid: Int32, path: String) -> Bool {
+        var wanted = stat()
+        guard stat(path, &wanted) == 0 else { return false }
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        return fds.contains { fd in
+            var found = stat()
+            return stat("/proc/\(pid)/fd/\(fd)", &found) == 0 && found.st_dev == wanted.st_dev && found.st_ino == wanted.st_ino
         }
     }
 }
