@@ -51,6 +51,28 @@ struct HeartbeatBeatTests {
         }
     }
 
+    @Test("a gap in this host's own beats longer than 2 intervals and heartbeat_fresh_seconds is an interruption; a normal one is not; none before the first beat")
+    func interruptionAfterAGap() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("smbvol-gap-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for directory in ["state", "share"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
+        }
+        var configuration = SmbvolConfiguration(
+            stateDirectory: root + "/state", mountBase: root + "/mnt", localAddresses: ["10.0.0.1"],
+            shares: ["vms": ShareConfiguration(name: "vms", export: "//srv/vms", localPath: root + "/share")])
+        configuration.heartbeatIntervalSeconds = 10
+        var beat = HeartbeatBeat(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"))
+        #expect(beat.interruption(now: 1_000_000, interval: 10) == nil, "no beat yet: nothing to compare with")
+        #expect(beat.beat().written == ["vms"])
+        let last = try #require(beat.lastSuccessAt)
+        let fresh = configuration.effectiveHeartbeatFreshSeconds
+        #expect(beat.interruption(now: last + 10, interval: 10) == nil, "one interval: a normal beat")
+        #expect(beat.interruption(now: last + max(20, fresh) - 0.5, interval: 10) == nil)
+        let gap = try #require(beat.interruption(now: last + max(20, fresh) + 60, interval: 10), "a paused host's gap")
+        #expect(abs(gap - (max(20, fresh) + 60)) < 0.001)
+    }
+
     @Test("a blocked share: the beat returns within its bound with the other share written; the next beat skips it; once it returns, it is beaten again")
     func blockedShare() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("smbvol-beat-\(UUID().uuidString.prefix(8))").path
