@@ -76,13 +76,15 @@ final class ClusterHandleListing {
     private var namesHead = 0
     private var identityRefused = false
     private var identityLookupsStarted = 0
-    /// Logins made since the cluster last answered a request with a 2xx. A long listing can
-    /// outlive several tokens, each renewed when it expires; answers come back in any order, so
-    /// a fresh token may be refused before the answer that proves it worked is read. Logins that
-    /// keep being refused with no success in between are the account's problem, not the clock's:
-    /// the listing ends after `maximumLoginsWithoutSuccess` of them.
-    private var loginsSinceSuccess = 0
-    private static let maximumLoginsWithoutSuccess = 3
+    private var reauthenticated = false
+    /// The last token the cluster answered with a 2xx: one that expires after it worked may be
+    /// renewed again (a long listing can outlive several tokens); one refused without ever
+    /// working may not (a fresh login refused: the account, not the clock).
+    private var tokenThatWorked: String?
+    /// Requests refused with a fresh token while other requests with it were still in flight:
+    /// answers come back in any order, so one of those may yet prove the token worked (then it
+    /// expired and is renewed) — or none does (then the account is refused, and the listing ends).
+    private var parkedRefusals: [InFlight] = []
 
     private var sessionNaming: SessionNaming = .unused
     private var sessionsNext: String?
@@ -123,7 +125,9 @@ final class ClusterHandleListing {
             guard let (tag, result) = transport.nextCompleted() else { break }
             guard let entry = inFlight.removeValue(forKey: tag) else { continue }
             try complete(entry, result: result, progress: progress)
+            try settleParkedRefusals()
         }
+        try settleParkedRefusals()
         // Nothing in flight and nothing left to ask: whatever is buffered can be shown now.
         if grantState == .reading { finishGrants() }
         for authId in namesQueue[namesHead...] where names[authId] == nil { names[authId] = "auth_id:\(authId)" }
@@ -211,6 +215,12 @@ final class ClusterHandleListing {
             if failure.isRetryable, request.isIdempotent, try retry(entry) { return }
             try fail(entry, QumuloError(.transport(failure), method: method, path: request.path))
         case .success(let response) where response.status == 401:
+            // A fresh token refused while other requests with it are in flight: wait for their
+            // answers before judging it (one may prove it worked).
+            if isUnproven(request.bearerToken), inFlight.values.contains(where: { $0.request.bearerToken == request.bearerToken }) {
+                parkedRefusals.append(entry)
+                return
+            }
             // Answers already in flight with the same old token come back 401 too: one login.
             guard reauthenticated(refused: request.bearerToken) else {
                 throw QumuloError(
@@ -224,7 +234,8 @@ final class ClusterHandleListing {
         case .success(let response) where !(200..<300).contains(response.status):
             try fail(entry, client.httpError(response, request: request))
         case .success(let response):
-            loginsSinceSuccess = 0
+            tokenThatWorked = request.bearerToken
+            try resumeParkedRefusals()
             switch entry.job {
             case .handles(let path): try handlePage(response, path: path, progress: progress)
             case .grants(let path): grantPage(response, path: path)
@@ -234,15 +245,51 @@ final class ClusterHandleListing {
         }
     }
 
-    /// Whether the request refused with `refused` may go again with a new token: when another
-    /// answer already led to a new token, or while logins are still followed by successes.
+    /// Whether the request refused with `refused` may go again with a new token: once for a
+    /// token that never worked in this listing (the stored one may have expired before it
+    /// began), and again each time a token that did work expires.
     private func reauthenticated(refused: String?) -> Bool {
         if let current = try? client.bearerToken(for: HTTPRequest(method: .get, path: "/")).reveal(), current != refused {
             return true  // another answer already led to a new token
         }
-        guard loginsSinceSuccess < Self.maximumLoginsWithoutSuccess else { return false }
-        loginsSinceSuccess += 1
+        guard !reauthenticated || (refused != nil && refused == tokenThatWorked) else { return false }
+        reauthenticated = true
         return client.recoverFromRefusedToken(refused)
+    }
+
+    /// Whether `token` is the current one, obtained by a login of this listing and not yet seen
+    /// working.
+    private func isUnproven(_ token: String?) -> Bool {
+        guard reauthenticated, let token, token != tokenThatWorked else { return false }
+        return (try? client.bearerToken(for: HTTPRequest(method: .get, path: "/")).reveal()) == token
+    }
+
+    /// The token of the parked refusals worked after all (it expired since): they go again with
+    /// a new token.
+    private func resumeParkedRefusals() throws {
+        guard !parkedRefusals.isEmpty else { return }
+        let parked = parkedRefusals
+        parkedRefusals.removeAll()
+        for entry in parked {
+            guard reauthenticated(refused: entry.request.bearerToken) else {
+                throw QumuloError(
+                    .unauthorized("the cluster refused the token (HTTP 401) during the listing; run `smbvol login`"),
+                    method: entry.request.method.rawValue, path: entry.request.path)
+            }
+            try start(entry.job, entry.request, attempt: entry.attempt)
+        }
+    }
+
+    /// Parked refusals whose token no request in flight can prove any more: the fresh token was
+    /// refused without ever working — the account, not the clock.
+    private func settleParkedRefusals() throws {
+        guard let first = parkedRefusals.first else { return }
+        if first.request.bearerToken == tokenThatWorked { return try resumeParkedRefusals() }
+        guard !inFlight.values.contains(where: { $0.request.bearerToken == first.request.bearerToken }) else { return }
+        parkedRefusals.removeAll()
+        throw QumuloError(
+            .unauthorized("the cluster refused the token (HTTP 401) during the listing; run `smbvol login`"),
+            method: first.request.method.rawValue, path: first.request.path)
     }
 
     /// Starts `entry` again after the policy's delay; false when no attempt is left.
