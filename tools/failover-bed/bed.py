@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """The failover test bed: several hosts (network + mount namespaces), one real smbd, qumulo-sim's
 Samba backend as the cluster API, the real smbvol binary and mount.cifs (CIFS stand-in below
-it), writers standing in for qemu, faults, an HA step, and the mutual-exclusion checker.
+it), a libvirtd per host whose test-driver domains are the VMs, writers standing in for qemu's
+guest I/O (obeying their domains), faults, an HA step, the mutual-exclusion checker and the
+zombie window (zombie.py).
 
   bed.py run --bin-dir DIR [--smbvol BIN] [--qumulo-sim BIN] [--profile short|soak] [--seed N] [--hosts 3]
-             [--modes unfenced,fenced] [--out FILE.json]
+             [--modes unfenced,fenced] [--out FILE.json] [--plant-takeover-records]
   bed.py teardown          deletes the bed's namespaces by name (fob-srv, fob-h1...)
 
 See tools/failover-bed/README.md.
@@ -763,6 +765,39 @@ class Bed:
         return {"started": False, "after": None, "after_fence": None, "attempts": attempts, "refusals": refusals,
                 "refusals_while_alive": refusals_alive, "last": last, **counts}
 
+    def plant_takeover_record(self, victim, vm, outcome, since):
+        """--plant-takeover-records (a simulation, never in the gate): where the HA start left no
+        takeover record (it closed no handle of the old holder's), the bed writes, on the share
+        (server side), the record the start would have written had it closed one — so the
+        takeover defence's window can be measured before smbvol itself records such takeovers.
+        True when planted."""
+        time.sleep(0.3)  # the hook's audit records reach the listener
+        target = next(h for h in self.hosts if h.name == outcome["target"])
+        with self.lock:
+            recorded = any(name == target.name and at >= since and "event=takeover-recorded" in line
+                           and f"domain={vm} " in line + " " for at, name, line in self.syslog)
+        if recorded:
+            return False
+        image = f"{self.samba.root}/vmstore/{vm}.img"
+        file_number = str(os.stat(image).st_ino)
+        now = time.time()
+        micros = int(round(now * 1e6))
+        taken = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(micros // 1000000)) + f".{micros % 1000000:06d}Z"
+        record = {"format": "smbvol-takeover", "version": 1, "image": {"path": f"{vm}.img", "file_number": file_number},
+                  "new_holder": {"host_id": target.name, "hostname": target.name, "addresses": [target.addr]},
+                  "domain": {"name": vm, "uuid": self.uuid(vm)}, "taken_at": taken,
+                  "old_holder": {"host_id": victim.name, "addresses": [victim.addr]},
+                  "closed_handles": [f"planted-by-the-bed:{file_number}"]}
+        directory = f"{self.samba.root}/vmstore/.smbvol/takeovers/{file_number}"
+        os.makedirs(directory, exist_ok=True)
+        name = f"{target.name}-{int(now)}-{random.getrandbits(32):08x}.json"
+        with open(f"{directory}/.{name}", "w") as f:
+            json.dump(record, f)
+            f.write("\n")
+        os.rename(f"{directory}/.{name}", f"{directory}/{name}")
+        self.event(f"planted a takeover record for {vm} ({victim.name} -> {target.name}, file {file_number})")
+        return True
+
     def fence_agent(self, node, victim, action):
         """The real fence agent (smbvol fence-agent = fence_smbvol), options on stdin as an HA
         manager passes them, on the HA node with its fencing account."""
@@ -865,6 +900,8 @@ class Bed:
                            "refusals_while_alive": 0, "last": "not fenced within the bound: no restart"}
             else:
                 outcome = self.ha_restart(victim, vm, fault_at, alive, bound, fenced_at)
+            if outcome["started"] and self.args.plant_takeover_records:
+                outcome["record_planted"] = self.plant_takeover_record(victim, vm, outcome, fault_at)
             outcome.update({"fault": kind, "mode": mode, "vm": vm, "victim": victim.name,
                             "pool": "churn" if vm in self.churn_vms else "ha",
                             "holder_alive": kind != "crash", "fence_attempts": fence_attempts,
@@ -1092,6 +1129,9 @@ def main():
     parser.add_argument("--modes", default=",".join(MODES),
                         help="HA modes to run every fault in: unfenced, fenced (default both)")
     parser.add_argument("--out")
+    parser.add_argument("--plant-takeover-records", action="store_true",
+                        help="a simulation (README \"Zombie window\"): where an HA start left no takeover record, "
+                             "write the one it would have written, to measure the takeover defence's window")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = parser.parse_args()
     args.modes = [m for m in args.modes.split(",") if m]
@@ -1141,7 +1181,7 @@ def main():
         if not z:
             return ""
         return (f" [zombie: {z['status']}, window {z['window_s']} s, {z['zombie_writes']} late record(s), "
-                f"takeover record {'yes' if z['takeover_recorded'] else 'no'}]")
+                f"takeover record {'yes' if z['takeover_recorded'] else 'planted by the bed' if z.get('record_planted') else 'no'}]")
     for v in limits:
         print(f"SPLIT-BRAIN (documented limit: {v['mode']} {v['fault']}, does not fail the run)", v["text"] + window(v))
     for v in findings:
@@ -1158,6 +1198,7 @@ def main():
     if bed.skipped:
         print(f"NOT RUN (time bound): {bed.skipped}")
     report = {"seed": args.seed, "profile": args.profile, "modes": args.modes, "figures": figures,
+              "plant_takeover_records": args.plant_takeover_records,
               "results": bed.results, "violations": violations, "split_brain_failures": len(failures),
               "split_brain_documented_limits": len(limits), "split_brain_open_findings": len(findings), "skipped": bed.skipped,
               "history": history, "events": bed.events,

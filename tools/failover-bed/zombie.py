@@ -87,6 +87,7 @@ def measure(bed, violations):
         until = outcome.get("old_stopped_at") or fault_at + 600
         z["new_start"] = new_start
         z["takeover_recorded"] = bool(audit(syslog, outcome["target"], "takeover-recorded", vm, fault_at, until))
+        z["record_planted"] = bool(outcome.get("record_planted"))
         if outcome["fault"] == "crash":
             z["status"] = "host crashed"  # its domain died with it: no zombie possible
             continue
@@ -128,7 +129,7 @@ def measure(bed, violations):
         o = by_step.get((v["vm"], v["new_epoch"]))
         if o and o.get("zombie"):
             z = o["zombie"]
-            v["zombie"] = {k: z.get(k) for k in ("status", "window_s", "zombie_writes", "takeover_recorded",
+            v["zombie"] = {k: z.get(k) for k in ("status", "window_s", "zombie_writes", "takeover_recorded", "record_planted",
                                                  "takeover_stop", "last_zombie_write_after_able_s")}
     # Pauses nobody asked for: a Suspended event of a domain the HA step did not take over
     # (a legitimately running VM paused would be an availability bug).
@@ -157,6 +158,7 @@ def summarize(results):
                 "statuses": {s: sum(1 for z in restarted if z["status"] == s)
                              for s in sorted({z["status"] for z in restarted})},
                 "takeover_records": sum(1 for z in restarted if z.get("takeover_recorded")),
+                "records_planted": sum(1 for z in restarted if z.get("record_planted")),
                 "paused_by_takeover_defence": sum(1 for z in restarted if z.get("takeover_stop")),
                 "restarts_with_zombie_writes": sum(1 for z in restarted if z.get("zombie_writes")),
                 "zombie_writes": sum(z.get("zombie_writes") or 0 for z in restarted),
@@ -170,12 +172,13 @@ def summarize(results):
 def table(figures):
     """The printed table: one line per mode and fault kind."""
     lines = ["zombie window (per HA restart; README \"Zombie window\"):",
-             f"  {'mode/fault':24} {'restarts':>8} {'takeover rec':>12} {'paused':>6} {'zombie writes':>14} "
+             f"  {'mode/fault':24} {'restarts':>8} {'takeover rec (planted)':>22} {'paused':>6} {'zombie writes':>14} "
              f"{'window median/worst s':>22}  statuses"]
     for key, f in figures.items():
         w = f["window_s"]
         window = "-" if w["median"] is None else f"{w['median']}/{w['worst']}"
-        lines.append(f"  {key:24} {f['restarts']:>8} {f['takeover_records']:>12} {f['paused_by_takeover_defence']:>6} "
+        records = f"{f['takeover_records']} ({f['records_planted']})"
+        lines.append(f"  {key:24} {f['restarts']:>8} {records:>22} {f['paused_by_takeover_defence']:>6} "
                      f"{str(f['restarts_with_zombie_writes']) + ' (' + str(f['zombie_writes']) + ')':>14} "
                      f"{window:>22}  " + ", ".join(f"{k}: {n}" for k, n in f["statuses"].items()))
     return lines
