@@ -1155,7 +1155,12 @@ def main():
     finally:
         violations, history = bed.check()
         bed.cleanup()
-    zombie.measure(bed, violations)
+    try:
+        zombie.measure(bed, violations)
+    except Exception as error:  # noqa: BLE001 - the rest of the report still counts
+        log(f"zombie figures failed: {error!r}")
+        bed.unexplained_pauses = []
+        status = status or 2
     zombie_figures = zombie.summarize(bed.results)
     figures = summarize(bed.results, violations)
     churn = summarize_churn(bed.churn_ops, bed.migrations, violations, bed.churn_vms)
