@@ -145,7 +145,10 @@ let package = Package(
         .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene", "SmbvolSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "HandleEvidenceTests",
-            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HandleEvidence", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "ObservabilityTests", dependencies: ["SmbvolLogging", "SmbvolMetrics", .product(name: "Logging", package: "swift-log")],
