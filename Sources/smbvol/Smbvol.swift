@@ -1,4 +1,5 @@
 import ArgumentParser
+import SmbvolUseCases
 
 #if canImport(Glibc)
 import Glibc
