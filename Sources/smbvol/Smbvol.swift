@@ -50,6 +50,7 @@ struct Smbvol: ParsableCommand {
         } catch {
             exit(withError: error)
         }
+        CommandBounds.arm(for: command)
         do {
             try command.run()
         } catch {

@@ -11,7 +11,8 @@ import Glibc
 
 /// `smbvol fence-agent …`, the same as running the binary as `fence_smbvol`: a fence agent in
 /// the ClusterLabs convention for Pacemaker and Masakari-style HA managers.
-struct FenceAgentCommand: ParsableCommand {
+struct FenceAgentCommand: ParsableCommand, OwnsDeadline {
+    static let deadline = CommandBounds.Deadline.none
     static let configuration = CommandConfiguration(
         commandName: "fence-agent",
         abstract: "Run as the fence agent fence_smbvol (options as key=value lines on stdin, or as arguments).",

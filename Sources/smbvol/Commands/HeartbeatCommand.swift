@@ -11,7 +11,8 @@ import Glibc
 
 /// `smbvol heartbeat`: this host's liveness record on every mounted share (docs/stale-handle-policy.md,
 /// "Heartbeat evidence"), once or as a service.
-struct HeartbeatCommand: ParsableCommand {
+struct HeartbeatCommand: ParsableCommand, OwnsDeadline {
+    static let deadline = CommandBounds.Deadline.none
     static let configuration = CommandConfiguration(
         commandName: "heartbeat",
         abstract: "Write this host's heartbeat record on every share smbvol has mounted (or serves through local_path).",
