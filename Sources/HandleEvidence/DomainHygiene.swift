@@ -68,8 +68,7 @@ public final class DomainHygiene {
     public func inspect(
         _ domain: DomainDefinition, images located: DomainImages, operation: HygieneOperation, force: Bool = false
     ) -> DomainInspection {
-        var policy = HygienePolicy(operation: operation, staleAfterSeconds: configuration.policy.staleAfterSeconds, force: force)
-        policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
+        let policy = HygienePolicy.configured(configuration, operation: operation, force: force)
         var inspection = DomainInspection(
             domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: located.unmanagedDisks,
             failure: nil)
