@@ -112,6 +112,7 @@ class Runner:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.process.stdout.close()
 
 
 def summarize(values):
