@@ -1,12 +1,12 @@
 """Running and measuring commands: wall time, CPU and the command's own peak RSS, round-robin groups.
 
 Peak RSS is `ru_maxrss` from wait4(2) on the command's process. Linux counts into it the memory of
-the process that forked it, up to the exec (the copied pages of a fork, or the whole parent with
+the process that started it, up to the exec (the copied pages of a fork, or the whole parent with
 vfork, which is what subprocess uses): a command started straight from the bench reports at least
 the bench's own peak — 314 MB once the bench had parsed a 100 000-handle listing. So every
-measured command is started by `Runner`, a small process of its own started before the bench
-grows, which forks, execs and waits; what it adds is its own few MB of copied memory, measured
-once per run as `floor_rss_kb` (what /bin/true reports) and shown in the report.
+measured command is started by `Runner`, a small process of its own that starts, times and waits
+for it; what it adds is its own memory (about 10 MB), measured once per run as `floor_rss_kb`
+(what /bin/true reports) and shown in the report.
 """
 
 import json
@@ -34,41 +34,51 @@ class Sample:
     cpu_ms: float
 
 
-# The runner process: reads one JSON request per line, answers one JSON line per request.
-# Standard library only, and as little of it as possible (its copied memory is the floor).
+# The runner process: reads one JSON request per line, answers one JSON line per request. It
+# starts each command with posix_spawn (vfork and exec, as subprocess does: the same start-up cost
+# as before) and looks the program up in the command's own PATH, as subprocess does. Standard
+# library only, and as little of it as possible: its memory is the peak RSS column's floor.
 _RUNNER = r"""
 import json, os, sys, time
 scratch = sys.argv[1]
 devnull = os.open(os.devnull, os.O_RDWR)
+
+def program(name, env):
+    if "/" in name:
+        return name
+    for directory in os.get_exec_path(env):
+        path = os.path.join(directory, name)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    return name
+
 for line in sys.stdin:
     request = json.loads(line)
-    argv, env = request["argv"], request["env"]
+    argv = request["argv"]
+    env = os.environ if request["env"] is None else request["env"]
     stdin = os.open(request["stdin"], os.O_RDONLY) if request["stdin"] else devnull
     err = os.open(scratch, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    actions = [(os.POSIX_SPAWN_DUP2, stdin, 0), (os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, err, 2)]
+    path = program(argv[0], env)
     start = time.perf_counter()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.dup2(stdin, 0)
-            os.dup2(devnull, 1)
-            os.dup2(err, 2)
-            os.closerange(3, 65536)
-            if env is None:
-                os.execvp(argv[0], argv)
-            else:
-                os.execvpe(argv[0], argv, env)
-        except BaseException as error:
-            os.write(2, ("exec failed: %s\n" % error).encode())
-        os._exit(127)
-    _, status, usage = os.wait4(pid, 0)
+    try:
+        pid = os.posix_spawn(path, argv, env, file_actions=actions)
+    except OSError as error:
+        pid = None
+        os.write(err, ("cannot start %s: %s\n" % (path, error)).encode())
+    if pid is None:
+        status, utime, stime, maxrss = 127 << 8, 0.0, 0.0, 0
+    else:
+        _, status, usage = os.wait4(pid, 0)
+        utime, stime, maxrss = usage.ru_utime, usage.ru_stime, usage.ru_maxrss
     elapsed = (time.perf_counter() - start) * 1000.0
     if stdin != devnull:
         os.close(stdin)
     os.lseek(err, 0, 0)
     text = os.read(err, 65536).decode("utf-8", "replace")
     os.close(err)
-    sys.stdout.write(json.dumps({"ms": elapsed, "rss_kb": usage.ru_maxrss, "status": os.waitstatus_to_exitcode(status),
-                                 "stderr": text, "cpu_ms": (usage.ru_utime + usage.ru_stime) * 1000.0}) + "\n")
+    sys.stdout.write(json.dumps({"ms": elapsed, "rss_kb": maxrss, "status": os.waitstatus_to_exitcode(status),
+                                 "stderr": text, "cpu_ms": (utime + stime) * 1000.0}) + "\n")
     sys.stdout.flush()
 """
 
