@@ -106,7 +106,7 @@ def markdown(report, figures):
              f"{m['memory_gib']} GiB memory, Linux {m['kernel']}; {report['swift']}; {report['qq_version']}. "
              f"{report['runs']} runs per command after {report['warmup']} warm-up runs, alternated. "
              f"Command: `{report['command']}`.", "",
-             f"Peak RSS is each command's own (`wait4`, started from a small runner process whose copied memory, "
+             f"Peak RSS is each command's own (`wait4`; started by a small runner process whose own memory, "
              f"{report['rss_floor_mb']:.1f} MB — what `/bin/true` reports — is the floor of that column). "
              "CPU is user + sys of the command and the children it waited for."]
     if with_baseline:

@@ -60,7 +60,7 @@ class Session:
 
     def run(self, figures):
         """Runs `figures` in order; returns (results by figure key, skipped figures, start, end)."""
-        # The runner first, while the bench is small: its copied memory is the RSS floor.
+        # The runner first: every measured command is started by it, not by the bench (peak RSS).
         self.runner = Runner(self.workspace.work)
         self.workspace.set_up()
         started = datetime.datetime.now(datetime.timezone.utc)
