@@ -39,7 +39,9 @@ class Sample:
 # as before) and looks the program up in the command's own PATH, as subprocess does. Standard
 # library only, and as little of it as possible: its memory is the peak RSS column's floor.
 _RUNNER = r"""
-import json, os, sys, time
+import json, os, signal, sys, time
+# Python ignores SIGPIPE and SIGXFSZ; a command gets them back at their defaults (as subprocess does).
+DEFAULTS = (signal.SIGPIPE, signal.SIGXFSZ)
 scratch = sys.argv[1]
 devnull = os.open(os.devnull, os.O_RDWR)
 
@@ -62,7 +64,7 @@ for line in sys.stdin:
     path = program(argv[0], env)
     start = time.perf_counter()
     try:
-        pid = os.posix_spawn(path, argv, env, file_actions=actions)
+        pid = os.posix_spawn(path, argv, env, file_actions=actions, setsigdef=DEFAULTS)
     except OSError as error:
         pid = None
         os.write(err, ("cannot start %s: %s\n" % (path, error)).encode())

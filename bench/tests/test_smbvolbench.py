@@ -36,6 +36,11 @@ class RunnerMeasuresTheCommandItself(unittest.TestCase):
         self.assertGreater(sample.rss_kb, 120 * 1024)
         self.assertLess(sample.rss_kb, 200 * 1024)
 
+    def test_sigpipe_at_its_default(self):
+        sample = self.runner.run(["sh", "-c", "grep SigIgn /proc/self/status >&2"])
+        ignored = int(sample.stderr.split()[1], 16)
+        self.assertFalse(ignored & (1 << (13 - 1)), "SIGPIPE ignored in the command")
+
     def test_status_stderr_and_stdin(self):
         sample = self.runner.run(["sh", "-c", "read line; echo \"got $line\" >&2; exit 3"], stdin_bytes=b"yes\n")
         self.assertEqual((sample.status, sample.stderr), (3, "got yes\n"))
