@@ -96,6 +96,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
+        // Text and JSON renderers of the use cases' typed results (through SmbvolSystem's one
+        // JSONWriter), and the buffered, line-escaped stdout writer: what the executable prints.
+        .target(
+            name: "SmbvolPresentation",
+            dependencies: [
+                "SmbvolSystem", "SmbvolLogging", "DomainXML", "LockHygiene", "HandleEvidence", "AttachmentLocks", "HostHeartbeat",
+                "QumuloClient", "SmbvolUseCases",
+            ],
+            swiftSettings: strictSettings),
         // Read-only libvirt connection for `check --domain` and `reconcile` (never the hook).
         .target(name: "LibvirtDomains", dependencies: ["CLibvirt", "SmbvolSystem"], swiftSettings: strictSettings),
 
@@ -122,7 +131,7 @@ let package = Package(
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient",
                 "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
-                "HostHeartbeat", "SmbvolUseCases",
+                "HostHeartbeat", "SmbvolUseCases", "SmbvolPresentation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -163,6 +172,12 @@ let package = Package(
             dependencies: [
                 "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
                 "HandleEvidence", "LibvirtDomains", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "SmbvolPresentationTests",
+            dependencies: [
+                "SmbvolPresentation", "SmbvolUseCases", "HandleEvidence", "LockHygiene", "DomainXML", "AttachmentLocks", "QumuloClient", "SmbvolSystem",
             ],
             swiftSettings: strictSettings),
         // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.

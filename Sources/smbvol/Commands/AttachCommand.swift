@@ -1,13 +1,10 @@
 import ArgumentParser
-import AttachmentLocks
-import DomainXML
-import Logging
+import HandleEvidence
 import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
-import SmbvolSystem
+import SmbvolPresentation
 import SmbvolUseCases
-import HandleEvidence
 
 /// Hot-attach: libvirt runs no hook for `virsh attach-device`, so the operator (or the
 /// orchestration) runs this first, then attaches the printed image path.
@@ -23,12 +20,7 @@ struct AttachCommand: ParsableCommand, OwnsDeadline {
             "image", "lock_id"}. Undo with `smbvol detach`.
             """)
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var domainOptions: DomainSelection
-    @OptionGroup var loggingOptions: LoggingOptions
-
-    @Option(name: .long, help: ArgumentHelp("The disk's target dev (vdb).", valueName: "target"))
-    var disk: String
+    @OptionGroup var options: DomainDiskOptions
 
     @Option(name: .long, help: ArgumentHelp("A configured share.", valueName: "share"))
     var share: String?
@@ -54,29 +46,25 @@ struct AttachCommand: ParsableCommand, OwnsDeadline {
                 throw ValidationError("--path must be a relative path below the share, without '..'")
             }
         }
-        guard disk.allSatisfy({ $0.isLetter || $0.isNumber }), !disk.isEmpty else {
+        guard options.disk.allSatisfy({ $0.isLetter || $0.isNumber }), !options.disk.isEmpty else {
             throw ValidationError("--disk must be a target dev such as vdb")
         }
     }
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        try reportingErrors {
-            let configuration = try configOption.load()
+        try options.run { configuration, logger in
             let shares = try ShareCatalog(configuration: configuration)
-            let (domainName, uuid) = try domainOptions.resolve()
+            let (domainName, uuid) = try options.domainOptions.resolve()
             let source: HotAttachSource
             if let connectionInfo {
-                source = .connectionInfo(
-                    try SMBConnectionInfo(
-                        json: try CommandBounds.read(connectionInfo, what: "connection info", limit: CommandBounds.connectionInfoLimit)))
+                source = .connectionInfo(try ReadConnectionInfo()(connectionInfo))
             } else if let share, let path {
                 source = .share(name: share, relativePath: path)
             } else {
                 throw ValidationError("give --share S --path REL, or --connection-info FILE")
             }
             let attach = HotAttach(
-                configuration: configuration, shares: shares, domainName: domainName, uuid: uuid, disk: disk, logger: logger,
+                configuration: configuration, shares: shares, domainName: domainName, uuid: uuid, disk: options.disk, logger: logger,
                 clusters: ConfiguredClusterClients(configuration: configuration),
                 localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) },
                 progress: WatchdogRunProgress(configuration: configuration, domainName: domainName),
@@ -89,16 +77,11 @@ struct AttachCommand: ParsableCommand, OwnsDeadline {
                 writeToStandardError("smbvol: refused: \(message)\n")
                 throw ExitCode(3)
             case .failed(let message):
-                throw HookFailure(message)
+                throw CommandFailure(message)
             case .attached(let image, let lock):
                 let output = OutputWriter()
                 if json {
-                    output.write(
-                        JSONWriter.document(
-                            .object([
-                                ("domain_uuid", .string(uuid.value)), ("disk", .string(disk)), ("share", .string(lock?.share ?? "")),
-                                ("mount_point", .string(lock?.mountPoint ?? "")), ("image", .string(image)), ("lock_id", .string(lock?.id ?? "")),
-                            ])))
+                    output.write(ShareText.attachDocument(domainUUID: uuid.value, disk: options.disk, image: image, lock: lock))
                 } else {
                     output.line(image)
                 }

@@ -1,15 +1,11 @@
 import ArgumentParser
-import AttachmentLocks
-import DomainXML
 import HandleEvidence
-import LibvirtDomains
 import LockHygiene
 import Logging
-import QumuloClient
 import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
-import SmbvolSystem
+import SmbvolPresentation
 import SmbvolUseCases
 
 /// `smbvol check`: the exact pipeline a VM start (or incoming migration) runs, as a dry run.
@@ -24,11 +20,7 @@ struct CheckCommand: ParsableCommand {
             would proceed, 3 it would be refused, 1 an error prevented the check.
             """)
 
-    static let refusedExitCode = ExitCode(3)
-
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var clusterOptions: ClusterOptions
-    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var options: ClusterCommandOptions
 
     @Option(name: .long, help: ArgumentHelp("Domain name or UUID, read through libvirt.", valueName: "name"))
     var domain: String?
@@ -56,54 +48,27 @@ struct CheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        let (result, definition) = try reportingErrors { () throws -> (CheckDomain.Result, DomainDefinition) in
-            let configuration = try configOption.load()
+        let report = try options.run { configuration, logger in
             let shares = try ShareCatalog(configuration: configuration)
-            let definition = try readDomain()
+            let source: LoadDomainForCheck.Source = xml.map { .xmlFile($0) } ?? .libvirt(domain: domain ?? "", uri: connect)
+            let definition = try LoadDomainForCheck()(source)
             let check = CheckDomain(
                 configuration: configuration, shares: shares,
-                clusters: ConfiguredClusterClients(configuration: configuration, selection: clusterOptions.selection),
+                clusters: ConfiguredClusterClients(configuration: configuration, selection: options.clusterOptions.selection),
                 logger: logger, extraProtectedClients: keepClient,
                 localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) })
             let result = try check(definition, migration: migration, force: force)
             logger.debug("check finished", metadata: ["requests": "\(result.requestCount)"])
-            return (result, definition)
+            return CheckReport(inspection: result.inspection, domain: definition, mounted: result.mounted)
         }
-        let inspection = result.inspection
-        let mounted = result.mounted
-        let report = CheckReport(inspection: inspection, domain: definition, mounted: mounted)
         let output = OutputWriter()
         output.write(json ? report.json() : report.text())
         output.flush()
-        Self.warnAboutHeartbeats(inspection)
-        if let failure = inspection.failure {
+        for warning in report.heartbeatWarnings { writeToStandardError("smbvol: warning: \(warning)\n") }
+        if let failure = report.inspection.failure {
             writeToStandardError("smbvol: error: check incomplete: \(oneLine(failure.description))\n")
             throw ExitCode.failure
         }
-        if inspection.verdict == .refuse { throw Self.refusedExitCode }
+        if report.inspection.verdict == .refuse { throw ExitCode(3) }
     }
-
-    /// A host_id collision and dropped record entries are worth more than a line in the report:
-    /// a warning on stderr each (the use case audits them).
-    static func warnAboutHeartbeats(_ inspection: DomainInspection) {
-        var seen: Set<String> = []
-        for image in inspection.images {
-            for decision in image.decisions?.decisions ?? [] {
-                for heartbeat in decision.heartbeats where (heartbeat.collision || !heartbeat.droppedEntries.isEmpty) && seen.insert(heartbeat.note).inserted {
-                    writeToStandardError("smbvol: warning: heartbeat \(oneLine(heartbeat.note))\n")
-                }
-            }
-        }
-    }
-
-    private func readDomain() throws -> DomainDefinition {
-        if let xml {
-            // Bytes, not a String: invalid UTF-8 is refused by the reader, never replaced.
-            return try DomainXMLParser().parse(bytes: try CommandBounds.read(xml, what: "domain XML", limit: CommandBounds.domainXMLLimit))
-        }
-        let connection = try LibvirtConnection(readOnly: connect)
-        return try DomainXMLParser().parse(try connection.domainXML(domain ?? ""))
-    }
-
 }

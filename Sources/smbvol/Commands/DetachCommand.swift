@@ -1,6 +1,6 @@
 import ArgumentParser
 import AttachmentLocks
-import SmbvolLogging
+import SmbvolPresentation
 import SmbvolUseCases
 
 /// Undoes a hot-attach (`virsh detach-device` runs no hook).
@@ -10,25 +10,17 @@ struct DetachCommand: ParsableCommand {
         abstract: "Release a hot-attached disk: drop its lock, unmount the share if nothing else holds it.",
         discussion: "Run after `virsh detach-device`. The share stays mounted while any other lock remains.")
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var domainOptions: DomainSelection
-    @OptionGroup var loggingOptions: LoggingOptions
-
-    @Option(name: .long, help: ArgumentHelp("The disk's target dev (vdb).", valueName: "target"))
-    var disk: String
+    @OptionGroup var options: DomainDiskOptions
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        try reportingErrors {
-            let configuration = try configOption.load()
-            let (_, uuid) = try domainOptions.resolve()
-            let report = try Detach(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))(uuid: uuid, disk: disk)
+        try options.run { configuration, logger in
+            let uuid = try options.domainOptions.resolve().uuid
+            let report = try Detach(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))(uuid: uuid, disk: options.disk)
             let output = OutputWriter()
-            for lock in report.removedLocks { output.line("released lock \(lock.id) (\(lock.reason))") }
-            for share in report.unmountedShares { output.line("unmounted \(share)") }
+            output.lines(ShareText.detachLines(report))
             output.flush()
             if !report.unmountFailures.isEmpty {
-                throw HookFailure("left mounted: \(report.unmountFailures.joined(separator: "; "))")
+                throw CommandFailure("left mounted: \(report.unmountFailures.joined(separator: "; "))")
             }
         }
     }

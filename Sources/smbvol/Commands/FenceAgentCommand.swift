@@ -1,13 +1,9 @@
 import ArgumentParser
 import Logging
-import SmbvolConfig
 import SmbvolLogging
+import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `smbvol fence-agent …`, the same as running the binary as `fence_smbvol`: a fence agent in
 /// the ClusterLabs convention for Pacemaker and Masakari-style HA managers.
@@ -31,39 +27,31 @@ struct FenceAgentCommand: ParsableCommand, OwnsDeadline {
     }
 }
 
+/// One agent invocation: its options, its action, its lines and exit status (0 ok, 1 error,
+/// 2 for `status` when the node is fenced).
 enum FenceAgentRunner {
-    static let ok: Int32 = 0
-    static let error: Int32 = 1
-    static let statusOff: Int32 = 2
-
-    /// Runs one agent invocation; returns the exit status.
     static func run(arguments: [String]) -> Int32 {
         let options: FenceAgentOptions
         do {
-            if arguments.isEmpty {
-                let bytes = try FileDescriptorIO.readAll(STDIN_FILENO, limit: 64 * 1024, path: "stdin")
-                options = try FenceAgentOptions.parse(stdinText: String(decoding: bytes, as: UTF8.self))
-            } else {
-                options = try FenceAgentOptions.parse(arguments: arguments)
-            }
+            options = try FenceAgentOptions.of(arguments: arguments)
         } catch {
             writeToStandardError("fence_smbvol: error: \(oneLine("\(error)"))\n")
-            return self.error
+            return 1
         }
         for key in options.ignored { writeToStandardError("fence_smbvol: Parse error: Ignoring unknown option '\(oneLine(key))'\n") }
         let output = OutputWriter()
         defer { output.flush() }
         if options.help {
             output.line("fence_smbvol: storage fence agent for VM images on Qumulo SMB shares; `fence_smbvol -o metadata` lists the options")
-            return ok
+            return 0
         }
         if options.version {
             output.line(smbvolVersion)
-            return ok
+            return 0
         }
         if options.action == .metadata {
             output.write(FenceAgentMetadata.xml())
-            return ok
+            return 0
         }
         LoggingSetup.bootstrap(
             standardErrorLevel: options.debug ? .debug : (options.verbose ? .info : .warning), syslogLevel: .notice,
@@ -72,25 +60,15 @@ enum FenceAgentRunner {
         let say: (String) -> Void = { line in if options.verbose || options.debug { writeToStandardError("fence_smbvol: \(oneLine(line))\n") } }
         do {
             try FenceAgent.requireNode(options)
-            let path = options.config ?? ProcessEnvironment.current()["SMBVOL_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? SmbvolConfiguration.defaultPath
-            let configuration = try ConfigurationLoader().load(path: path, requireFile: true)
-            Observability.configure(configuration)
-            switch try FenceAgent(options: options, configuration: configuration, logger: logger, say: say)() {
-            case .poweredOff: output.line("Success: Powered OFF")
-            case .poweredOn: output.line("Success: Powered ON")
-            case .statusOn: output.line("Status: ON")
-            case .statusOff:
-                output.line("Status: OFF")
-                return statusOff
-            case .hosts(let hosts): for host in hosts { output.line("\(host.hostID),\(host.hostname)") }
-            case .passed: break
-            }
-            return ok
+            let configuration = try FenceAgent.configuration(for: options, environment: ProcessEnvironment.current())
+            let answer = try FenceAgent(options: options, configuration: configuration, logger: logger, say: say)()
+            output.lines(FenceText.agentLines(answer))
+            return answer == .statusOff ? 2 : 0
         } catch {
             let message = oneLine(SecretRedactor.shared.redact("\(error)"))
             writeToStandardError("fence_smbvol: error: \(message)\n")
             logger.error("fence agent action failed", metadata: ["action": "\(options.action.rawValue)", "error": "\(message)"])
-            return self.error
+            return 1
         }
     }
 }

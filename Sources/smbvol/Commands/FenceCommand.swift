@@ -1,6 +1,6 @@
 import ArgumentParser
 import SmbvolLogging
-import SmbvolSystem
+import SmbvolPresentation
 import SmbvolUseCases
 
 /// `smbvol fence HOST`: storage fencing through the cluster.
@@ -47,30 +47,15 @@ struct FenceCommand: ParsableCommand {
             if list {
                 let fenced = try session.listFenced()
                 if json {
-                    output.write(JSONWriter.document(.object([("fenced", .array(fenced.map(FenceText.json)))])))
-                } else if fenced.isEmpty {
-                    output.line("no host is fenced on the \(session.fence.shares.count) share(s) of cluster \(session.fence.clusterName)")
+                    output.write(FenceText.listDocument(fenced))
                 } else {
-                    for entry in fenced { output.line(FenceText.line(entry)) }
+                    output.lines(FenceText.listLines(fenced, shareCount: session.fence.shares.count, clusterName: session.fence.clusterName))
                 }
                 return
             }
-            let dryRun = options.dryRun
-            let target = try session.target(host: options.host, addresses: options.address, purpose: .fence, dryRun: dryRun)
-            let outcome = try session.fence.fence(target, dryRun: dryRun)
-            if json {
-                output.write(
-                    JSONWriter.document(
-                        .object([
-                            (
-                                "fence",
-                                FenceText.json(target, dryRun: dryRun, extra: [
-                                    ("changed_shares", .strings(outcome.changedShares)), ("closed_sessions", .strings(outcome.closedSessions)),
-                                    ("verified", .bool(outcome.verified)),
-                                ])
-                            )
-                        ])))
-            }
+            let target = try session.target(host: options.host, addresses: options.address, purpose: .fence, dryRun: options.dryRun)
+            let outcome = try session.fence.fence(target, dryRun: options.dryRun)
+            if json { output.write(FenceText.fenceDocument(target, dryRun: options.dryRun, outcome: outcome)) }
         }
     }
 }
@@ -101,13 +86,9 @@ struct UnfenceCommand: ParsableCommand {
         defer { output.flush() }
         try reportingErrors {
             let session = try options.session(output: output, json: json)
-            let dryRun = options.dryRun
-            let target = try session.target(host: options.host, addresses: options.address, purpose: .unfence, dryRun: dryRun)
-            let changed = try session.fence.unfence(target, dryRun: dryRun)
-            if json {
-                output.write(
-                    JSONWriter.document(.object([("unfence", FenceText.json(target, dryRun: dryRun, extra: [("changed_shares", .strings(changed))]))])))
-            }
+            let target = try session.target(host: options.host, addresses: options.address, purpose: .unfence, dryRun: options.dryRun)
+            let changed = try session.fence.unfence(target, dryRun: options.dryRun)
+            if json { output.write(FenceText.unfenceDocument(target, dryRun: options.dryRun, changedShares: changed)) }
         }
     }
 }
@@ -115,9 +96,7 @@ struct UnfenceCommand: ParsableCommand {
 /// What `fence` and `unfence` both take: the host (a host_id, or its addresses), the shares,
 /// the cluster and the fencing account.
 struct FenceTargetOptions: ParsableArguments {
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var clusterOptions: ClusterOptions
-    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var common: ClusterCommandOptions
 
     @Argument(help: ArgumentHelp("The host_id of the host.", valueName: "host"))
     var host: String?
@@ -134,47 +113,9 @@ struct FenceTargetOptions: ParsableArguments {
     /// The fence of the configured cluster; its progress lines go to stdout, or to stderr under
     /// `--json` (stdout then holds the document only).
     func session(output: OutputWriter, json: Bool) throws -> FenceSession {
-        let logger = loggingOptions.bootstrap()
+        let logger = common.loggingOptions.bootstrap()
         return try FenceSession(
-            configuration: try configOption.load(), selection: clusterOptions.selection, onlyShares: share, logger: logger,
+            configuration: try common.configOption.load(), selection: common.clusterOptions.selection, onlyShares: share, logger: logger,
             say: json ? { writeToStandardError(oneLine($0) + "\n") } : { output.line($0) })
-    }
-}
-
-enum FenceText {
-    static func json(_ entry: StorageFence.Listed) -> JSONValue {
-        .object([
-            ("host", .string(entry.host)), ("addresses", .strings(entry.addresses)), ("shares", .strings(entry.shares)),
-            ("fenced_at", .nullable(entry.fencedAt)), ("fenced_by", .nullable(entry.fencedBy)), ("in_force", .bool(entry.inForce)),
-            ("host_source", .nullable(entry.hostSource)), ("recorded_here", .bool(entry.recordedHere)),
-        ])
-    }
-
-    /// A fence or unfence as `--json` prints it.
-    static func json(_ target: FenceTarget, dryRun: Bool, extra: [(key: String, value: JSONValue)]) -> JSONValue {
-        .object(
-            [
-                ("host", .string(target.host)), ("addresses", .strings(target.addresses.sorted())), ("source", .string(target.source)),
-                ("still_beats_on", .strings(target.beatingOn)), ("dry_run", .bool(dryRun)),
-            ] + extra)
-    }
-
-    static func line(_ entry: StorageFence.Listed) -> String {
-        let addresses = entry.addresses.joined(separator: ",")
-        if !entry.inForce {
-            let since = entry.fencedAt.map { "since \($0) by \(entry.fencedBy ?? "?")" } ?? ""
-            return "\(entry.host)  \(addresses)  recorded \(since), but no share denies it any more"
-        }
-        let shares = "on \(entry.shares.joined(separator: ", "))"
-        if entry.recordedHere {
-            return "\(entry.host)  \(addresses)  since \(entry.fencedAt ?? "?") by \(entry.fencedBy ?? "?")  \(shares)"
-        }
-        let named: String
-        switch entry.hostSource {
-        case "heartbeat records": named = "host named by its heartbeat records"
-        case "host_map": named = "host named by host_map"
-        default: named = "no heartbeat record lists these addresses"
-        }
-        return "\(entry.host)  \(addresses)  \(shares)  (\(named); fenced from another host: no fence record here)"
     }
 }

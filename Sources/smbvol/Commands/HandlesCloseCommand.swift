@@ -1,14 +1,12 @@
 import ArgumentParser
-import AttachmentLocks
 import HandleEvidence
-import LockHygiene
-import Logging
 import QumuloClient
+import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
+import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
-import SMBMounts
 
 #if canImport(Glibc)
 import Glibc
@@ -25,9 +23,7 @@ struct HandlesCloseCommand: ParsableCommand {
             status 1. Every close is written to syslog (ident smbvol).
             """)
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var clusterOptions: ClusterOptions
-    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var options: ClusterCommandOptions
 
     @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Handle location(s) to close.", valueName: "location"))
     var location: [String] = []
@@ -54,11 +50,9 @@ struct HandlesCloseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        try reportingErrors {
-            let configuration = try configOption.load(whenMissing: .useDefaults)
+        try options.run(whenMissing: .useDefaults) { configuration, logger in
             let environment = ProcessEnvironment.current()
-            let connection = try ClusterConnection.resolve(options: clusterOptions.selection, configuration: configuration, environment: environment)
+            let connection = try ClusterConnection.resolve(options: options.clusterOptions.selection, configuration: configuration, environment: environment)
             let closing = CloseHandlesByHand(
                 client: try connection.makeClient(logger: logger), clusterName: connection.clusterName, configuration: configuration,
                 shares: staleOnly ? try ShareCatalog(configuration: configuration) : try ShareCatalog(shares: []),
@@ -71,14 +65,12 @@ struct HandlesCloseCommand: ParsableCommand {
                 request = .locations(location)
             }
             let output = OutputWriter()
-            let plan = try closing.plan(request, cluster: clusterOptions.cluster)
+            let plan = try closing.plan(request, cluster: options.clusterOptions.cluster)
             if plan.foreignHandlesIgnored > 0, let fileNumber = plan.fileNumbers?.first {
                 writeToStandardError(
                     "smbvol: warning: the cluster listed \(plan.foreignHandlesIgnored) handle(s) of other files for file_number \(fileNumber); they are left alone\n")
             }
-            for decision in plan.kept {
-                output.line("\(decision.action == .refuse ? "refuse" : decision.action.rawValue) \(decision.handle.location): \(decision.reason)")
-            }
+            output.lines(HandleText.keptLines(plan))
             if let refusal = plan.refusal {
                 output.line(refusal)  // "refused: …" already
                 output.flush()
@@ -88,15 +80,12 @@ struct HandlesCloseCommand: ParsableCommand {
                 output.line(staleOnly ? "no stale handles to close on \(path)" : "no handles open on \(path)")
                 return
             }
-            for target in plan.targets {
-                output.line("\(dryRun ? "would close" : "will close") \(target.location)\(target.detail.isEmpty ? "" : " (\(target.detail))")")
-            }
+            output.lines(HandleText.targetLines(plan, dryRun: dryRun))
             output.flush()
             if dryRun { return }
             if !yes { try confirm(count: plan.targets.count) }
             let report = try closing.close(plan, request: request)
-            for closed in report.closed { output.line("closed \(closed)") }
-            for failure in report.failed { output.line("not closed \(failure.location): \(failure.reason)") }
+            output.lines(HandleText.closedLines(report))
             output.flush()
             if !report.allClosed { throw ExitCode.failure }
         }

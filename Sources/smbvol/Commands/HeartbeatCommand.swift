@@ -1,13 +1,8 @@
 import ArgumentParser
-import HostHeartbeat
 import SmbvolConfig
 import SmbvolLogging
-import SmbvolSystem
+import SmbvolPresentation
 import SmbvolUseCases
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `smbvol heartbeat`: this host's liveness record on every mounted share (docs/stale-handle-policy.md,
 /// "Heartbeat evidence"), once or as a service.
@@ -36,8 +31,7 @@ struct HeartbeatCommand: ParsableCommand, OwnsDeadline {
             cluster does not confirm stops nothing (takeover-ignored). Exit status with --once: 0 written on every mounted share, 1 any failed.
             """)
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var options: OperatorOptions
 
     @Flag(name: .long, help: "Write once and exit.")
     var once = false
@@ -51,60 +45,19 @@ struct HeartbeatCommand: ParsableCommand, OwnsDeadline {
     }
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        // Blocked before anything starts a thread, so every thread inherits the mask and the
-        // signals wait for sigtimedwait between beats: a write is never cut in half by SIGTERM.
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGINT)
-        if !once { pthread_sigmask(SIG_BLOCK, &signals, nil) }
-        var service = try reportingErrors {
-            try HeartbeatService(configuration: try configOption.load(whenMissing: .warnAndUseDefaults), logger: logger)
+        let signals = TerminationSignals()
+        if !once { signals.block() }
+        var service = try options.run(whenMissing: .warnAndUseDefaults) { configuration, logger in
+            try HeartbeatService(configuration: configuration, logger: logger)
         }
         guard once else {
-            service.run(interval: every ?? service.beat.configuration.heartbeatIntervalSeconds) { Self.waitForSignal(signals, seconds: $0) }
+            service.run(interval: every ?? service.beat.configuration.heartbeatIntervalSeconds, wait: signals.wait(seconds:))
             return
         }
         let round = service.once()
-        for stopped in round.takeovers.stopped {
-            writeToStandardError("smbvol: warning: TAKEOVER: domain \(stopped.domain) \(stopped.action): \(stopped.record)\n")
-        }
-        for warning in round.takeovers.warnings {
-            writeToStandardError("smbvol: warning: \(warning)\n")
-        }
         // Audit events reach the system log only: what an operator running --once must see
         // goes to stderr too.
-        for failure in round.beat.failed {
-            writeToStandardError("smbvol: error: heartbeat on share \(failure.share) not written: \(failure.reason)\n")
-        }
-        for (share, entry) in round.beat.dropped {
-            writeToStandardError("smbvol: warning: heartbeat on share \(share): \(entry) (other hosts' readers would refuse it; the rest of the record is written)\n")
-        }
-        for (share, other) in round.beat.collisions {
-            writeToStandardError(
-                "smbvol: warning: heartbeat on share \(share): HOST_ID COLLISION: host \(other.hostname) at \(other.addresses.joined(separator: ", ")) "
-                    + "writes records with this host's host_id \(other.hostID) (cloned /etc/machine-id?); give one of them a distinct host_id in smbvol.toml\n")
-        }
+        for line in HeartbeatText.onceLines(round) { writeToStandardError(line + "\n") }
         if !round.beat.failed.isEmpty { throw ExitCode.failure }
-    }
-
-    /// Sleeps up to `seconds` of wall-clock time, in slices of at most a second: a host paused or
-    /// suspended during the wait beats (and checks for takeovers) as soon as it runs again, not
-    /// a whole interval later. True when SIGTERM or SIGINT arrived.
-    static func waitForSignal(_ signals: sigset_t, seconds: Double) -> Bool {
-        let clock = SystemClock()
-        let end = clock.wallClockSeconds() + seconds
-        while true {
-            let remaining = end - clock.wallClockSeconds()
-            // Past the end, or the wall clock jumped back by more than the wait: beat now.
-            if remaining <= 0 || remaining > seconds + 1 { return false }
-            var set = signals
-            let slice = min(1, remaining)
-            let whole = Int(slice.rounded(.down))
-            var timeout = timespec(tv_sec: whole, tv_nsec: Int((slice - Double(whole)) * 1e9))
-            let result = sigtimedwait(&set, nil, &timeout)
-            if result == SIGTERM || result == SIGINT { return true }
-        }
     }
 }

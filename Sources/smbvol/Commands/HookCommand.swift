@@ -1,11 +1,14 @@
 import ArgumentParser
+import Logging
+import SmbvolLogging
+import SmbvolUseCases
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `smbvol hook NAME OP SUBOP EXTRA`, run by libvirt's qemu hook (hooks/qemu) with the domain
-/// XML on stdin. See HookRunner for what each operation does.
+/// XML on stdin. See LibvirtHookRun (SmbvolUseCases) for what each operation does.
 struct HookCommand: ParsableCommand, OwnsDeadline {
     static let deadline = CommandBounds.Deadline.none
     static let configuration = CommandConfiguration(
@@ -35,18 +38,22 @@ struct HookCommand: ParsableCommand, OwnsDeadline {
     @OptionGroup var configOption: ConfigOption
 
     func run() throws {
-        let runner = HookRunner(domainName: name, operation: operation, subOperation: subOperation, configPath: configOption.resolvedPath)
+        let hook = LibvirtHookRun(domainName: name, operation: operation, subOperation: subOperation, configPath: configOption.resolvedPath)
         // The hook's deadline starts at its first instruction: reading stdin or a configuration
         // (a FIFO in shares.d, a hung filesystem) must not hang libvirt. Until the configuration
         // says otherwise, the default deadline_seconds applies.
-        runner.armDeadline()
+        hook.armDeadline()
         // Nothing may reach stdout: on migrate/restore libvirt would take it as replacement XML.
         let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         if devNull >= 0 {
             dup2(devNull, STDOUT_FILENO)
             close(devNull)
         }
-        let status = runner.run()
-        throw ExitCode(status)
+        let xml = LibvirtHookRun.readDomainXML()
+        guard let kind = hook.kind else { throw ExitCode(0) }
+        LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)
+        let outcome = hook(kind, xml: xml, logger: Logger(label: "smbvol.hook"))
+        if let message = outcome.message { writeToStandardError("smbvol: \(message)\n") }
+        throw ExitCode(outcome.status)
     }
 }

@@ -1,12 +1,7 @@
 import ArgumentParser
-import QumuloClient
 import SmbvolLogging
-
-#if canImport(Glibc)
-import Glibc
 import SmbvolSystem
 import SmbvolUseCases
-#endif
 
 struct LoginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,50 +14,19 @@ struct LoginCommand: ParsableCommand {
             Afterwards the account's privileges are checked against what smbvol needs.
             """)
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var clusterOptions: ClusterOptions
-    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var options: ClusterCommandOptions
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        try reportingErrors {
-            let configuration = try configOption.load(whenMissing: .useDefaults)
-            var connection = try ClusterConnection.resolve(
-                options: clusterOptions.selection, configuration: configuration, environment: ProcessEnvironment.current())
-            if connection.login.username == nil {
-                throw ValidationError("no user given: use --user, username in the [cluster] table, or API_USER")
-            }
-            if connection.login.password == nil {
-                connection.login.password = try promptForPassword(user: connection.login.username ?? "")
-            }
-            // A login must not be satisfied by the token already stored.
-            connection.login.accessToken = nil
-            let client = try connection.makeClient(logger: logger)
-            try client.logIn()
-            let storePath = connection.login.store?.path ?? "(no store)"
-            writeToStandardError("smbvol: logged in to \(connection.endpoint.host):\(connection.endpoint.port) as \(connection.login.username ?? "?"); token stored in \(storePath)\n")
-            do {
-                try client.requirePrivileges(QumuloPrivilege.all)
-            } catch let error as QumuloError {
-                if case .missingPrivileges = error.kind {
-                    writeToStandardError("smbvol: warning: \(error)\n")
-                } else {
-                    throw error
-                }
+        try options.run(whenMissing: .useDefaults) { configuration, logger in
+            let connection = try ClusterConnection.resolve(
+                options: options.clusterOptions.selection, configuration: configuration, environment: ProcessEnvironment.current())
+            let login = try LoginToCluster(connection: connection, logger: logger)()
+            writeToStandardError("smbvol: logged in to \(login.host):\(login.port) as \(login.username); token stored in \(login.storePath)\n")
+            switch login.privileges {
+            case .complete: break
+            case .missing(let error): writeToStandardError("smbvol: warning: \(error)\n")
+            case .failed(let error): throw error
             }
         }
-    }
-
-    private func promptForPassword(user: String) throws -> Secret {
-        guard isTerminal(STDIN_FILENO) else {
-            throw ValidationError("no password given and stdin is not a terminal: use --password-file (mode 0600) or API_PASSWORD")
-        }
-        guard let entered = getpass("Password for \(user): ") else {
-            throw ValidationError("could not read a password from the terminal")
-        }
-        let password = String(cString: entered)
-        guard !password.isEmpty else { throw ValidationError("empty password") }
-        SecretRedactor.shared.register(password)
-        return Secret(password)
     }
 }

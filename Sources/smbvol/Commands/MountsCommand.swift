@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttachmentLocks
+import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
 
@@ -13,37 +14,20 @@ struct MountsCommand: ParsableCommand {
             info) are listed too.
             """)
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var options: OperatorOptions
 
     @Flag(name: .long, help: "Print JSON: {\"mounts\": [{\"share\", \"export\", \"mount_point\", \"mounted\", \"locks\": […]}]}.")
     var json = false
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        try reportingErrors {
-            let statuses = try OperatorShares(configuration: try configOption.load(), logger: logger).statuses()
+        try options.run { configuration, logger in
+            let statuses = try OperatorShares(configuration: configuration, logger: logger).statuses()
             let output = OutputWriter()
             if json {
-                output.write(JSONWriter.document(.object([("mounts", .array(statuses.map(MountJSON.value)))])))
-                return
-            }
-            let now = SystemClock().wallClockSeconds()
-            for status in statuses {
-                let state = status.share.isLocal ? "local" : (status.mounted ? "mounted" : "not mounted")
-                output.line("\(status.share.name)  \(status.share.export.isEmpty ? "-" : status.share.export)  \(status.share.mountPoint)  \(state)")
-                for lock in status.locks { output.line("    " + LockText.line(lock, now: now)) }
+                output.write(ShareText.mountsDocument(statuses))
+            } else {
+                output.lines(ShareText.mountLines(statuses, now: SystemClock().wallClockSeconds()))
             }
         }
-    }
-}
-
-enum MountJSON {
-    static func value(_ status: ShareStatus) -> JSONValue {
-        .object([
-            ("share", .string(status.share.name)), ("export", .string(status.share.export)),
-            ("mount_point", .string(status.share.mountPoint)), ("mounted", .bool(status.mounted)),
-            ("locks", .array(status.locks.map(LockJSON.value))),
-        ])
     }
 }

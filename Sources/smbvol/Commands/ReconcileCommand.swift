@@ -1,11 +1,7 @@
 import ArgumentParser
 import AttachmentLocks
 import LibvirtDomains
-import Logging
-import SMBMounts
-import SmbvolConfig
-import SmbvolLogging
-import SmbvolSystem
+import SmbvolPresentation
 import SmbvolUseCases
 
 /// Brings smbvol's records back in line with reality after a crash, a killed hook or a lost
@@ -24,8 +20,7 @@ struct ReconcileCommand: ParsableCommand {
             --dry-run says what it would do. Exit 1 when libvirt cannot be asked (nothing is changed).
             """)
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var options: OperatorOptions
 
     @Option(name: .long, help: ArgumentHelp("libvirt URI (read-only).", valueName: "uri"))
     var connect: String = "qemu:///system"
@@ -34,31 +29,16 @@ struct ReconcileCommand: ParsableCommand {
     var dryRun = false
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        try reportingErrors {
-            let configuration = try configOption.load(whenMissing: .warnAndUseDefaults)
+        try options.run(whenMissing: .warnAndUseDefaults) { configuration, logger in
             // Connect first: without the truth about domains, change nothing.
             let libvirt = try LibvirtConnection(readOnly: connect)
             let reconcile = Reconcile(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))
             let report = try reconcile(domains: libvirt, dryRun: dryRun)
             let output = OutputWriter()
-            for step in report.steps {
-                switch step {
-                case .droppedLock(let id, let reason, let domainUUID):
-                    output.line("\(dryRun ? "would drop" : "dropped") lock \(id): \(reason) (domain \(domainUUID) is not active in libvirt)")
-                case .keptLock(let id, let reason, let domainUUID, let why):
-                    output.line("kept lock \(id): \(reason) (domain \(domainUUID) is not active in libvirt; \(why))")
-                case .unmounted(let share):
-                    output.line("unmounted \(share)")
-                case .unmountingUnheld(let share, let mountPoint):
-                    output.line("\(dryRun ? "would unmount" : "unmounting") \(share) at \(mountPoint): no lock holds it")
-                case .notOurs(let source, let mountPoint):
-                    output.line("not smbvol's: \(source) mounted at \(mountPoint) (left alone)")
-                }
-            }
+            output.lines(ShareText.reconcileLines(report, dryRun: dryRun))
             output.flush()
             if !report.unmountFailures.isEmpty {
-                throw HookFailure("could not unmount: \(report.unmountFailures.joined(separator: "; "))")
+                throw CommandFailure("could not unmount: \(report.unmountFailures.joined(separator: "; "))")
             }
         }
     }

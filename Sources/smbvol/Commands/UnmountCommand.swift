@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttachmentLocks
+import SmbvolPresentation
 import SmbvolUseCases
 
 struct UnmountCommand: ParsableCommand {
@@ -11,21 +12,14 @@ struct UnmountCommand: ParsableCommand {
             busy, lazily (umount -l); the locks are kept as the record of who used it.
             """)
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var loggingOptions: LoggingOptions
+    @OptionGroup var options: OperatorOptions
     @Argument(help: "The share's name.") var share: String
     @Flag(name: .long, help: "Unmount even while locks remain (lazily if busy).") var force = false
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
-        try reportingErrors {
-            let outcome = try OperatorShares(configuration: try configOption.load(), logger: logger).unmount(share: share, force: force)
-            let output = OutputWriter()
-            switch outcome {
-            case .local(let mountPoint): output.line("share \(share) is local (\(mountPoint)): nothing to unmount")
-            case .unmounted(let mountPoint): output.line("unmounted share \(share) from \(mountPoint)")
-            case .notMounted: output.line("share \(share) is not mounted")
-            }
+        try options.run { configuration, logger in
+            let outcome = try OperatorShares(configuration: configuration, logger: logger).unmount(share: share, force: force)
+            OutputWriter().line(ShareText.unmountLine(outcome, share: share))
         }
     }
 }

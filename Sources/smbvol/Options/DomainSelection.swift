@@ -1,5 +1,4 @@
 import ArgumentParser
-import LibvirtDomains
 import SmbvolUseCases
 
 /// `--domain NAME|UUID [--connect URI]`: a UUID is used as is; a name is looked up through a
@@ -12,13 +11,5 @@ struct DomainSelection: ParsableArguments {
     var connect: String = "qemu:///system"
 
     /// (name, uuid) of the domain.
-    func resolve() throws -> (String, DomainUUID) {
-        if let uuid = DomainUUID(domain) { return (domain, uuid) }
-        let connection = try LibvirtConnection(readOnly: connect)
-        guard let found = try connection.listDomains().first(where: { $0.name == domain }) else {
-            throw ValidationError("no domain named \(domain) on \(connect); give its UUID instead")
-        }
-        guard let uuid = DomainUUID(found.uuid) else { throw ValidationError("libvirt gave an invalid UUID for \(domain)") }
-        return (found.name, uuid)
-    }
+    func resolve() throws -> (name: String, uuid: DomainUUID) { try ResolveDomain(uri: connect)(domain) }
 }

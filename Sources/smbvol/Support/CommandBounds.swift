@@ -4,9 +4,9 @@ import SmbvolLogging
 import SmbvolSystem
 import Synchronization
 
-/// The bounds every operator command runs under: an overall deadline, and a size cap on every
-/// file it reads. Without them `handles list` against a cluster handing out endless `next`
-/// links, or `check --xml /dev/zero`, ran (and grew) forever.
+/// The overall deadline every operator command runs under (the files it reads are capped by
+/// `BoundedInput`). Without it `handles list` against a cluster handing out endless `next`
+/// links ran forever.
 enum CommandBounds {
     /// Which deadline a command owns.
     enum Deadline: Sendable {
@@ -57,30 +57,6 @@ enum CommandBounds {
 
     private static func message(_ command: String, _ source: String, _ seconds: Double) -> String {
         "smbvol: error: \(oneLine(command)) did not finish within \(source) = \(seconds); stopped (child processes killed)"
-    }
-
-    /// Largest domain XML read (as the hook reads from stdin).
-    static let domainXMLLimit = 64 * 1024 * 1024
-    /// Largest connection-info JSON read.
-    static let connectionInfoLimit = 1024 * 1024
-
-    struct InputTooLarge: Error, CustomStringConvertible {
-        var path: String
-        var what: String
-        var limit: Int
-        var description: String {
-            "\(path): the \(what) is larger than \(limit / 1024) KiB (or endless, like /dev/zero); refusing to read it"
-        }
-    }
-
-    /// The whole file, but never more than `limit` bytes: a bigger (or endless) input is an
-    /// error naming it, not a process that reads until memory runs out.
-    static func read(_ path: String, what: String, limit: Int) throws -> [UInt8] {
-        do {
-            return try FileDescriptorIO.readFile(path: path, limit: limit)
-        } catch is InputLimitExceeded {
-            throw InputTooLarge(path: path, what: what, limit: limit)
-        }
     }
 }
 

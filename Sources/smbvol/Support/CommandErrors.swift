@@ -18,3 +18,9 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 /// One line for stderr or a log value: the single escaping rule of SmbvolLogging (line breaks,
 /// CR LF included, become a space; controls and escape sequences become visible).
 func oneLine(_ text: String) -> String { LineEscaping.oneLine(text) }
+
+/// A failure a use case reported as a message: one line `smbvol: error: MESSAGE`, exit 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

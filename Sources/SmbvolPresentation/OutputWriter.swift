@@ -7,14 +7,14 @@ import Glibc
 
 /// Buffered writes to a file descriptor (stdout by default): data output of listings that can
 /// run to 100 000 lines, flushed in 64 KiB chunks with write(2).
-final class OutputWriter {
+public final class OutputWriter {
     private var buffer: [UInt8] = []
     private let descriptor: Int32
     private let capacity: Int
     /// Where the chunks go when the output is held back (`heldBack()`); nil: to `descriptor`.
     private let spool: OutputSpool?
 
-    init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 64 * 1024) {
+    public init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 64 * 1024) {
         self.descriptor = descriptor
         self.capacity = capacity
         spool = nil
@@ -30,12 +30,12 @@ final class OutputWriter {
 
     /// Output that reaches stdout only through `publish()`: a command that fails after writing
     /// part of it prints none of it. Spooled to an unnamed temporary file (OutputSpool).
-    static func heldBack() throws -> OutputWriter {
+    public static func heldBack() throws -> OutputWriter {
         OutputWriter(spool: try OutputSpool())
     }
 
     /// Everything written so far, to stdout (all of a held-back output; else a flush).
-    func publish() throws {
+    public func publish() throws {
         flush()
         // As for a direct write, a closed stdout (`| head`) ends the copy quietly.
         try spool?.replay { chunk in (try? FileDescriptorIO.writeAll(descriptor, chunk)) != nil }
@@ -43,22 +43,25 @@ final class OutputWriter {
 
     deinit { flush() }
 
-    func write(_ text: String) {
+    public func write(_ text: String) {
         buffer.append(contentsOf: text.utf8)
         if buffer.count >= capacity { flush() }
     }
 
     /// One line of text output: whatever it carries from the cluster, the XML or a file is
     /// escaped (LineEscaping), so a hostile value cannot start a line of its own.
-    func line(_ text: String) { write(LineEscaping.oneLine(text) + "\n") }
+    public func line(_ text: String) { write(LineEscaping.oneLine(text) + "\n") }
+
+    /// Several lines, each escaped as `line` does.
+    public func lines(_ texts: [String]) { texts.forEach(line) }
 
     /// Bytes already encoded (the listing's JSON lines, built without String round trips).
-    func write(bytes: [UInt8]) {
+    public func write(bytes: [UInt8]) {
         buffer.append(contentsOf: bytes)
         if buffer.count >= capacity { flush() }
     }
 
-    func flush() {
+    public func flush() {
         if let spool {
             spool.append(buffer)
         } else {
@@ -70,4 +73,4 @@ final class OutputWriter {
 }
 
 /// Whether a descriptor is a terminal (progress and prompts only then).
-func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
+public func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }

@@ -1,35 +1,45 @@
-import AttachmentLocks
 import DomainXML
-import HandleEvidence
 import Logging
-import QumuloClient
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolMetrics
-import SmbvolSystem
-import SmbvolUseCases
 import SMBMounts
+import SmbvolSystem
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// One hook invocation: reads the domain XML from stdin, loads the configuration, and runs the
-/// operation under one overall deadline. Returns the exit status; writes at most one or two
-/// lines to stderr (they become libvirt's error text), everything else to syslog.
-struct HookRunner {
-    let domainName: String
-    let operation: String
-    let subOperation: String
-    let configPath: String
+/// One hook invocation (`smbvol hook NAME OP SUBOP EXTRA`): reads the domain XML from stdin,
+/// loads the configuration, and runs the operation under one overall deadline. Gives back the
+/// exit status and at most one line for stderr (libvirt shows it); everything else goes to syslog.
+public struct LibvirtHookRun {
+    public let domainName: String
+    public let operation: String
+    public let subOperation: String
+    public let configPath: String
 
-    enum Operation {
+    public init(domainName: String, operation: String, subOperation: String, configPath: String) {
+        self.domainName = domainName
+        self.operation = operation
+        self.subOperation = subOperation
+        self.configPath = configPath
+    }
+
+    public enum Operation: Sendable {
         case prepare, migrate, release, reconnect, started
+    }
+
+    /// What the executable does with the run: exit with `status`, and write `message` (when
+    /// there is one) as the one stderr line libvirt shows.
+    public struct Outcome: Sendable, Equatable {
+        public var status: Int32
+        public var message: String?
     }
 
     /// The operation smbvol acts on; nil for every other (operation, sub-operation) libvirt calls
     /// the hook with, which is read and ignored.
-    var kind: Operation? {
+    public var kind: Operation? {
         switch (operation, subOperation) {
         case ("prepare", "begin"): return .prepare
         case ("migrate", "begin"): return .migrate
@@ -41,7 +51,7 @@ struct HookRunner {
     }
 
     /// Operations whose failure must never reach libvirt: a failing reconnect kills the VM.
-    var mustSucceed: Bool {
+    public var mustSucceed: Bool {
         switch kind {
         case .release, .reconnect, .started, nil: return true
         case .prepare, .migrate: return false
@@ -50,39 +60,49 @@ struct HookRunner {
 
     /// Arms the watchdog with the default `deadline_seconds`, before anything is read. Ignored
     /// operations read stdin and exit: they get the same bound.
-    func armDeadline() {
+    public func armDeadline() {
         DeadlineWatchdog.arm(
             after: SmbvolConfiguration.defaultDeadlineSeconds + 0.5, exitStatus: mustSucceed ? 0 : 1,
             message: deadlineMessage(seconds: SmbvolConfiguration.defaultDeadlineSeconds, source: "the default deadline_seconds"))
     }
 
     private func deadlineMessage(seconds: Double, source: String) -> String {
-        "smbvol: hook \(operation) \(subOperation) for \(oneLine(domainName)) did not finish within \(source) = \(seconds); child processes killed"
+        "smbvol: hook \(operation) \(subOperation) for \(LineEscaping.oneLine(domainName)) did not finish within \(source) = \(seconds); child processes killed"
     }
 
-    func run() -> Int32 {
-        // Drain stdin (the XML) even when ignoring the call, so libvirt's write never fails.
-        let xml = readStandardInput()
-        guard let kind else { return 0 }
+    /// The bytes as libvirt wrote them: decoding is the XML reader's job, which refuses invalid
+    /// UTF-8 instead of replacing it. Reading stops just past 64 MiB (a domain XML is never this
+    /// large): the parser then refuses the cut-off document. A failed read yields nothing, which
+    /// the parser refuses too. Read even when the call is ignored, so libvirt's write never fails.
+    public static func readDomainXML() -> [UInt8] {
+        (try? FileDescriptorIO.read(STDIN_FILENO, upTo: 64 * 1024 * 1024 + 1)) ?? []
+    }
+
+    /// Runs the operation (`kind`, which must not be nil) on the domain in `xml`; records
+    /// smbvol_hook_runs_total and smbvol_hook_duration_seconds.
+    public func callAsFunction(_ kind: Operation, xml: [UInt8], logger: Logger) -> Outcome {
         let clock = SystemClock()
         let started = clock.now()
         var failed = false
-        let status = run(kind, xml: xml, failed: &failed)
-        recordRun(status: status, failed: failed, seconds: (clock.now() - started).secondsDouble)
-        return status
+        let outcome = run(kind, xml: xml, logger: logger, failed: &failed)
+        recordRun(status: outcome.status, failed: failed, seconds: (clock.now() - started).secondsDouble)
+        return outcome
     }
 
     /// smbvol_hook_runs_total{operation, result} and smbvol_hook_duration_seconds{operation}
-    /// (written to the metrics file by Smbvol.main when the command ends).
+    /// (written to the metrics file when the command ends).
     private func recordRun(status: Int32, failed: Bool, seconds: Double) {
         let result = Observability.refusedStart ? "refused" : (status != 0 || failed ? "failed" : "ok")
         MetricsRecorder.shared.increment(.hookRuns, labels: ["operation": operation, "result": result])
         MetricsRecorder.shared.observe(.hookDuration, labels: ["operation": operation], value: seconds)
     }
 
-    private func run(_ kind: Operation, xml: [UInt8], failed: inout Bool) -> Int32 {
-        LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)
-        var logger = Logger(label: "smbvol.hook")
+    private struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private func run(_ kind: Operation, xml: [UInt8], logger: Logger, failed: inout Bool) -> Outcome {
+        var logger = logger
         logger[metadataKey: "hook"] = "\(operation) \(subOperation)"
         do {
             let configuration = try ConfigurationLoader().load(path: configPath, requireFile: false)
@@ -98,7 +118,7 @@ struct HookRunner {
             try StateDirectoryTrust.verify(configuration)
             let domain = try DomainXMLParser().parse(bytes: xml)
             guard let uuid = DomainUUID(domain.uuid) else {
-                throw HookFailure("the domain XML has no valid <uuid> (got \"\(domain.uuid)\")")
+                throw Failure(description: "the domain XML has no valid <uuid> (got \"\(domain.uuid)\")")
             }
             logger[metadataKey: "domain"] = "\(domain.name)"
             logger[metadataKey: "domain_uuid"] = "\(uuid)"
@@ -114,34 +134,22 @@ struct HookRunner {
             case .started: outcome = operations.started()
             }
             switch outcome {
-            case .succeeded: return 0
-            case .refused(let message), .failed(let message):
-                writeToStandardError("smbvol: \(message)\n")
-                return 1
+            case .succeeded: return Outcome(status: 0)
+            case .refused(let message), .failed(let message): return Outcome(status: 1, message: message)
             }
         } catch {
             failed = true
-            let message = oneLine("\(error)")
+            let message = LineEscaping.oneLine("\(error)")
             if mustSucceed {
                 logger.error("hook failed; continuing (this operation must not fail)", metadata: ["error": "\(message)"])
-                return 0
+                return Outcome(status: 0)
             }
             logger.error("hook failed", metadata: ["error": "\(message)"])
-            writeToStandardError("smbvol: \(message)\n")
-            return 1
+            return Outcome(status: 1, message: message)
         }
-    }
-
-    /// The bytes as libvirt wrote them: decoding is the XML reader's job, which refuses invalid
-    /// UTF-8 instead of replacing it. Reading stops just past 64 MiB (a domain XML is never this
-    /// large): the parser then refuses the cut-off document. A failed read yields nothing, which
-    /// the parser refuses too.
-    private func readStandardInput() -> [UInt8] {
-        (try? FileDescriptorIO.read(STDIN_FILENO, upTo: 64 * 1024 * 1024 + 1)) ?? []
     }
 }
 
-struct HookFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+extension LibvirtHookRun.Outcome {
+    init(status: Int32) { self.init(status: status, message: nil) }
 }

@@ -9,13 +9,19 @@ import SmbvolSystem
 /// "cluster_path", "handles": [{"location", "owner", "client_addresses", "decision",
 /// "reason", "heartbeats"}]}], "errors": []}` (`heartbeats`: the heartbeat evidence per holder
 /// address, see `heartbeatJSON`).
-struct CheckReport {
-    var inspection: DomainInspection
-    var domain: DomainDefinition
+public struct CheckReport {
+    public var inspection: DomainInspection
+    public var domain: DomainDefinition
     /// Share name → currently mounted.
-    var mounted: [String: Bool]
+    public var mounted: [String: Bool]
 
-    var verdictLine: String {
+    public init(inspection: DomainInspection, domain: DomainDefinition, mounted: [String: Bool]) {
+        self.inspection = inspection
+        self.domain = domain
+        self.mounted = mounted
+    }
+
+    public var verdictLine: String {
         if let failure = inspection.failure { return "verdict: error — \(failure.description)" }
         let operation = inspection.policy.operation == .migration ? "incoming migration" : "start"
         let closes = inspection.images.reduce(0) { $0 + ($1.decisions?.locationsToClose.count ?? 0) }
@@ -28,7 +34,7 @@ struct CheckReport {
         }
     }
 
-    func text() -> String {
+    public func text() -> String {
         var lines: [String] = []
         let mode = inspection.policy.operation == .migration ? "incoming migration" : "start"
         lines.append("domain \(domain.name) (\(domain.uuid)): \(mode) check\(inspection.policy.force ? " with --force" : ""); nothing is mounted or closed")
@@ -55,7 +61,7 @@ struct CheckReport {
         return lines.map(LineEscaping.oneLine).joined(separator: "\n") + "\n"
     }
 
-    static func verb(_ action: HandleAction) -> String {
+    public static func verb(_ action: HandleAction) -> String {
         switch action {
         case .close: return "would close"
         case .keep: return "keep"
@@ -67,7 +73,7 @@ struct CheckReport {
     /// `{"address", "status" (alive | stale | no-record | ignored), "host_id", "hostname",
     /// "age_seconds", "written_at", "domains", "collision", "dropped_entries", "note"}`; unknown
     /// values are null.
-    static func heartbeatJSON(_ heartbeat: HolderHeartbeat) -> JSONValue {
+    public static func heartbeatJSON(_ heartbeat: HolderHeartbeat) -> JSONValue {
         .object([
             ("address", .string(heartbeat.address)), ("status", .string(heartbeat.status.rawValue)),
             ("host_id", .nullable(heartbeat.hostID)), ("hostname", .nullable(heartbeat.hostname)),
@@ -77,7 +83,7 @@ struct CheckReport {
         ])
     }
 
-    func json() -> String {
+    public func json() -> String {
         var disks: [JSONValue] = []
         for image in inspection.images {
             let handles: [JSONValue] = (image.decisions?.decisions ?? []).map { decision in
@@ -106,5 +112,20 @@ struct CheckReport {
                 ("domain", .object([("name", .string(domain.name)), ("uuid", .string(domain.uuid))])),
                 ("verdict", .string(inspection.verdict.rawValue)), ("disks", .array(disks)), ("errors", .strings(errors)),
             ]))
+    }
+
+    /// A host_id collision and dropped record entries are worth more than a line in the report:
+    /// one warning each for stderr (the use case audits them), each note once.
+    public var heartbeatWarnings: [String] {
+        var seen: Set<String> = []
+        var warnings: [String] = []
+        for image in inspection.images {
+            for decision in image.decisions?.decisions ?? [] {
+                for heartbeat in decision.heartbeats where (heartbeat.collision || !heartbeat.droppedEntries.isEmpty) && seen.insert(heartbeat.note).inserted {
+                    warnings.append("heartbeat \(LineEscaping.oneLine(heartbeat.note))")
+                }
+            }
+        }
+        return warnings
     }
 }
