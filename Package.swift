@@ -11,13 +11,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "smbvol", targets: ["smbvol"]),
-        .executable(name: "qumulo-sim", targets: ["qumulo-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // C libraries from Debian.
@@ -99,23 +97,6 @@ let package = Package(
         // Read-only libvirt connection for `check --domain` and `reconcile` (never the hook).
         .target(name: "LibvirtDomains", dependencies: ["CLibvirt", "SmbvolSystem"], swiftSettings: strictSettings),
 
-        // The Qumulo simulator: never linked into smbvol.
-        .target(
-            name: "QumuloSimulator",
-            dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strictSettings),
-        .executableTarget(
-            name: "qumulo-sim",
-            dependencies: [
-                "QumuloSimulator",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: strictSettings),
-
         // The one binary operators and the libvirt hook run.
         .executableTarget(
             name: "smbvol",
@@ -134,7 +115,6 @@ let package = Package(
             name: "QumuloClientTests",
             dependencies: ["QumuloClient", "SmbvolSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
-        .testTarget(name: "QumuloSimulatorTests", dependencies: ["QumuloSimulator"], swiftSettings: strictSettings),
         .testTarget(
             name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolSystem", "SmbvolConfig"],
             swiftSettings: strictSettings),
@@ -162,9 +142,10 @@ let package = Package(
                 "HandleEvidence", "LibvirtDomains", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
-        // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.
+        // Runs the built binaries end to end: smbvol, qumulo-sim (built from the package in
+        // Simulator/, found through SMBVOL_SIM_BIN_DIR) and the official qq CLI.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["smbvol", "qumulo-sim"],
+            name: "IntegrationTests", dependencies: ["smbvol"],
             swiftSettings: strictSettings),
     ]
 )
