@@ -109,11 +109,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        // What the test targets share, and only they depend on: the smbvol.toml builder, the
+        // domain-XML builder, the scripted cluster transport, the log capture, waitUntil.
+        .target(
+            name: "SmbvolTestSupport",
+            dependencies: ["QumuloClient", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/SmbvolTestSupport",
+            swiftSettings: strictSettings),
+
         .testTarget(name: "SmbvolSystemTests", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
-        .testTarget(name: "SmbvolConfigTests", dependencies: ["SmbvolConfig"], swiftSettings: strictSettings),
+        .testTarget(name: "SmbvolConfigTests", dependencies: ["SmbvolConfig", "SmbvolTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "QumuloClientTests",
-            dependencies: ["QumuloClient", "SmbvolSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["QumuloClient", "SmbvolSystem", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .testTarget(
             name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolSystem", "SmbvolConfig"],
@@ -121,11 +129,14 @@ let package = Package(
         .testTarget(
             name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolSystem"],
             swiftSettings: strictSettings),
-        .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML"], swiftSettings: strictSettings),
+        .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "SmbvolTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene", "SmbvolSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "HandleEvidenceTests",
-            dependencies: ["HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem",
+                "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "ObservabilityTests", dependencies: ["SmbvolLogging", "SmbvolMetrics", .product(name: "Logging", package: "swift-log")],
@@ -139,13 +150,13 @@ let package = Package(
             name: "SmbvolUseCasesTests",
             dependencies: [
                 "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
-                "HandleEvidence", "LibvirtDomains", .product(name: "Logging", package: "swift-log"),
+                "HandleEvidence", "LibvirtDomains", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         // Runs the built binaries end to end: smbvol, qumulo-sim (built from the package in
         // Simulator/, found through SMBVOL_SIM_BIN_DIR) and the official qq CLI.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["smbvol"],
+            name: "IntegrationTests", dependencies: ["smbvol", "SmbvolTestSupport"],
             swiftSettings: strictSettings),
     ]
 )
