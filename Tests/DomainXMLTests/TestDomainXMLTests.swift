@@ -21,4 +21,13 @@ struct TestDomainXMLTests {
         #expect(vda.backingChain.map(\.sourceFile) == ["/srv/vms/base.qcow2", "/srv/vms/root.raw"])
         #expect(parsed.disks.first { $0.target == "vdb" }?.shareable == true)
     }
+
+    @Test("line breaks and tabs in a name or a path come back exactly (written as character references)")
+    func lineBreaks() throws {
+        let domain = TestDomainXML(name: "web01\r\nforged\tline", image: "/srv/odd dir/disk\n0.qcow2")
+        #expect(domain.xml.contains("&#13;&#10;") && domain.xml.contains("disk&#10;0"))
+        let parsed = try DomainXMLParser().parse(domain.xml)
+        #expect(parsed.name == "web01\r\nforged\tline")
+        #expect(parsed.disks.first?.sourceFile == "/srv/odd dir/disk\n0.qcow2")
+    }
 }

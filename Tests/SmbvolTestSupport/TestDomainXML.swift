@@ -98,17 +98,21 @@ public struct TestDomainXML: Sendable, Equatable {
         return lines
     }
 
-    /// Attribute and text escaping (`&`, `<`, `>`, `'`, `"`).
+    /// Attribute and text escaping: `&`, `<`, `>`, `'`, `"`, and line breaks and tabs as
+    /// character references (a parser normalises literal ones away), so any value comes back as given.
     static func escaped(_ text: String) -> String {
         var result = ""
-        for character in text {
-            switch character {
+        for scalar in text.unicodeScalars {
+            switch scalar {
             case "&": result += "&amp;"
             case "<": result += "&lt;"
             case ">": result += "&gt;"
             case "'": result += "&apos;"
             case "\"": result += "&quot;"
-            default: result.append(character)
+            case "\n": result += "&#10;"
+            case "\r": result += "&#13;"
+            case "\t": result += "&#9;"
+            default: result.unicodeScalars.append(scalar)
             }
         }
         return result
