@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "HandleEvidenceTests",
             dependencies: [
-                "HandleEvidence", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem",
+                "HandleEvidence", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem",
                 "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

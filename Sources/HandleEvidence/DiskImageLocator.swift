@@ -161,6 +161,18 @@ public struct DiskImageLocator: Sendable {
             relativePath: relativePath, access: access)
     }
 
+    /// The path below `shareDirectory` of the file `image` resolves to (in-share symlinks
+    /// followed), as a start names it once the share is mounted; nil when the image is not
+    /// below the share, names `..`, or resolves outside it. Touches the share (realpath): call
+    /// it where blocking is bounded.
+    public static func relativePathInsideShare(of image: String, shareDirectory: String) -> String? {
+        let components = image.split(separator: "/").map(String.init)
+        guard image.hasPrefix("/"), !components.contains("..") else { return nil }
+        let normalised = "/" + components.filter { $0 != "." }.joined(separator: "/")
+        guard let spelled = relative(normalised, under: shareDirectory) else { return nil }
+        return try? resolvedRelativePath(of: normalised, below: shareDirectory, spelled: spelled, target: "", share: "")
+    }
+
     /// `path` relative to `directory` when it lies strictly below it.
     static func relative(_ path: String, under directory: String) -> String? {
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory

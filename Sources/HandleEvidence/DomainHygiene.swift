@@ -6,6 +6,7 @@ import Logging
 import QumuloClient
 import SMBMounts
 import SmbvolConfig
+import SmbvolLogging
 
 /// "Evidence → decide → close the stale handles → report" for a domain's images, located
 /// once by the caller: the lock-hygiene half of the start pipeline the hook (start, incoming
@@ -29,6 +30,8 @@ public final class DomainHygiene {
     public var heartbeats = HeartbeatEvidenceCollector()
     /// Which local processes hold the images open (one scan of /proc per run, on demand).
     public var localOpeners = LocalImageOpeners()
+    /// Reads the holder claims on each exclusive image from its share (one directory each).
+    public var claims = HolderClaimCollector()
     /// Told after every confirmed close: leaves a takeover record when the handles were another
     /// host's (nil: none left, e.g. `smbvol check`, which closes nothing).
     public var takeoverRecording: (any TakeoverRecording)?
@@ -65,8 +68,7 @@ public final class DomainHygiene {
     public func inspect(
         _ domain: DomainDefinition, images located: DomainImages, operation: HygieneOperation, force: Bool = false
     ) -> DomainInspection {
-        var policy = HygienePolicy(operation: operation, staleAfterSeconds: configuration.policy.staleAfterSeconds, force: force)
-        policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
+        let policy = HygienePolicy.configured(configuration, operation: operation, force: force)
         var inspection = DomainInspection(
             domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: located.unmanagedDisks,
             failure: nil)
@@ -97,11 +99,12 @@ public final class DomainHygiene {
         let client = try client(forCluster: share.cluster)
         let root = try shareRoots.root(of: share, client: client)
         let clusterPath = ShareRootResolver.clusterPath(root: root, relativePath: image.relativePath)
-        let hygiene = ImageHygiene(
+        var hygiene = ImageHygiene(
             client: client, shares: shares, shareRoots: shareRoots, records: AttachmentRecordIndex(records: attachmentRecords),
             localAddresses: localAddresses, protectedClients: protectedClients, heartbeats: heartbeats, localOpeners: localOpeners,
             localHostID: { [self] in self.localHostID },
             logger: logger)
+        hygiene.claims = claims
         let (gathered, decisions) = try hygiene.decide(
             clusterPath: clusterPath, cluster: share.cluster, excludingDomain: domain.uuid, access: image.access, decider: decider,
             location: { (image.shareDirectory, image.relativePath) },
@@ -121,6 +124,24 @@ public final class DomainHygiene {
                 localAddresses: ClientAddress.canonical(localAddresses), freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
             {
                 holders.append("\(image.image): \(holder)")
+            }
+        }
+        return holders
+    }
+
+    /// For a start the cluster could not be asked about, or with no cluster configured: the
+    /// hosts whose fresh claim is on one of the exclusive images (one directory per image; no
+    /// cluster, so no fence is known). Such a holder refuses the start, as it would with the
+    /// cluster. One line per claim.
+    public func claimingHolders(of located: DomainImages) -> [String] {
+        let judgement = HolderClaimJudgement(freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
+        var holders: [String] = []
+        for image in located.images where !image.access.shareable && !image.access.readonly && !image.isBackingFile {
+            var evidence = ImageEvidence(handles: [], localAddresses: ClientAddress.canonical(localAddresses))
+            evidence.localHostID = localHostID
+            evidence.claims = claims.gather(shareDirectory: image.shareDirectory, imagePath: image.relativePath).observations
+            for claim in judgement.judge(evidence) where claim.status == .alive {
+                holders.append("\(image.image): \(claim.note)")
             }
         }
         return holders
@@ -161,14 +182,19 @@ public final class DomainHygiene {
         case nil: break
         }
         audit.recordIgnoredHeartbeats(inspection)
+        audit.recordClaimAnomalies(inspection)
         if inspection.verdict == .refuse {
             for image in inspection.images {
                 for decision in image.decisions?.decisions ?? [] where decision.action == .refuse {
                     audit.record(decision, event: "refuse", domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image)
                 }
+                for claim in image.decisions?.refusingClaims ?? [] {
+                    audit.recordClaimRefusal(claim, domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image)
+                }
             }
             return .refuse(message: RefusalMessage.make(inspection))
         }
+        var closedByImage: [String: ClosedHandles] = [:]
         var closed: [String] = []
         var notClosed: [(location: String, reason: String)] = []
         for (image, locations) in inspection.closePlan {
@@ -186,16 +212,30 @@ public final class DomainHygiene {
                 closed += report.closed
                 notClosed += report.failed
                 if !report.closed.isEmpty {
-                    takeoverRecording?.recordTakeover(
-                        ClosedHandles(
-                            domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image, decisions: decisions,
-                            closedLocations: report.closed))
+                    let closedHandles = ClosedHandles(
+                        domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image, decisions: decisions,
+                        closedLocations: report.closed)
+                    takeoverRecording?.recordTakeover(closedHandles)
+                    closedByImage[image.image.image] = closedHandles
                 }
             } catch {
                 for location in locations { notClosed.append((location, "\(error)")) }
                 for decision in decisions where decision.action == .close {
                     audit.record(decision, event: "close", domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image, outcome: "not closed: \(error)")
                 }
+            }
+        }
+        // Other hosts' stale (or fenced) claims on the images taken: a takeover record names
+        // each, as if its handles had been closed — a host cut off while smbd dropped its
+        // session has no handle to close, and must still stop its domain when it comes back.
+        // Only once the domain is known to proceed (every close confirmed).
+        if notClosed.isEmpty, let takeoverRecording {
+            for image in inspection.images {
+                guard let claims = image.decisions?.claimTakeovers, !claims.isEmpty else { continue }
+                takeoverRecording.recordClaimTakeover(
+                    ClaimTakeover(
+                        domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image, claims: claims,
+                        closedHandles: closedByImage[image.image.image]))
             }
         }
         return .proceed(closed: closed, notClosed: notClosed)
@@ -206,10 +246,25 @@ public final class DomainHygiene {
 enum RefusalMessage {
     static func make(_ inspection: DomainInspection) -> String {
         let refused = inspection.images.filter { $0.decisions?.verdict == .refuse }
-        let parts = refused.map { image -> String in
-            let first = image.decisions?.decisions.first { $0.action == .refuse }
-            return "\(image.image.image) (\(image.clusterPath ?? "?")): \(first?.reason ?? image.decisions?.summary ?? "live holder")"
+        var handleParts: [String] = []
+        var claimParts: [String] = []
+        for image in refused {
+            let place = "\(image.image.image) (\(image.clusterPath ?? "?"))"
+            if let first = image.decisions?.decisions.first(where: { $0.action == .refuse }) {
+                handleParts.append("\(place): \(first.reason)")
+            } else if let claim = image.decisions?.refusingClaims.first {
+                claimParts.append("\(place): \(claim.note)")
+            } else {
+                handleParts.append("\(place): \(image.decisions?.summary ?? "live holder")")
+            }
         }
-        return "refusing to start \(inspection.domainName): live SMB handles on \(parts.joined(separator: "; ")). Nothing was closed; stop the other holder, or see `smbvol check --domain \(inspection.domainName)`."
+        var reasons: [String] = []
+        if !handleParts.isEmpty { reasons.append("live SMB handles on \(handleParts.joined(separator: "; "))") }
+        if !claimParts.isEmpty {
+            reasons.append(
+                "a holder proven alive by its claim (no handle needed) on \(claimParts.joined(separator: "; ")) — stop the domain there, or wait until its claim goes stale")
+        }
+        return LineEscaping.oneLine(
+            "refusing to start \(inspection.domainName): \(reasons.joined(separator: "; and ")). Nothing was closed; stop the other holder, or see `smbvol check --domain \(inspection.domainName)`.")
     }
 }

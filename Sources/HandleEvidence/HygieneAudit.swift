@@ -109,3 +109,61 @@ extension HygieneAudit {
         }
     }
 }
+
+extension HygieneAudit {
+    /// A start (or hot-attach) refused because another host's fresh claim is on the image: one
+    /// `refuse` audit event per claim, with the claim's host, addresses, domain, age and file
+    /// (`basis=claim`: no handle was needed).
+    public func recordClaimRefusal(_ claim: JudgedClaim, domainName: String, domainUUID: String, image: ImageInspection) {
+        var event = AuditEvent(.refuse, message: "refused: another host's fresh claim on the image proves a live holder")
+        event[.domain] = domainName
+        event[.domainUUID] = domainUUID
+        event[.disk] = image.image.target
+        event[.image] = image.image.image
+        event[.share] = image.image.share
+        event[.cluster] = clusterOfShare[image.image.share]
+        event[.clusterPath] = image.clusterPath ?? ""
+        if let fileNumber = image.fileNumber { event.extra["file_number"] = fileNumber }
+        event[.decision] = "refuse"
+        event[.reason] = claim.note
+        event.extra["basis"] = "claim"
+        if let fact = claim.fact {
+            event[.client] = fact.addresses.joined(separator: ",")
+            event.extra["claim_host_id"] = fact.hostID
+            event.extra["claim_hostname"] = fact.hostname
+            event.extra["claim_domain"] = fact.domainShown
+            event.extra["claim_domain_uuid"] = fact.domainUUID
+            event.extra["claim_age_seconds"] = String(Int(fact.ageSeconds.rounded(.down)))
+            event.extra["claim_written_at"] = fact.writtenAt
+            event.extra["claim_file"] = fact.file
+        }
+        logger.audit(event)
+    }
+
+    /// Claims that proved nothing and deserve a word (an unusable, symlinked or misnamed file, a
+    /// host_id collision, dropped entries): one warning each (`claim-ignored`), plus a
+    /// `host-id-collision` audit event for a collision. This host's own claim is not worth one.
+    public func recordClaimAnomalies(_ inspection: DomainInspection) {
+        for image in inspection.images {
+            for claim in image.decisions?.claims ?? [] where claim.deservesWarning {
+                logger.warning(
+                    "holder claim ignored or read in part",
+                    metadata: [
+                        "event": "claim-ignored", "domain": "\(inspection.domainName)", "image": "\(image.image.image)",
+                        "status": "\(claim.status.rawValue)", "reason": "\(claim.note)",
+                    ])
+                if claim.collision, let fact = claim.fact {
+                    var event = AuditEvent(
+                        .hostIDCollision,
+                        message: "a holder claim with this host's host_id lists addresses this host does not have: another host uses the same host_id; judged as another host's claim",
+                        extra: ["host_id": fact.hostID, "status": claim.status.rawValue, "claim_file": fact.file])
+                    event[.domain] = inspection.domainName
+                    event[.image] = image.image.image
+                    event[.client] = fact.addresses.joined(separator: ",")
+                    event[.reason] = claim.note
+                    logger.audit(event)
+                }
+            }
+        }
+    }
+}

@@ -55,11 +55,11 @@ public struct ImageEvidenceGatherer {
             return GatheredEvidence(clusterPath: clusterPath, fileNumber: nil, evidence: ImageEvidence(handles: []))
         }
         var incomplete: [String] = []
-        let (listed, handleCompleteness) = try client.handles(onFileNumber: attributes.fileNumber)
-        if !handleCompleteness.isComplete { incomplete.append("handles") }
-        let handles = listed.filter { ImageIdentity.sameNumber($0.fileNumber, attributes.fileNumber) }
-        if handles.count != listed.count {
-            dropped(listed.count - handles.count, "handle(s) of other files", asked: "file_number=\(attributes.fileNumber)", path: clusterPath)
+        let onFile = try HandlesOnFile(fileNumber: attributes.fileNumber, client: client)
+        if !onFile.completeness.isComplete { incomplete.append("handles") }
+        let handles = onFile.handles
+        if onFile.foreignCount > 0 {
+            dropped(onFile.foreignCount, "handle(s) of other files", asked: "file_number=\(attributes.fileNumber)", path: clusterPath)
             incomplete.append("handles")
         }
         guard !handles.isEmpty || !incomplete.isEmpty else {

@@ -19,6 +19,9 @@ public struct ImageHygiene {
     public var heartbeats: HeartbeatEvidenceCollector
     /// The kernel's view of which local processes hold the run's images open.
     public var localOpeners: LocalImageOpeners
+    /// Reads the image's holder claims from its share; nil: claims are not read (an operator's
+    /// close by cluster path, which has no image on a share to name).
+    public var claims: HolderClaimCollector?
     /// This host's `host_id` (its own heartbeat records are ignored); nil when unknown. Asked
     /// only when heartbeat records are read.
     public var localHostID: () -> String?
@@ -39,6 +42,7 @@ public struct ImageHygiene {
         self.heartbeats = heartbeats
         self.localHostID = localHostID
         self.logger = logger
+        self.claims = nil
     }
 
     /// Where the image is on this host: the share's directory (mount point or `local_path`) and
@@ -79,13 +83,29 @@ public struct ImageHygiene {
                     "heartbeat records of \(address) (\(count) record file(s) not read: crowded directory)")
             }
         }
+        // Holder claims are found by the image, not by its handles: one directory listing on
+        // the share, whatever the handles (an smbd restart or a dropped session leaves a live
+        // holder with none for a while).
+        if let claims, !access.shareable, !access.readonly, let location = location() {
+            gathered.evidence.localHostID = localHostID()
+            // With no handle on the image the gatherer stopped early: the claim rules still
+            // need this host's addresses (its own claim, a host_id collision).
+            gathered.evidence.localAddresses.formUnion(ClientAddress.canonical(localAddresses))
+            let found = claims.gather(shareDirectory: location.directory, imagePath: location.relativePath)
+            gathered.evidence.claims = found.observations
+            if found.notRead > 0 {
+                gathered.evidence.incompleteListings.append("holder claims (\(found.notRead) claim file(s) not read)")
+            }
+        }
         // The fence rule needs the share's host restrictions only when every holder is another
-        // host's address and none has a session left: one share listing, on the failover path.
+        // host's address and none has a session left, or when another host's fresh claim would
+        // refuse unless fenced: one share listing, on the failover path.
         let evidence = gathered.evidence
-        if !evidence.handles.isEmpty, !evidence.grantAddresses.isEmpty, !access.shareable, !access.readonly,
-            evidence.grantAddresses.isDisjoint(with: evidence.localAddresses),
-            evidence.grantAddresses.isDisjoint(with: Set(evidence.sessions.map(\.originator)))
-        {
+        let handlesNeedFence = !evidence.handles.isEmpty && !evidence.grantAddresses.isEmpty
+            && evidence.grantAddresses.isDisjoint(with: evidence.localAddresses)
+            && evidence.grantAddresses.isDisjoint(with: Set(evidence.sessions.map(\.originator)))
+        let claimsNeedFence = HolderClaimJudgement(freshSeconds: decider.policy.heartbeatFreshSeconds).needsRestrictions(evidence)
+        if !access.shareable, !access.readonly, handlesNeedFence || claimsNeedFence {
             gathered.evidence.shareRestrictions = shareRestrictions()
         }
         var decisions = decider.decide(gathered.evidence, disk: access)

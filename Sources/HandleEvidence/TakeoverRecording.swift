@@ -33,10 +33,32 @@ public struct ClosedHandles: Sendable {
     }
 }
 
-/// Told about every successful close during a start; leaves a takeover record when the
-/// closed handles were another host's (docs/stale-handle-policy.md, "After a takeover: no zombie writers").
+/// Other hosts' stale (or fenced, or forced-over) claims on an image a start has just taken:
+/// what `DomainHygiene.execute` hands to its `TakeoverRecording` once the domain proceeds.
+public struct ClaimTakeover: Sendable {
+    public var domainName: String
+    public var domainUUID: String
+    public var image: ImageInspection
+    public var claims: [HolderClaimFact]
+    /// The handles closed on the same image, if any: a host their takeover record names
+    /// already is not named twice.
+    public var closedHandles: ClosedHandles?
+
+    public init(domainName: String, domainUUID: String, image: ImageInspection, claims: [HolderClaimFact], closedHandles: ClosedHandles? = nil) {
+        self.domainName = domainName
+        self.domainUUID = domainUUID
+        self.image = image
+        self.claims = claims
+        self.closedHandles = closedHandles
+    }
+}
+
+/// Told about every successful close during a start, and every other host's claim a start took
+/// over; leaves a takeover record when the closed handles or the claim were another host's
+/// (docs/stale-handle-policy.md, "After a takeover: no zombie writers").
 public protocol TakeoverRecording {
     func recordTakeover(_ closed: ClosedHandles)
+    func recordClaimTakeover(_ taken: ClaimTakeover)
 }
 
 /// Writes the takeover record on the image's share, under `.smbvol/takeovers/` (the heartbeat
@@ -75,15 +97,90 @@ public struct ShareTakeoverRecorder: TakeoverRecording {
         let oldHostIDs = Set(others.flatMap(\.heartbeats).filter { $0.status != .ignored }.compactMap(\.hostID))
         return TakeoverRecord(
             imagePath: path, fileNumber: fileNumber,
-            newHolder: .init(
-                hostID: hostID, hostname: HeartbeatRecord.publishableHostname(hostname),
-                addresses: localAddresses.filter { HeartbeatRecord.isAddress($0) && $0 != "::1" && !$0.hasPrefix("127.") }.sorted().prefix(HeartbeatRecord.maximumAddresses).map { $0 }),
+            newHolder: newHolder(hostID: hostID),
             domainName: HeartbeatRecord.isPrintable(closed.domainName, maximum: HeartbeatRecord.maximumDomainNameBytes) ? closed.domainName : "",
             domainUUID: closed.domainUUID, takenAt: now(),
             oldHolder: .init(
                 hostID: oldHostIDs.count == 1 ? oldHostIDs.first : nil,
                 addresses: oldAddresses.filter(HeartbeatRecord.isAddress).sorted().prefix(HeartbeatRecord.maximumAddresses).map { $0 }),
             closedHandles: others.map(\.handle.location).prefix(TakeoverRecord.maximumClosedHandles).map { $0 })
+    }
+
+    /// One record per claimed host (by host_id) the closed handles' record does not already
+    /// name: no handle closed, the old holder named by its claim (host_id, hostname, addresses,
+    /// domain). Throws when the takeover cannot be described.
+    public func records(for taken: ClaimTakeover) throws -> [TakeoverRecord] {
+        let alreadyNamed = taken.closedHandles.flatMap { try? record(for: $0) }?.oldHolder.hostID
+        var seen: Set<String> = []
+        let claims = taken.claims.filter { $0.hostID != alreadyNamed && seen.insert($0.hostID).inserted }
+        guard !claims.isEmpty else { return [] }
+        guard let hostID else { throw TakeoverRecordError("this host's host_id is unknown (set host_id)") }
+        guard let fileNumber = taken.image.fileNumber else { throw TakeoverRecordError("the cluster gave no file number for the image") }
+        guard case .success(let path) = HeartbeatRecord.normalizedImagePath(taken.image.image.relativePath) else {
+            throw TakeoverRecordError("the image's path is not below its share")
+        }
+        let takenAt = now()
+        return claims.map { claim in
+            TakeoverRecord(
+                imagePath: path, fileNumber: fileNumber, newHolder: newHolder(hostID: hostID),
+                domainName: HeartbeatRecord.isPrintable(taken.domainName, maximum: HeartbeatRecord.maximumDomainNameBytes) ? taken.domainName : "",
+                domainUUID: taken.domainUUID, takenAt: takenAt,
+                oldHolder: .init(
+                    hostID: claim.hostID, hostname: HeartbeatRecord.publishableHostname(claim.hostname),
+                    addresses: claim.addresses.filter(HeartbeatRecord.isAddress).sorted().prefix(HeartbeatRecord.maximumAddresses).map { $0 },
+                    domain: .init(
+                        name: HeartbeatRecord.isPrintable(claim.domainName, maximum: HeartbeatRecord.maximumDomainNameBytes) ? claim.domainName : "",
+                        uuid: claim.domainUUID)),
+                closedHandles: [])
+        }
+    }
+
+    func newHolder(hostID: String) -> TakeoverRecord.Holder {
+        .init(
+            hostID: hostID, hostname: HeartbeatRecord.publishableHostname(hostname),
+            addresses: localAddresses.filter { HeartbeatRecord.isAddress($0) && $0 != "::1" && !$0.hasPrefix("127.") }.sorted().prefix(HeartbeatRecord.maximumAddresses).map { $0 })
+    }
+
+    public func recordClaimTakeover(_ taken: ClaimTakeover) {
+        var event = AuditEvent(
+            .takeoverRecorded, message: "another host's stale claim on the image taken over: takeover record left on the share (no handle of it was closed)")
+        event[.domain] = taken.domainName
+        event[.domainUUID] = taken.domainUUID
+        event[.image] = taken.image.image.image
+        event[.share] = taken.image.image.share
+        event.extra["basis"] = "claim"
+        do {
+            for record in try records(for: taken) {
+                var recorded = event
+                recorded[.client] = record.oldHolder.addresses.joined(separator: ",")
+                recorded.extra["file_number"] = record.fileNumber
+                recorded.extra["old_host_id"] = record.oldHolder.hostID ?? ""
+                recorded.extra["old_hostname"] = record.oldHolder.hostname ?? ""
+                recorded.extra["old_domain"] = record.oldHolder.domain.map { $0.name.isEmpty ? $0.uuid : $0.name } ?? ""
+                if let claim = taken.claims.first(where: { $0.hostID == record.oldHolder.hostID }) {
+                    recorded[.reason] = "claim written \(claim.writtenAt) (\(Int(claim.ageSeconds.rounded(.down))) s ago)"
+                    recorded.extra["claim_file"] = claim.file
+                    recorded.extra["claim_age_seconds"] = String(Int(claim.ageSeconds.rounded(.down)))
+                }
+                do {
+                    recorded.extra["file"] = try store.write(record, shareRoot: taken.image.image.shareDirectory)
+                    logger.audit(recorded)
+                } catch {
+                    failed(recorded, error: error)
+                }
+            }
+        } catch {
+            failed(event, error: error)
+        }
+    }
+
+    private func failed(_ event: AuditEvent, error: any Error) {
+        var failed = event
+        failed.kind = .takeoverRecordFailed
+        failed.level = AuditEventKind.takeoverRecordFailed.defaultLevel
+        failed.message = "another host's stale claim taken over but no takeover record written; its domain is not stopped by smbvol if it comes back"
+        failed.extra["error"] = LineEscaping.oneLine("\(error)")
+        logger.audit(failed)
     }
 
     public func recordTakeover(_ closed: ClosedHandles) {

@@ -2,18 +2,41 @@
 ///
 ///     .smbvol/hosts/<host_id>.json                      one per host: the fleet view (`holders`)
 ///     .smbvol/by-address/<address>/<host_id>.json       the same record once per address it lists
+///     .smbvol/images/<image key>/<host_id>.json         one holder claim per host and image it took
 ///
 /// A decision about an image needs the records of the addresses holding grants on it, and
 /// nothing else: it lists `by-address/<a>/` for each such address — one directory, as a rule
 /// with one entry — so its cost does not grow with the number of hosts on the share. Every file
 /// is a complete record (no pointers to keep consistent), and a file of an address a host no
 /// longer has simply goes stale.
+///
+/// Holder claims (`HolderClaim`) are found by the image alone, with no handle and no cluster:
+/// a start lists `images/<key>/` for each image it takes — one directory, whatever the number
+/// of hosts on the share.
 public enum HeartbeatLayout {
     public static let directory = ".smbvol"
     public static let hostsDirectory = [directory, "hosts"]
     public static let byAddressDirectory = [directory, "by-address"]
 
+    public static let imagesDirectory = [directory, "images"]
+
     public static func hostFileName(hostID: String) -> String { hostID + ".json" }
+
+    /// The claim directory's name for an image: the SHA-256 of its path below the share root
+    /// (normalized as records spell it: `a//b`, `./a/b` and `a/b` are one image), 64 hex
+    /// digits — fixed length whatever the path, the same on every host whatever its mount point.
+    /// A reader checks the path inside each claim: a collision is an ignored file.
+    public static func imageKey(imagePath: String) -> String {
+        let normalized: String
+        switch HeartbeatRecord.normalizedImagePath(imagePath) {
+        case .success(let value): normalized = value
+        case .failure: normalized = imagePath
+        }
+        return SHA256.hex(Array(normalized.utf8))
+    }
+
+    /// `images/<key>/` of the image at `imagePath` (below the share root).
+    public static func claimDirectory(imagePath: String) -> [String] { imagesDirectory + [imageKey(imagePath: imagePath)] }
 
     public static func hostRecordPath(hostID: String) -> [String] { hostsDirectory + [hostFileName(hostID: hostID)] }
 

@@ -22,7 +22,9 @@ public enum OwnHandleStatus: Sendable, Equatable {
 /// - it is newer than the lock (`recorded_at`, else `created_at`): a takeover before this
 ///   host's domain started using the image is history;
 /// - it is not dated in the future (beyond a clock skew);
-/// - the cluster confirms that no handle on the file is held from this host's addresses — or
+/// - the cluster confirms that no handle on the file is held from this host's addresses (a
+///   record written for a stale claim, with no handle closed, counts the same: the new holder
+///   took the image while this host had no handle on it) — or
 ///   that this host holds it again *beside the record's new holder*: SMB clients reopen a
 ///   force-closed file on their own (smbnetfs within seconds, the kernel's client after a
 ///   reconnect), so the heartbeat may find a new handle of this host's that the takeover never
@@ -72,6 +74,11 @@ public enum TakeoverJudgement {
             let both = Set(others).intersection(record.newHolder.addresses).sorted().joined(separator: ", ")
             return .stop(
                 "this host holds file \(fileNumber) again (from \(addresses.joined(separator: ", "))) beside the new holder (\(both)): its SMB client reopened the image after the takeover")
+        case .stillHeld(let addresses, _) where record.closedHandles.isEmpty:
+            // A stale claim taken over: no handle of this host was closed, so its own handle
+            // proves nothing until the new holder holds the file beside it (checked every beat).
+            return .warn(
+                "this host still holds a handle on file \(fileNumber) (from \(addresses.joined(separator: ", "))) and the record's new holder does not hold it yet (a claim taken over, no handle closed: its start may not have opened the image, or failed); not stopped")
         case .stillHeld(let addresses, _):
             return .warn("this host still holds a handle on file \(fileNumber) (from \(addresses.joined(separator: ", "))): the record is wrong or forged; not stopped")
         case .unknown(let reason):

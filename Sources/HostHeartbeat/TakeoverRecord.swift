@@ -25,16 +25,29 @@ public struct TakeoverRecord: Sendable, Equatable {
 
     /// A host as the record names it.
     public struct Holder: Sendable, Equatable {
+        /// A domain as the record names it.
+        public struct Domain: Sendable, Equatable {
+            public var name: String
+            public var uuid: String
+            public init(name: String, uuid: String) {
+                self.name = name
+                self.uuid = uuid
+            }
+        }
+
         /// Nil for an old holder whose heartbeat record was not found.
         public var hostID: String?
         public var hostname: String?
         /// Canonical spellings, sorted.
         public var addresses: [String]
+        /// The old holder's domain on the image, when its claim named it (nil otherwise).
+        public var domain: Domain?
 
-        public init(hostID: String?, hostname: String? = nil, addresses: [String]) {
+        public init(hostID: String?, hostname: String? = nil, addresses: [String], domain: Domain? = nil) {
             self.hostID = hostID
             self.hostname = hostname
             self.addresses = addresses
+            self.domain = domain
         }
     }
 
@@ -49,7 +62,8 @@ public struct TakeoverRecord: Sendable, Equatable {
     /// Seconds since the epoch, to the microsecond.
     public var takenAt: Double
     public var oldHolder: Holder
-    /// The handle locations the new holder closed.
+    /// The handle locations the new holder closed; empty when it took over the old holder's
+    /// stale claim with no handle of it on the image (smbd had dropped it).
     public var closedHandles: [String]
 
     public init(
@@ -87,7 +101,8 @@ public struct TakeoverRecord: Sendable, Equatable {
     /// One line for logs: `vm/a.qcow2 (file 3001) taken over by host-a at … from host-b (203.0.113.2)`.
     public var summary: String {
         let old = (oldHolder.hostID.map { $0 + " " } ?? "") + "(" + oldHolder.addresses.joined(separator: ",") + ")"
-        return "\(imagePath) (file \(fileNumber)) taken over by \(newHolder.hostID ?? "?") for domain \(domainName) at \(takenAtText) from \(old)"
+        let basis = closedHandles.isEmpty ? " (its stale claim; no handle closed)" : ""
+        return "\(imagePath) (file \(fileNumber)) taken over by \(newHolder.hostID ?? "?") for domain \(domainName) at \(takenAtText) from \(old)\(basis)"
     }
 }
 
@@ -136,7 +151,14 @@ extension TakeoverRecord {
         guard holder.addresses.allSatisfy(HeartbeatRecord.isAddress), Set(holder.addresses).count == holder.addresses.count else {
             throw TakeoverRecordError("\(role) lists something that is not an address, or one twice")
         }
-        return Holder(hostID: holder.hostID, hostname: holder.hostname, addresses: holder.addresses)
+        var domain: Holder.Domain?
+        if let named = holder.domain {
+            guard HeartbeatRecord.isPrintable(named.uuid, maximum: HeartbeatRecord.maximumDomainUUIDBytes),
+                named.name.isEmpty || HeartbeatRecord.isPrintable(named.name, maximum: HeartbeatRecord.maximumDomainNameBytes)
+            else { throw TakeoverRecordError("\(role)'s domain name or UUID is too long or has control characters") }
+            domain = Holder.Domain(name: named.name, uuid: named.uuid)
+        }
+        return Holder(hostID: holder.hostID, hostname: holder.hostname, addresses: holder.addresses, domain: domain)
     }
 }
 
@@ -145,8 +167,10 @@ struct TakeoverWire: Codable {
         var hostID: String?
         var hostname: String?
         var addresses: [String]
+        /// Only in records of a claim taken over (older readers ignore it).
+        var domain: Domain?
         enum CodingKeys: String, CodingKey {
-            case hostname, addresses
+            case hostname, addresses, domain
             case hostID = "host_id"
         }
     }
@@ -186,10 +210,12 @@ struct TakeoverWire: Codable {
         format = TakeoverRecord.format
         version = TakeoverRecord.formatVersion
         image = Image(path: record.imagePath, fileNumber: record.fileNumber)
-        newHolder = Holder(hostID: record.newHolder.hostID, hostname: record.newHolder.hostname, addresses: record.newHolder.addresses)
+        newHolder = Holder(hostID: record.newHolder.hostID, hostname: record.newHolder.hostname, addresses: record.newHolder.addresses, domain: nil)
         domain = Domain(name: record.domainName, uuid: record.domainUUID)
         takenAt = record.takenAtText
-        oldHolder = Holder(hostID: record.oldHolder.hostID, hostname: record.oldHolder.hostname, addresses: record.oldHolder.addresses)
+        oldHolder = Holder(
+            hostID: record.oldHolder.hostID, hostname: record.oldHolder.hostname, addresses: record.oldHolder.addresses,
+            domain: record.oldHolder.domain.map { Domain(name: $0.name, uuid: $0.uuid) })
         closedHandles = record.closedHandles
     }
 
@@ -211,9 +237,14 @@ struct TakeoverWire: Codable {
         guard let taken = UTCTimestamp.secondsSinceEpoch(preciseISO8601: takenAt) else {
             throw TakeoverRecordError("taken_at is not an ISO-8601 UTC time")
         }
-        guard !closedHandles.isEmpty, closedHandles.count <= TakeoverRecord.maximumClosedHandles,
+        // Empty for a stale claim taken over (no handle of the old holder was on the image);
+        // then the old holder must be named by its host_id, as its claim named it.
+        guard closedHandles.count <= TakeoverRecord.maximumClosedHandles,
             closedHandles.allSatisfy({ HeartbeatRecord.isPrintable($0, maximum: TakeoverRecord.maximumLocationBytes) })
-        else { throw TakeoverRecordError("closed_handles is empty, too long, or holds something that is no handle location") }
+        else { throw TakeoverRecordError("closed_handles is too long, or holds something that is no handle location") }
+        guard !closedHandles.isEmpty || oldHolder.hostID != nil else {
+            throw TakeoverRecordError("closed_handles is empty and the old holder has no host_id (a claim taken over names its host)")
+        }
         return TakeoverRecord(
             imagePath: path, fileNumber: image.fileNumber, newHolder: newHolder, domainName: domain.name, domainUUID: domain.uuid, takenAt: taken,
             oldHolder: oldHolder, closedHandles: closedHandles)

@@ -58,6 +58,16 @@ public struct ImageDecisions: Sendable, Equatable {
     public var verdict: HygieneVerdict
     /// One line summing up the image (why refused, what is closed).
     public var summary: String
+    /// The holder claims on the image, as judged (empty for shareable and read-only disks,
+    /// which several hosts may hold).
+    public var claims: [JudgedClaim] = []
+    /// Other hosts whose claim a proceeding start takes over: a takeover record names each of
+    /// them, whether or not a handle of theirs was closed. Empty for a migration and for a
+    /// refused image.
+    public var claimTakeovers: [HolderClaimFact] = []
+
+    /// The fresh claims of other hosts that refuse this image (a start, not forced).
+    public var refusingClaims: [JudgedClaim] { verdict == .refuse ? claims.filter { $0.status == .alive } : [] }
 
     public init(decisions: [HandleDecision], verdict: HygieneVerdict, summary: String) {
         self.decisions = decisions

@@ -112,6 +112,10 @@ public struct HeartbeatJudgement: Sendable {
 
     public init(freshSeconds: Double) { self.freshSeconds = freshSeconds }
 
+    /// Whether a record `ageSeconds` old (by this host's clock) proves its host alive: younger
+    /// than `freshSeconds`, or dated in the future (clock skew errs on the side of "alive").
+    public func isFresh(ageSeconds: Double) -> Bool { ageSeconds <= freshSeconds }
+
     public func judge(holders: [String], evidence: ImageEvidence) -> [HolderHeartbeat] {
         var result: [HolderHeartbeat] = []
         for address in holders {
@@ -163,7 +167,7 @@ public struct HeartbeatJudgement: Sendable {
         if fact.ageSeconds < 0 {
             return make(.alive, "\(host) beat \(StaleHandleClassifier.seconds(-fact.ageSeconds)) in the future by this host's clock (counted as fresh); \(domains)")
         }
-        guard fact.ageSeconds <= freshSeconds else {
+        guard isFresh(ageSeconds: fact.ageSeconds) else {
             return make(.stale, "\(host) stale since \(fact.writtenAt): last beat \(StaleHandleClassifier.seconds(fact.ageSeconds)) ago (fresh within \(StaleHandleClassifier.seconds(freshSeconds)))")
         }
         return make(.alive, "\(host) beat \(StaleHandleClassifier.seconds(fact.ageSeconds)) ago; \(domains)")

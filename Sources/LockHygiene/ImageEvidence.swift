@@ -59,8 +59,11 @@ public struct ImageEvidence: Sendable, Equatable {
     public var shareRestrictions: [HostRestrictionFact]?
     /// Heartbeat records found for the addresses in A (only ever add liveness).
     public var heartbeats: [HeartbeatObservation] = []
-    /// This host's `host_id`: its own records are ignored.
+    /// This host's `host_id`: its own records and claims are ignored.
     public var localHostID: String?
+    /// The holder claims found on F's share for F (one directory, whatever the handles):
+    /// they only ever add a refusal or a takeover record.
+    public var claims: [HolderClaimObservation] = []
 
     public init(
         handles: [HandleFacts], grantAddresses: Set<String> = [], sessions: [SessionFacts] = [],

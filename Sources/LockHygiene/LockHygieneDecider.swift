@@ -11,6 +11,55 @@ public struct LockHygieneDecider: Sendable {
     public init(policy: HygienePolicy) { self.policy = policy }
 
     public func decide(_ evidence: ImageEvidence, disk: DiskAccess = .exclusive) -> ImageDecisions {
+        let decisions = decideHandles(evidence, disk: disk)
+        // Several holders are normal on a shareable or read-only disk: claims do not apply.
+        guard !disk.shareable, !disk.readonly, !evidence.claims.isEmpty else { return decisions }
+        return applyingClaims(to: decisions, evidence: evidence)
+    }
+
+    /// The holder-claim rule (docs/stale-handle-policy.md, "Holder claims"), after the handles
+    /// are decided: another host's fresh claim refuses a start (nothing closed, even with no
+    /// handle on the image); a start that proceeds takes over every other host's stale or
+    /// fenced claim (a takeover record names each). A migration is never refused and takes
+    /// nothing over by claim (the source's claim is expected). Claims never cause a close.
+    func applyingClaims(to handleDecisions: ImageDecisions, evidence: ImageEvidence) -> ImageDecisions {
+        var result = handleDecisions
+        result.claims = HolderClaimJudgement(freshSeconds: policy.heartbeatFreshSeconds).judge(evidence)
+        let alive = result.claims.filter { $0.status == .alive }
+        let takenOver = result.claims.filter { $0.status == .stale || $0.status == .fenced }
+        guard policy.operation == .start else { return result }
+        if policy.force {
+            // The operator says the holder is gone: its claim is taken over like a stale one.
+            if !alive.isEmpty, result.verdict == .proceed {
+                result.summary += "; fresh claim of \(Self.hosts(alive)) overridden (--force)"
+            }
+            result.claimTakeovers = result.verdict == .proceed ? (alive + takenOver).compactMap(\.fact) : []
+            return result
+        }
+        guard alive.isEmpty else {
+            for index in result.decisions.indices where result.decisions[index].action == .close {
+                result.decisions[index].action = .keep
+                result.decisions[index].reason += " — not closed after all: another host's fresh claim on the image refuses the start"
+            }
+            let claimLine = alive.map(\.note).joined(separator: "; ")
+            let refusal = "refused: the image has a holder proven alive by its claim: \(claimLine); nothing closed"
+            result.summary = result.verdict == .refuse ? result.summary + "; and \(claimLine)" : refusal
+            result.verdict = .refuse
+            result.claimTakeovers = []
+            return result
+        }
+        result.claimTakeovers = result.verdict == .proceed ? takenOver.compactMap(\.fact) : []
+        if !result.claimTakeovers.isEmpty {
+            result.summary += "; stale claim of \(Self.hosts(takenOver)) taken over (a takeover record names it)"
+        }
+        return result
+    }
+
+    static func hosts(_ claims: [JudgedClaim]) -> String {
+        claims.compactMap(\.fact).map { "\($0.hostShown) for domain \($0.domainShown)" }.joined(separator: ", ")
+    }
+
+    func decideHandles(_ evidence: ImageEvidence, disk: DiskAccess) -> ImageDecisions {
         guard !evidence.handles.isEmpty else {
             return ImageDecisions(decisions: [], verdict: .proceed, summary: "no handles open")
         }
@@ -114,6 +163,8 @@ public struct LockHygieneDecider: Sendable {
                 adjusted.decisions[index].action = .keep
                 adjusted.decisions[index].reason += " — not closed after all: another disk of the domain refuses the start"
             }
+            // The domain does not start: nothing of it is taken over.
+            adjusted.claimTakeovers = []
             return adjusted
         }
     }

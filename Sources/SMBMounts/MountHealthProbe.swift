@@ -101,7 +101,8 @@ public struct HungMountGuard: Sendable {
         }
         guard !touched.isEmpty else { return }
         let table = try MountTable.read(from: mountTable)
-        for share in touched where table.entry(at: share.mountPoint) != nil {
+        // By the mount-state query's rule: under a symlinked mount_base the table lists the real path.
+        for share in touched where ShareMountQuery.entry(at: share.mountPoint, in: table) != nil {
             if case .hung(let seconds) = probe.health(of: share.mountPoint, deadline: deadline) {
                 throw MountCommandError.mountHung(share: share.name, mountPoint: share.mountPoint, seconds: seconds)
             }

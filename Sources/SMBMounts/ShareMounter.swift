@@ -35,9 +35,7 @@ public struct ShareMounter: Sendable {
 
     /// Whether `share` is mounted at its mount point (a foreign mount there does not count).
     public func isMounted(_ share: MountableShare) throws -> Bool {
-        if share.isLocal { return true }
-        guard let entry = try entry(at: share.mountPoint) else { return false }
-        return share.export.matches(mountSource: entry.source)
+        try ShareMountQuery(mountTable: mountTable).state(of: share).isUsable
     }
 
     /// Whether anything is mounted at `mountPoint` (for shares known only by their mount point).
@@ -45,30 +43,13 @@ public struct ShareMounter: Sendable {
         try entry(at: mountPoint) != nil
     }
 
-    /// The topmost mount at `mountPoint`. The mount table lists real paths: with `state_dir`
-    /// or `mount_base` behind a symlink, the configured spelling is resolved first, or a share
-    /// mounted a moment ago would look unmounted (and be mounted again on top, every start).
+    /// The topmost mount at `mountPoint`, by the mount-state query's canonical-path rule.
     func entry(at mountPoint: String) throws -> MountTableEntry? {
-        let table = try MountTable.read(from: mountTable)
-        if let found = table.entry(at: mountPoint) { return found }
-        let canonical = Self.canonicalPath(mountPoint)
-        return canonical == mountPoint ? nil : table.entry(at: canonical)
+        try ShareMountQuery(mountTable: mountTable).entry(at: mountPoint)
     }
 
-    /// The real path of the longest existing prefix of `path`, the rest appended.
-    public static func canonicalPath(_ path: String) -> String {
-        var components = path.split(separator: "/").map(String.init)
-        var missing: [String] = []
-        while !components.isEmpty {
-            if let resolved = realpath("/" + components.joined(separator: "/"), nil) {
-                defer { free(resolved) }
-                let base = String(cString: resolved)
-                return ([base == "/" ? "" : base] + missing).joined(separator: "/")
-            }
-            missing.insert(components.removeLast(), at: 0)
-        }
-        return path
-    }
+    /// The real path of the longest existing prefix of `path` (`ShareMountQuery.canonicalPath`).
+    public static func canonicalPath(_ path: String) -> String { ShareMountQuery.canonicalPath(path) }
 
     /// Whether the mount at a mount point is one smbvol recognises as `expected`'s — or, for a
     /// share known only from its locks (no export recorded), a mount whose source is an SMB

@@ -54,6 +54,11 @@ public enum DeadlineWatchdog {
         deadline.store(armedAt.load(ordering: .sequentiallyConsistent) + nanoseconds(seconds), ordering: .sequentiallyConsistent)
     }
 
+    /// The line written when it fires, from now on (what a run is doing; the deadline stays).
+    public static func setMessage(_ message: String) {
+        store(message: message)
+    }
+
     /// The status the watchdog exits with from now on (armed or not yet).
     public static func setExitStatus(_ status: Int32) {
         exitStatus.store(status, ordering: .sequentiallyConsistent)

@@ -50,27 +50,18 @@ public struct CheckDomain: Sendable {
             inspection = hygiene.inspect(domain, images: located, operation: migration ? .migration : .start, force: force)
         } catch {
             // As the start pipeline: a disk that cannot be placed is a configuration failure.
-            var policy = HygienePolicy(operation: migration ? .migration : .start, staleAfterSeconds: configuration.policy.staleAfterSeconds, force: force)
-            policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
+            let policy = HygienePolicy.configured(configuration, operation: migration ? .migration : .start, force: force)
             inspection = DomainInspection(
                 domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: [],
                 failure: .configuration("\(error)"))
         }
+        // A host_id collision and dropped record entries are worth an audit event each (the
+        // system log); the command warns on stderr too.
+        HygieneAudit(logger: logger).recordHeartbeatAnomalies(inspection)
         return Result(inspection: inspection, mounted: mountStates(), requestCount: hygiene.requestCount)
     }
 
     private func mountStates() -> [String: Bool] {
-        let table = (try? MountTable.read(from: mountTable)) ?? MountTable(entries: [])
-        var states: [String: Bool] = [:]
-        for share in shares.shares {
-            if share.isLocal {
-                states[share.name] = true
-            } else if let entry = table.entry(at: share.mountPoint) ?? table.entry(at: ShareMounter.canonicalPath(share.mountPoint)) {
-                states[share.name] = share.export.matches(mountSource: entry.source)
-            } else {
-                states[share.name] = false
-            }
-        }
-        return states
+        ShareMountQuery(mountTable: mountTable).states(of: shares.shares).mapValues(\.isUsable)
     }
 }

@@ -69,12 +69,11 @@ public struct CloseHandlesByHand {
         case .everyHandle(let path):
             let attributes = try client.fileAttributes(path: path)
             plan.fileNumbers = [attributes.fileNumber]
-            let listed = try client.handles(onFileNumber: attributes.fileNumber).handles
             // Never trust the filter: a cluster that ignores file_number must not make this
             // close every handle on the cluster.
-            let handles = listed.filter { ImageIdentity.sameNumber($0.fileNumber, attributes.fileNumber) }
-            plan.foreignHandlesIgnored = listed.count - handles.count
-            plan.targets = handles.map { ($0.location, "owner \(client.ownerName(authId: $0.owner)) on \(attributes.path)") }
+            let onFile = try HandlesOnFile(fileNumber: attributes.fileNumber, client: client)
+            plan.foreignHandlesIgnored = onFile.foreignCount
+            plan.targets = onFile.handles.map { ($0.location, "owner \(client.ownerName(authId: $0.owner)) on \(attributes.path)") }
         case .staleOnly(let path, let keepClients):
             let attributes = try client.fileAttributes(path: path)
             plan.fileNumbers = [attributes.fileNumber]
@@ -94,8 +93,7 @@ public struct CloseHandlesByHand {
             records: AttachmentRecordIndex(records: try AttachmentLockStore(stateDirectory: configuration.stateDirectory).load()),
             localAddresses: localAddresses(), protectedClients: Set(configuration.policy.protectedClients + keepClients),
             localOpeners: LocalImageOpeners(), localHostID: { [configuration] in try? HostIdentity.hostID(configured: configuration.hostID) }, logger: logger)
-        var policy = HygienePolicy(operation: .start, staleAfterSeconds: configuration.policy.staleAfterSeconds)
-        policy.heartbeatFreshSeconds = configuration.effectiveHeartbeatFreshSeconds
+        let policy = HygienePolicy.configured(configuration, operation: .start)
         // The file as a VM start would see it: exclusive, no domain of its own being started.
         return try hygiene.decide(
             clusterPath: path, cluster: cluster, excludingDomain: "", access: .exclusive, decider: LockHygieneDecider(policy: policy),

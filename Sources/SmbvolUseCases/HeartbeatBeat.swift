@@ -28,6 +28,8 @@ public struct HeartbeatBeat {
     public let hostID: String
     public let logger: Logger
     public var writer = HeartbeatWriter()
+    /// This host's holder claims, refreshed on every beat for every image its locks hold.
+    public var claimStore = HolderClaimStore()
     public var clock: any MonotonicClock = SystemClock()
     public var probe: any MountHealthProbing
     /// What this process last wrote on each share (by share name).
@@ -99,7 +101,8 @@ public struct HeartbeatBeat {
 
     /// What one share's worker found.
     enum ShareResult: Sendable {
-        case written(HeartbeatWriter.Outcome, swept: [String]?)
+        /// `claimFailures`: holder claims that could not be refreshed (one line each).
+        case written(HeartbeatWriter.Outcome, swept: [String]?, claimFailures: [String])
         case notMounted
         case failed(String)
     }
@@ -148,7 +151,8 @@ public struct HeartbeatBeat {
             let sweepAge = (lastSweep[share.name].map { now - $0 >= Self.sweepEverySeconds } ?? true)
                 ? HeartbeatWriter.sweepAgeSeconds(freshSeconds: fresh) : nil
             let job = ShareJob(
-                target: target, record: record, writer: writer, probe: probe, previous: lastWrites[share.name], now: now, freshSeconds: fresh,
+                target: target, record: record, claimedImages: Self.claimedImages(on: target, locks: locks), claimStore: claimStore, writer: writer,
+                probe: probe, previous: lastWrites[share.name], now: now, freshSeconds: fresh,
                 sweepAge: sweepAge, probeTimeout: Self.probeTimeout(interval: configuration.heartbeatIntervalSeconds))
             let inFlight = self.inFlight
             let name = share.name
@@ -176,7 +180,12 @@ public struct HeartbeatBeat {
                 outcome.notMounted.append(target.name)
             case .failed(let reason):
                 fail(target.name, mountPoint: target.mountPoint, reason, into: &outcome)
-            case .written(let written, let swept):
+            case .written(let written, let swept, let claimFailures):
+                for failure in claimFailures {
+                    logger.warning(
+                        "holder claim not refreshed; it goes stale unless a later beat writes it",
+                        metadata: ["event": "claim-write-failed", "share": "\(target.name)", "error": "\(LineEscaping.oneLine(failure))"])
+                }
                 lastWrites[target.name] = written.lastWrite
                 lastSuccessAt = now
                 if swept != nil { lastSweep[target.name] = now }
@@ -227,6 +236,19 @@ public struct HeartbeatBeat {
         logger.audit(event)
     }
 
+    /// The images on `share` whose claims this host refreshes: each hook lock's image (the top
+    /// image of a disk — a `vdb+share` lock, a backing file on another share, is not claimed),
+    /// as the domain spells it; the share's worker resolves in-share symlinks. One per image.
+    static func claimedImages(on share: ShareTarget, locks: [AttachmentLock]) -> [ShareJob.ClaimedImage] {
+        var seen: Set<String> = []
+        return locks.filter { $0.context == .hook && $0.share == share.name && !$0.image.isEmpty && !$0.disk.contains("+") }
+            .sorted { ($0.image, $0.domainUUID) < ($1.image, $1.domainUUID) }
+            .compactMap { lock in
+                guard seen.insert(lock.image).inserted else { return nil }
+                return ShareJob.ClaimedImage(image: lock.image, domainName: lock.domainName, domainUUID: lock.domainUUID)
+            }
+    }
+
     /// The images on `share` this host's attachment locks hold, relative to the share's root,
     /// spelled as readers spell them (`a//b` and `./a` are `a/b` and `a`).
     public static func images(on share: ShareTarget, locks: [AttachmentLock]) -> [HeartbeatRecord.HeldImage] {
@@ -247,8 +269,17 @@ public struct HeartbeatBeat {
 /// One share's beat, as its worker runs it: probe, check the mount point, sweep (when due),
 /// write.
 struct ShareJob: Sendable {
+    /// An image whose claim the beat refreshes.
+    struct ClaimedImage: Sendable, Equatable {
+        var image: String
+        var domainName: String
+        var domainUUID: String
+    }
+
     var target: ShareTarget
     var record: HeartbeatRecord
+    var claimedImages: [ClaimedImage] = []
+    var claimStore = HolderClaimStore()
     var writer: HeartbeatWriter
     var probe: any MountHealthProbing
     var previous: HeartbeatWriter.LastWrite?
@@ -276,10 +307,41 @@ struct ShareJob: Sendable {
                 swept = writer.sweep(hostID: record.hostID, addresses: record.addresses, shareRoot: target.mountPoint, now: now, olderThanSeconds: sweepAge)
             }
             let outcome = try writer.write(record, shareRoot: target.mountPoint, previous: previous, now: now, freshSeconds: freshSeconds)
-            return .written(outcome, swept: swept)
+            let claimFailures = refreshClaims(sweepingOlderThan: sweepAge, swept: &swept)
+            return .written(outcome, swept: swept, claimFailures: claimFailures)
         } catch {
             return .failed("\(error)")
         }
+    }
+}
+
+extension ShareJob {
+    /// Rewrites this host's claim on every image of `claimedImages` (after the record: the
+    /// record is what other hosts' handle rules need first), and, when a sweep is due, sweeps
+    /// those images' claim directories of other hosts' old claims (appended to `swept`).
+    /// In-share symlinks are followed here, in the share's bounded worker. Returns the
+    /// failures, one line each.
+    func refreshClaims(sweepingOlderThan sweepAge: Double? = nil, swept: inout [String]?) -> [String] {
+        var failures: [String] = []
+        for claimed in claimedImages {
+            guard let relative = DiskImageLocator.relativePathInsideShare(of: claimed.image, shareDirectory: target.mountPoint) else {
+                failures.append("\(claimed.image): not below the share's directory \(target.mountPoint) (or resolves outside it): no claim written")
+                continue
+            }
+            let claim = HolderClaim(
+                hostID: record.hostID, hostname: record.hostname, addresses: record.addresses, domainName: claimed.domainName,
+                domainUUID: claimed.domainUUID, imagePath: relative, writtenAt: now, intervalSeconds: record.intervalSeconds)
+            do {
+                try claimStore.write(claim, shareRoot: target.mountPoint)
+            } catch {
+                failures.append("\(claimed.image): \(error)")
+            }
+            if let sweepAge {
+                let removed = claimStore.sweep(imagePath: relative, hostID: record.hostID, shareRoot: target.mountPoint, now: now, olderThanSeconds: sweepAge)
+                swept = (swept ?? []) + removed
+            }
+        }
+        return failures
     }
 }
 

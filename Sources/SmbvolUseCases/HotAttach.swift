@@ -1,5 +1,6 @@
 import AttachmentLocks
 import DomainXML
+import HostHeartbeat
 import Logging
 import SMBMounts
 import SmbvolConfig
@@ -120,8 +121,13 @@ public struct Detach: Sendable {
 
     public func callAsFunction(uuid: DomainUUID, disk: String) throws -> ReleaseReport {
         let service = attachments.service
-        let known = try service.locks().filter { $0.domainUUID == uuid.value && ($0.disk == disk || $0.disk.hasPrefix(disk + "+")) }
+        let all = try service.locks()
+        let known = all.filter { $0.domainUUID == uuid.value && ($0.disk == disk || $0.disk.hasPrefix(disk + "+")) }
         guard !known.isEmpty else { throw NoSuchLock(uuid: uuid, disk: disk) }
+        // This host's claim on the disk's image goes first, while its share is mounted.
+        let configuration = attachments.configuration
+        HostClaims(configuration: configuration, hostID: try? HostIdentity.hostID(configured: configuration.hostID), logger: service.logger)
+            .remove(for: known, allLocks: all)
         var report = try service.detachDisk(domainUUID: uuid.value, disk: disk, deadline: attachments.deadline)
         for lock in known where lock.disk != disk {
             let extra = try service.detachDisk(domainUUID: uuid.value, disk: lock.disk, deadline: attachments.deadline)

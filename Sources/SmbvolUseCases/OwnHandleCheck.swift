@@ -34,9 +34,9 @@ public struct ClusterOwnHandleCheck: OwnHandleChecking {
             let clock = SystemClock()
             let client = try clients.client(
                 forCluster: cluster, deadline: .after(.milliseconds(Int64(timeoutSeconds * 1000)), clock: clock), logger: logger)
-            let (listed, completeness) = try client.handles(onFileNumber: fileNumber)
-            guard completeness.isComplete else { return .unknown("the cluster's handle listing of file \(fileNumber) was incomplete") }
-            let handles = listed.filter { ImageIdentity.sameNumber($0.fileNumber, fileNumber) }
+            let onFile = try HandlesOnFile(fileNumber: fileNumber, client: client)
+            guard onFile.completeness.isComplete else { return .unknown("the cluster's handle listing of file \(fileNumber) was incomplete") }
+            let handles = onFile.handles
             if handles.isEmpty { return .gone }
             var holders: Set<String> = []
             for kind in LockGrantKind.allCases {

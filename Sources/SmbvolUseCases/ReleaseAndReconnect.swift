@@ -1,8 +1,10 @@
 import AttachmentLocks
 import HandleEvidence
+import HostHeartbeat
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
 
@@ -25,6 +27,15 @@ public struct ReleaseDomain: Sendable {
     public func callAsFunction() -> ReleaseReport? {
         marks.clear(run.uuid)
         progress.began("release", mayFail: false)
+        // This host's claims on the domain's images go first, while the shares are mounted
+        // (bounded per share; a claim not removed goes stale by itself).
+        if let all = try? attachments.service.locks() {
+            let locks = all.filter { $0.context == .hook && $0.domainUUID == run.uuid.value }
+            if !locks.isEmpty {
+                HostClaims(configuration: run.configuration, hostID: try? HostIdentity.hostID(configured: run.configuration.hostID), logger: run.logger)
+                    .remove(for: locks, allLocks: all)
+            }
+        }
         do {
             let report = try attachments.service.releaseDomain(uuid: run.uuid.value, deadline: run.deadlines.cleanup)
             if !report.unmountFailures.isEmpty {

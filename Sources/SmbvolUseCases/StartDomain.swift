@@ -71,9 +71,13 @@ public struct StartDomain: Sendable {
             progress.attachmentRecorded()
             guard closesStaleHandles else {
                 logger.notice("already attached: mount and lock made sure of, no handle looked at or closed", metadata: ["domain": "\(domain.name)"])
+                writeClaims(resolved)
                 return .attached(receipt)
             }
-            guard let failure = cleanStaleHandles(resolved, on: shares, receipt: receipt, migrating: migrating) else { return .attached(receipt) }
+            guard let failure = cleanStaleHandles(resolved, on: shares, receipt: receipt, migrating: migrating) else {
+                writeClaims(resolved)
+                return .attached(receipt)
+            }
             giveBack(receipt, after: operation)
             return failure
         } catch {
@@ -116,6 +120,31 @@ public struct StartDomain: Sendable {
         return requests
     }
 
+    /// This host's claim on every image the start took, before it reports success: other
+    /// hosts' starts find the holder by it even while it has no handle (docs/stale-handle-policy.md,
+    /// "Holder claims"). A claim not written is a warning, never a failed start.
+    private func writeClaims(_ located: DomainImages) {
+        let hostID = try? HostIdentity.hostID(configured: run.configuration.hostID)
+        HostClaims(configuration: run.configuration, hostID: hostID, logger: logger)
+            .write(HostClaims.heldImages(located.images, domainName: domain.name, domainUUID: run.uuid.value))
+    }
+
+    /// The refusal of a start whose images another host claims, freshly, when the cluster
+    /// cannot be asked (or none is configured): the claims need no cluster. Nil: no such claim.
+    private func claimRefusal(_ hygiene: DomainHygiene, located: DomainImages, why: String, error: String?) -> StartOutcome? {
+        let holders = hygiene.beatingHolders(of: located) + hygiene.claimingHolders(of: located)
+        guard !holders.isEmpty else { return nil }
+        var event = AuditEvent(.refuse, message: "refused: \(why) and a heartbeat or a holder claim shows a live holder")
+        event[.domain] = domain.name
+        event[.domainUUID] = run.uuid.value
+        event[.reason] = holders.joined(separator: "; ")
+        if let error { event.extra["error"] = error }
+        logger.audit(event)
+        return .refused(
+            LineEscaping.oneLine(
+                "refusing to start \(domain.name): \(why) and \(holders.joined(separator: "; ")). Nothing was closed; stop it there, or wait until its heartbeat or claim goes stale."))
+    }
+
     private func giveBack(_ receipt: AttachmentReceipt, after operation: String) {
         progress.givingBack()
         let report = attachments.service.release(receipt, deadline: run.deadlines.cleanup)
@@ -129,6 +158,12 @@ public struct StartDomain: Sendable {
     private func cleanStaleHandles(_ located: DomainImages, on shares: ShareCatalog, receipt: AttachmentReceipt, migrating: Bool) -> StartOutcome? {
         let configuration = run.configuration
         guard !configuration.clusters.isEmpty else {
+            if !migrating {
+                let hygiene = DomainHygiene(
+                    configuration: configuration, shares: shares, attachmentRecords: [], localAddresses: localAddresses(), logger: logger,
+                    clientForCluster: { _ in throw NoClusterClients.Unused() })
+                if let refusal = claimRefusal(hygiene, located: located, why: "no [cluster] is configured", error: nil) { return refusal }
+            }
             logger.notice("no [cluster] configured: shares mounted, stale-handle cleanup skipped")
             return nil
         }
@@ -174,19 +209,12 @@ public struct StartDomain: Sendable {
         case .clusterUnavailable(let error, let proceedAnyway):
             // The share answers when the cluster does not: a host whose fresh heartbeat lists
             // an image is alive and may be writing it. Prefer downtime to corruption.
-            if proceedAnyway && !migrating {
-                let holders = hygiene.beatingHolders(of: located)
-                if !holders.isEmpty {
-                    var event = AuditEvent(.refuse, message: "refused: the cluster cannot be asked and a heartbeat shows a live holder")
-                    event[.domain] = domain.name
-                    event[.domainUUID] = run.uuid.value
-                    event[.reason] = holders.joined(separator: "; ")
-                    event.extra["error"] = LineEscaping.oneLine("\(error)")
-                    logger.audit(event)
-                    return .refused(
-                        "refusing to start \(domain.name): the Qumulo cluster cannot be asked (\(LineEscaping.oneLine("\(error)"))) and \(holders.joined(separator: "; ")). Nothing was closed; stop it there, or wait until its heartbeat goes stale."
-                    )
-                }
+            if proceedAnyway && !migrating,
+                let refusal = claimRefusal(
+                    hygiene, located: located, why: "the Qumulo cluster cannot be asked (\(LineEscaping.oneLine("\(error)")))",
+                    error: LineEscaping.oneLine("\(error)"))
+            {
+                return refusal
             }
             if proceedAnyway {
                 logger.warning(

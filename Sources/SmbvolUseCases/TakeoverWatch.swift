@@ -98,6 +98,11 @@ public struct TakeoverWatch {
                         switch verdict {
                         case .ignore(let reason):
                             logger.debug("takeover record not about this domain", metadata: ["file": "\(file)", "domain": "\(lock.domainName)", "reason": "\(reason)"])
+                        case .warn(let reason) where record.closedHandles.isEmpty:
+                            // No handle was closed: nothing of this host's was touched, and the
+                            // new holder may open the image after this look — judged again on
+                            // the next beat, warned about once.
+                            warnOnce(key: key + "|" + reason, share: share.name, lock: lock, file: file, reason: reason, record: record, into: &report)
                         case .warn(let reason):
                             warnOnce(key: key, share: share.name, lock: lock, file: file, reason: reason, record: record, into: &report)
                         case .stop(let reason):

@@ -2,9 +2,10 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
 
-/// The hook's backstop: if the process still runs half a second after its deadline, children
-/// are killed and it exits — 0 for operations that must not fail; for start and migration 1
-/// until the mount and locks are recorded, then per `on_cluster_error`.
+/// The start's progress, reported to the watchdog the entry point armed: if the process still
+/// runs half a second after its deadline, children are killed and it exits — 0 for operations
+/// that must not fail; for start and migration 1 until the mount and locks are recorded, then
+/// per `on_cluster_error`. It never moves the deadline.
 public struct WatchdogRunProgress: RunProgress {
     public let configuration: SmbvolConfiguration
     public let domainName: String
@@ -15,12 +16,11 @@ public struct WatchdogRunProgress: RunProgress {
     }
 
     public func began(_ operation: String, mayFail: Bool) {
-        // The start's own deadline, measured from the process's start (the hook armed the
-        // watchdog at its first instruction; an operator's `attach` with its command deadline).
+        // Progress only: the deadline is the one the entry point armed (the hook's, or an
+        // operator's `attach` with the start's `deadline_seconds`); this names what was cut off.
         DeadlineWatchdog.setExitStatus(mayFail ? 1 : 0)
-        DeadlineWatchdog.setDeadline(
-            secondsAfterArming: configuration.deadlineSeconds + 0.5,
-            message: "smbvol: \(operation) for domain \(LineEscaping.oneLine(domainName)) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
+        DeadlineWatchdog.setMessage(
+            "smbvol: \(operation) for domain \(LineEscaping.oneLine(domainName)) did not finish within deadline_seconds = \(configuration.deadlineSeconds); child processes killed")
     }
 
     public func attachmentRecorded() {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SmbvolUseCases
 
 #if canImport(Glibc)
 import Glibc
@@ -49,6 +50,7 @@ struct Smbvol: ParsableCommand {
         } catch {
             exit(withError: error)
         }
+        CommandBounds.arm(for: command)
         do {
             try command.run()
         } catch {

@@ -71,7 +71,9 @@ struct DomainHygieneTests {
     /// Records every takeover the executor reports.
     final class RecordedTakeovers: TakeoverRecording, Sendable {
         let closed = Mutex<[[String]]>([])
+        let claims = Mutex<Int>(0)
         func recordTakeover(_ handles: ClosedHandles) { closed.withLock { $0.append(handles.closedLocations) } }
+        func recordClaimTakeover(_ taken: ClaimTakeover) { claims.withLock { $0 += 1 } }
     }
 
     func startWeb01(_ workspace: Workspace, _ cluster: HygieneCluster, operation: HygieneOperation = .start, openers: [LocalFileOpener] = [])

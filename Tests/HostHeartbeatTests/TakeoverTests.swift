@@ -65,7 +65,10 @@ struct TakeoverRecordTests {
         case "HOSTID": object["new_holder"] = ["host_id": "../x", "addresses": ["203.0.113.1"]]
         case "ADDRESS": object["old_holder"] = ["host_id": "host-b", "addresses": ["203.0.113.2; rm -rf /"]]
         case "TIME": object["taken_at"] = "yesterday"
-        case "HANDLES": object["closed_handles"] = [String]()
+        case "HANDLES":
+            // Empty is a claim taken over, which names the old holder by host_id.
+            object["closed_handles"] = [String]()
+            object["old_holder"] = ["addresses": ["203.0.113.2"]]
         case "NOOLD": object["old_holder"] = ["addresses": [String]()]
         default: break
         }

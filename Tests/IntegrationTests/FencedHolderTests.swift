@@ -19,6 +19,11 @@ struct FencedHolderTests {
         #expect(refused.status == 3, "\(refused.stdout) \(refused.stderr)")
         #expect(checkHandles(refused.json).first?["decision"] as? String == "refuse")
 
+        // B's holder claim lists this machine's interface addresses too (both "hosts" are one
+        // machine here), which the scenario's restrictions cannot deny: a claim is fenced only
+        // when every address it lists is (HolderClaimDecisionTests). This test is about the
+        // handle's fence rule, so B's claim goes.
+        for claim in workspace.claimPaths { try FileManager.default.removeItem(atPath: claim) }
         let fenced = try SimulatorProcess(scenarioFile: Self.scenarios + "fenced-host.json")
         let run = try workspace.check(fenced)
         #expect(run.status == 0, "\(run.stdout) \(run.stderr)")

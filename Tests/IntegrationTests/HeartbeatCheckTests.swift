@@ -96,6 +96,8 @@ struct HeartbeatCheckTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let elsewhere = workspace.root + "/fresh-elsewhere.json"
         #expect(workspace.run("b", ["heartbeat", "--once"]).status == 0)
+        // This test is about records: B's holder claim (another proof of life, HolderClaimTests) goes.
+        for claim in workspace.claimPaths { try FileManager.default.removeItem(atPath: claim) }
         try FileManager.default.moveItem(atPath: workspace.addressRecordPath, toPath: elsewhere)
         try Data("{\"format\": \"smbvol-heartbeat\", \"version\": 1,".utf8).write(to: URL(fileURLWithPath: directory + "/host-c.json"))
         try Data(repeating: 0x20, count: 300 * 1024).write(to: URL(fileURLWithPath: directory + "/host-d.json"))

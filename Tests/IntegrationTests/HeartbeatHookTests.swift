@@ -70,7 +70,8 @@ struct HeartbeatHookTests {
         let hostB = try Self.hostB(fixture)
         #expect(Self.beat(hostB).status == 0)
         let share = fixture.mounts.root + "/srv/vmstore/.smbvol"
-        for path in [share + "/hosts/host-b.json", share + "/by-address/10.0.0.21/host-b.json"] {
+        // Host B stopped beating: its records and its holder claim are as old.
+        for path in [share + "/hosts/host-b.json", share + "/by-address/10.0.0.21/host-b.json"] + HolderClaimTests.claimFiles(fixture, host: "host-b") {
             var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
             object["written_at"] = TwoHostWorkspace.iso8601(Date().addingTimeInterval(-300))
             try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
@@ -111,11 +112,12 @@ struct HeartbeatHookTests {
         #expect(fixture.hook("web01", "migrate", "begin", xml: xml).status == 0)
         #expect(fixture.hook("web01", "release", "end", xml: xml).status == 0)
 
-        // Host B's record goes stale: the start continues as on_cluster_error says.
-        let share = fixture.mounts.root + "/srv/vmstore/.smbvol/hosts/host-b.json"
-        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: share))) as? [String: Any])
-        object["written_at"] = TwoHostWorkspace.iso8601(Date().addingTimeInterval(-300))
-        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: share))
+        // Host B's record (and its holder claim) goes stale: the start continues as on_cluster_error says.
+        for path in [fixture.mounts.root + "/srv/vmstore/.smbvol/hosts/host-b.json"] + HolderClaimTests.claimFiles(fixture, host: "host-b") {
+            var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            object["written_at"] = TwoHostWorkspace.iso8601(Date().addingTimeInterval(-300))
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        }
         let later = fixture.hook("web01", "prepare", "begin", xml: xml)
         #expect(later.status == 0, "\(later.stderr)")
     }

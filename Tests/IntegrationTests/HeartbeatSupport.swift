@@ -60,9 +60,17 @@ final class TwoHostWorkspace: @unchecked Sendable {  // used from one test at a 
     var recordPath: String { share + "/.smbvol/hosts/host-b.json" }
     var addressRecordPath: String { share + "/.smbvol/by-address/\(holderAddress)/host-b.json" }
 
-    /// Rewrites host B's records as if written `secondsAgo` ago (negative: in the future).
+    /// Host B's holder claims (one per image its locks hold).
+    var claimPaths: [String] {
+        let images = share + "/.smbvol/images"
+        let keys = (try? FileManager.default.contentsOfDirectory(atPath: images)) ?? []
+        return keys.map { images + "/" + $0 + "/host-b.json" }.filter { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Rewrites host B's records, and its holder claims, as if written `secondsAgo` ago
+    /// (negative: in the future): a host that stopped beating stopped refreshing both.
     func ageHostB(by secondsAgo: Double) throws {
-        for path in [recordPath, addressRecordPath] {
+        for path in [recordPath, addressRecordPath] + claimPaths {
             var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
             object["written_at"] = Self.iso8601(Date().addingTimeInterval(-secondsAgo))
             try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))

@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """The failover test bed: several hosts (network + mount namespaces), one real smbd, qumulo-sim's
 Samba backend as the cluster API, the real smbvol binary and mount.cifs (CIFS stand-in below
-it), writers standing in for qemu, faults, an HA step, and the mutual-exclusion checker.
+it), a libvirtd per host whose test-driver domains are the VMs, writers standing in for qemu's
+guest I/O (obeying their domains), faults, an HA step, the mutual-exclusion checker and the
+zombie window (zombie.py).
 
   bed.py run --bin-dir DIR [--smbvol BIN] [--qumulo-sim BIN] [--profile short|soak] [--seed N] [--hosts 3]
-             [--modes unfenced,fenced] [--out FILE.json]
+             [--modes unfenced,fenced] [--out FILE.json] [--plant-takeover-records]
   bed.py teardown          deletes the bed's namespaces by name (fob-srv, fob-h1...)
 
 See tools/failover-bed/README.md.
@@ -13,8 +15,10 @@ import argparse
 import json
 import os
 import random
+import select
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -25,6 +29,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bednet  # noqa: E402
 import checker  # noqa: E402
+import zombie  # noqa: E402
 from bednet import run  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -49,6 +54,9 @@ STALE_AFTER = 10
 HEARTBEAT_INTERVAL = 2
 HEARTBEAT_FRESH = 6
 ENV = {"LC_ALL": "C", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+# Every host runs a libvirtd of its own (in its mount namespace) and its VMs are domains of
+# libvirt's test driver through that daemon; the heartbeat's takeover defence pauses them.
+LIBVIRT_URI = "test+unix:///default"
 # Background churn (README "Churn"): a pool of VMs of their own that the hosts other than the
 # faulted one start, live-migrate and stop during every fault round.
 CHURN_POOL = 4
@@ -102,6 +110,8 @@ journal_socket = ""
 host_id = "{self.name}"
 heartbeat_interval_seconds = {HEARTBEAT_INTERVAL}
 heartbeat_fresh_seconds = {HEARTBEAT_FRESH}
+libvirt_uri = "{LIBVIRT_URI}"
+on_takeover = "pause"
 
 [policy]
 stale_after_seconds = {STALE_AFTER}
@@ -143,10 +153,45 @@ options = ["vers=3.1.1", "cache=none"]
             time.sleep(0.02)
         self.nsrun([REPO + "/tools/cifs-standin/enter-namespace.sh", self.dir + "/standin",
                     "--host", f"{bednet.SERVER_ADDR} srv"], timeout=60)
+        self.start_libvirtd()
         hb_log = open(self.dir + "/heartbeat.log", "a")
         self.heartbeat = subprocess.Popen(
             self.enter() + [self.bed.smbvol, "heartbeat"], env={**ENV, "SMBVOL_CONFIG": self.config},
             stdin=subprocess.DEVNULL, stdout=hb_log, stderr=hb_log, start_new_session=True)
+
+    def start_libvirtd(self):
+        """A libvirtd of the host's own, in its mount namespace (tmpfs over its run, state and log
+        directories: a reboot starts with no domains), and a keeper connection: the test
+        driver's state in the daemon is shared by all connections only while one stays open. The
+        keeper's output is the host's lifecycle log (libvirt-events.log, one per boot)."""
+        self.boots = getattr(self, "boots", 0) + 1
+        script = ("set -e; for d in /run/libvirt /var/lib/libvirt /var/log/libvirt; do mkdir -p $d; "
+                  "mount -t tmpfs -o mode=0755 bed-libvirt $d; done; "
+                  "libvirtd -d --pid-file /run/libvirt/lv.pid; "
+                  "for i in $(seq 200); do [ -S /run/libvirt/libvirt-sock ] && exit 0; sleep 0.05; done; "
+                  "echo 'libvirtd: no socket' >&2; exit 1")
+        self.nsrun(["/bin/sh", "-c", script], timeout=30)
+        self.events_log = os.path.join(self.dir, f"libvirt-events-{self.boots}.log")
+        out = open(self.events_log, "w")
+        self.keeper = subprocess.Popen(
+            self.enter() + ["virsh", "-c", LIBVIRT_URI, "event", "--loop", "--all", "--timestamp"],
+            stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, env=ENV)
+        self.events_logs = getattr(self, "events_logs", []) + [self.events_log]
+        for _ in range(100):
+            if self.virsh(["list", "--all"], check=False).returncode == 0:
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"libvirtd on {self.name} does not answer")
+
+    def virsh(self, args, check=True, input=None, timeout=20):
+        return self.nsrun(["virsh", "-q", "-c", LIBVIRT_URI] + args, timeout=timeout, check=check, input=input)
+
+    def domain_state(self, vm):
+        """virsh domstate of vm on this host ("paused", "running", ...; None when it has none)."""
+        if not self.holder:
+            return None
+        result = self.virsh(["domstate", vm], check=False)
+        return result.stdout.strip() if result.returncode == 0 else None
 
     def share_mounted(self):
         """Whether the share is mounted in this host's mount namespace now (a host that just
@@ -202,14 +247,14 @@ options = ["vers=3.1.1", "cache=none"]
         """kill -9 of everything the host runs (writers, heartbeat, the FUSE SMB client, the
         namespace holder): its mount namespace is gone, as after a power cut."""
         self.signal_all(signal.SIGKILL)
-        for proc in [self.holder, self.heartbeat] + list(self.writers.values()):
+        for proc in [self.holder, self.heartbeat, getattr(self, "keeper", None)] + list(self.writers.values()):
             if proc:
                 try:
                     proc.wait(5)
                 except subprocess.TimeoutExpired:
                     pass
         self.writers = {}
-        self.holder = self.heartbeat = None
+        self.holder = self.heartbeat = self.keeper = None
 
     def shutdown(self):
         if self.holder:
@@ -364,10 +409,56 @@ class Bed:
         self.churn_inflight = 0
         self.churn_started = 0
         self.round = None  # the fault round in progress: {"n", "fault", "mode", "victim"}
+        self.writer_logs = {}  # epoch -> the writer's output (its domain's state changes)
+        self.syslog = []  # (time, host, line): every audit record the hosts' smbvol sent
+        self.syslog_sockets = []
 
     def event(self, text):
         self.events.append((time.time(), text))
         log(text)
+
+    # --- the hosts' audit records ----------------------------------------------------------
+    def start_syslog(self):
+        """Every host's smbvol (heartbeat and hooks) sends its audit records to the host's
+        syslog_socket; the bed listens there and keeps each line with its time of arrival
+        (takeover-recorded, takeover-stop, takeover-ignored are what the zombie figures read)."""
+        for host in self.hosts:
+            path = host.dir + "/syslog.sock"
+            if os.path.exists(path):
+                os.unlink(path)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            sock.bind(path)
+            os.chmod(path, 0o666)
+            self.syslog_sockets.append((sock, host.name))
+        self.syslog_stop = threading.Event()
+        self.syslog_thread = threading.Thread(target=self.read_syslog, name="syslog", daemon=True)
+        self.syslog_thread.start()
+
+    def read_syslog(self):
+        names = {sock.fileno(): name for sock, name in self.syslog_sockets}
+        socks = [sock for sock, _ in self.syslog_sockets]
+        with open(self.dir + "/syslog.log", "a") as out:
+            while not self.syslog_stop.is_set():
+                ready, _, _ = select.select(socks, [], [], 0.5)
+                for sock in ready:
+                    try:
+                        data = sock.recv(65536)
+                    except OSError:
+                        continue
+                    line = data.decode(errors="replace").strip()
+                    now = time.time()
+                    with self.lock:
+                        self.syslog.append((now, names[sock.fileno()], line))
+                    out.write(f"{now:.3f} {names[sock.fileno()]} {line}\n")
+                    out.flush()
+
+    def stop_syslog(self):
+        if getattr(self, "syslog_stop", None):
+            self.syslog_stop.set()
+            self.syslog_thread.join(5)
+        for sock, _ in self.syslog_sockets:
+            sock.close()
+        self.syslog_sockets = []
 
     # --- the cluster API ------------------------------------------------------------------
     def make_tls(self):
@@ -455,12 +546,39 @@ class Bed:
             return self.epoch
 
     def writer(self, host, vm, epoch, incoming=False):
+        """The VM's guest I/O: a writer obeying the libvirt domain vm on host (writer.py --domain)."""
         out = open(os.path.join(host.dir, f"writer-{vm}-{epoch}.log"), "w")
         proc = subprocess.Popen(host.enter() + ["/usr/bin/python3", HERE + "/writer.py",
-                                                f"{host.mount}/{vm}.img", host.name, str(epoch)]
+                                                f"{host.mount}/{vm}.img", host.name, str(epoch),
+                                                "--domain", vm, "--uri", LIBVIRT_URI]
                                 + (["--incoming"] if incoming else []),
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True)
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True, env=ENV)
+        self.writer_logs[epoch] = out.name
         return proc, out.name
+
+    @staticmethod
+    def end_writer(proc):
+        """The writer and its event watcher gone (its process group)."""
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def create_domain(self, host, vm):
+        """The VM's libvirt domain on host (test driver, through its libvirtd): its name, UUID and
+        disk as the hook saw them. (ok, why)."""
+        result = host.virsh(["create", "/dev/stdin"], input=self.xml(host, vm), check=False)
+        if result.returncode != 0:
+            return False, "domain create failed: " + (result.stderr.strip() or result.stdout.strip())[-200:]
+        return True, ""
+
+    def destroy_domain(self, host, vm):
+        if host.holder:
+            host.virsh(["destroy", vm], check=False)
 
     @staticmethod
     def wait_output(proc, path, word, bound):
@@ -483,6 +601,7 @@ class Bed:
   <name>{vm}</name>
   <uuid>{self.uuid(vm)}</uuid>
   <memory unit='KiB'>65536</memory>
+  <os><type>hvm</type></os>
   <devices>
     <disk type='file' device='disk'>
       <driver name='qemu' type='raw' cache='none'/>
@@ -500,10 +619,15 @@ class Bed:
             record["prepare_s"] = took
         if rc != 0:
             return False, why
+        ok, why = self.create_domain(host, vm)
+        if not ok:
+            self.hook(host, vm, "release", "end")
+            return False, why
         epoch = self.new_epoch()
         proc, out = self.writer(host, vm, epoch)
         if not self.wait_output(proc, out, "started", 10):
-            proc.kill()
+            self.end_writer(proc)
+            self.destroy_domain(host, vm)
             self.hook(host, vm, "release", "end")
             return False, "writer could not open the image: " + open(out).read().strip()[-200:]
         with self.lock:
@@ -513,13 +637,18 @@ class Bed:
         return True, ""
 
     def stop_vm(self, host, vm):
-        """libvirt's order: qemu ends (the writer killed), then hook release end. The time the
-        release began (ns) and the hook's duration, or (None, None) on a host that is down."""
+        """libvirt's order: the domain destroyed (qemu ends: the writer exits on the event, or is
+        killed), then hook release end. The time the release began (ns) and the hook's duration,
+        or (None, None) on a host that is down."""
         with self.lock:
             proc = host.writers.pop(vm, None)
+        self.destroy_domain(host, vm)
         if proc:
-            proc.kill()
-            proc.wait(5)
+            try:
+                proc.wait(1)
+            except subprocess.TimeoutExpired:
+                pass
+            self.end_writer(proc)
         if host.holder:
             released_ns = time.time_ns()
             _, _, took = self.hook(host, vm, "release", "end")
@@ -545,21 +674,29 @@ class Bed:
         epoch = self.new_epoch()
         proc, out = self.writer(dst, vm, epoch, incoming=True)
         if not self.wait_output(proc, out, "opened", 10):
-            proc.kill()
+            self.end_writer(proc)
             self.hook(dst, vm, "release", "end")
             return False, "destination-open", "destination writer could not open the image: " + \
                 open(out).read().strip()[-200:]
         src_proc = src.writers.get(vm)
         if src_proc is None or src_proc.poll() is not None:
-            proc.kill()
+            self.end_writer(proc)
             self.hook(dst, vm, "release", "end")
             return False, "source-gone", "the source writer is not running"
         paused = time.time()
         src_proc.send_signal(signal.SIGSTOP)
         record["source_paused"] = wait_stopped(src_proc.pid, 2)
+        # The destination domain appears at the hand-over (the source's stays until it ends).
+        ok, why = self.create_domain(dst, vm)
+        if not ok:
+            self.end_writer(proc)
+            src_proc.send_signal(signal.SIGCONT)
+            self.hook(dst, vm, "release", "end")
+            return False, "destination-domain", why
         proc.send_signal(signal.SIGUSR1)
         if not self.wait_output(proc, out, "started", 5):
-            proc.kill()
+            self.end_writer(proc)
+            self.destroy_domain(dst, vm)
             src_proc.send_signal(signal.SIGCONT)
             self.hook(dst, vm, "release", "end")
             return False, "resume", "destination writer did not resume: " + open(out).read().strip()[-200:]
@@ -570,8 +707,8 @@ class Bed:
             src_epoch = self.vms[vm]["epoch"]
             self.vms[vm] = {"host": dst, "epoch": epoch}
         _, _, record["started_s"] = self.hook(dst, vm, "started", "begin")
-        src_proc.kill()
-        src_proc.wait(5)
+        self.end_writer(src_proc)  # the source qemu ends with the migration, then its domain
+        self.destroy_domain(src, vm)
         released_ns = time.time_ns()
         _, _, record["release_s"] = self.hook(src, vm, "release", "end")
         record.update({"epoch": epoch, "src_epoch": src_epoch})
@@ -628,6 +765,39 @@ class Bed:
         return {"started": False, "after": None, "after_fence": None, "attempts": attempts, "refusals": refusals,
                 "refusals_while_alive": refusals_alive, "last": last, **counts}
 
+    def plant_takeover_record(self, victim, vm, outcome, since):
+        """--plant-takeover-records (a simulation, never in the gate): where the HA start left no
+        takeover record (it closed no handle of the old holder's), the bed writes, on the share
+        (server side), the record the start would have written had it closed one — so the
+        takeover defence's window can be measured before smbvol itself records such takeovers.
+        True when planted."""
+        time.sleep(0.3)  # the hook's audit records reach the listener
+        target = next(h for h in self.hosts if h.name == outcome["target"])
+        with self.lock:
+            recorded = any(name == target.name and at >= since and "event=takeover-recorded" in line
+                           and f"domain={vm} " in line + " " for at, name, line in self.syslog)
+        if recorded:
+            return False
+        image = f"{self.samba.root}/vmstore/{vm}.img"
+        file_number = str(os.stat(image).st_ino)
+        now = time.time()
+        micros = int(round(now * 1e6))
+        taken = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(micros // 1000000)) + f".{micros % 1000000:06d}Z"
+        record = {"format": "smbvol-takeover", "version": 1, "image": {"path": f"{vm}.img", "file_number": file_number},
+                  "new_holder": {"host_id": target.name, "hostname": target.name, "addresses": [target.addr]},
+                  "domain": {"name": vm, "uuid": self.uuid(vm)}, "taken_at": taken,
+                  "old_holder": {"host_id": victim.name, "addresses": [victim.addr]},
+                  "closed_handles": [f"planted-by-the-bed:{file_number}"]}
+        directory = f"{self.samba.root}/vmstore/.smbvol/takeovers/{file_number}"
+        os.makedirs(directory, exist_ok=True)
+        name = f"{target.name}-{int(now)}-{random.getrandbits(32):08x}.json"
+        with open(f"{directory}/.{name}", "w") as f:
+            json.dump(record, f)
+            f.write("\n")
+        os.rename(f"{directory}/.{name}", f"{directory}/{name}")
+        self.event(f"planted a takeover record for {vm} ({victim.name} -> {target.name}, file {file_number})")
+        return True
+
     def fence_agent(self, node, victim, action):
         """The real fence agent (smbvol fence-agent = fence_smbvol), options on stdin as an HA
         manager passes them, on the HA node with its fencing account."""
@@ -681,10 +851,14 @@ class Bed:
             self.round = None
 
     def fault_round(self, kind, victim, mode, vms, churn):
+        old_epochs = {vm: self.vms[vm]["epoch"] for vm in vms}
         fault_at = time.time()
         self.event(f"FAULT {kind} on {victim.name} holding {vms} ({mode})")
         alive = lambda: True  # noqa: E731
         heal = None
+        # When the old holder could write again (README "Zombie window"): after the heal; for an
+        # API outage at once (the holder never lost the share); a crashed host never.
+        able_at = fault_at if kind == "api-down" else None
         bound = STALE_AFTER + 40
         if kind == "crash":
             victim.crash()
@@ -699,6 +873,7 @@ class Bed:
             self.samba.restart()
             with open(self.dir + "/samba/enter.pid", "w") as f:
                 f.write(f"{self.samba.init_pid()}\n")
+            able_at = time.time()  # smbd listens again: the holder's client may reconnect
             bound = 20
         elif kind == "api-down":
             self.stop_sim()
@@ -725,6 +900,8 @@ class Bed:
                            "refusals_while_alive": 0, "last": "not fenced within the bound: no restart"}
             else:
                 outcome = self.ha_restart(victim, vm, fault_at, alive, bound, fenced_at)
+            if outcome["started"] and self.args.plant_takeover_records:
+                outcome["record_planted"] = self.plant_takeover_record(victim, vm, outcome, fault_at)
             outcome.update({"fault": kind, "mode": mode, "vm": vm, "victim": victim.name,
                             "pool": "churn" if vm in self.churn_vms else "ha",
                             "holder_alive": kind != "crash", "fence_attempts": fence_attempts,
@@ -737,6 +914,8 @@ class Bed:
                        + f", {outcome['refusals']} refusal(s)")
         if heal:
             heal()
+            if kind != "api-down":
+                able_at = time.time()
             self.event(f"healed {kind} on {victim.name}")
             time.sleep(HEARTBEAT_FRESH + 4)  # the healed holder's chance to write again (the checker sees it)
         requests = sum(o.get("requests", 0) for o in outcomes)
@@ -748,8 +927,13 @@ class Bed:
             outcome["requests_per_start_alone"] = sum(o.get("requests_alone", 0) for o in outcomes) / alone if alone else None
             # The old holder's VM: where another host took it, libvirt on the old host would be
             # told to stop it now (release end); where none did, it keeps running.
+            outcome.update({"old_epoch": old_epochs.get(outcome["vm"]), "fault_at": fault_at, "able_at": able_at})
             if outcome["started"] and outcome["vm"] in victim.writers:
+                # What the takeover defence made of the old domain by now (virsh domstate).
+                outcome["old_domain_state"] = victim.domain_state(outcome["vm"])
                 self.stop_vm(victim, outcome["vm"])
+                outcome["old_stopped_at"] = time.time()
+                self.event(f"old {outcome['vm']} on {victim.name} was {outcome['old_domain_state']}; stopped")
         if fenced_at is not None:
             # Storage fences are lifted when the node comes back and its cluster services start
             # (fence_scsi's on_target unfencing): after its taken-over VMs were stopped.
@@ -772,6 +956,8 @@ class Bed:
         self.start_sim()
         for host in self.hosts:
             host.write_config()
+        self.start_syslog()
+        for host in self.hosts:
             host.boot()
             host.mount = host.mount_point()
         for n, host in enumerate(self.hosts, start=1):
@@ -837,6 +1023,7 @@ class Bed:
         return violations, lines
 
     def cleanup(self):
+        self.stop_syslog()
         for host in self.hosts:
             try:
                 host.shutdown()
@@ -942,6 +1129,9 @@ def main():
     parser.add_argument("--modes", default=",".join(MODES),
                         help="HA modes to run every fault in: unfenced, fenced (default both)")
     parser.add_argument("--out")
+    parser.add_argument("--plant-takeover-records", action="store_true",
+                        help="a simulation (README \"Zombie window\"): where an HA start left no takeover record, "
+                             "write the one it would have written, to measure the takeover defence's window")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = parser.parse_args()
     args.modes = [m for m in args.modes.split(",") if m]
@@ -965,20 +1155,45 @@ def main():
     finally:
         violations, history = bed.check()
         bed.cleanup()
+    try:
+        zombie.measure(bed, violations)
+    except Exception as error:  # noqa: BLE001 - the rest of the report still counts
+        log(f"zombie figures failed: {error!r}")
+        bed.unexplained_pauses = []
+        status = status or 2
+    zombie_figures = zombie.summarize(bed.results)
     figures = summarize(bed.results, violations)
     churn = summarize_churn(bed.churn_ops, bed.migrations, violations, bed.churn_vms)
-    print(json.dumps({"figures": figures, "churn": churn}, indent=1))
+    print(json.dumps({"figures": figures, "churn": churn, "zombie": zombie_figures}, indent=1))
     for line in history:
         print(line)
+    for line in zombie.table(zombie_figures):
+        print(line)
+    # A domain the takeover defence paused must really have stopped writing.
+    unpaused = [o for o in bed.results if (o.get("zombie") or {}).get("writes_after_pause_grace")]
+    for o in unpaused:
+        print(f"ZOMBIE AFTER PAUSE (FAILURE: {o['mode']} {o['fault']}): {o['vm']} on {o['victim']} wrote "
+              f"{o['zombie']['writes_after_pause_grace']} record(s) more than {zombie.PAUSE_GRACE_S} s after "
+              f"its domain was paused")
+    for p in bed.unexplained_pauses:
+        print(f"WARNING: domain {p['domain']} on {p['host']} was suspended at {p['at']:.3f} without a takeover "
+              f"of it by the HA step")
     failures = [v for v in violations if v["class"] == "failure"]
     limits = [v for v in violations if v["class"] == "documented-limit"]
     findings = [v for v in violations if v["class"] == "open-finding"]
+    def window(v):
+        z = v.get("zombie")
+        if not z:
+            return ""
+        return (f" [zombie: {z['status']}, window {z['window_s']} s, {z['zombie_writes']} late record(s), "
+                f"takeover record {'yes' if z['takeover_recorded'] else 'planted by the bed' if z.get('record_planted') else 'no'}]")
     for v in limits:
-        print(f"SPLIT-BRAIN (documented limit: {v['mode']} {v['fault']}, does not fail the run)", v["text"])
+        print(f"SPLIT-BRAIN (documented limit: {v['mode']} {v['fault']}, does not fail the run)", v["text"] + window(v))
     for v in findings:
-        print(f"SPLIT-BRAIN (OPEN FINDING, not prevented yet: {v['mode']} {v['fault']}; see OPEN_FINDINGS)", v["text"])
+        print(f"SPLIT-BRAIN (OPEN FINDING, not prevented yet: {v['mode']} {v['fault']}; see OPEN_FINDINGS)",
+              v["text"] + window(v))
     for v in failures:
-        print(f"SPLIT-BRAIN (FAILURE: {v['mode']} {v['fault']}, {v.get('by') or 'unattributed'})", v["text"])
+        print(f"SPLIT-BRAIN (FAILURE: {v['mode']} {v['fault']}, {v.get('by') or 'unattributed'})", v["text"] + window(v))
     if churn["migration_refusals"]:
         print(f"WARNING: {churn['migration_refusals']} live migration(s) refused (migration mode must never refuse)")
     if violations:
@@ -988,9 +1203,12 @@ def main():
     if bed.skipped:
         print(f"NOT RUN (time bound): {bed.skipped}")
     report = {"seed": args.seed, "profile": args.profile, "modes": args.modes, "figures": figures,
+              "plant_takeover_records": args.plant_takeover_records,
               "results": bed.results, "violations": violations, "split_brain_failures": len(failures),
               "split_brain_documented_limits": len(limits), "split_brain_open_findings": len(findings), "skipped": bed.skipped,
               "history": history, "events": bed.events,
+              "zombie": {"figures": zombie_figures, "after_pause_failures": len(unpaused),
+                         "unexplained_pauses": bed.unexplained_pauses},
               "churn": {"figures": churn, "ops": bed.churn_ops, "migrations": bed.migrations}}
     if args.out:
         with open(args.out, "w") as f:
@@ -999,10 +1217,10 @@ def main():
           f"{churn['failures_by_kind']}")
     print(f"split-brains: {len(failures)} failing, {len(limits)} documented limit (unfenced partition), "
           f"{len(findings)} open finding (unfenced smbd restart); "
-          f"faults not run: {len(bed.skipped)}")
+          f"paused domains that wrote on: {len(unpaused)}; faults not run: {len(bed.skipped)}")
     if not args.keep and status == 0:
         shutil.rmtree(bed.dir, ignore_errors=True)
-    sys.exit(status or (1 if failures or bed.skipped else 0))
+    sys.exit(status or (1 if failures or unpaused or bed.skipped else 0))
 
 
 if __name__ == "__main__":

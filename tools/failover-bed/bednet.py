@@ -39,11 +39,20 @@ def existing_namespaces():
 
 
 def teardown(hosts=8):
-    """Deletes the bed's namespaces by name (their veths and the bridge go with them)."""
+    """Deletes the bed's namespaces by name (their veths and the bridge go with them), after
+    killing, by pid, what still runs in them after a killed run (heartbeats, writers, each
+    host's libvirtd and its keeper connection)."""
     names = [SERVER_NS] + [host_ns(i) for i in range(1, hosts + 1)]
     present = set(existing_namespaces())
     for name in names:
         if name in present:
+            pids = run(["ip", "netns", "pids", name], check=False).stdout.split()
+            for pid in pids:
+                try:
+                    os.kill(int(pid), signal.SIGCONT)
+                    os.kill(int(pid), signal.SIGKILL)
+                except (ProcessLookupError, ValueError):
+                    pass
             run(["ip", "netns", "del", name], check=False)
 
 

@@ -1,4 +1,5 @@
 import HostHeartbeat
+import LockHygiene
 import QumuloClient
 import SMBMounts
 import SmbvolConfig
@@ -98,7 +99,7 @@ public enum FenceSetup {
             guard case .record(let record, _, _)? = reader.record(hostID: hostID, shareRoot: share.usablePath) else { continue }
             addresses.formUnion(record.addresses.map(FenceAddress.canonical))
             hostname = hostname ?? record.hostname
-            if now - record.writtenAt <= freshSeconds { beating.append(share.name) }
+            if HeartbeatJudgement(freshSeconds: freshSeconds).isFresh(ageSeconds: now - record.writtenAt) { beating.append(share.name) }
         }
         return (addresses, beating, hostname)
     }

@@ -11,7 +11,8 @@ import HandleEvidence
 
 /// Hot-attach: libvirt runs no hook for `virsh attach-device`, so the operator (or the
 /// orchestration) runs this first, then attaches the printed image path.
-struct AttachCommand: ParsableCommand {
+struct AttachCommand: ParsableCommand, OwnsDeadline {
+    static let deadline = CommandBounds.Deadline.start
     static let configuration = CommandConfiguration(
         commandName: "attach",
         abstract: "Prepare one disk for hot-attach: mount its share, clear stale handles, record the lock.",

@@ -76,7 +76,7 @@ struct CheckCommand: ParsableCommand {
         let output = OutputWriter()
         output.write(json ? report.json() : report.text())
         output.flush()
-        Self.warnAboutHeartbeats(inspection, logger: logger)
+        Self.warnAboutHeartbeats(inspection)
         if let failure = inspection.failure {
             writeToStandardError("smbvol: error: check incomplete: \(oneLine(failure.description))\n")
             throw ExitCode.failure
@@ -85,8 +85,8 @@ struct CheckCommand: ParsableCommand {
     }
 
     /// A host_id collision and dropped record entries are worth more than a line in the report:
-    /// a warning on stderr each, and an audit event each (the system log).
-    static func warnAboutHeartbeats(_ inspection: DomainInspection, logger: Logger) {
+    /// a warning on stderr each (the use case audits them).
+    static func warnAboutHeartbeats(_ inspection: DomainInspection) {
         var seen: Set<String> = []
         for image in inspection.images {
             for decision in image.decisions?.decisions ?? [] {
@@ -95,7 +95,6 @@ struct CheckCommand: ParsableCommand {
                 }
             }
         }
-        HygieneAudit(logger: logger).recordHeartbeatAnomalies(inspection)
     }
 
     private func readDomain() throws -> DomainDefinition {

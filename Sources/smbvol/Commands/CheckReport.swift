@@ -45,6 +45,7 @@ struct CheckReport {
                     "  handle \(decision.handle.location) owner \(decision.handle.ownerName) client \(addresses) idle \(idle): \(Self.verb(decision.action)) — \(decision.reason)")
                 for heartbeat in decision.heartbeats { lines.append("    heartbeat \(heartbeat.note)") }
             }
+            for claim in decisions.claims { lines.append("  claim \(claim.status.rawValue): \(claim.note)") }
         }
         for disk in inspection.unmanagedDisks {
             lines.append("disk \(disk.target): \(disk.source ?? "no source file") is on no configured share (ignored)")

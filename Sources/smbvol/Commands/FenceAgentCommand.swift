@@ -11,7 +11,8 @@ import Glibc
 
 /// `smbvol fence-agent …`, the same as running the binary as `fence_smbvol`: a fence agent in
 /// the ClusterLabs convention for Pacemaker and Masakari-style HA managers.
-struct FenceAgentCommand: ParsableCommand {
+struct FenceAgentCommand: ParsableCommand, OwnsDeadline {
+    static let deadline = CommandBounds.Deadline.none
     static let configuration = CommandConfiguration(
         commandName: "fence-agent",
         abstract: "Run as the fence agent fence_smbvol (options as key=value lines on stdin, or as arguments).",
@@ -70,56 +71,21 @@ enum FenceAgentRunner {
         let logger = Logger(label: "smbvol")
         let say: (String) -> Void = { line in if options.verbose || options.debug { writeToStandardError("fence_smbvol: \(oneLine(line))\n") } }
         do {
-            if options.action != .list && options.action != .monitor && options.plug == nil && options.addresses.isEmpty {
-                throw FenceFailure("no node given: set plug=HOST_ID (or port=), or address=ADDR")
-            }
+            try FenceAgent.requireNode(options)
             let path = options.config ?? ProcessEnvironment.current()["SMBVOL_CONFIG"].flatMap { $0.isEmpty ? nil : $0 } ?? SmbvolConfiguration.defaultPath
             let configuration = try ConfigurationLoader().load(path: path, requireFile: true)
             Observability.configure(configuration)
-            var session = try FenceSession(
-                configuration: configuration, selection: ClusterSelection(cluster: options.cluster), onlyShares: options.shares,
-                logger: logger, say: say)
-            session.hostMap = options.hostMap.mapValues { Set($0.map(FenceAddress.canonical)) }
-            switch options.action {
-            case .off:
-                let target = try session.target(host: options.plug, addresses: options.addresses, purpose: .fence)
-                try session.fence.fence(target, dryRun: false)
-                output.line("Success: Powered OFF")
-                return ok
-            case .on:
-                let target = try session.target(host: options.plug, addresses: options.addresses, purpose: .unfence)
-                try session.fence.unfence(target, dryRun: false)
-                output.line("Success: Powered ON")
-                return ok
-            case .status:
-                let target = try session.target(host: options.plug, addresses: options.addresses, purpose: .status)
-                guard !target.addresses.isEmpty else { throw FenceFailure("no address known for \(target.host); set address=ADDR") }
-                switch try session.fence.status(of: target.addresses) {
-                case .notFenced:
-                    output.line("Status: ON")
-                    return ok
-                case .fenced:
-                    output.line("Status: OFF")
-                    return statusOff
-                case .partial(let fenced, let open):
-                    throw FenceFailure("\(target.host) is fenced on \(fenced.joined(separator: ", ")) but not on \(open.joined(separator: ", ")); run action=off again")
-                }
-            case .list:
-                for host in session.knownHosts() { output.line("\(host.hostID),\(host.hostname)") }
-                return ok
-            case .monitor:
-                // The cluster answers, the account can read every share's restrictions.
-                _ = try session.fence.status(of: [])
-                return ok
-            case .validateAll:
-                if let plug = options.plug {
-                    let target = try session.target(host: plug, addresses: options.addresses, purpose: .status)
-                    if let refusal = session.fence.refusal(for: target) { throw FenceFailure(refusal) }
-                }
-                return ok
-            case .metadata:
-                return ok
+            switch try FenceAgent(options: options, configuration: configuration, logger: logger, say: say)() {
+            case .poweredOff: output.line("Success: Powered OFF")
+            case .poweredOn: output.line("Success: Powered ON")
+            case .statusOn: output.line("Status: ON")
+            case .statusOff:
+                output.line("Status: OFF")
+                return statusOff
+            case .hosts(let hosts): for host in hosts { output.line("\(host.hostID),\(host.hostname)") }
+            case .passed: break
             }
+            return ok
         } catch {
             let message = oneLine(SecretRedactor.shared.redact("\(error)"))
             writeToStandardError("fence_smbvol: error: \(message)\n")

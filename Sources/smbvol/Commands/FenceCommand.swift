@@ -21,21 +21,7 @@ struct FenceCommand: ParsableCommand {
             cluster's entries (hosts fenced from elsewhere named by their heartbeat records). See README, "Fencing".
             """)
 
-    @OptionGroup var configOption: ConfigOption
-    @OptionGroup var clusterOptions: ClusterOptions
-    @OptionGroup var loggingOptions: LoggingOptions
-
-    @Argument(help: ArgumentHelp("The host_id of the host to fence.", valueName: "host"))
-    var host: String?
-
-    @Option(name: .long, help: ArgumentHelp("A single address of the host (repeatable); instead of its heartbeat records.", valueName: "addr"))
-    var address: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Only this configured share (repeatable).", valueName: "name"))
-    var share: [String] = []
-
-    @Flag(name: .customLong("dry-run"), help: "Show the plan; change nothing.")
-    var dryRun = false
+    @OptionGroup var options: FenceTargetOptions
 
     @Flag(name: .long, help: "List the fenced hosts: addresses, shares, since when, by whom.")
     var list = false
@@ -47,21 +33,17 @@ struct FenceCommand: ParsableCommand {
 
     func validate() throws {
         if list {
-            if host != nil || !address.isEmpty || dryRun { throw ValidationError("--list takes no HOST, --address or --dry-run") }
-        } else if host == nil && address.isEmpty {
+            if options.host != nil || !options.address.isEmpty || options.dryRun { throw ValidationError("--list takes no HOST, --address or --dry-run") }
+        } else if options.host == nil && options.address.isEmpty {
             throw ValidationError("name the host to fence: HOST (a host_id) or --address ADDR")
         }
     }
 
     func run() throws {
-        let logger = loggingOptions.bootstrap()
         let output = OutputWriter()
         defer { output.flush() }
         try reportingErrors {
-            let configuration = try configOption.load()
-            let session = try FenceSession(
-                configuration: configuration, selection: clusterOptions.selection, onlyShares: share, logger: logger,
-                say: json ? { writeToStandardError(oneLine($0) + "\n") } : { output.line($0) })
+            let session = try options.session(output: output, json: json)
             if list {
                 let fenced = try session.listFenced()
                 if json {
@@ -73,7 +55,8 @@ struct FenceCommand: ParsableCommand {
                 }
                 return
             }
-            let target = try session.target(host: host, addresses: address, purpose: .fence, dryRun: dryRun)
+            let dryRun = options.dryRun
+            let target = try session.target(host: options.host, addresses: options.address, purpose: .fence, dryRun: dryRun)
             let outcome = try session.fence.fence(target, dryRun: dryRun)
             if json {
                 output.write(
@@ -104,14 +87,42 @@ struct UnfenceCommand: ParsableCommand {
             Idempotent.
             """)
 
+    @OptionGroup var options: FenceTargetOptions
+
+    @Flag(name: .long, help: "Print JSON on stdout (progress goes to stderr): {\"unfence\": {host, addresses, source, dry_run, changed_shares}}.")
+    var json = false
+
+    func validate() throws {
+        if options.host == nil && options.address.isEmpty { throw ValidationError("name the host to unfence: HOST (a host_id) or --address ADDR") }
+    }
+
+    func run() throws {
+        let output = OutputWriter()
+        defer { output.flush() }
+        try reportingErrors {
+            let session = try options.session(output: output, json: json)
+            let dryRun = options.dryRun
+            let target = try session.target(host: options.host, addresses: options.address, purpose: .unfence, dryRun: dryRun)
+            let changed = try session.fence.unfence(target, dryRun: dryRun)
+            if json {
+                output.write(
+                    JSONWriter.document(.object([("unfence", FenceText.json(target, dryRun: dryRun, extra: [("changed_shares", .strings(changed))]))])))
+            }
+        }
+    }
+}
+
+/// What `fence` and `unfence` both take: the host (a host_id, or its addresses), the shares,
+/// the cluster and the fencing account.
+struct FenceTargetOptions: ParsableArguments {
     @OptionGroup var configOption: ConfigOption
     @OptionGroup var clusterOptions: ClusterOptions
     @OptionGroup var loggingOptions: LoggingOptions
 
-    @Argument(help: ArgumentHelp("The host_id of the host to unfence.", valueName: "host"))
+    @Argument(help: ArgumentHelp("The host_id of the host.", valueName: "host"))
     var host: String?
 
-    @Option(name: .long, help: ArgumentHelp("A single fenced address (repeatable): exactly the addresses of its fence entry.", valueName: "addr"))
+    @Option(name: .long, help: ArgumentHelp("A single address of the host (repeatable): instead of its heartbeat records (or, to unfence, its fence record).", valueName: "addr"))
     var address: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Only this configured share (repeatable).", valueName: "name"))
@@ -120,29 +131,13 @@ struct UnfenceCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Show the plan; change nothing.")
     var dryRun = false
 
-    @Flag(name: .long, help: "Print JSON on stdout (progress goes to stderr): {\"unfence\": {host, addresses, source, dry_run, changed_shares}}.")
-    var json = false
-
-    func validate() throws {
-        if host == nil && address.isEmpty { throw ValidationError("name the host to unfence: HOST (a host_id) or --address ADDR") }
-    }
-
-    func run() throws {
+    /// The fence of the configured cluster; its progress lines go to stdout, or to stderr under
+    /// `--json` (stdout then holds the document only).
+    func session(output: OutputWriter, json: Bool) throws -> FenceSession {
         let logger = loggingOptions.bootstrap()
-        let output = OutputWriter()
-        defer { output.flush() }
-        try reportingErrors {
-            let configuration = try configOption.load()
-            let session = try FenceSession(
-                configuration: configuration, selection: clusterOptions.selection, onlyShares: share, logger: logger,
-                say: json ? { writeToStandardError(oneLine($0) + "\n") } : { output.line($0) })
-            let target = try session.target(host: host, addresses: address, purpose: .unfence, dryRun: dryRun)
-            let changed = try session.fence.unfence(target, dryRun: dryRun)
-            if json {
-                output.write(
-                    JSONWriter.document(.object([("unfence", FenceText.json(target, dryRun: dryRun, extra: [("changed_shares", .strings(changed))]))])))
-            }
-        }
+        return try FenceSession(
+            configuration: try configOption.load(), selection: clusterOptions.selection, onlyShares: share, logger: logger,
+            say: json ? { writeToStandardError(oneLine($0) + "\n") } : { output.line($0) })
     }
 }
 

@@ -1,14 +1,12 @@
 import ArgumentParser
-import HandleEvidence
-import Logging
 import QumuloClient
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import SmbvolUseCases
 
 #if canImport(Glibc)
 import Glibc
-import SmbvolUseCases
 #endif
 
 struct HandlesListCommand: ParsableCommand {
@@ -52,114 +50,29 @@ struct HandlesListCommand: ParsableCommand {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
             let configuration = try configOption.load(whenMissing: .useDefaults)
-            var options = clusterOptions
-            var shareConfiguration: ShareConfiguration?
-            if let share {
-                guard let found = configuration.shares[share] else {
-                    throw ValidationError("share \"\(share)\" is not configured (configured: \(configuration.shares.keys.sorted().joined(separator: ", ")))")
-                }
-                shareConfiguration = found
-                if options.cluster == nil && options.host == nil { options.cluster = found.cluster }
-            }
-            let connection = try ClusterConnection.resolve(options: options.selection, configuration: configuration, environment: ProcessEnvironment.current())
-            let client = try connection.makeClient(logger: logger)
+            let (scope, selection) = try ListHandles.scope(share: share, path: path, selection: clusterOptions.selection, configuration: configuration)
+            let connection = try ClusterConnection.resolve(options: selection, configuration: configuration, environment: ProcessEnvironment.current())
+            let listing = ListHandles(client: try connection.makeClient(logger: logger), stateDirectory: configuration.stateDirectory)
             // Held back until the listing is complete: a listing that fails part-way (the cluster
             // goes away, the token cannot be renewed) prints only the error, never half a document.
             let output = try OutputWriter.heldBack()
             let printer = HandlePrinter(json: json, output: output)
-            if let path {
-                try listFile(path, client: client, printer: printer)
-            } else {
-                let resolver = ShareRootResolver(stateDirectory: configuration.stateDirectory)
-                let prefix = try shareConfiguration.map { share in
-                    do {
-                        return try resolver.root(of: share, client: client)
-                    } catch let error as QumuloError where error.status == 403 || error.status == 404 {
-                        throw ShareRootUnavailable(share: share.name, error: error)
-                    }
-                }
-                try listCluster(prefix: prefix, client: client, printer: printer, logger: logger)
+            let showProgress = isTerminal(STDERR_FILENO)
+            printer.begin()
+            let outcome = try listing(
+                scope, progress: { seen in if showProgress { writeToStandardError("\rsmbvol: listed \(seen) handles…") } }, printer.print)
+            if let seen = outcome.seen, showProgress { writeToStandardError("\rsmbvol: listed \(seen) handles.   \n") }
+            printer.end(missing: outcome.missing)
+            if outcome.foreignHandles > 0, let fileNumber = outcome.fileNumber {
+                writeToStandardError("smbvol: warning: the cluster listed \(outcome.foreignHandles) handle(s) of other files for file_number \(fileNumber); not shown\n")
             }
+            for case .stoppedOnRepeatedNext(let next) in outcome.incomplete {
+                writeToStandardError("smbvol: warning: the cluster repeated a paging link (\(next)); the listing may be incomplete\n")
+            }
+            // One line, however many enrichments are missing.
+            if !outcome.missing.isEmpty { writeToStandardError("smbvol: warning: " + outcome.missing.map(\.summary).joined(separator: "; ") + "\n") }
             try output.publish()
         }
-    }
-
-    private func listFile(_ path: String, client: QumuloClient, printer: HandlePrinter) throws {
-        let attributes = try client.fileAttributes(path: path)
-        let (listed, completeness) = try client.handles(onFileNumber: attributes.fileNumber)
-        // Only the file's own handles: a cluster that ignores file_number must not make other
-        // files' handles appear under this path.
-        let handles = listed.filter { ImageIdentity.sameNumber($0.fileNumber, attributes.fileNumber) }
-        if handles.count != listed.count {
-            writeToStandardError(
-                "smbvol: warning: the cluster listed \(listed.count - handles.count) handle(s) of other files for file_number \(attributes.fileNumber); not shown\n")
-        }
-        var addresses: ClientAddressIndex? = ClientAddressIndex()
-        var missing: [MissingEvidence] = []
-        if !handles.isEmpty {
-            let (index, refused) = try client.clientAddressesIfAvailable(onFile: attributes.fileNumber)
-            addresses = index
-            missing += refused.map { [$0] } ?? []
-        }
-        printer.begin()
-        for handle in handles {
-            printer.print(
-                ListedHandle(
-                    location: handle.location, fileNumber: handle.fileNumber, owner: handle.owner,
-                    ownerName: client.ownerName(authId: handle.owner), path: attributes.path,
-                    numByteRangeLocks: handle.numByteRangeLocks, clientAddresses: addresses?.addresses(ofFile: handle.fileNumber)))
-        }
-        printer.end(missing: missing)
-        warnIfIncomplete(completeness)
-        warnIfIncomplete(addresses?.completeness ?? .complete)
-        warnAboutMissing(missing)
-    }
-
-    private func listCluster(prefix: String?, client: QumuloClient, printer: HandlePrinter, logger: Logger) throws {
-        let showProgress = isTerminal(STDERR_FILENO)
-        let directoryPrefix = prefix.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
-        var begun = false
-        let summary = try client.listHandles(
-            HandleListingOptions(pathPrefix: directoryPrefix),
-            progress: { seen in
-                if showProgress { writeToStandardError("\rsmbvol: listed \(seen) handles…") }
-            },
-            { handle in
-                if !begun {
-                    printer.begin()
-                    begun = true
-                }
-                printer.print(handle)
-            })
-        if !begun { printer.begin() }
-        if showProgress { writeToStandardError("\rsmbvol: listed \(summary.seen) handles.   \n") }
-        printer.end(missing: summary.missing)
-        warnIfIncomplete(summary.completeness)
-        warnIfIncomplete(summary.addressCompleteness)
-        warnAboutMissing(summary.missing)
-    }
-
-    private func warnIfIncomplete(_ completeness: ListingCompleteness) {
-        if case .stoppedOnRepeatedNext(let next) = completeness {
-            writeToStandardError("smbvol: warning: the cluster repeated a paging link (\(next)); the listing may be incomplete\n")
-        }
-    }
-
-    /// One line, however many enrichments are missing.
-    private func warnAboutMissing(_ missing: [MissingEvidence]) {
-        guard !missing.isEmpty else { return }
-        writeToStandardError("smbvol: warning: " + missing.map(\.summary).joined(separator: "; ") + "\n")
-    }
-}
-
-/// The share's cluster path is not configured and the cluster would not list its shares.
-struct ShareRootUnavailable: Error, CustomStringConvertible {
-    var share: String
-    var error: QumuloError
-
-    var description: String {
-        "cannot find the cluster path of share \"\(share)\": \(error.method) \(error.path) answered HTTP \(error.status ?? 0) "
-            + "(listing shares needs \(QumuloPrivilege.shareRead)); set fs_path in [share.\(share)] or add the privilege to the role"
     }
 }
 

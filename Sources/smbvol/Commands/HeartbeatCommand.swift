@@ -1,8 +1,5 @@
-import SmbvolMetrics
 import ArgumentParser
 import HostHeartbeat
-import LibvirtDomains
-import Logging
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
@@ -14,7 +11,8 @@ import Glibc
 
 /// `smbvol heartbeat`: this host's liveness record on every mounted share (docs/stale-handle-policy.md,
 /// "Heartbeat evidence"), once or as a service.
-struct HeartbeatCommand: ParsableCommand {
+struct HeartbeatCommand: ParsableCommand, OwnsDeadline {
+    static let deadline = CommandBounds.Deadline.none
     static let configuration = CommandConfiguration(
         commandName: "heartbeat",
         abstract: "Write this host's heartbeat record on every share smbvol has mounted (or serves through local_path).",
@@ -61,73 +59,34 @@ struct HeartbeatCommand: ParsableCommand {
         sigaddset(&signals, SIGTERM)
         sigaddset(&signals, SIGINT)
         if !once { pthread_sigmask(SIG_BLOCK, &signals, nil) }
-        var beat = try reportingErrors { () throws -> HeartbeatBeat in
-            let configuration = try configOption.load(whenMissing: .warnAndUseDefaults)
-            let hostID = try HostIdentity.hostID(configured: configuration.hostID)
-            return HeartbeatBeat(configuration: configuration, hostID: hostID, logger: logger)
+        var service = try reportingErrors {
+            try HeartbeatService(configuration: try configOption.load(whenMissing: .warnAndUseDefaults), logger: logger)
         }
-        var watch = Self.takeoverWatch(for: beat, logger: logger)
-        if once {
-            let outcome = beat.beatAndRecord()
-            let takeovers = watch.check(addresses: beat.addresses(), shareBound: beat.shareBound)
-            for stopped in takeovers.stopped {
-                writeToStandardError("smbvol: warning: TAKEOVER: domain \(stopped.domain) \(stopped.action): \(stopped.record)\n")
-            }
-            for warning in takeovers.warnings {
-                writeToStandardError("smbvol: warning: \(warning)\n")
-            }
-            Observability.flush()
-            // Audit events reach the system log only: what an operator running --once must see
-            // goes to stderr too.
-            for failure in outcome.failed {
-                writeToStandardError("smbvol: error: heartbeat on share \(failure.share) not written: \(failure.reason)\n")
-            }
-            for (share, entry) in outcome.dropped {
-                writeToStandardError("smbvol: warning: heartbeat on share \(share): \(entry) (other hosts' readers would refuse it; the rest of the record is written)\n")
-            }
-            for (share, other) in outcome.collisions {
-                writeToStandardError(
-                    "smbvol: warning: heartbeat on share \(share): HOST_ID COLLISION: host \(other.hostname) at \(other.addresses.joined(separator: ", ")) "
-                        + "writes records with this host's host_id \(other.hostID) (cloned /etc/machine-id?); give one of them a distinct host_id in smbvol.toml\n")
-            }
-            if !outcome.failed.isEmpty { throw ExitCode.failure }
+        guard once else {
+            service.run(interval: every ?? service.beat.configuration.heartbeatIntervalSeconds) { Self.waitForSignal(signals, seconds: $0) }
             return
         }
-        let interval = every ?? beat.configuration.heartbeatIntervalSeconds
-        logger.notice(
-            "heartbeat started", metadata: ["event": "heartbeat-start", "host_id": "\(beat.hostID)", "interval_seconds": "\(interval)"])
-        let clock = SystemClock()
-        while true {
-            let started = clock.now()
-            if let gap = beat.interruption(now: clock.wallClockSeconds(), interval: interval) {
-                // Others may have judged this host dead and taken its images over: look before
-                // anything else (the beat's writes included).
-                var event = AuditEvent(
-                    .beatsInterrupted, message: "this host's heartbeats were interrupted; checking for takeovers of its domains' images at once",
-                    extra: ["gap_seconds": String(Int(gap)), "interval_seconds": "\(interval)"])
-                event.extra["host_id"] = beat.hostID
-                logger.audit(event)
-                _ = watch.check(addresses: beat.addresses(), shareBound: beat.shareBound)
-            }
-            _ = beat.beatAndRecord()
-            _ = watch.check(addresses: beat.addresses(), shareBound: beat.shareBound)
-            Observability.flush()
-            let remaining = max(0, interval - (clock.now() - started).secondsDouble)
-            if Self.waitForSignal(signals, seconds: remaining) { break }
+        let round = service.once()
+        for stopped in round.takeovers.stopped {
+            writeToStandardError("smbvol: warning: TAKEOVER: domain \(stopped.domain) \(stopped.action): \(stopped.record)\n")
         }
-        logger.notice("heartbeat stopped", metadata: ["event": "heartbeat-stop", "host_id": "\(beat.hostID)"])
-    }
-
-    /// The takeover check of this host (docs/stale-handle-policy.md, "After a takeover"): the cluster is
-    /// asked through the configured clients, libvirt opened read-write only to stop a domain.
-    static func takeoverWatch(for beat: HeartbeatBeat, logger: Logger) -> TakeoverWatch {
-        let configuration = beat.configuration
-        return TakeoverWatch(
-            configuration: configuration, hostID: beat.hostID, logger: logger,
-            ownHandles: ClusterOwnHandleCheck(
-                clients: ConfiguredClusterClients(configuration: configuration), configuration: configuration,
-                timeoutSeconds: max(5, configuration.heartbeatIntervalSeconds), logger: logger),
-            domainControl: { try LibvirtConnection(readWrite: configuration.libvirtURI) })
+        for warning in round.takeovers.warnings {
+            writeToStandardError("smbvol: warning: \(warning)\n")
+        }
+        // Audit events reach the system log only: what an operator running --once must see
+        // goes to stderr too.
+        for failure in round.beat.failed {
+            writeToStandardError("smbvol: error: heartbeat on share \(failure.share) not written: \(failure.reason)\n")
+        }
+        for (share, entry) in round.beat.dropped {
+            writeToStandardError("smbvol: warning: heartbeat on share \(share): \(entry) (other hosts' readers would refuse it; the rest of the record is written)\n")
+        }
+        for (share, other) in round.beat.collisions {
+            writeToStandardError(
+                "smbvol: warning: heartbeat on share \(share): HOST_ID COLLISION: host \(other.hostname) at \(other.addresses.joined(separator: ", ")) "
+                    + "writes records with this host's host_id \(other.hostID) (cloned /etc/machine-id?); give one of them a distinct host_id in smbvol.toml\n")
+        }
+        if !round.beat.failed.isEmpty { throw ExitCode.failure }
     }
 
     /// Sleeps up to `seconds` of wall-clock time, in slices of at most a second: a host paused or
@@ -147,20 +106,5 @@ struct HeartbeatCommand: ParsableCommand {
             let result = sigtimedwait(&set, nil, &timeout)
             if result == SIGTERM || result == SIGINT { return true }
         }
-    }
-}
-
-extension HeartbeatBeat {
-    /// One beat, then smbvol_heartbeat_last_success_timestamp_seconds{share} for every share
-    /// written, merged into the metrics file (when `metrics_file` is set) at once: a service
-    /// that runs for weeks must not wait for its exit to publish.
-    mutating func beatAndRecord() -> Outcome {
-        let outcome = beat()
-        let now = Double(time(nil))
-        for share in outcome.written {
-            MetricsRecorder.shared.recordHeartbeatSuccess(share: share, atSecondsSinceEpoch: now)
-        }
-        Observability.flush()
-        return outcome
     }
 }

@@ -6,7 +6,8 @@ import Glibc
 
 /// `smbvol hook NAME OP SUBOP EXTRA`, run by libvirt's qemu hook (hooks/qemu) with the domain
 /// XML on stdin. See HookRunner for what each operation does.
-struct HookCommand: ParsableCommand {
+struct HookCommand: ParsableCommand, OwnsDeadline {
+    static let deadline = CommandBounds.Deadline.none
     static let configuration = CommandConfiguration(
         commandName: "hook",
         abstract: "The libvirt qemu hook (run by /etc/libvirt/hooks/qemu.d/smbvol; domain XML on stdin).",

@@ -25,9 +25,7 @@ struct LockAddCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let wiring = try ShareAttachmentWiring(configuration: try configOption.load(), logger: logger)
-            let lock = try wiring.service.addOperatorLock(
-                share: try wiring.target(named: share), reason: reason, deadline: wiring.deadline)
+            let lock = try OperatorShares(configuration: try configOption.load(), logger: logger).addLock(share: share, reason: reason)
             let output = OutputWriter()
             output.line(lock.id)
         }
@@ -46,8 +44,7 @@ struct LockDeleteCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let wiring = try ShareAttachmentWiring(configuration: try configOption.load(), logger: logger)
-            let (lock, report) = try wiring.service.deleteLock(id: id, deadline: wiring.deadline)
+            let (lock, report) = try OperatorShares(configuration: try configOption.load(), logger: logger).deleteLock(id: id)
             let output = OutputWriter()
             output.line("deleted lock \(lock.id) on share \(lock.share)")
             for share in report.unmountedShares { output.line("unmounted share \(share)") }
@@ -68,8 +65,7 @@ struct LockListCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let wiring = try ShareAttachmentWiring(configuration: try configOption.load(), logger: logger)
-            let locks = try wiring.service.locks(share: try share.map { try wiring.target(named: $0) })
+            let locks = try OperatorShares(configuration: try configOption.load(), logger: logger).locks(share: share)
             let output = OutputWriter()
             if json {
                 output.write(JSONWriter.document(.object([("locks", .array(locks.map(LockJSON.value)))])))

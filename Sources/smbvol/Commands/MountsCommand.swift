@@ -22,8 +22,7 @@ struct MountsCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let wiring = try ShareAttachmentWiring(configuration: try configOption.load(), logger: logger)
-            let statuses = try wiring.service.status(of: wiring.targets)
+            let statuses = try OperatorShares(configuration: try configOption.load(), logger: logger).statuses()
             let output = OutputWriter()
             if json {
                 output.write(JSONWriter.document(.object([("mounts", .array(statuses.map(MountJSON.value)))])))

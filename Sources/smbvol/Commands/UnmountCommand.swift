@@ -19,15 +19,12 @@ struct UnmountCommand: ParsableCommand {
     func run() throws {
         let logger = loggingOptions.bootstrap()
         try reportingErrors {
-            let wiring = try ShareAttachmentWiring(configuration: try configOption.load(), logger: logger)
-            let target = try wiring.target(named: share)
+            let outcome = try OperatorShares(configuration: try configOption.load(), logger: logger).unmount(share: share, force: force)
             let output = OutputWriter()
-            if target.isLocal {
-                output.line("share \(share) is local (\(target.mountPoint)): nothing to unmount")
-            } else if try wiring.service.unmountShare(target, force: force, deadline: wiring.deadline) {
-                output.line("unmounted share \(share) from \(target.mountPoint)")
-            } else {
-                output.line("share \(share) is not mounted")
+            switch outcome {
+            case .local(let mountPoint): output.line("share \(share) is local (\(mountPoint)): nothing to unmount")
+            case .unmounted(let mountPoint): output.line("unmounted share \(share) from \(mountPoint)")
+            case .notMounted: output.line("share \(share) is not mounted")
             }
         }
     }

@@ -102,15 +102,22 @@ struct HookRunner {
             }
             logger[metadataKey: "domain"] = "\(domain.name)"
             logger[metadataKey: "domain_uuid"] = "\(uuid)"
-            let operations = HookOperations(
+            let operations = LibvirtHookOperations(
                 configuration: configuration, domain: domain, uuid: uuid, logger: logger,
                 shares: Result { try ShareCatalog(configuration: configuration) })
+            let outcome: LibvirtHookOperations.Outcome
             switch kind {
-            case .prepare: return operations.prepare()
-            case .migrate: return try operations.migrate()
-            case .release: return operations.release()
-            case .reconnect: return operations.reconnect()
-            case .started: return operations.started()
+            case .prepare: outcome = operations.prepare()
+            case .migrate: outcome = try operations.migrate()
+            case .release: outcome = operations.release()
+            case .reconnect: outcome = operations.reconnect()
+            case .started: outcome = operations.started()
+            }
+            switch outcome {
+            case .succeeded: return 0
+            case .refused(let message), .failed(let message):
+                writeToStandardError("smbvol: \(message)\n")
+                return 1
             }
         } catch {
             failed = true

@@ -49,7 +49,7 @@ struct ConfigOption: ParsableArguments {
             writeToStandardError("smbvol: warning: \(oneLine(resolvedPath)) does not exist: no share is configured, nothing to do\n")
         }
         Observability.configure(configuration)
-        CommandBounds.armCommandDeadline(configuration)
+        CommandBounds.adopt(configuration)
         try StateDirectoryTrust.verify(configuration)
         return configuration
     }

@@ -1,24 +1,62 @@
+import ArgumentParser
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import Synchronization
 
 /// The bounds every operator command runs under: an overall deadline, and a size cap on every
 /// file it reads. Without them `handles list` against a cluster handing out endless `next`
 /// links, or `check --xml /dev/zero`, ran (and grew) forever.
 enum CommandBounds {
-    /// Long-running services that must not be cut off (`heartbeat --every`), and the hook,
-    /// which has its own deadline (`deadline_seconds`).
-    static let unbounded: Set<String> = ["heartbeat", "hook"]
+    /// Which deadline a command owns.
+    enum Deadline: Sendable {
+        /// `command_deadline_seconds`: every operator command unless it says otherwise.
+        case command
+        /// `deadline_seconds`, the start's own (`attach`: a hot-attach is a start).
+        case start
+        /// Long-running services that must not be cut off (`heartbeat --every`), and those that
+        /// arm their own (the hook, `deadline_seconds` from its first instruction).
+        case none
+    }
 
-    /// Arms the process-wide watchdog at `command_deadline_seconds`: when it passes, children
-    /// are killed and the command exits 1 with one line saying so. Blocking steps below carry
-    /// their own deadlines and normally unwind first.
-    static func armCommandDeadline(_ configuration: SmbvolConfiguration, arguments: [String] = CommandLine.arguments) {
-        guard let command = arguments.dropFirst().first(where: { !$0.hasPrefix("-") }), !unbounded.contains(command) else { return }
-        let seconds = configuration.commandDeadlineSeconds
-        DeadlineWatchdog.arm(
-            after: seconds, exitStatus: 1,
-            message: "smbvol: error: \(oneLine(command)) did not finish within command_deadline_seconds = \(seconds); stopped (child processes killed)")
+    private static let owned = Mutex<(deadline: Deadline, command: String)?>(nil)
+
+    /// The one place the watchdog is armed for an operator command: by the entry point, once
+    /// the command line is parsed and before anything is read, with the default of the deadline
+    /// the command owns. When it passes, children are killed and the command exits 1 with one
+    /// line saying so; blocking steps below carry their own deadlines and normally unwind first.
+    static func arm(for command: any ParsableCommand, arguments: [String] = CommandLine.arguments) {
+        let deadline = (command as? any OwnsDeadline).map { type(of: $0).deadline } ?? .command
+        let name = arguments.dropFirst().first { !$0.hasPrefix("-") } ?? "smbvol"
+        owned.withLock { $0 = (deadline, name) }
+        let defaults = SmbvolConfiguration()
+        switch deadline {
+        case .command:
+            DeadlineWatchdog.arm(after: defaults.commandDeadlineSeconds, exitStatus: 1, message: message(name, "the default command_deadline_seconds", defaults.commandDeadlineSeconds))
+        case .start:
+            DeadlineWatchdog.arm(after: defaults.deadlineSeconds + 0.5, exitStatus: 1, message: message(name, "the default deadline_seconds", defaults.deadlineSeconds))
+        case .none: break
+        }
+    }
+
+    /// The configured value of the deadline the command owns, once its configuration is read:
+    /// measured from when the entry point armed the watchdog. Never arms one.
+    static func adopt(_ configuration: SmbvolConfiguration) {
+        guard let owned = owned.withLock({ $0 }) else { return }
+        let name = owned.command
+        switch owned.deadline {
+        case .command:
+            let seconds = configuration.commandDeadlineSeconds
+            DeadlineWatchdog.setDeadline(secondsAfterArming: seconds, message: message(name, "command_deadline_seconds", seconds))
+        case .start:
+            let seconds = configuration.deadlineSeconds
+            DeadlineWatchdog.setDeadline(secondsAfterArming: seconds + 0.5, message: message(name, "deadline_seconds", seconds))
+        case .none: break
+        }
+    }
+
+    private static func message(_ command: String, _ source: String, _ seconds: Double) -> String {
+        "smbvol: error: \(oneLine(command)) did not finish within \(source) = \(seconds); stopped (child processes killed)"
     }
 
     /// Largest domain XML read (as the hook reads from stdin).
@@ -44,4 +82,9 @@ enum CommandBounds {
             throw InputTooLarge(path: path, what: what, limit: limit)
         }
     }
+}
+
+/// A command whose deadline is not `command_deadline_seconds` (see `CommandBounds.Deadline`).
+protocol OwnsDeadline: ParsableCommand {
+    static var deadline: CommandBounds.Deadline { get }
 }

@@ -7,21 +7,20 @@ import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
-import SmbvolUseCases
 
 /// Builds a `StorageFence` and resolves a host to its addresses, for `fence`, `unfence` and
 /// `fence-agent` alike.
-struct FenceSession {
-    let configuration: SmbvolConfiguration
-    let fence: StorageFence
-    let catalog: ShareCatalog
-    let logger: Logger
-    let say: (String) -> Void
+public struct FenceSession {
+    public let configuration: SmbvolConfiguration
+    public let fence: StorageFence
+    public let catalog: ShareCatalog
+    public let logger: Logger
+    public let say: (String) -> Void
     /// The agent's `host_map` (host_id → its single addresses): an explicit alternative to the
     /// heartbeat records.
-    var hostMap: [String: Set<String>] = [:]
+    public var hostMap: [String: Set<String>] = [:]
 
-    init(
+    public init(
         configuration: SmbvolConfiguration, selection: ClusterSelection, onlyShares: [String], logger: Logger,
         say: @escaping (String) -> Void
     ) throws {
@@ -44,7 +43,7 @@ struct FenceSession {
         catalog = try ShareCatalog(configuration: configuration)
     }
 
-    enum Purpose {
+    public enum Purpose: Sendable {
         case fence, unfence
         /// A read-only question (the agent's status): its refusals are errors, not audit events.
         case status
@@ -63,7 +62,7 @@ struct FenceSession {
     /// to unfence or for a status, its fence record (then its heartbeat records). Heartbeat
     /// records are read on every fenced share, mounted for the read when this host has not
     /// mounted it (`withReadableShares`). Every refusal here is a `fence-refuse` audit event.
-    func target(host: String?, addresses: [String], purpose: Purpose, dryRun: Bool = false) throws -> FenceTarget {
+    public func target(host: String?, addresses: [String], purpose: Purpose, dryRun: Bool = false) throws -> FenceTarget {
         let given = Set(addresses.map(FenceAddress.canonical))
         func refuse(_ reason: String) -> any Error {
             guard purpose != .status else { return FenceFailure("refused: \(reason)") }
@@ -102,7 +101,7 @@ struct FenceSession {
     }
 
     /// The configured shares behind the fenced ones (matched by SMB share name, of this cluster).
-    var fencedCatalogShares: [MountableShare] {
+    public var fencedCatalogShares: [MountableShare] {
         let names = Set(fence.shares.map { $0.name.lowercased() })
         let clusters = configuration.clusters.count
         return catalog.shares.filter { share in
@@ -117,7 +116,7 @@ struct FenceSession {
     /// the share's flock, as a start mounts, audited — and given back afterwards unless an
     /// attachment lock refers to it by then (a domain started on it meanwhile keeps it). All
     /// bounded by the command deadline (`deadline_seconds`).
-    func withReadableShares<T>(_ body: ([MountableShare]) -> T) -> T {
+    public func withReadableShares<T>(_ body: ([MountableShare]) -> T) -> T {
         let wiring = ShareAttachmentWiring(configuration: configuration, catalog: catalog, logger: logger)
         let deadline = wiring.deadline
         var readable: [MountableShare] = []
@@ -159,7 +158,7 @@ struct FenceSession {
     /// `fence --list`: the cluster's fence entries; a host fenced from elsewhere (no fence record
     /// here) named by the host_map, else by the heartbeat records listing its addresses (the
     /// shares mounted for that read only when some entry needs naming).
-    func listFenced() throws -> [StorageFence.Listed] {
+    public func listFenced() throws -> [StorageFence.Listed] {
         var listed = try fence.list()
         var unnamed: [Int] = []
         for index in listed.indices where !listed[index].recordedHere {
@@ -185,7 +184,7 @@ struct FenceSession {
 
     /// Hosts with a heartbeat record on a fenced share, and those of the host_map (the agent's
     /// `list`).
-    func knownHosts() -> [(hostID: String, hostname: String)] {
+    public func knownHosts() -> [(hostID: String, hostname: String)] {
         var seen: [String: String] = [:]
         withReadableShares { readable in
             for share in readable {

@@ -5,18 +5,40 @@ import SMBMounts
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
-import SmbvolUseCases
 
-/// The hook's operations for one domain: each calls one use case and turns its outcome into
-/// the exit status and the one stderr line libvirt shows.
-struct HookOperations {
-    let configuration: SmbvolConfiguration
-    let domain: DomainDefinition
-    let uuid: DomainUUID
-    let logger: Logger
+/// The libvirt hook's operations for one domain, each one use case: the start pipeline for
+/// `prepare` and `migrate`, release, reconnect, and the incoming-migration mark around them.
+/// The executable turns the outcome into the exit status and the one stderr line libvirt shows.
+public struct LibvirtHookOperations {
+    public enum Outcome: Sendable, Equatable {
+        case succeeded
+        /// A start refused (a live holder): exit 1 with the message.
+        case refused(String)
+        /// A start that failed: exit 1 with the message.
+        case failed(String)
+    }
+
+    /// The migration mark could not be recorded after a successful `migrate begin`: what the
+    /// run took is given back and the hook fails.
+    public struct MarkNotRecorded: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let configuration: SmbvolConfiguration
+    public let domain: DomainDefinition
+    public let uuid: DomainUUID
+    public let logger: Logger
     /// The configured shares, resolved once; a configuration that does not resolve fails a
     /// start and is logged by the operations that never fail.
-    let shares: Result<ShareCatalog, any Error>
+    public let shares: Result<ShareCatalog, any Error>
+
+    public init(configuration: SmbvolConfiguration, domain: DomainDefinition, uuid: DomainUUID, logger: Logger, shares: Result<ShareCatalog, any Error>) {
+        self.configuration = configuration
+        self.domain = domain
+        self.uuid = uuid
+        self.logger = logger
+        self.shares = shares
+    }
 
     private var marks: IncomingMigrationMarks { IncomingMigrationMarks(stateDirectory: configuration.stateDirectory) }
     private var progress: WatchdogRunProgress { WatchdogRunProgress(configuration: configuration, domainName: domain.name) }
@@ -32,15 +54,15 @@ struct HookOperations {
     }
 
     /// VM start (`prepare begin`): migration mode when a `migrate begin` marked the domain.
-    func prepare() -> Int32 { start(migrating: marks.isMarked(uuid)) }
+    public func prepare() -> Outcome { start(migrating: marks.isMarked(uuid)) }
 
     /// `migrate begin`: the mark is written only once the hook has succeeded: a failed (or
     /// timed-out) one must not leave the next plain start in migration mode, where it is never
     /// refused. A stale mark of an earlier run is dropped first.
-    func migrate() throws -> Int32 {
+    public func migrate() throws -> Outcome {
         marks.clear(uuid)
-        let status = start(migrating: true)
-        guard status == 0 else { return status }
+        let outcome = start(migrating: true)
+        guard outcome == .succeeded else { return outcome }
         do {
             try marks.mark(uuid)
         } catch {
@@ -48,16 +70,16 @@ struct HookOperations {
             // handles: fail now and give back what this run took.
             progress.givingBack()
             _ = release()
-            throw HookFailure("incoming migration of \(domain.name): could not record the migration mark (\(error))")
+            throw MarkNotRecorded(description: "incoming migration of \(domain.name): could not record the migration mark (\(error))")
         }
-        return 0
+        return .succeeded
     }
 
-    private func start(migrating: Bool) -> Int32 {
+    private func start(migrating: Bool) -> Outcome {
         let outcome: StartOutcome
         switch shares {
         case .failure(let error):
-            outcome = .failed("\(migrating ? "incoming migration" : "start") of \(domain.name) failed: \(oneLine("\(error)"))")
+            outcome = .failed("\(migrating ? "incoming migration" : "start") of \(domain.name) failed: \(LineEscaping.oneLine("\(error)"))")
         case .success(let shares):
             let start = StartDomain(
                 run: domainRun(shares), attachments: attachments(shares),
@@ -66,44 +88,43 @@ struct HookOperations {
             outcome = start(migrating: migrating)
         }
         switch outcome {
-        case .nothingToDo, .attached: return 0
+        case .nothingToDo, .attached: return .succeeded
         case .refused(let message):
             Observability.noteRefusedStart()
-            writeToStandardError("smbvol: \(message)\n")
-            return 1
+            return .refused(message)
         case .failed(let message):
             logger.error("\(migrating ? "incoming migration" : "start") failed", metadata: ["error": "\(message)"])
-            writeToStandardError("smbvol: \(message)\n")
-            return 1
+            return .failed(message)
         }
     }
 
     /// `release end`. Never fails.
-    func release() -> Int32 {
+    @discardableResult
+    public func release() -> Outcome {
         switch shares {
         case .success(let shares):
             ReleaseDomain(run: domainRun(shares), attachments: attachments(shares), marks: marks, progress: progress)()
         case .failure(let error):
             marks.clear(uuid)
-            logger.error("release failed; run `smbvol reconcile`", metadata: ["error": "\(oneLine("\(error)"))"])
+            logger.error("release failed; run `smbvol reconcile`", metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
         }
-        return 0
+        return .succeeded
     }
 
     /// `reconnect begin`. Never fails: a failing reconnect hook kills the VM.
-    func reconnect() -> Int32 {
+    public func reconnect() -> Outcome {
         switch shares {
         case .success(let shares):
             ReconnectDomain(run: domainRun(shares), attachments: attachments(shares), progress: progress)()
         case .failure(let error):
-            logger.error("reconnect: could not restore the domain's locks; run `smbvol reconcile`", metadata: ["error": "\(oneLine("\(error)"))"])
+            logger.error("reconnect: could not restore the domain's locks; run `smbvol reconcile`", metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
         }
-        return 0
+        return .succeeded
     }
 
     /// `started begin`: the domain runs; its incoming-migration mark (if any) has served.
-    func started() -> Int32 {
+    public func started() -> Outcome {
         marks.clear(uuid)
-        return 0
+        return .succeeded
     }
 }

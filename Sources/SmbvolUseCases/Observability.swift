@@ -5,14 +5,13 @@ import SmbvolLogging
 import SmbvolMetrics
 import SmbvolSystem
 import Synchronization
-import SmbvolUseCases
 
 /// Where the system log goes (journal or syslog) and whether metrics are kept, from the
 /// configuration; and the end-of-run merge of this process's metrics into the shared state.
 ///
 /// A journal or metrics write that fails never fails a command or a hook: it is counted
 /// (smbvol_observability_write_failures_total{sink}) and logged once per process.
-enum Observability {
+public enum Observability {
     private struct State {
         var configuration: SmbvolConfiguration?
         var store: MetricsStore?
@@ -25,7 +24,7 @@ enum Observability {
     private static let state = Mutex(State())
 
     /// Called once the configuration is loaded (by every command and the hook).
-    static func configure(_ configuration: SmbvolConfiguration) {
+    public static func configure(_ configuration: SmbvolConfiguration) {
         SyslogDestination.shared.use(socketPath: configuration.syslogSocket)
         JournalDestination.shared.use(socketPath: configuration.journalSocket)
         let startObserving = state.withLock { state -> Bool in
@@ -60,24 +59,24 @@ enum Observability {
     }
 
     /// A start (hook prepare, hot-attach) was refused because a live client holds an image.
-    static func noteRefusedStart() {
+    public static func noteRefusedStart() {
         MetricsRecorder.shared.increment(.startsRefused)
         state.withLock { $0.refusedStart = true }
     }
 
-    static var refusedStart: Bool { state.withLock { $0.refusedStart } }
+    public static var refusedStart: Bool { state.withLock { $0.refusedStart } }
 
     /// Merges what this process recorded into the metrics state and rewrites the .prom file.
     /// Runs at the end of every command (Smbvol.main) and after each heartbeat round: call it
     /// after `MetricsRecorder.shared.recordHeartbeatSuccess(share:atSecondsSinceEpoch:)`.
-    static func flush(deadline: Deadline = .none) {
+    public static func flush(deadline: Deadline = .none) {
         let (store, configuration, gauges) = state.withLock { state in
             defer { state.shareGaugesChanged = false }
             return (state.store, state.configuration, state.shareGaugesChanged)
         }
         guard let store, let configuration else { return }
         let logger = Logger(label: "smbvol.metrics")
-        if gauges { recordShareGauges(configuration, logger: logger) }
+        if gauges { ShareGauges(configuration: configuration, logger: logger).record() }
         do {
             try store.merge(
                 MetricsRecorder.shared, failures: Dictionary(uniqueKeysWithValues: SinkFailures.shared.take().map { ($0.key.rawValue, $0.value) }),
@@ -88,21 +87,6 @@ enum Observability {
                     "metrics not written (the command itself is not affected)",
                     metadata: ["event": "metrics-write-failed", "metrics_file": "\(store.metricsFile)", "error": "\(error)"])
             }
-        }
-    }
-
-    /// smbvol_mounts and smbvol_attachment_locks{share}, from the lock store and the mount table.
-    private static func recordShareGauges(_ configuration: SmbvolConfiguration, logger: Logger) {
-        do {
-            let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
-            let statuses = try wiring.service.status(of: wiring.targets)
-            var locks: [[String: String]: Double] = [:]
-            for status in statuses { locks[["share": status.share.name], default: 0] += Double(status.locks.count) }
-            MetricsRecorder.shared.replace(.attachmentLocks, with: locks)
-            let mounted = statuses.filter { $0.mounted && !$0.share.isLocal }.count
-            MetricsRecorder.shared.set(.mounts, value: Double(mounted))
-        } catch {
-            logger.debug("share gauges not updated", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -1,0 +1,136 @@
+/// Holder claims on a share (`.smbvol/images/<image key>/<host_id>.json`), with the heartbeat
+/// records' no-follow atomic writer and bounded reader. A host writes and removes only its own
+/// file; other hosts' claims are only read (a leftover simply goes stale).
+public struct HolderClaimStore: Sendable {
+    /// An image normally has one claim (two during a migration). The newest this many (by
+    /// modification time) are read; a live holder rewrites its claim every beat, so it is among
+    /// them. Unread claims are reported as missing evidence.
+    public static let maximumClaimsRead = 32
+    /// Names listed per image directory.
+    public static let maximumListedEntries = 10_000
+
+    public enum Entry: Sendable, Equatable {
+        /// A claim on the image asked about, the file it came from (below the share root) and
+        /// the entries of it that were dropped.
+        case claim(HolderClaim, file: String, dropped: [DroppedHeartbeatEntry])
+        case unusable(file: String, reason: String)
+    }
+
+    public var fileSystem: any ShareFileSystem
+
+    public init(fileSystem: any ShareFileSystem = NoFollowShareFileSystem()) { self.fileSystem = fileSystem }
+
+    /// Writes (replaces) this host's claim; returns what was published and the file.
+    @discardableResult
+    public func write(_ claim: HolderClaim, shareRoot: String) throws -> (published: HolderClaim.Publishable, file: String) {
+        let published = try claim.publishable()
+        let directory = HeartbeatLayout.claimDirectory(imagePath: published.claim.imagePath)
+        let name = HeartbeatLayout.hostFileName(hostID: published.claim.hostID)
+        try fileSystem.replaceFile(root: shareRoot, directory: directory, name: name, bytes: published.bytes)
+        return (published, (directory + [name]).joined(separator: "/"))
+    }
+
+    /// Removes this host's claim on the image (its own file only; none there is no error).
+    public func remove(hostID: String, imagePath: String, shareRoot: String) throws {
+        guard HostIdentity.isValidHostID(hostID) else { return }
+        try fileSystem.removeFile(
+            root: shareRoot, directory: HeartbeatLayout.claimDirectory(imagePath: imagePath), name: HeartbeatLayout.hostFileName(hostID: hostID))
+    }
+
+    /// Sweeps the image's claim directory of what is old: other hosts' claims, temporaries and
+    /// junk whose modification time and, for a readable claim, whose `written_at` are both
+    /// older than `olderThanSeconds`, and this host's own leftover temporaries. Nothing fresh is
+    /// removed, whoever wrote it. Run by a host that claims the image (the directories it
+    /// writes), so a dead host's claims go once another host holds the image.
+    ///
+    /// - Returns: the files removed (below the share root).
+    @discardableResult
+    public func sweep(imagePath: String, hostID: String, shareRoot: String, now: Double, olderThanSeconds: Double) -> [String] {
+        let directory = HeartbeatLayout.claimDirectory(imagePath: imagePath)
+        let ownName = HeartbeatLayout.hostFileName(hostID: hostID)
+        guard let listing = try? fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries) else { return [] }
+        var removed: [String] = []
+        for entry in listing.entries where entry.name != ownName {
+            guard let modified = entry.modified else { continue }
+            let remove: Bool
+            if HeartbeatLayout.isTemporary(entry.name, of: ownName) {
+                remove = true
+            } else if now - modified <= olderThanSeconds {
+                remove = false
+            } else if HeartbeatLayout.isRecordFileName(entry.name),
+                let bytes = try? fileSystem.readFile(root: shareRoot, path: directory + [entry.name], limit: HolderClaim.maximumBytes),
+                let claim = try? HolderClaim.decode(bytes)
+            {
+                remove = now - claim.writtenAt > olderThanSeconds
+            } else {
+                remove = true
+            }
+            guard remove else { continue }
+            if (try? fileSystem.removeFile(root: shareRoot, directory: directory, name: entry.name)) != nil {
+                removed.append((directory + [entry.name]).joined(separator: "/"))
+            }
+        }
+        return removed
+    }
+
+    /// The claims on the image at `imagePath` (below the share root): one listing of its
+    /// directory, then one read for each of the newest `maximumClaimsRead` entries. A bad,
+    /// oversized, symlinked or malformed file, a claim whose host is not the one its file is
+    /// named for, or one about another image (a key collision, a forgery), is an `.unusable`
+    /// entry alone. `notRead`: claim files left unread (a crowded directory).
+    public func claims(imagePath: String, shareRoot: String) -> (entries: [Entry], notRead: Int) {
+        let expected: String
+        switch HeartbeatRecord.normalizedImagePath(imagePath) {
+        case .success(let path): expected = path
+        case .failure(let problem): return ([.unusable(file: imagePath, reason: "not a path below the share: \(problem.reason)")], 0)
+        }
+        let directory = HeartbeatLayout.claimDirectory(imagePath: expected)
+        let shown = directory.joined(separator: "/")
+        let listing: ShareDirectoryListing
+        do {
+            listing = try fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
+        } catch ShareFileError.notFound {
+            return ([], 0)
+        } catch {
+            return ([.unusable(file: shown, reason: "\(error)")], 1)
+        }
+        var result: [Entry] = []
+        if listing.truncated {
+            result.append(.unusable(file: shown, reason: "more than \(Self.maximumListedEntries) entries: only the first listed were considered"))
+        }
+        let candidates = listing.entries.filter { HeartbeatLayout.isRecordFileName($0.name) }.sorted { left, right in
+            let l = left.modified ?? .infinity
+            let r = right.modified ?? .infinity
+            return l != r ? l > r : left.name < right.name
+        }
+        for candidate in candidates.prefix(Self.maximumClaimsRead) {
+            let file = shown + "/" + candidate.name
+            let hostID = String(candidate.name.dropLast(5))
+            do {
+                let bytes = try fileSystem.readFile(root: shareRoot, path: directory + [candidate.name], limit: HolderClaim.maximumBytes)
+                let decoded = try HolderClaim.decodeReporting(bytes)
+                guard decoded.claim.hostID == hostID else {
+                    result.append(.unusable(file: file, reason: "the file is named for host \(hostID) but the claim is of host \(decoded.claim.hostID)"))
+                    continue
+                }
+                guard decoded.claim.imagePath == expected else {
+                    result.append(
+                        .unusable(
+                            file: file, reason: "the claim is about \(DroppedHeartbeatEntry.shown(decoded.claim.imagePath)), not \(DroppedHeartbeatEntry.shown(expected))"))
+                    continue
+                }
+                result.append(.claim(decoded.claim, file: file, dropped: decoded.dropped))
+            } catch ShareFileError.notFound {
+                continue  // removed between the listing and the read
+            } catch {
+                result.append(.unusable(file: file, reason: "\(error)"))
+            }
+        }
+        if candidates.count > Self.maximumClaimsRead {
+            result.append(
+                .unusable(file: shown, reason: "\(candidates.count - Self.maximumClaimsRead) older claim file(s) not read (only the newest \(Self.maximumClaimsRead) are)"))
+        }
+        let notRead = max(candidates.count - Self.maximumClaimsRead, 0) + (listing.truncated ? 1 : 0)
+        return (result, notRead)
+    }
+}

@@ -1,0 +1,44 @@
+import AttachmentLocks
+import Logging
+import SmbvolConfig
+
+/// An operator's view of and hand on the shares' mounts and attachment locks: `smbvol mounts`,
+/// `unmount`, `lock add|delete|list`. Every change goes through the attachment service, under
+/// the share's flock, within `deadline_seconds`.
+public struct OperatorShares {
+    public let wiring: ShareAttachmentWiring
+
+    public init(configuration: SmbvolConfiguration, logger: Logger) throws {
+        wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
+    }
+
+    /// Every configured share (and those only the locks mention): mounted or not, its locks.
+    public func statuses() throws -> [ShareStatus] { try wiring.service.status(of: wiring.targets) }
+
+    public enum UnmountOutcome: Sendable, Equatable {
+        /// A `local_path` share: nothing to unmount.
+        case local(mountPoint: String)
+        case unmounted(mountPoint: String)
+        case notMounted
+    }
+
+    public func unmount(share name: String, force: Bool) throws -> UnmountOutcome {
+        let target = try wiring.target(named: name)
+        if target.isLocal { return .local(mountPoint: target.mountPoint) }
+        return try wiring.service.unmountShare(target, force: force, deadline: wiring.deadline)
+            ? .unmounted(mountPoint: target.mountPoint) : .notMounted
+    }
+
+    public func addLock(share name: String, reason: String) throws -> AttachmentLock {
+        try wiring.service.addOperatorLock(share: try wiring.target(named: name), reason: reason, deadline: wiring.deadline)
+    }
+
+    /// The lock deleted, and what its deletion unmounted (its share's last lock).
+    public func deleteLock(id: String) throws -> (lock: AttachmentLock, report: ReleaseReport) {
+        try wiring.service.deleteLock(id: id, deadline: wiring.deadline)
+    }
+
+    public func locks(share name: String?) throws -> [AttachmentLock] {
+        try wiring.service.locks(share: try name.map { try wiring.target(named: $0) })
+    }
+}
