@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// Issue 23 part 4, "no zombie writers where nobody fenced", through the binary: host A's hook
@@ -28,27 +29,17 @@ struct TakeoverTests {
               </domain>
             </node>
             """.write(toFile: directory + "/node.xml", atomically: true, encoding: .utf8)
-        try """
-            state_dir = "\(directory)/state"
-            host_id = "host-b"
-            local_addresses = ["\(hostBAddress)"]
-            syslog_socket = "\(syslog.path)"
-            on_takeover = "\(onTakeover)"
-            libvirt_uri = "test://\(directory)/node.xml"
-            [cluster.sim]
-            host = "127.0.0.1"
-            port = \(fixture.simulator.port)
-            ca_file = "\(fixture.simulator.caFile ?? "")"
-            username = "svc-smbvol"
-            password_file = "\(fixture.passwordFile)"
-            credentials_store = "\(directory)/state/tokens/sim"
-            request_timeout_seconds = 5
-            [share.vmstore]
-            export = "//srv/vmstore"
-            cluster = "sim"
-            fs_path = "/vmstore"
-            local_path = "\(share)"
-            """.write(toFile: directory + "/smbvol.toml", atomically: true, encoding: .utf8)
+        var file = SmbvolConfigurationFile([
+            "state_dir": .string(directory + "/state"), "host_id": "host-b", "local_addresses": .strings([hostBAddress]),
+            "syslog_socket": .string(syslog.path), "on_takeover": .string(onTakeover), "libvirt_uri": .string("test://\(directory)/node.xml"),
+        ])
+        file.cluster("sim", [
+            "host": "127.0.0.1", "port": .integer(fixture.simulator.port), "ca_file": .string(fixture.simulator.caFile ?? ""),
+            "username": "svc-smbvol", "password_file": .string(fixture.passwordFile),
+            "credentials_store": .string(directory + "/state/tokens/sim"), "request_timeout_seconds": 5,
+        ])
+        file.share("vmstore", ["export": "//srv/vmstore", "cluster": "sim", "fs_path": "/vmstore", "local_path": .string(share)])
+        try file.write(in: directory)
         try """
             {"version": 1, "locks": [{"id": "b1", "share": "vmstore", "mount_point": "\(share)", "domain_uuid": "\(domainUUID)",
             "domain_name": "web01", "disk": "vda", "image": "\(share)/web01/disk0.qcow2", "reason": "domain web01 disk vda", "context": "hook",

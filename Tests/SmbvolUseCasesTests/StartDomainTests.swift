@@ -7,6 +7,7 @@ import QumuloClient
 import SMBMounts
 import SmbvolConfig
 import SmbvolSystem
+import SmbvolTestSupport
 import SmbvolUseCases
 import Synchronization
 import Testing
