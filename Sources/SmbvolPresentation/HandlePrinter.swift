@@ -30,17 +30,16 @@ public struct HandlePrinter {
             var line = state.line
             state.line = JSONWriter()  // keep `line` uniquely referenced while it is written
             line.reset()
-            line.raw(state.first ? "\n  {\"location\": " : ",\n  {\"location\": ")
+            func member(_ prefix: StaticString, _ value: String) {
+                line.raw(prefix)
+                line.string(value)
+            }
+            member(state.first ? "\n  {\"location\": " : ",\n  {\"location\": ", handle.location)
             state.first = false
-            line.string(handle.location)
-            line.raw(", \"file_number\": ")
-            line.string(handle.fileNumber)
-            line.raw(", \"owner\": ")
-            line.string(handle.owner)
-            line.raw(", \"owner_name\": ")
-            line.string(handle.ownerName)
-            line.raw(", \"path\": ")
-            line.string(handle.path)
+            member(", \"file_number\": ", handle.fileNumber)
+            member(", \"owner\": ", handle.owner)
+            member(", \"owner_name\": ", handle.ownerName)
+            member(", \"path\": ", handle.path)
             line.raw(", \"num_byte_range_locks\": ")
             line.integer(handle.numByteRangeLocks)
             line.raw(", \"client_addresses\": ")

@@ -71,6 +71,3 @@ public final class OutputWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 }
-
-/// Whether a descriptor is a terminal (progress and prompts only then).
-public func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }

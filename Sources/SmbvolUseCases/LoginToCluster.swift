@@ -2,6 +2,7 @@ import Logging
 import QumuloClient
 import SmbvolConfig
 import SmbvolLogging
+import SmbvolSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -57,21 +58,20 @@ public struct LoginToCluster {
             storePath: connection.login.store?.path ?? "(no store)", privileges: .complete)
         do {
             try client.requirePrivileges(QumuloPrivilege.all)
-        } catch let error as QumuloError {
-            if case .missingPrivileges = error.kind { loggedIn.privileges = .missing(error) } else { loggedIn.privileges = .failed(error) }
         } catch {
-            loggedIn.privileges = .failed(error)
+            if case .missingPrivileges = error.kind { loggedIn.privileges = .missing(error) } else { loggedIn.privileges = .failed(error) }
         }
         return loggedIn
     }
 
     /// The password typed at the terminal (not echoed); refused when stdin is not a terminal.
     public static func promptOnTerminal(user: String) throws -> Secret {
-        guard isatty(STDIN_FILENO) == 1 else {
+        guard Terminal.isTerminal(STDIN_FILENO) else {
             throw Failure(description: "no password given and stdin is not a terminal: use --password-file (mode 0600) or API_PASSWORD")
         }
-        guard let entered = getpass("Password for \(user): ") else { throw Failure(description: "could not read a password from the terminal") }
-        let password = String(cString: entered)
+        guard let password = Terminal.readPassword(prompt: "Password for \(user): ") else {
+            throw Failure(description: "could not read a password from the terminal")
+        }
         guard !password.isEmpty else { throw Failure(description: "empty password") }
         SecretRedactor.shared.register(password)
         return Secret(password)

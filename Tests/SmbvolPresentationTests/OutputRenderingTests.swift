@@ -31,19 +31,26 @@ struct OutputRenderingTests {
         location: "17", fileNumber: "42", owner: "500", ownerName: "svc\u{1B}[2J", path: "/vms/web01.qcow2", numByteRangeLocks: 2,
         clientAddresses: ["203.0.113.9", "203.0.113.10"])
 
-    @Test("handle listing as a table: padded columns, escaped values, unknown clients")
-    func handleTable() throws {
-        var unknown = handle
-        unknown.clientAddresses = nil
-        let text = try written { output in
-            let printer = HandlePrinter(json: false, output: output)
+    /// `handles` listed as `handles list` prints them (table or JSON).
+    func listing(json: Bool, _ handles: [ListedHandle]) throws -> String {
+        try written { output in
+            let printer = HandlePrinter(json: json, output: output)
             printer.begin()
-            printer.print(handle)
-            printer.print(unknown)
+            handles.forEach(printer.print)
             printer.end(missing: [])
         }
+    }
+
+    var unknownClients: ListedHandle {
+        var handle = handle
+        handle.clientAddresses = nil
+        return handle
+    }
+
+    @Test("handle listing as a table: padded columns, escaped values, unknown clients")
+    func handleTable() throws {
         #expect(
-            text == """
+            try listing(json: false, [handle, unknownClients]) == """
                 LOCATION             OWNER                CLIENT                   BRL  PATH
                 17                   svc\\u{1B}[2J              203.0.113.9,203.0.113.10 2    /vms/web01.qcow2
                 17                   svc\\u{1B}[2J              unknown                  2    /vms/web01.qcow2
@@ -53,29 +60,15 @@ struct OutputRenderingTests {
 
     @Test("handle listing as JSON: one handle per line, null client addresses when unknown, missing evidence")
     func handleJSON() throws {
-        var unknown = handle
-        unknown.clientAddresses = nil
-        let text = try written { output in
-            let printer = HandlePrinter(json: true, output: output)
-            printer.begin()
-            printer.print(handle)
-            printer.print(unknown)
-            printer.end(missing: [])
-        }
         #expect(
-            text == """
+            try listing(json: true, [handle, unknownClients]) == """
                 {"handles": [
                   {"location": "17", "file_number": "42", "owner": "500", "owner_name": "svc\\u001b[2J", "path": "/vms/web01.qcow2", "num_byte_range_locks": 2, "client_addresses": ["203.0.113.9", "203.0.113.10"]},
                   {"location": "17", "file_number": "42", "owner": "500", "owner_name": "svc\\u001b[2J", "path": "/vms/web01.qcow2", "num_byte_range_locks": 2, "client_addresses": null}
                 ], "missing_evidence": []}
 
                 """)
-        let empty = try written { output in
-            let printer = HandlePrinter(json: true, output: output)
-            printer.begin()
-            printer.end(missing: [])
-        }
-        #expect(empty == "{\"handles\": [], \"missing_evidence\": []}\n")
+        #expect(try listing(json: true, []) == "{\"handles\": [], \"missing_evidence\": []}\n")
     }
 
     let lock = AttachmentLock(

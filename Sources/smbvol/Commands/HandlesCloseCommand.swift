@@ -92,7 +92,7 @@ struct HandlesCloseCommand: ParsableCommand {
     }
 
     private func confirm(count: Int) throws {
-        guard isTerminal(STDIN_FILENO) else {
+        guard Terminal.isTerminal(STDIN_FILENO) else {
             throw ValidationError("refusing to close \(count) handle(s) without confirmation: stdin is not a terminal; pass --yes")
         }
         writeToStandardError("Force-close \(count) handle(s)? Their holders lose unflushed writes and locks. [y/N] ")

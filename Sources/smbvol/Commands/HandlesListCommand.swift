@@ -53,7 +53,7 @@ struct HandlesListCommand: ParsableCommand {
             // goes away, the token cannot be renewed) prints only the error, never half a document.
             let output = try OutputWriter.heldBack()
             let printer = HandlePrinter(json: json, output: output)
-            let showProgress = isTerminal(STDERR_FILENO)
+            let showProgress = Terminal.isTerminal(STDERR_FILENO)
             printer.begin()
             let outcome = try listing(
                 scope, progress: { seen in if showProgress { writeToStandardError("\rsmbvol: listed \(seen) handles…") } }, printer.print)

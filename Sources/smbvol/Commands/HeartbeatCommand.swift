@@ -2,6 +2,7 @@ import ArgumentParser
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolPresentation
+import SmbvolSystem
 import SmbvolUseCases
 
 /// `smbvol heartbeat`: this host's liveness record on every mounted share (docs/stale-handle-policy.md,

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SmbvolSystem
 
 /// SIGTERM and SIGINT for a service that must never be cut off mid-write (`heartbeat`): blocked
 /// in every thread, and waited for between rounds.
