@@ -77,7 +77,7 @@ public struct HolderClaimStore: Sendable {
                     result.append(.unusable(file: file, reason: "the file is named for host \(hostID) but the claim is of host \(decoded.claim.hostID)"))
                     continue
                 }
-                guard decoded.claim.imagePath == expected else {
+                guard HeartbeatLayout.isSameImage(decoded.claim.imagePath, expected) else {
                     result.append(
                         .unusable(
                             file: file, reason: "the claim is about \(DroppedHeartbeatEntry.shown(decoded.claim.imagePath)), not \(DroppedHeartbeatEntry.shown(expected))"))

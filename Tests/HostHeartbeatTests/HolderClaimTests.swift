@@ -135,6 +135,27 @@ struct HolderClaimTests {
     }
 }
 
+extension HolderClaimTests {
+    @Test("image key: SMB names are case-insensitive — a claim written as VM/Web01.qcow2 is found for vm/web01.qcow2 (and removed by it)")
+    func caseInsensitiveKey() throws {
+        #expect(HeartbeatLayout.imageKey(imagePath: "VM/Web01.qcow2") == HeartbeatLayout.imageKey(imagePath: "vm/web01.qcow2"))
+        let share = try ScratchShare()
+        let store = HolderClaimStore()
+        try store.write(sampleClaim(imagePath: "VM/Web01.qcow2"), shareRoot: share.root)
+        let (entries, notRead) = store.claims(imagePath: "vm/web01.qcow2", shareRoot: share.root)
+        #expect(notRead == 0)
+        #expect(entries.count == 1)
+        guard case .claim(let claim, _, _)? = entries.first else {
+            Issue.record("the claim of host-b on VM/Web01.qcow2 was not found for vm/web01.qcow2: \(entries)")
+            return
+        }
+        #expect(claim.hostID == "host-b")
+        try store.remove(hostID: "host-b", imagePath: "vm/WEB01.qcow2", shareRoot: share.root)
+        #expect(store.claims(imagePath: "VM/Web01.qcow2", shareRoot: share.root).entries.isEmpty)
+    }
+
+}
+
 @Suite("Takeover records of a claim taken over (no handle closed)")
 struct ClaimTakeoverRecordTests {
     func claimTakeover() -> TakeoverRecord {
