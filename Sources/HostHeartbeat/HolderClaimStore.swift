@@ -45,6 +45,42 @@ public struct HolderClaimStore: Sendable {
             root: shareRoot, directory: HeartbeatLayout.claimDirectory(imagePath: imagePath), name: HeartbeatLayout.hostFileName(hostID: hostID))
     }
 
+    /// Sweeps the image's claim directory of what is old: other hosts' claims, temporaries and
+    /// junk whose modification time and, for a readable claim, whose `written_at` are both
+    /// older than `olderThanSeconds`, and this host's own leftover temporaries. Nothing fresh is
+    /// removed, whoever wrote it. Run by a host that claims the image (the directories it
+    /// writes), so a dead host's claims go once another host holds the image.
+    ///
+    /// - Returns: the files removed (below the share root).
+    @discardableResult
+    public func sweep(imagePath: String, hostID: String, shareRoot: String, now: Double, olderThanSeconds: Double) -> [String] {
+        let directory = HeartbeatLayout.claimDirectory(imagePath: imagePath)
+        let ownName = HeartbeatLayout.hostFileName(hostID: hostID)
+        guard let listing = try? fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries) else { return [] }
+        var removed: [String] = []
+        for entry in listing.entries where entry.name != ownName {
+            guard let modified = entry.modified else { continue }
+            let remove: Bool
+            if HeartbeatLayout.isTemporary(entry.name, of: ownName) {
+                remove = true
+            } else if now - modified <= olderThanSeconds {
+                remove = false
+            } else if HeartbeatLayout.isRecordFileName(entry.name),
+                let bytes = try? fileSystem.readFile(root: shareRoot, path: directory + [entry.name], limit: HolderClaim.maximumBytes),
+                let claim = try? HolderClaim.decode(bytes)
+            {
+                remove = now - claim.writtenAt > olderThanSeconds
+            } else {
+                remove = true
+            }
+            guard remove else { continue }
+            if (try? fileSystem.removeFile(root: shareRoot, directory: directory, name: entry.name)) != nil {
+                removed.append((directory + [entry.name]).joined(separator: "/"))
+            }
+        }
+        return removed
+    }
+
     /// The claims on the image at `imagePath` (below the share root): one listing of its
     /// directory, then one read for each of the newest `maximumClaimsRead` entries. A bad,
     /// oversized, symlinked or malformed file, a claim whose host is not the one its file is

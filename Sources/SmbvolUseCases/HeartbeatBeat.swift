@@ -307,7 +307,8 @@ struct ShareJob: Sendable {
                 swept = writer.sweep(hostID: record.hostID, addresses: record.addresses, shareRoot: target.mountPoint, now: now, olderThanSeconds: sweepAge)
             }
             let outcome = try writer.write(record, shareRoot: target.mountPoint, previous: previous, now: now, freshSeconds: freshSeconds)
-            return .written(outcome, swept: swept, claimFailures: refreshClaims())
+            let claimFailures = refreshClaims(sweepingOlderThan: sweepAge, swept: &swept)
+            return .written(outcome, swept: swept, claimFailures: claimFailures)
         } catch {
             return .failed("\(error)")
         }
@@ -316,9 +317,11 @@ struct ShareJob: Sendable {
 
 extension ShareJob {
     /// Rewrites this host's claim on every image of `claimedImages` (after the record: the
-    /// record is what other hosts' handle rules need first). In-share symlinks are followed
-    /// here, in the share's bounded worker. Returns the failures, one line each.
-    func refreshClaims() -> [String] {
+    /// record is what other hosts' handle rules need first), and, when a sweep is due, sweeps
+    /// those images' claim directories of other hosts' old claims (appended to `swept`).
+    /// In-share symlinks are followed here, in the share's bounded worker. Returns the
+    /// failures, one line each.
+    func refreshClaims(sweepingOlderThan sweepAge: Double? = nil, swept: inout [String]?) -> [String] {
         var failures: [String] = []
         for claimed in claimedImages {
             guard let relative = DiskImageLocator.relativePathInsideShare(of: claimed.image, shareDirectory: target.mountPoint) else {
@@ -332,6 +335,10 @@ extension ShareJob {
                 try claimStore.write(claim, shareRoot: target.mountPoint)
             } catch {
                 failures.append("\(claimed.image): \(error)")
+            }
+            if let sweepAge {
+                let removed = claimStore.sweep(imagePath: relative, hostID: record.hostID, shareRoot: target.mountPoint, now: now, olderThanSeconds: sweepAge)
+                swept = (swept ?? []) + removed
             }
         }
         return failures

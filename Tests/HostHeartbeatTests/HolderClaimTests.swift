@@ -106,6 +106,23 @@ struct HolderClaimTests {
         try store.remove(hostID: "host-b", imagePath: "vm/web01.qcow2", shareRoot: share.root)
     }
 
+    @Test("sweep: other hosts' claims old by file time and written_at go; fresh ones and this host's own stay")
+    func sweep() throws {
+        let share = try ScratchShare()
+        let store = HolderClaimStore()
+        let now = Date().timeIntervalSince1970
+        try store.write(sampleClaim(host: "host-a", writtenAt: now - 200_000), shareRoot: share.root)
+        try store.write(sampleClaim(host: "host-b", writtenAt: now - 200_000), shareRoot: share.root)
+        try store.write(sampleClaim(host: "host-c", writtenAt: now + 90_000), shareRoot: share.root)
+        // Files just written: nothing is old by its file time yet.
+        #expect(store.sweep(imagePath: "vm/web01.qcow2", hostID: "host-a", shareRoot: share.root, now: now, olderThanSeconds: 86_400).isEmpty)
+        // A day and more later: host B's old claim goes; host C's (its written_at recent by then) and host A's own stay.
+        let removed = store.sweep(imagePath: "vm/web01.qcow2", hostID: "host-a", shareRoot: share.root, now: now + 100_000, olderThanSeconds: 86_400)
+        #expect(removed.map { String($0.split(separator: "/").last ?? "") } == ["host-b.json"])
+        let left = store.claims(imagePath: "vm/web01.qcow2", shareRoot: share.root).entries.count
+        #expect(left == 2)
+    }
+
     @Test("reader: a bad, symlinked, misnamed or other-image file is ignored alone, with the reason; the good claim stands")
     func robustness() throws {
         let share = try ScratchShare()
