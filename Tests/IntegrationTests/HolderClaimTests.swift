@@ -207,6 +207,22 @@ struct HolderClaimTests {
         #expect(try simulator.state().closedLocations.isEmpty)
     }
 
+    @Test("a cluster that hangs (on_cluster_error = continue): B's fresh claim still refuses A's start — the claims need no cluster, the deadline is no way round them")
+    func hungClusterStillRefusedByClaim() throws {
+        let fixture = try HookFixture(scenario: "claim.json", deadlineSeconds: 4, onClusterError: "continue")
+        try HeartbeatHookTests.addHostIdentity(to: fixture, hostID: "host-a", address: "203.0.113.1")
+        let syslogB = try SyslogListener()
+        let hostB = try TakeoverTests.hostB(fixture, syslog: syslogB)
+        #expect(HeartbeatHookTests.beat(hostB).status == 0)
+        try #require(Self.claimFiles(fixture, host: "host-b").count == 1)
+        try fixture.simulator.addFault(#"{"kind": "hang", "path_prefix": "/v1/"}"#)
+        let start = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML(), timeout: .seconds(20))
+        #expect(start.status == 1, "\(start.stderr)")
+        #expect(start.stderr.contains("(host-b, ") && start.stderr.contains("claim"), "\(start.stderr)")
+        #expect(try fixture.mounts.locks().isEmpty)
+        #expect(Self.claimFiles(fixture, host: "host-a").isEmpty)
+    }
+
     @Test("the heartbeat refreshes the claim of every image its locks hold, every beat")
     func heartbeatRefreshes() throws {
         let fixture = try HookFixture(scenario: "claim.json")
