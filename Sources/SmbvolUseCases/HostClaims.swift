@@ -90,22 +90,29 @@ public struct HostClaims: Sendable {
     }
 
     /// Removes this host's claims on the images of `locks` (release, detach): only this host's
-    /// own files, and not for an image another of this host's locks (`allLocks`) still holds;
-    /// each share's removals bounded by `removalBoundSeconds` (a hung share is left, and its
-    /// claim goes stale). Never throws.
+    /// own files, and not for an image another of this host's locks (`allLocks`) still holds —
+    /// compared as claims name images (in-share symlinks followed, case ignored), so another
+    /// domain spelling the same file differently keeps its claim; each share's removals bounded
+    /// by `removalBoundSeconds` (a hung share is left, and its claim goes stale). Never throws.
     public func remove(for locks: [AttachmentLock], allLocks: [AttachmentLock]) {
         guard let hostID else { return }
         let released = Set(locks.map(\.id))
-        let stillHeld = Set(allLocks.filter { $0.context == .hook && !released.contains($0.id) }.map(\.image))
+        let others = allLocks.filter { $0.context == .hook && !released.contains($0.id) && !$0.image.isEmpty }
+        let stillHeld = Set(others.map(\.image))
         let byShare = Dictionary(
             grouping: locks.filter { $0.context == .hook && !$0.image.isEmpty && !stillHeld.contains($0.image) }, by: \.mountPoint)
         for (mountPoint, shareLocks) in byShare.sorted(by: { $0.key < $1.key }) {
             let store = self.store
             let images = shareLocks.map(\.image)
+            let othersOnShare = others.filter { $0.mountPoint == mountPoint }.map(\.image)
             guard let work = BoundedWork.start({ () -> [String] in
                 var failures: [String] = []
+                let heldElsewhere = Set(
+                    othersOnShare.compactMap { DiskImageLocator.relativePathInsideShare(of: $0, shareDirectory: mountPoint)?.lowercased() })
                 for image in images {
-                    guard let relative = DiskImageLocator.relativePathInsideShare(of: image, shareDirectory: mountPoint) else { continue }
+                    guard let relative = DiskImageLocator.relativePathInsideShare(of: image, shareDirectory: mountPoint),
+                        !heldElsewhere.contains(relative.lowercased())
+                    else { continue }
                     do {
                         try store.remove(hostID: hostID, imagePath: relative, shareRoot: mountPoint)
                     } catch {

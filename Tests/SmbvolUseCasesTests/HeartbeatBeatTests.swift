@@ -1,3 +1,4 @@
+import AttachmentLocks
 import Dispatch
 import Foundation
 import HostHeartbeat
@@ -155,5 +156,35 @@ struct HeartbeatClaimTests {
         #expect(
             claims.claims(imagePath: "vm/old.qcow2", shareRoot: root + "/share").entries.isEmpty,
             "a lock of 2020 is a leftover of an earlier boot: its fresh claim would refuse every other host's start until reconcile")
+    }
+}
+
+@Suite("Host claims: release")
+struct HostClaimsReleaseTests {
+    @Test("release of one domain keeps the claim another domain of this host still holds on the same image, however each spells it (a symlink)")
+    func releaseKeepsClaimOfAnotherLocalDomain() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("smbvol-release-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let share = root + "/share"
+        try FileManager.default.createDirectory(atPath: share + "/vm", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: share + "/vm/a.qcow2", contents: Data())
+        try FileManager.default.createSymbolicLink(atPath: share + "/current.qcow2", withDestinationPath: "vm/a.qcow2")
+        let configuration = SmbvolConfiguration(
+            stateDirectory: root + "/state", mountBase: root + "/mnt", localAddresses: ["10.0.0.1"],
+            shares: ["vms": ShareConfiguration(name: "vms", export: "//srv/vms", localPath: share)])
+        let claims = HostClaims(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"))
+        let held = HostClaims.HeldImage(shareName: "vms", shareDirectory: share, relativePath: "vm/a.qcow2", domainName: "d1", domainUUID: "11111111-2222-3333-4444-555555555551")
+        #expect(claims.write([held]).count == 1)
+        func lock(_ id: String, _ image: String, _ domain: String) -> AttachmentLock {
+            AttachmentLock(
+                id: id, share: "vms", mountPoint: share, domainUUID: domain, domainName: domain, disk: "vda", image: image, reason: "domain \(domain) disk vda",
+                context: .hook, createdAt: "2026-12-01T00:00:00Z")
+        }
+        let first = lock("l1", share + "/vm/a.qcow2", "d1")
+        let second = lock("l2", share + "/current.qcow2", "d2")
+        claims.remove(for: [first], allLocks: [first, second])
+        #expect(HolderClaimStore().claims(imagePath: "vm/a.qcow2", shareRoot: share).entries.count == 1, "d2 still runs on vm/a.qcow2")
+        claims.remove(for: [second], allLocks: [second])
+        #expect(HolderClaimStore().claims(imagePath: "vm/a.qcow2", shareRoot: share).entries.isEmpty, "the last holder released: the claim goes")
     }
 }
