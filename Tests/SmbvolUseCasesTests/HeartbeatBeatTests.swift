@@ -6,6 +6,7 @@ import Logging
 import SmbvolConfig
 import SmbvolSystem
 import SmbvolUseCases
+import Synchronization
 import Testing
 
 /// Issue 21, item 8: one share whose I/O blocks (as on a hung mount) costs the other shares
@@ -159,8 +160,33 @@ struct HeartbeatClaimTests {
     }
 }
 
-@Suite("Host claims: release")
+@Suite("Host claims: write and release")
 struct HostClaimsReleaseTests {
+    @Test("a start's claim on a share that does not answer: a warning within the bound, never a start held up to its deadline")
+    func writeOnAHungShareIsBounded() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("smbvol-hungclaim-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/share", withIntermediateDirectories: true)
+        let configuration = SmbvolConfiguration(
+            stateDirectory: root + "/state", mountBase: root + "/mnt", localAddresses: ["10.0.0.1"],
+            shares: ["vms": ShareConfiguration(name: "vms", export: "//srv/vms", localPath: root + "/share")])
+        let hung = HeartbeatBeatTests.GatedFileSystem(blockedRoot: root + "/share")
+        defer { hung.gate.signal() }
+        var claims = HostClaims(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"))
+        claims.store = HolderClaimStore(fileSystem: hung)
+        let held = HostClaims.HeldImage(shareName: "vms", shareDirectory: root + "/share", relativePath: "vm/a.qcow2", domainName: "d1", domainUUID: "11111111-2222-3333-4444-555555555551")
+        let finished = DispatchSemaphore(value: 0)
+        let result = Mutex<[String]?>(nil)
+        let writer = claims
+        Thread.detachNewThread {
+            let written = writer.write([held])
+            result.withLock { $0 = written }
+            finished.signal()
+        }
+        #expect(finished.wait(timeout: .now() + 15) == .success, "the claim write waited on the hung share")
+        #expect(result.withLock { $0 } == [], "nothing written on a share that does not answer")
+    }
+
     @Test("release of one domain keeps the claim another domain of this host still holds on the same image, however each spells it (a symlink)")
     func releaseKeepsClaimOfAnotherLocalDomain() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("smbvol-release-\(UUID().uuidString.prefix(8))").path
