@@ -49,11 +49,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
+        // The one share value (`Share`: export, mount point, credentials, options, cluster and
+        // cluster root) and the catalog that resolves the configured ones once. Mounts, locks,
+        // evidence, heartbeat and the use cases all carry this value.
+        .target(name: "SmbvolShares", dependencies: ["SmbvolConfig"], swiftSettings: strictSettings),
         // SMB mounts: mount table, mount options, running mount.cifs.
         .target(
             name: "SMBMounts",
             dependencies: [
-                "SmbvolSystem", "SmbvolConfig", "SmbvolLogging",
+                "SmbvolSystem", "SmbvolConfig", "SmbvolShares", "SmbvolLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -81,7 +85,7 @@ let package = Package(
         .target(
             name: "HandleEvidence",
             dependencies: [
-                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolSystem", "DomainXML", "SMBMounts", "AttachmentLocks", "SmbvolLogging",
+                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolShares", "SmbvolSystem", "DomainXML", "SMBMounts", "AttachmentLocks", "SmbvolLogging",
                 "HostHeartbeat",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -91,7 +95,7 @@ let package = Package(
         .target(
             name: "SmbvolUseCases",
             dependencies: [
-                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient", "SMBMounts", "AttachmentLocks", "DomainXML",
+                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient", "SMBMounts", "AttachmentLocks", "DomainXML",
                 "LockHygiene", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -120,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "smbvol",
             dependencies: [
-                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient",
+                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient",
                 "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
                 "HostHeartbeat", "SmbvolUseCases",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -136,7 +140,7 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(name: "QumuloSimulatorTests", dependencies: ["QumuloSimulator"], swiftSettings: strictSettings),
         .testTarget(
-            name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolSystem", "SmbvolConfig"],
+            name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolShares", "SmbvolSystem", "SmbvolConfig"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolSystem"],
@@ -146,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "HandleEvidenceTests",
             dependencies: [
-                "HandleEvidence", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem",
+                "HandleEvidence", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SmbvolShares", "SMBMounts", "DomainXML", "SmbvolSystem",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -161,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "SmbvolUseCasesTests",
             dependencies: [
-                "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
+                "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolShares", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
                 "HandleEvidence", "LibvirtDomains", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

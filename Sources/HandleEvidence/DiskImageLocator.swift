@@ -1,6 +1,7 @@
 import DomainXML
 import LockHygiene
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 
 #if canImport(Glibc)
@@ -70,9 +71,9 @@ public enum ImageLocationError: Error, Sendable, Equatable, CustomStringConverti
 /// A file belongs to a share when its path, with no `..`, lies under the share's mount point or
 /// `local_path`, and — for the parts that exist — its real path does too (no symlink escapes).
 public struct DiskImageLocator: Sendable {
-    public var shares: [MountableShare]
+    public var shares: [Share]
 
-    public init(shares: [MountableShare]) { self.shares = shares }
+    public init(shares: [Share]) { self.shares = shares }
 
     public init(catalog: ShareCatalog) { shares = catalog.shares }
 

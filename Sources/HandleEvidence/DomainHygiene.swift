@@ -5,6 +5,7 @@ import LockHygiene
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 
@@ -150,7 +151,7 @@ public final class DomainHygiene {
     /// The share's host restrictions as the cluster reports them (the share listing, once per
     /// cluster and run): nil when they cannot be read or the share is not found exactly once —
     /// unknown restrictions never fence anyone.
-    func hostRestrictions(of share: MountableShare, client: QumuloClient) -> [HostRestrictionFact]? {
+    func hostRestrictions(of share: Share, client: QumuloClient) -> [HostRestrictionFact]? {
         let key = share.cluster ?? ""
         if sharesListed[key] == nil {
             do {

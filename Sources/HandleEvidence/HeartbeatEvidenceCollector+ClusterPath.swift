@@ -2,6 +2,7 @@ import HostHeartbeat
 import LockHygiene
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 
 extension HeartbeatEvidenceCollector {

@@ -4,6 +4,7 @@ import HandleEvidence
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 

@@ -4,6 +4,7 @@ import HostHeartbeat
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem

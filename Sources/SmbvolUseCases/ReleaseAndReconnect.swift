@@ -4,6 +4,7 @@ import HostHeartbeat
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem

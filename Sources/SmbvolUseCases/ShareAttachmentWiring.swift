@@ -1,6 +1,7 @@
 import AttachmentLocks
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 
@@ -12,7 +13,7 @@ import Glibc
 /// libraries do not depend on each other). Shares are looked up by mount point.
 struct MountedShareAdapter: ShareMounting {
     let mounter: ShareMounter
-    let sharesByMountPoint: [String: MountableShare]
+    let sharesByMountPoint: [String: Share]
 
     func ensureMounted(_ share: ShareTarget, deadline: Deadline) throws -> Bool {
         guard let mountable = sharesByMountPoint[share.mountPoint] else {
@@ -47,11 +48,11 @@ public struct ShareAttachmentWiring: Sendable {
     /// The configured shares (resolved once, at load).
     public let catalog: ShareCatalog
     /// Connection-info shares first, then the configured ones.
-    public let shares: [MountableShare]
+    public let shares: [Share]
     public let service: ShareAttachmentService
 
     /// Parts already built (tests: a recording mounter, a store in a temporary directory).
-    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, connectionInfoShares: [MountableShare] = [], service: ShareAttachmentService) {
+    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, connectionInfoShares: [Share] = [], service: ShareAttachmentService) {
         self.configuration = configuration
         self.catalog = catalog
         shares = connectionInfoShares + catalog.shares
@@ -63,7 +64,7 @@ public struct ShareAttachmentWiring: Sendable {
         self.init(configuration: configuration, catalog: try ShareCatalog(configuration: configuration), logger: logger)
     }
 
-    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, logger: Logger, connectionInfoShares: [MountableShare] = []) {
+    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, logger: Logger, connectionInfoShares: [Share] = []) {
         self.configuration = configuration
         self.catalog = catalog
         // Connection-info shares first: they carry the credentials (a hot-attach may also name
@@ -72,7 +73,7 @@ public struct ShareAttachmentWiring: Sendable {
         let mounter = ShareMounter(
             settings: MountSettings(configuration: configuration),
             accountResolver: QemuAccountResolver(configuration: configuration), logger: logger)
-        var byMountPoint: [String: MountableShare] = [:]
+        var byMountPoint: [String: Share] = [:]
         for share in shares where byMountPoint[share.mountPoint] == nil { byMountPoint[share.mountPoint] = share }
         let store = AttachmentLockStore(stateDirectory: configuration.stateDirectory, stageObserver: Self.testCrashObserver())
         let mountTimeout = configuration.mountTimeoutSeconds
@@ -81,7 +82,7 @@ public struct ShareAttachmentWiring: Sendable {
             shareLockTimeout: .seconds(max(60, mountTimeout * 2 + 10)), logger: logger)
     }
 
-    public static func target(for share: MountableShare) -> ShareTarget {
+    public static func target(for share: Share) -> ShareTarget {
         ShareTarget(name: share.name, export: share.export.commandForm, mountPoint: share.usablePath, isLocal: share.isLocal)
     }
 

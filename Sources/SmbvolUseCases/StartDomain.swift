@@ -5,6 +5,7 @@ import HostHeartbeat
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 

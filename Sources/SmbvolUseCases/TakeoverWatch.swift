@@ -3,6 +3,7 @@ import HostHeartbeat
 import LibvirtDomains
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolMetrics

@@ -3,6 +3,7 @@ import Foundation
 import HandleEvidence
 import LockHygiene
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import Testing
 

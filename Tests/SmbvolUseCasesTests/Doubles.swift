@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 import SmbvolUseCases

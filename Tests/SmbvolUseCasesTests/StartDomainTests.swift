@@ -5,6 +5,7 @@ import HandleEvidence
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 import SmbvolUseCases
