@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "AttachmentLocks",
             dependencies: [
-                "SmbvolSystem", "SmbvolLogging",
+                "SmbvolSystem", "SmbvolShares", "SmbvolLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -143,7 +143,7 @@ let package = Package(
             name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolShares", "SmbvolSystem", "SmbvolConfig"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolSystem"],
+            name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolShares", "SmbvolSystem"],
             swiftSettings: strictSettings),
         .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML"], swiftSettings: strictSettings),
         .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene", "SmbvolSystem"], swiftSettings: strictSettings),

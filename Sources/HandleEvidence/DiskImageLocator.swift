@@ -16,13 +16,25 @@ public struct LocatedImage: Sendable, Equatable {
     public var image: String
     /// The top image, or a backing file (opened read-only by qemu, shared by many VMs).
     public var isBackingFile: Bool
-    public var share: String
-    /// Where the share is (or would be) mounted, or its `local_path`.
-    public var shareDirectory: String
+    /// The share the image lies on, as located: carried on to the mount, the lock and the
+    /// evidence, never looked up again by name.
+    public var share: Share
     /// The path below `shareDirectory`, without a leading `/`, of the file the image resolves to
     /// (an in-share symlink followed) once it exists; as spelled before that.
     public var relativePath: String
     public var access: DiskAccess
+
+    public init(target: String, image: String, isBackingFile: Bool, share: Share, relativePath: String, access: DiskAccess) {
+        self.target = target
+        self.image = image
+        self.isBackingFile = isBackingFile
+        self.share = share
+        self.relativePath = relativePath
+        self.access = access
+    }
+
+    /// Where the share is (or would be) mounted, or its `local_path`.
+    public var shareDirectory: String { share.usablePath }
 }
 
 /// A domain's disks as located on the configured shares.
@@ -100,7 +112,7 @@ public struct DiskImageLocator: Sendable {
         for var image in images {
             let normalised = "/" + image.image.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
             image.relativePath = try Self.resolvedRelativePath(
-                of: normalised, below: image.shareDirectory, spelled: image.relativePath, target: image.target, share: image.share)
+                of: normalised, below: image.shareDirectory, spelled: image.relativePath, target: image.target, share: image.share.name)
             resolvedImages.append(image)
         }
         return resolvedImages
@@ -158,8 +170,7 @@ public struct DiskImageLocator: Sendable {
         let relativePath = try Self.resolvedRelativePath(
             of: normalised, below: share.usablePath, spelled: spelled, target: target, share: share.name)
         return LocatedImage(
-            target: target, image: path, isBackingFile: isBacking, share: share.name, shareDirectory: share.usablePath,
-            relativePath: relativePath, access: access)
+            target: target, image: path, isBackingFile: isBacking, share: share, relativePath: relativePath, access: access)
     }
 
     /// The path below `shareDirectory` of the file `image` resolves to (in-share symlinks

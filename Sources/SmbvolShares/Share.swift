@@ -2,7 +2,7 @@ import SmbvolConfig
 
 /// How mount.cifs gets the account: a credentials file an administrator wrote, or secrets that
 /// came with connection info and go into a temporary file for the duration of the mount.
-public enum MountCredentials: Sendable, Equatable, CustomStringConvertible {
+public enum MountCredentials: Sendable, Hashable, CustomStringConvertible {
     case file(String)
     case inline(username: String?, password: String?, domain: String?)
 
@@ -19,7 +19,7 @@ public enum MountCredentials: Sendable, Equatable, CustomStringConvertible {
 /// use its path) and to find its images on the cluster. Built once per run from the
 /// configuration (`ShareCatalog`) or from hot-attach connection info; mounts, attachment locks,
 /// disk location and evidence all read this, never the raw `[share.NAME]` table.
-public struct Share: Sendable, Equatable {
+public struct Share: Sendable, Hashable {
     public var name: String
     public var export: SMBExport
     public var mountPoint: String

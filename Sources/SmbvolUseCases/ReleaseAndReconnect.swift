@@ -76,7 +76,7 @@ public struct ReconnectDomain: Sendable {
             // The domain runs already: the locks it still has keep their time (the takeover
             // watch dates the domain's use of its images by them).
             _ = try attachments.service.attach(
-                try start.attachmentRequests(for: located.images), deadline: run.deadlines.work, domainStarting: false)
+                start.attachmentPlan(for: located.images).requests, deadline: run.deadlines.work, domainStarting: false)
         } catch {
             run.logger.error(
                 "reconnect: could not restore the domain's locks; run `smbvol reconcile`",

@@ -62,7 +62,7 @@ public struct TakeoverWatch {
         let ownHandles = self.ownHandles
         let now = clock.wallClockSeconds()
         for share in wiring.shares where configuration.shares[share.name] != nil {
-            let target = ShareAttachmentWiring.target(for: share)
+            let target = ShareTarget(share)
             let shareLocks = locks.filter { $0.share == share.name }
             guard !shareLocks.isEmpty else { continue }
             if !target.isLocal, (try? wiring.service.isMountedNow(target)) != true { continue }

@@ -127,10 +127,9 @@ public struct FenceSession {
                 readable.append(share)
                 continue
             }
-            let target = ShareAttachmentWiring.target(for: share)
             do {
-                if try wiring.service.mountForRead(target, deadline: deadline) {
-                    borrowed.append(target)
+                if try wiring.service.mountForRead(share, deadline: deadline) {
+                    borrowed.append(ShareTarget(share))
                     say("share \(share.name): mounted at \(share.mountPoint) to read its heartbeat records")
                 }
                 readable.append(share)
