@@ -73,7 +73,7 @@ let package = Package(
         // Heartbeat records on each share: model, atomic no-follow writer, bounded reader.
         .target(
             name: "HostHeartbeat",
-            dependencies: ["SmbvolSystem", "AttachmentLocks"],
+            dependencies: ["SmbvolSystem"],
             swiftSettings: strictSettings),
 
         // libvirt domain XML: name, UUID, file disks and their backing chains.
@@ -159,14 +159,14 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "HostHeartbeatTests",
-            dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem", "AttachmentLocks"],
+            dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem"],
             swiftSettings: strictSettings),
         .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
         .testTarget(
             name: "SmbvolUseCasesTests",
             dependencies: [
                 "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolShares", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
-                "HandleEvidence", "LibvirtDomains", .product(name: "Logging", package: "swift-log"),
+                "HandleEvidence", "HostHeartbeat", "LibvirtDomains", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.

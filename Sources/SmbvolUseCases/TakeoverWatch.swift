@@ -94,7 +94,7 @@ public struct TakeoverWatch {
                         guard !handled.contains(key) else { continue }
                         let cluster = configuration.shares[share.name]?.cluster
                         let verdict = TakeoverJudgement.judge(
-                            record, lock: lock, localHostID: hostID, localAddresses: localAddresses, now: now,
+                            record, use: LocalImageUse(lock: lock), localHostID: hostID, localAddresses: localAddresses, now: now,
                             ownHandle: { ownHandles.status(fileNumber: record.fileNumber, cluster: cluster, localAddresses: localAddresses) })
                         switch verdict {
                         case .ignore(let reason):
@@ -186,5 +186,12 @@ public struct TakeoverWatch {
             report.warnings.append("domain \(lock.domainName) not stopped after a takeover (\(record.summary)): \(LineEscaping.oneLine("\(error)"))")
             return false
         }
+    }
+}
+
+extension LocalImageUse {
+    /// The use an attachment lock records: dated by `recordedAt`, else `createdAt`.
+    public init(lock: AttachmentLock) {
+        self.init(lockID: lock.id, fileNumber: lock.fileNumber, since: lock.latestRecordingSeconds, sinceText: lock.recordedAt ?? lock.createdAt)
     }
 }
