@@ -11,13 +11,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "smbvol", targets: ["smbvol"]),
-        .executable(name: "qumulo-sim", targets: ["qumulo-sim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // C libraries from Debian.
@@ -103,23 +101,6 @@ let package = Package(
         // Read-only libvirt connection for `check --domain` and `reconcile` (never the hook).
         .target(name: "LibvirtDomains", dependencies: ["CLibvirt", "SmbvolSystem"], swiftSettings: strictSettings),
 
-        // The Qumulo simulator: never linked into smbvol.
-        .target(
-            name: "QumuloSimulator",
-            dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: strictSettings),
-        .executableTarget(
-            name: "qumulo-sim",
-            dependencies: [
-                "QumuloSimulator",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: strictSettings),
-
         // The one binary operators and the libvirt hook run.
         .executableTarget(
             name: "smbvol",
@@ -132,26 +113,33 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        // What the test targets share, and only they depend on: the smbvol.toml builder, the
+        // domain-XML builder, the scripted cluster transport, the log capture, waitUntil.
+        .target(
+            name: "SmbvolTestSupport",
+            dependencies: ["QumuloClient", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/SmbvolTestSupport",
+            swiftSettings: strictSettings),
+
         .testTarget(name: "SmbvolSystemTests", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
-        .testTarget(name: "SmbvolConfigTests", dependencies: ["SmbvolConfig"], swiftSettings: strictSettings),
+        .testTarget(name: "SmbvolConfigTests", dependencies: ["SmbvolConfig", "SmbvolTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "QumuloClientTests",
-            dependencies: ["QumuloClient", "SmbvolSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["QumuloClient", "SmbvolSystem", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
-        .testTarget(name: "QumuloSimulatorTests", dependencies: ["QumuloSimulator"], swiftSettings: strictSettings),
         .testTarget(
             name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolShares", "SmbvolSystem", "SmbvolConfig"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolShares", "SmbvolSystem"],
             swiftSettings: strictSettings),
-        .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML"], swiftSettings: strictSettings),
+        .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "SmbvolTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene", "SmbvolSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "HandleEvidenceTests",
             dependencies: [
                 "HandleEvidence", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SmbvolShares", "SMBMounts", "DomainXML", "SmbvolSystem",
-                .product(name: "Logging", package: "swift-log"),
+                "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         .testTarget(
@@ -166,12 +154,13 @@ let package = Package(
             name: "SmbvolUseCasesTests",
             dependencies: [
                 "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolShares", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
-                "HandleEvidence", "HostHeartbeat", "LibvirtDomains", .product(name: "Logging", package: "swift-log"),
+                "HandleEvidence", "HostHeartbeat", "LibvirtDomains", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
-        // Runs the built binaries (smbvol, qumulo-sim, the official qq CLI) end to end.
+        // Runs the built binaries end to end: smbvol, qumulo-sim (built from the package in
+        // Simulator/, found through SMBVOL_SIM_BIN_DIR) and the official qq CLI.
         .testTarget(
-            name: "IntegrationTests", dependencies: ["smbvol", "qumulo-sim"],
+            name: "IntegrationTests", dependencies: ["smbvol", "SmbvolTestSupport"],
             swiftSettings: strictSettings),
     ]
 )

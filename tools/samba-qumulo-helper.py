@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""What qumulo-sim's Samba backend asks a real smbd (Sources/QumuloSimulator/SambaBackend.swift).
+"""What qumulo-sim's Samba backend asks a real smbd (Simulator/Sources/QumuloSimulator/SambaBackend.swift).
 
 Runs where the smbd runs (its network, mount and PID namespaces: smbstatus checks smbd's pids,
 srvsvc dials port 445). Debian's python3-samba, so /usr/bin/python3.

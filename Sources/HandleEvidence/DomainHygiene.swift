@@ -130,8 +130,8 @@ public final class DomainHygiene {
 
     /// For a start the cluster could not be asked about, or with no cluster configured: the
     /// hosts whose fresh claim is on one of the exclusive images (one directory per image; no
-    /// cluster, so no fence is known). Such a holder refuses the start, as it would with the
-    /// cluster. One line per claim.
+    /// cluster, so no fence is known), and the claim files that could not be read (they may
+    /// hide one). Either refuses the start, as it would with the cluster. One line each.
     public func claimingHolders(of located: DomainImages) -> [String] {
         let judgement = HolderClaimJudgement(freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
         var holders: [String] = []
@@ -139,7 +139,7 @@ public final class DomainHygiene {
             var evidence = ImageEvidence(handles: [], localAddresses: ClientAddress.canonical(localAddresses))
             evidence.localHostID = localHostID
             evidence.claims = claims.gather(shareDirectory: image.shareDirectory, imagePath: image.relativePath).observations
-            for claim in judgement.judge(evidence) where claim.status == .alive {
+            for claim in judgement.judge(evidence) where claim.status == .alive || claim.status == .unread {
                 holders.append("\(image.image): \(claim.note)")
             }
         }
@@ -245,12 +245,16 @@ enum RefusalMessage {
         let refused = inspection.images.filter { $0.decisions?.verdict == .refuse }
         var handleParts: [String] = []
         var claimParts: [String] = []
+        var unreadParts: [String] = []
         for image in refused {
             let place = "\(image.image.image) (\(image.clusterPath ?? "?"))"
+            let refusingClaims = image.decisions?.refusingClaims ?? []
             if let first = image.decisions?.decisions.first(where: { $0.action == .refuse }) {
                 handleParts.append("\(place): \(first.reason)")
-            } else if let claim = image.decisions?.refusingClaims.first {
+            } else if let claim = refusingClaims.first(where: { $0.status == .alive }) {
                 claimParts.append("\(place): \(claim.note)")
+            } else if let claim = refusingClaims.first {
+                unreadParts.append("\(place): \(claim.note)")
             } else {
                 handleParts.append("\(place): \(image.decisions?.summary ?? "live holder")")
             }
@@ -260,6 +264,10 @@ enum RefusalMessage {
         if !claimParts.isEmpty {
             reasons.append(
                 "a holder proven alive by its claim (no handle needed) on \(claimParts.joined(separator: "; ")) — stop the domain there, or wait until its claim goes stale")
+        }
+        if !unreadParts.isEmpty {
+            reasons.append(
+                "holder claims that could not be read on \(unreadParts.joined(separator: "; ")) — remove what does not belong in the claim directory, or --force if no other host runs the image")
         }
         return LineEscaping.oneLine(
             "refusing to start \(inspection.domainName): \(reasons.joined(separator: "; and ")). Nothing was closed; stop the other holder, or see `smbvol check --domain \(inspection.domainName)`.")

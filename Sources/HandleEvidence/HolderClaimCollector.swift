@@ -19,7 +19,7 @@ public struct HolderClaimCollector: Sendable {
     ///   - shareDirectory: the share's mount point or `local_path` (its root).
     ///   - imagePath: the image below the share root, after in-share symlinks.
     /// - Returns: the observations, and how many claim files were left unread (missing
-    ///   evidence: a refusal at worst, never a close).
+    ///   evidence, `.unread` observations: a refusal at worst, never a close).
     public func gather(shareDirectory: String, imagePath: String) -> (observations: [HolderClaimObservation], notRead: Int) {
         let now = clock.wallClockSeconds()
         let (entries, notRead) = store.claims(imagePath: imagePath, shareRoot: shareDirectory)
@@ -27,6 +27,8 @@ public struct HolderClaimCollector: Sendable {
             switch entry {
             case .unusable(let file, let reason):
                 return .unusable(file: file, reason: reason)
+            case .unread(let file, let reason):
+                return .unread(file: file, reason: reason)
             case .claim(let claim, let file, let dropped):
                 return .claim(
                     HolderClaimFact(

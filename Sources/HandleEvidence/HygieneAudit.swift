@@ -109,11 +109,15 @@ extension HygieneAudit {
 }
 
 extension HygieneAudit {
-    /// A start (or hot-attach) refused because another host's fresh claim is on the image: one
-    /// `refuse` audit event per claim, with the claim's host, addresses, domain, age and file
+    /// A start (or hot-attach) refused because another host's fresh claim is on the image (or
+    /// its claims could not all be read): one `refuse` audit event per claim, with the claim's host, addresses, domain, age and file
     /// (`basis=claim`: no handle was needed).
     public func recordClaimRefusal(_ claim: JudgedClaim, domainName: String, domainUUID: String, image: ImageInspection) {
-        var event = AuditEvent(.refuse, message: "refused: another host's fresh claim on the image proves a live holder")
+        var event = AuditEvent(
+            .refuse,
+            message: claim.status == .unread
+                ? "refused: the image's holder claims could not all be read (missing evidence)"
+                : "refused: another host's fresh claim on the image proves a live holder")
         event[.domain] = domainName
         event[.domainUUID] = domainUUID
         event[.disk] = image.image.target

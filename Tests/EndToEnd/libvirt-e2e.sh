@@ -6,8 +6,9 @@
 # libvirt-qemu (qemu.conf), not root, and opens its image over SMB: the uid/gid mount options
 # smbvol derives from qemu.conf are what let it.
 #
-#   SMBVOL_DEB=smbvol_V_amd64.deb Tests/EndToEnd/libvirt-e2e.sh BIN_DIR
-#       # BIN_DIR holds the built qumulo-sim; SMBVOL_DEB is the package scripts/package built
+#   SMBVOL_DEB=smbvol_V_amd64.deb Tests/EndToEnd/libvirt-e2e.sh SIM_BIN_DIR
+#       # SIM_BIN_DIR holds the built qumulo-sim (swift build --package-path Simulator);
+#       # SMBVOL_DEB is the package scripts/package built (smbvol is installed from it)
 #
 # Needs root, and the packages scripts/install-deps installs (libvirt-daemon,
 # libvirt-daemon-driver-qemu, libvirt-clients, qemu-system-x86, qemu-utils) plus the
@@ -28,7 +29,7 @@ export PATH="/usr/sbin:/usr/bin:/sbin:/bin:${PATH:-}"
 export LC_ALL=C
 
 if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-    echo "usage: $0 BIN_DIR   (the directory with the built smbvol and qumulo-sim)" >&2
+    echo "usage: $0 SIM_BIN_DIR   (the directory with the built qumulo-sim)" >&2
     exit 2
 fi
 bin=$(cd "$1" && pwd)
@@ -49,9 +50,7 @@ if [ "${SMBVOL_E2E_IN_NAMESPACE:-}" != 1 ]; then
     getent group libvirt-qemu >/dev/null || problems+=("group libvirt-qemu missing (libvirtd: \"Failed to parse group 'libvirt-qemu'\")")
     getent group kvm >/dev/null || problems+=("group kvm missing (qemu's account belongs to it)")
     getent group root >/dev/null || problems+=("group root missing")
-    for program in smbvol qumulo-sim; do
-        [ -x "$bin/$program" ] || problems+=("$bin/$program not built")
-    done
+    [ -x "$bin/qumulo-sim" ] || problems+=("$bin/qumulo-sim not built (swift build --package-path Simulator)")
     command -v dpkg >/dev/null 2>&1 || problems+=("dpkg not found")
     [ -f "${SMBVOL_DEB:-}" ] || problems+=("SMBVOL_DEB='${SMBVOL_DEB:-}' is not the smbvol package: build it with scripts/package (scripts/test does) and set SMBVOL_DEB to its path")
     if ((${#problems[@]})); then

@@ -79,7 +79,7 @@ struct BadInputTests {
         let fixture = try HookFixture(scenario: "stale.json")
         let directory = fixture.mounts.root + "/srv/vmstore/odd dir"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let xml = fixture.domainXML(image: "\(fixture.mountPoint)/odd dir/disk&#10;0.qcow2")
+        let xml = fixture.domainXML(image: "\(fixture.mountPoint)/odd dir/disk\n0.qcow2")
         let result = fixture.hook("web01", "prepare", "begin", xml: xml)
         // The image does not exist on the cluster: nothing to close, the start proceeds.
         #expect(result.status == 0, "\(result.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// `smbvol check` against qumulo-sim over HTTPS: one scenario per row of the decision table
@@ -31,39 +32,17 @@ struct CheckCommandTests {
             FileManager.default.createFile(atPath: root + "/share/web01.qcow2", contents: Data("QFI\u{fb}".utf8))
             if aliasThroughSymlink { try FileManager.default.createSymbolicLink(atPath: image, withDestinationPath: "web01.qcow2") }
             FileManager.default.createFile(atPath: passwordFile, contents: Data("secret".utf8), attributes: [.posixPermissions: 0o600])
-            try """
-                state_dir = "\(state)"
-                mount_base = "\(root)/mnt"
-                local_addresses = ["10.0.0.1"]
-                syslog_socket = "\(root)/no-syslog"
-                [policy]
-                stale_after_seconds = 180
-                [share.vms]
-                export = "//sim/vms"
-                \(fsPath ? "fs_path = \"/vms\"" : "")
-                local_path = "\(share)"
-                """.write(toFile: config, atomically: true, encoding: .utf8)
-            try """
-                <domain type='kvm' id='4'>
-                  <name>web01</name>
-                  <uuid>11111111-2222-3333-4444-555555555555</uuid>
-                  <memory unit='KiB'>65536</memory>
-                  <os><type arch='x86_64'>hvm</type></os>
-                  <devices>
-                    <disk type='file' device='disk'>
-                      <driver name='qemu' type='qcow2' cache='none'/>
-                      <source file='\(image)'/>
-                      <target dev='vda' bus='virtio'/>
-                      \(shareable ? "<shareable/>" : "")
-                    </disk>
-                    <disk type='file' device='cdrom'>
-                      <source file='/srv/iso/install.iso'/>
-                      <target dev='sda' bus='sata'/>
-                      <readonly/>
-                    </disk>
-                  </devices>
-                </domain>
-                """.write(toFile: domainXML, atomically: true, encoding: .utf8)
+            var file = SmbvolConfigurationFile([
+                "state_dir": .string(state), "mount_base": .string(root + "/mnt"), "local_addresses": ["10.0.0.1"],
+                "syslog_socket": .string(root + "/no-syslog"),
+            ])
+            file.policy["stale_after_seconds"] = 180
+            file.share("vms", ["export": "//sim/vms", "fs_path": fsPath ? "/vms" : nil, "local_path": .string(share)])
+            try file.write(in: root)
+            let domain = TestDomainXML(
+                name: "web01", uuid: "11111111-2222-3333-4444-555555555555", id: 4,
+                disks: [.init(target: "vda", source: image, shareable: shareable), .cdrom()])
+            try domain.xml.write(toFile: domainXML, atomically: true, encoding: .utf8)
             if otherLocalDomain {
                 try """
                     {"version": 1, "locks": [{"id": "a1", "share": "vms", "mount_point": "\(share)", "domain_uuid": "99999999-2222-3333-4444-555555555555",

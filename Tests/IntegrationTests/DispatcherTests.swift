@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// hooks/qemu and `smbvol hook` share one rule: only a VM start (`prepare begin`) and an incoming
@@ -59,9 +60,8 @@ struct DispatcherTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dispatcher-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let config = scratch + "/smbvol.toml"
-        try "state_dir = \"\(scratch)/state\"\nmount_base = \"\(scratch)/mnt\"\n"
-            .write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try SmbvolConfigurationFile(["state_dir": .string(scratch + "/state"), "mount_base": .string(scratch + "/mnt")])
+            .write(in: scratch)
         for call in Self.calls {
             let result = runProcess(
                 TestBinaries.path("smbvol"), ["hook", "web01", call.operation, call.subOperation, "-"],

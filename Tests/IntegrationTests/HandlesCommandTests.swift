@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// `smbvol login` and `smbvol handles …` as operators run them, against qumulo-sim over HTTPS.
@@ -123,8 +124,7 @@ struct HandlesCommandTests {
         let simulator = try SimulatorProcess(scenarioFile: scenario)
         let workspace = try Workspace(password: password)
         let syslog = try SyslogListener()
-        let config = workspace.home + "/smbvol.toml"
-        try "syslog_socket = \"\(syslog.path)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let config = try SmbvolConfigurationFile(["syslog_socket": .string(syslog.path)]).write(in: workspace.home)
         #expect(login(simulator, workspace).status == 0)
         let result = smbvol(simulator, workspace, ["handles", "close", "--location", "4.6765.402", "--yes", "--config", config])
         #expect(result.status == 0, "\(result.stderr)")

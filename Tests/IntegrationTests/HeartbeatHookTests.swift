@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// The hook's `prepare begin` with heartbeat evidence: the real mount code path (stand-in mount
@@ -18,19 +19,16 @@ struct HeartbeatHookTests {
         let directory = fixture.mounts.directory + "/host-b"
         let share = fixture.mounts.root + "/srv/vmstore"
         try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
-        try """
-            state_dir = "\(directory)/state"
-            host_id = "host-b"
-            local_addresses = ["\(address)"]
-            syslog_socket = "\(directory)/no-syslog"
-            [share.vmstore]
-            export = "//srv/vmstore"
-            local_path = "\(share)"
-            """.write(toFile: directory + "/smbvol.toml", atomically: true, encoding: .utf8)
+        var file = SmbvolConfigurationFile([
+            "state_dir": .string(directory + "/state"), "host_id": "host-b", "local_addresses": .strings([address]),
+            "syslog_socket": .string(directory + "/no-syslog"),
+        ])
+        file.share("vmstore", ["export": "//srv/vmstore", "local_path": .string(share)])
+        try file.write(in: directory)
         try """
             {"version": 1, "locks": [{"id": "b1", "share": "vmstore", "mount_point": "\(share)", "domain_uuid": "99999999-2222-3333-4444-555555555555",
             "domain_name": "web01", "disk": "vda", "image": "\(share)/web01/disk0.qcow2", "reason": "domain web01 disk vda", "context": "hook",
-            "created_at": "2026-01-01T00:00:00Z"}]}
+            "created_at": "\(TwoHostWorkspace.iso8601(Date().addingTimeInterval(-120)))"}]}
             """.write(toFile: directory + "/state/locks.json", atomically: true, encoding: .utf8)
         return directory + "/smbvol.toml"
     }

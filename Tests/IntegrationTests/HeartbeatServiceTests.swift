@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// `smbvol heartbeat` as a service: kill -9 in the middle of writes leaves the old or the new
@@ -22,6 +23,14 @@ struct HeartbeatServiceTests {
         let deadline = ContinuousClock.now + limit
         while process.isRunning && ContinuousClock.now < deadline { usleep(5_000) }
         return !process.isRunning
+    }
+
+    /// Which write of the record is at `path` (inode and modification time; the writer renames a
+    /// new file in), nil when there is none.
+    static func version(of path: String) -> [Int]? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return [Int(status.st_ino), Int(status.st_mtim.tv_sec), Int(status.st_mtim.tv_nsec)]
     }
 
     /// The record at `path` parses and is host B's.
@@ -57,9 +66,10 @@ struct HeartbeatServiceTests {
     func sigtermEndsCleanly() throws {
         let workspace = try TwoHostWorkspace()
         let process = try startEvery(workspace, seconds: "0.05")
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !FileManager.default.fileExists(atPath: workspace.recordPath) && ContinuousClock.now < deadline { usleep(10_000) }
-        usleep(200_000)
+        #expect(waitUntil(timeout: .seconds(10)) { Self.version(of: workspace.recordPath) != nil })
+        // In the loop, between beats: a later beat has replaced the first record.
+        let first = Self.version(of: workspace.recordPath)
+        #expect(waitUntil(timeout: .seconds(10)) { Self.version(of: workspace.recordPath).map { $0 != first } ?? false })
         kill(process.processIdentifier, SIGTERM)
         #expect(waitForExit(process, within: .seconds(3)))
         #expect(process.terminationReason == .exit && process.terminationStatus == 0)

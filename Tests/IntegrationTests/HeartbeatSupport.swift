@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// Two hosts writing to one share directory: two configurations, each with its own state_dir,
@@ -25,42 +26,25 @@ final class TwoHostWorkspace: @unchecked Sendable {  // used from one test at a 
         FileManager.default.createFile(atPath: image, contents: Data())
         FileManager.default.createFile(atPath: passwordFile, contents: Data("secret".utf8), attributes: [.posixPermissions: 0o600])
         for (host, address) in [("a", "10.0.0.1"), ("b", holderAddress)] {
-            try """
-                state_dir = "\(root)/\(host)/state"
-                mount_base = "\(root)/\(host)/mnt"
-                local_addresses = ["\(address)"]
-                host_id = "host-\(host)"
-                heartbeat_interval_seconds = 10
-                syslog_socket = "\(syslog.path)"
-                [policy]
-                stale_after_seconds = 180
-                [share.vms]
-                export = "//sim/vms"
-                fs_path = "/vms"
-                local_path = "\(share)"
-                """.write(toFile: config(host), atomically: true, encoding: .utf8)
+            var file = SmbvolConfigurationFile([
+                "state_dir": .string("\(root)/\(host)/state"), "mount_base": .string("\(root)/\(host)/mnt"),
+                "local_addresses": .strings([address]), "host_id": .string("host-\(host)"), "heartbeat_interval_seconds": 10,
+                "syslog_socket": .string(syslog.path),
+            ])
+            file.policy["stale_after_seconds"] = 180
+            file.share("vms", ["export": "//sim/vms", "fs_path": "/vms", "local_path": .string(share)])
+            try file.write(in: root, fileName: "\(host).toml")
             try FileManager.default.createDirectory(atPath: "\(root)/\(host)/state", withIntermediateDirectories: true)
         }
-        // Host B's attachment lock: its domain holds web01.qcow2 (what its record lists).
+        // Host B's attachment lock: its domain holds web01.qcow2 (what its record lists) since two
+        // minutes ago (a lock of this boot: its image is claimed).
         try """
             {"version": 1, "locks": [{"id": "b1", "share": "vms", "mount_point": "\(share)", "domain_uuid": "99999999-2222-3333-4444-555555555555",
             "domain_name": "\(hostBDomain)", "disk": "vda", "image": "\(image)", "reason": "domain \(hostBDomain) disk vda", "context": "hook",
-            "created_at": "2026-01-01T00:00:00Z"}]}
+            "created_at": "\(TwoHostWorkspace.iso8601(Date().addingTimeInterval(-120)))"}]}
             """.write(toFile: root + "/b/state/locks.json", atomically: true, encoding: .utf8)
-        try """
-            <domain type='kvm'>
-              <name>web01</name>
-              <uuid>11111111-2222-3333-4444-555555555555</uuid>
-              <memory unit='KiB'>65536</memory>
-              <devices>
-                <disk type='file' device='disk'>
-                  <driver name='qemu' type='qcow2' cache='none'/>
-                  <source file='\(image)'/>
-                  <target dev='vda' bus='virtio'/>
-                </disk>
-              </devices>
-            </domain>
-            """.write(toFile: domainXML, atomically: true, encoding: .utf8)
+        try TestDomainXML(name: "web01", uuid: "11111111-2222-3333-4444-555555555555", id: nil, disks: [.init(source: image)]).xml
+            .write(toFile: domainXML, atomically: true, encoding: .utf8)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }

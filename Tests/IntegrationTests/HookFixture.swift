@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// A mount namespace (MountLockFixture) plus qumulo-sim over HTTPS, and a configuration that
@@ -20,34 +21,27 @@ final class HookFixture: @unchecked Sendable {  // used from one test at a time
             try FileManager.default.createDirectory(atPath: mounts.root + "/srv/vmstore/\(name)", withIntermediateDirectories: true)
             FileManager.default.createFile(atPath: mounts.root + "/srv/vmstore/\(name)/disk0.qcow2", contents: Data())
         }
-        try """
-            state_dir = "\(mounts.stateDirectory)"
-            mount_base = "\(mounts.mountBase)"
-            qemu_user = "root"
-            qemu_group = "root"
-            mount_timeout_seconds = 20
-            deadline_seconds = \(deadlineSeconds)
-            syslog_socket = "\(syslog.path)"
-
-            [policy]
-            on_cluster_error = "\(onClusterError)"
-
-            [cluster.sim]
-            host = "127.0.0.1"
-            port = \(clusterPort ?? simulator.port)
-            ca_file = "\(simulator.caFile ?? "")"
-            username = "svc-smbvol"
-            password_file = "\(passwordFile)"
-            credentials_store = "\(mounts.stateDirectory)/tokens/sim"
-            request_timeout_seconds = 5
-
-            [share.vmstore]
-            export = "//srv/vmstore"
-            cluster = "sim"
-            fs_path = "/vmstore"
-            credentials = "\(mounts.credentials)"
-            options = ["vers=3.1.1", "cache=none"]
-            """.write(toFile: mounts.configPath, atomically: true, encoding: .utf8)
+        var file = SmbvolConfigurationFile()
+        file["state_dir"] = .string(mounts.stateDirectory)
+        file["mount_base"] = .string(mounts.mountBase)
+        file["qemu_user"] = "root"
+        file["qemu_group"] = "root"
+        file["mount_timeout_seconds"] = 20
+        file["deadline_seconds"] = .number(deadlineSeconds)
+        file["syslog_socket"] = .string(syslog.path)
+        file.policy["on_cluster_error"] = .string(onClusterError)
+        let port: Int = clusterPort ?? simulator.port
+        let caFile: String = simulator.caFile ?? ""
+        file.cluster("sim", [
+            "host": "127.0.0.1", "port": .integer(port), "ca_file": .string(caFile), "username": "svc-smbvol",
+            "password_file": .string(passwordFile), "credentials_store": .string(mounts.stateDirectory + "/tokens/sim"),
+            "request_timeout_seconds": 5,
+        ])
+        file.share("vmstore", [
+            "export": "//srv/vmstore", "cluster": "sim", "fs_path": "/vmstore", "credentials": .string(mounts.credentials),
+            "options": ["vers=3.1.1", "cache=none"],
+        ])
+        try file.write(in: mounts.directory)
     }
 
     /// The share's mount point as smbvol derives it (read back from `smbvol mounts --json`).
@@ -61,21 +55,7 @@ final class HookFixture: @unchecked Sendable {  // used from one test at a time
     var isMounted: Bool { mounts.mountsUnderScratch().contains { $0.contains(" \(mountPoint) ") } }
 
     func domainXML(name: String = "web01", uuid: String = "6f1c2a9e-3b4d-4e5f-8a6b-7c8d9e0f1a2b", image: String? = nil) -> String {
-        let source = image ?? "\(mountPoint)/\(name)/disk0.qcow2"
-        return """
-            <domain type='kvm' id='7'>
-              <name>\(name)</name>
-              <uuid>\(uuid)</uuid>
-              <memory unit='KiB'>65536</memory>
-              <devices>
-                <disk type='file' device='disk'>
-                  <driver name='qemu' type='qcow2' cache='none'/>
-                  <source file='\(source)'/>
-                  <target dev='vda' bus='virtio'/>
-                </disk>
-              </devices>
-            </domain>
-            """
+        TestDomainXML(name: name, uuid: uuid, image: image ?? "\(mountPoint)/\(name)/disk0.qcow2").xml
     }
 
     /// `smbvol hook NAME OP SUBOP -` in the namespace, XML on stdin, with libvirt's scrubbed

@@ -32,7 +32,7 @@ struct LibvirtEndToEndTests {
             Issue.record("the libvirt end-to-end test needs root (it runs libvirtd and mounts in a private namespace)")
             return
         }
-        let binDirectory = URL(fileURLWithPath: TestBinaries.path("smbvol")).deletingLastPathComponent().path
+        let binDirectory = URL(fileURLWithPath: TestBinaries.qumuloSim).deletingLastPathComponent().path
         // smbvol is installed from its package (dpkg -i inside the script's namespace).
         guard let deb = SmbvolPackage.path else { return }
         let started = ContinuousClock.now
@@ -64,7 +64,7 @@ struct LibvirtEndToEndTests {
             Issue.record("needs root: it hides the group in a private mount namespace")
             return
         }
-        let binDirectory = URL(fileURLWithPath: TestBinaries.path("smbvol")).deletingLastPathComponent().path
+        let binDirectory = URL(fileURLWithPath: TestBinaries.qumuloSim).deletingLastPathComponent().path
         // /etc/group without libvirt-qemu, bind-mounted in a private namespace: the host's
         // accounts are untouched.
         let script = """

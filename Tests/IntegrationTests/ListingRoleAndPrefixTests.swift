@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// `handles list` / `handles close` with the Qumulo lock manager's own role (handle read/write,
@@ -75,17 +76,10 @@ struct ListingRoleAndPrefixTests {
         #expect(missing.first?["privilege"] as? String == "PRIVILEGE_FS_LOCK_READ")
         #expect(file.stderr.split(separator: "\n").count == 1, "\(file.stderr)")
 
-        let config = workspace.home + "/smbvol.toml"
-        try """
-            [share.vms]
-            export = "//srv/vms"
-            fs_path = "/vms"
-            credentials = "\(workspace.passwordFile)"
-
-            [share.undiscovered]
-            export = "//srv/vms"
-            credentials = "\(workspace.passwordFile)"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        var shares = SmbvolConfigurationFile()
+        shares.share("vms", ["export": "//srv/vms", "fs_path": "/vms", "credentials": .string(workspace.passwordFile)])
+        shares.share("undiscovered", ["export": "//srv/vms", "credentials": .string(workspace.passwordFile)])
+        let config = try shares.write(in: workspace.home)
         let share = smbvol(simulator, workspace, ["handles", "list", "--share", "vms", "--json", "--config", config])
         #expect(share.status == 0, "\(share.stderr)")
         #expect(try handles(share.stdout).handles.count == 4)
@@ -154,14 +148,12 @@ struct ListingRoleAndPrefixTests {
         #expect(try simulator.state().requests.filter { $0.status == 404 }.allSatisfy { $0.path == "/v1/identity/find" })
 
         // The same from the configuration; and without the prefix, a clear 404.
-        let config = workspace.home + "/prefix.toml"
-        try """
-            [cluster.edge]
-            host = "\(simulator.host)"
-            port = \(simulator.port)
-            ca_file = "\(simulator.caFile ?? "")"
-            api_prefix = "/api"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        var prefixed = SmbvolConfigurationFile()
+        prefixed.cluster("edge", [
+            "host": .string(simulator.host), "port": .integer(simulator.port), "ca_file": .string(simulator.caFile ?? ""),
+            "api_prefix": "/api",
+        ])
+        let config = try prefixed.write(in: workspace.home, fileName: "prefix.toml")
         let configured = runProcess(
             TestBinaries.path("smbvol"),
             ["handles", "list", "--config", config, "--cluster", "edge", "--user", "admin", "--password-file", workspace.passwordFile],

@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// A private mount namespace (`unshare -m --propagation private sleep 600`) that commands run in
@@ -46,18 +47,12 @@ final class MountLockFixture: @unchecked Sendable {  // used from one test at a 
             users: [("svc", Self.smbPassword), ("nova", "nova-\(UUID().uuidString.prefix(8))")])
         try "username=svc\npassword=\(Self.smbPassword)\ndomain=WORKGROUP\n".write(toFile: credentials, atomically: true, encoding: .utf8)
         try fileManager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: credentials)
-        try """
-            state_dir = "\(stateDirectory)"
-            mount_base = "\(mountBase)"
-            qemu_user = "\(qemuUser)"
-            qemu_group = "\(qemuGroup)"
-            mount_timeout_seconds = \(mountTimeoutSeconds)
-
-            [share.vmstore]
-            export = "//srv/vmstore"
-            credentials = "\(credentials)"
-            options = ["vers=3.1.1", "cache=none"]
-            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        var file = SmbvolConfigurationFile([
+            "state_dir": .string(stateDirectory), "mount_base": .string(mountBase), "qemu_user": .string(qemuUser),
+            "qemu_group": .string(qemuGroup), "mount_timeout_seconds": .integer(mountTimeoutSeconds),
+        ])
+        file.share("vmstore", ["export": "//srv/vmstore", "credentials": .string(credentials), "options": ["vers=3.1.1", "cache=none"]])
+        try file.write(in: directory)
 
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
         holder.arguments = ["-m", "--propagation", "private", "sleep", "600"]

@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Synchronization
 import Testing
 
@@ -53,6 +54,7 @@ struct ReliabilityContractTests {
         try fixture.simulator.addFault(#"{"kind": "latency", "milliseconds": 200, "path_prefix": "/v1/"}"#)
 
         let stop = Atomic<Bool>(false)
+        let scannerStopped = Atomic<Bool>(false)
         let seen = Mutex<Set<String>>([])
         let scanned = Atomic<Int>(0)
         let scanner = Thread {
@@ -67,6 +69,7 @@ struct ReliabilityContractTests {
                 }
                 usleep(10_000)
             }
+            scannerStopped.store(true, ordering: .sequentiallyConsistent)
         }
         scanner.start()
         let start = fixture.hook("web01", "prepare", "begin", xml: xml)
@@ -75,7 +78,7 @@ struct ReliabilityContractTests {
         ])
         let check = fixture.mounts.smbvol(["check", "--xml", fixture.mounts.directory + "/web01.xml", "--debug"])
         stop.store(true, ordering: .sequentiallyConsistent)
-        usleep(50_000)
+        #expect(waitUntil(timeout: .seconds(10)) { scannerStopped.load(ordering: .sequentiallyConsistent) }, "the scanner did not stop")
         #expect(start.status == 0, "\(start.stderr)")
         #expect(attach.status == 0, "\(attach.stderr)")
         #expect(check.status == 0, "\(check.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Synchronization
 import Testing
 
@@ -137,6 +138,7 @@ struct ReliabilityLoadTests {
 
         // The sampler: a lock seen before and after a mount-table read must be mounted in it.
         let stop = Atomic<Bool>(false)
+        let samplerStopped = Atomic<Bool>(false)
         let violations = Mutex<[String]>([])
         let samples = Atomic<Int>(0)
         let state = rig.mounts.stateDirectory
@@ -160,6 +162,7 @@ struct ReliabilityLoadTests {
                 samples.add(1, ordering: .relaxed)
                 usleep(2_000)
             }
+            samplerStopped.store(true, ordering: .sequentiallyConsistent)
         }
         sampler.start()
 
@@ -168,7 +171,7 @@ struct ReliabilityLoadTests {
         let results = try rig.hooks(mixed, timeout: .seconds(150))
         let wall = ContinuousClock.now - started
         stop.store(true, ordering: .sequentiallyConsistent)
-        usleep(50_000)
+        #expect(waitUntil(timeout: .seconds(10)) { samplerStopped.load(ordering: .sequentiallyConsistent) }, "the sampler did not stop")
         print("ReliabilityLoadTests: 50 concurrent hook runs (25 starts, 25 releases, 10 shares) took \(wall); \(samples.load(ordering: .relaxed)) consistency samples")
 
         for run in results { #expect(run.status == 0, "d\(run.index): \(run.stderr)") }

@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// kill -9 of the hook at several points of a prepare and of a release, and flock contention:
@@ -54,8 +55,10 @@ struct ReliabilityProcessFaultTests {
         let hook = try fixture.backgroundHook("web01", "prepare", "begin", xml: web01)
         // The lock is recorded before the cluster is asked: once it is there, the hook hangs on the cluster.
         #expect(Reliability.waitUntil(.seconds(10)) { (Reliability.storedLocks(stateDirectory: fixture.mounts.stateDirectory) ?? []).count == 2 })
-        usleep(300_000)
-        #expect(hook.process.isRunning, "the hook should be waiting for the hung cluster")
+        // Waiting on the cluster, not still starting: the simulator holds one of its requests
+        // unanswered (logged with status 0).
+        let hung = waitUntil(timeout: .seconds(10)) { (try? fixture.simulator.state().requests.contains { $0.status == 0 }) ?? false }
+        #expect(hung && hook.process.isRunning, "the hook should be waiting for the hung cluster: \(hook.stderr)")
         hook.kill9()
         try fixture.simulator.clearFaults()
         #expect(try fixture.simulator.state().closedLocations.isEmpty)

@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// Shared helpers for the reliability suite: scenarios, background processes that can be
@@ -40,12 +41,7 @@ enum Reliability {
     /// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
     @discardableResult
     static func waitUntil(_ timeout: Duration, _ condition: () -> Bool) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            usleep(20_000)
-        }
-        return condition()
+        SmbvolTestSupport.waitUntil(timeout: timeout, condition)
     }
 
     /// Whether process `pid` has `path` open (one of its /proc/PID/fd links names it): a process

@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// `smbvol handles close --path P --stale-only`: a VM start's rules applied by hand to one file.
@@ -10,7 +11,7 @@ struct StaleOnlyCloseTests {
         try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
         let passwordFile = home + "/password"
         FileManager.default.createFile(atPath: passwordFile, contents: Data("hook-password\n".utf8), attributes: [.posixPermissions: 0o600])
-        try "state_dir = \"\(home)/state\"\n".write(toFile: home + "/smbvol.toml", atomically: true, encoding: .utf8)
+        try SmbvolConfigurationFile(["state_dir": .string(home + "/state")]).write(in: home)
         let result = runProcess(
             TestBinaries.path("smbvol"),
             ["handles", "close", "--path", "/vmstore/web01/disk0.qcow2", "--stale-only", "--yes",

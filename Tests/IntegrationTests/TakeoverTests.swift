@@ -1,4 +1,5 @@
 import Foundation
+import SmbvolTestSupport
 import Testing
 
 /// Issue 23 part 4, "no zombie writers where nobody fenced", through the binary: host A's hook
@@ -13,7 +14,8 @@ struct TakeoverTests {
     static let hostBAddress = "203.0.113.21"
 
     /// Host B: serves the share as `local_path`, knows the simulator's cluster, holds web01's
-    /// image (file number 3001) since 2026-01-01, and runs web01 in libvirt's test driver.
+    /// image (file number 3001) since two minutes ago (a lock of this boot: its image is
+    /// claimed), and runs web01 in libvirt's test driver.
     static func hostB(_ fixture: HookFixture, syslog: SyslogListener, onTakeover: String = "pause") throws -> String {
         let directory = fixture.mounts.directory + "/host-b"
         let share = fixture.mounts.root + "/srv/vmstore"
@@ -28,31 +30,21 @@ struct TakeoverTests {
               </domain>
             </node>
             """.write(toFile: directory + "/node.xml", atomically: true, encoding: .utf8)
-        try """
-            state_dir = "\(directory)/state"
-            host_id = "host-b"
-            local_addresses = ["\(hostBAddress)"]
-            syslog_socket = "\(syslog.path)"
-            on_takeover = "\(onTakeover)"
-            libvirt_uri = "test://\(directory)/node.xml"
-            [cluster.sim]
-            host = "127.0.0.1"
-            port = \(fixture.simulator.port)
-            ca_file = "\(fixture.simulator.caFile ?? "")"
-            username = "svc-smbvol"
-            password_file = "\(fixture.passwordFile)"
-            credentials_store = "\(directory)/state/tokens/sim"
-            request_timeout_seconds = 5
-            [share.vmstore]
-            export = "//srv/vmstore"
-            cluster = "sim"
-            fs_path = "/vmstore"
-            local_path = "\(share)"
-            """.write(toFile: directory + "/smbvol.toml", atomically: true, encoding: .utf8)
+        var file = SmbvolConfigurationFile([
+            "state_dir": .string(directory + "/state"), "host_id": "host-b", "local_addresses": .strings([hostBAddress]),
+            "syslog_socket": .string(syslog.path), "on_takeover": .string(onTakeover), "libvirt_uri": .string("test://\(directory)/node.xml"),
+        ])
+        file.cluster("sim", [
+            "host": "127.0.0.1", "port": .integer(fixture.simulator.port), "ca_file": .string(fixture.simulator.caFile ?? ""),
+            "username": "svc-smbvol", "password_file": .string(fixture.passwordFile),
+            "credentials_store": .string(directory + "/state/tokens/sim"), "request_timeout_seconds": 5,
+        ])
+        file.share("vmstore", ["export": "//srv/vmstore", "cluster": "sim", "fs_path": "/vmstore", "local_path": .string(share)])
+        try file.write(in: directory)
         try """
             {"version": 1, "locks": [{"id": "b1", "share": "vmstore", "mount_point": "\(share)", "domain_uuid": "\(domainUUID)",
             "domain_name": "web01", "disk": "vda", "image": "\(share)/web01/disk0.qcow2", "reason": "domain web01 disk vda", "context": "hook",
-            "created_at": "2026-01-01T00:00:00Z", "file_number": "3001", "cluster_path": "/vmstore/web01/disk0.qcow2"}]}
+            "created_at": "\(TwoHostWorkspace.iso8601(Date().addingTimeInterval(-120)))", "file_number": "3001", "cluster_path": "/vmstore/web01/disk0.qcow2"}]}
             """.write(toFile: directory + "/state/locks.json", atomically: true, encoding: .utf8)
         return directory + "/smbvol.toml"
     }

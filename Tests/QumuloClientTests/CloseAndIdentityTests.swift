@@ -1,5 +1,6 @@
 import FoundationEssentials
 import QumuloClient
+import SmbvolTestSupport
 import Testing
 
 @Suite("Closing handles and identity lookups")

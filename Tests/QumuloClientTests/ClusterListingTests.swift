@@ -1,4 +1,5 @@
 import QumuloClient
+import SmbvolTestSupport
 import Testing
 
 @Suite("Cluster-wide listing: grants cluster-wide, names once per owner, order kept, enrichments optional")

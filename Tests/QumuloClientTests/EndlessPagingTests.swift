@@ -1,4 +1,5 @@
 import QumuloClient
+import SmbvolTestSupport
 import Testing
 
 /// Issue 17, finding 11: a server that hands out ever-new `next` links ends the listing with

@@ -1,4 +1,5 @@
 import QumuloClient
+import SmbvolTestSupport
 import Testing
 
 @Suite("Cluster-wide listing pages: the scanner reads what the decoder would, and refuses malformed pages")

@@ -1,4 +1,5 @@
 import QumuloClient
+import SmbvolTestSupport
 import Testing
 
 @Suite("Paging: every page, short pages for grants, loop guard")

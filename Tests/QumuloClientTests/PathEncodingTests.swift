@@ -1,4 +1,5 @@
 import QumuloClient
+import SmbvolTestSupport
 import Testing
 
 @Suite("Path encoding: one URL segment, exactly as the reference says")

@@ -1,5 +1,6 @@
 import QumuloClient
 import SmbvolSystem
+import SmbvolTestSupport
 import Testing
 
 @Suite("Retries, deadlines and re-login")

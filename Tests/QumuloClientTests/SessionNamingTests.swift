@@ -1,4 +1,5 @@
 import QumuloClient
+import SmbvolTestSupport
 import Testing
 
 @Suite("Cluster-wide listing: owners named from the sessions listing, identity lookups as the fallback")

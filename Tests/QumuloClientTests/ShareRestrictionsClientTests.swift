@@ -1,5 +1,6 @@
 import Foundation
 import QumuloClient
+import SmbvolTestSupport
 import Testing
 
 @Suite("Share host restrictions and session close (client)")

@@ -6,6 +6,7 @@ import SMBMounts
 import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
+import SmbvolTestSupport
 import SmbvolUseCases
 import Synchronization
 
@@ -42,24 +43,6 @@ final class RecordingMounter: ShareMounting, Sendable {
     var mounted: Set<String> { state.withLock { $0.mounted } }
 }
 
-/// Answers cluster requests from a closure, recording them; never opens a socket.
-final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
-    // @unchecked: one test drives it from one thread; the Mutex guards the record anyway.
-    typealias Responder = @Sendable (HTTPRequest) throws(TransportFailure) -> HTTPResponse
-    private let responder: Responder
-    private let sent = Mutex<[String]>([])
-
-    init(_ responder: @escaping Responder) { self.responder = responder }
-
-    var requestCount: Int { sent.withLock { $0.count } }
-    var paths: [String] { sent.withLock { $0 } }
-
-    func send(_ request: HTTPRequest, timeout: Duration) throws(TransportFailure) -> HTTPResponse {
-        sent.withLock { $0.append("\(request.method.rawValue) \(request.path)") }
-        return try responder(request)
-    }
-}
-
 /// Every cluster is the one scripted transport.
 struct ScriptedClusters: ClusterClientMaking {
     let transport: ScriptedTransport
@@ -70,8 +53,6 @@ struct ScriptedClusters: ClusterClientMaking {
             retryPolicy: RetryPolicy(maximumAttempts: 1), logger: logger)
     }
 }
-
-func json(_ text: String, status: Int = 200) -> HTTPResponse { HTTPResponse(status: status, body: Array(text.utf8)) }
 
 /// A temporary directory with a configuration, shares below it and a state directory.
 final class UseCaseFixture {
@@ -92,37 +73,14 @@ final class UseCaseFixture {
 
     /// Two SMB shares (one, two) at fixed mount points; a cluster when `cluster` is true.
     func configuration(cluster: Bool, onClusterError: String = "fail") throws -> SmbvolConfiguration {
-        var text = """
-            state_dir = "\(stateDirectory)"
-            mount_base = "\(mountBase)"
-            qemu_user = "root"
-            qemu_group = "root"
-
-            [policy]
-            on_cluster_error = "\(onClusterError)"
-
-            [share.one]
-            export = "//srv/one"
-            mount_point = "\(mountBase)/one"
-            fs_path = "/one"
-
-            [share.two]
-            export = "//srv/two"
-            mount_point = "\(mountBase)/two"
-            fs_path = "/two"
-
-            """
-        if cluster {
-            text += """
-
-                [cluster.sim]
-                host = "127.0.0.1"
-                port = 9
-                """
-        }
-        let path = root + "/smbvol.toml"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return try ConfigurationLoader().load(path: path, requireFile: true)
+        var file = SmbvolConfigurationFile([
+            "state_dir": .string(stateDirectory), "mount_base": .string(mountBase), "qemu_user": "root", "qemu_group": "root",
+        ])
+        file.policy["on_cluster_error"] = .string(onClusterError)
+        file.share("one", ["export": "//srv/one", "mount_point": .string(mountBase + "/one"), "fs_path": "/one"])
+        file.share("two", ["export": "//srv/two", "mount_point": .string(mountBase + "/two"), "fs_path": "/two"])
+        if cluster { file.cluster("sim", ["host": "127.0.0.1", "port": 9]) }
+        return try ConfigurationLoader().load(path: try file.write(in: root), requireFile: true)
     }
 
     func attachments(_ configuration: SmbvolConfiguration) throws -> ShareAttachmentWiring {

@@ -3,6 +3,7 @@ import LockHygiene
 import Logging
 import QumuloClient
 import SmbvolSystem
+import SmbvolTestSupport
 import Testing
 
 /// A cluster scripted per path: one image /vms/a.qcow2 (id 7, file number 42).
@@ -60,7 +61,7 @@ struct ImageEvidenceGathererTests {
         let (gatherer, transport) = gatherer(ScriptedImageCluster(), otherDomains: ["web02"])
         let gathered = try gatherer.gather(clusterPath: "/vms/a.qcow2")
         #expect(gathered.fileNumber == "42")
-        #expect(transport.paths.map { String($0.prefix(while: { $0 != "?" })) } == [
+        #expect(transport.requestLines.map { String($0.prefix(while: { $0 != "?" })) } == [
             "GET /v1/files/%2Fvms%2Fa.qcow2/info/attributes",
             "GET /v1/smb/files/",
             "GET /v1/files/7/locks/smb/share-mode/",
@@ -68,8 +69,8 @@ struct ImageEvidenceGathererTests {
             "GET /v1/smb/sessions/",
             "POST /v1/identity/find",
         ])
-        #expect(transport.paths[1].contains("file_number=42"))
-        #expect(transport.paths[4].contains("identity=auth_id%3A500") || transport.paths[4].contains("identity=auth_id:500"))
+        #expect(transport.requestLines[1].contains("file_number=42"))
+        #expect(transport.requestLines[4].contains("identity=auth_id%3A500") || transport.requestLines[4].contains("identity=auth_id:500"))
         let evidence = gathered.evidence
         #expect(evidence.handles.map(\.location) == ["1.2.3"])
         #expect(evidence.handles.first?.ownerName == "bob")

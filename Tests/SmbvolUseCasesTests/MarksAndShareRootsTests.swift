@@ -5,6 +5,7 @@ import QumuloClient
 import SMBMounts
 import SmbvolShares
 import SmbvolSystem
+import SmbvolTestSupport
 import SmbvolUseCases
 import Synchronization
 import Testing
@@ -92,7 +93,7 @@ struct ShareRootResolverTests {
         let transport = ScriptedTransport { _ throws(TransportFailure) in json(Self.shares) }
         let first = ShareRootResolver(stateDirectory: directory)
         #expect(try first.root(of: share("//srv/vmstore/pool1"), client: client(transport)) == "/tenants/a/vmstore/pool1")
-        #expect(transport.paths == ["GET /v3/smb/shares/?populate-trustee-names=false"])
+        #expect(transport.requestLines == ["GET /v3/smb/shares/?populate-trustee-names=false"])
         let later = ScriptedTransport { _ throws(TransportFailure) in throw .connection("must not be asked") }
         #expect(try ShareRootResolver(stateDirectory: directory).root(of: share("//SRV/VMSTORE/pool1"), client: client(later)) == "/tenants/a/vmstore/pool1")
         #expect(later.requestCount == 0)

@@ -8,6 +8,7 @@ import SMBMounts
 import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
+import SmbvolTestSupport
 import SmbvolUseCases
 import Synchronization
 import Testing

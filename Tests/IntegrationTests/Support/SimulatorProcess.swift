@@ -85,7 +85,7 @@ final class SimulatorProcess: Sendable {
         arguments += extraArguments
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestBinaries.path("qumulo-sim"))
+        process.executableURL = URL(fileURLWithPath: TestBinaries.qumuloSim)
         process.arguments = arguments
         _ = FileManager.default.createFile(atPath: directory + "/stdout", contents: nil)
         _ = FileManager.default.createFile(atPath: directory + "/stderr", contents: nil)
