@@ -79,12 +79,16 @@ let package = Package(
         // Pure lock-hygiene decisions: evidence in, one decision per handle out. No I/O (it uses
         // SmbvolSystem's value types only).
         .target(name: "LockHygiene", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
-        // Gathers the evidence for one image from the cluster and local state.
+        // Locating a domain's disk images on the shares: disk → share → path below it, symlinks
+        // kept inside their share. No cluster, no evidence.
+        .target(name: "DiskImages", dependencies: ["DomainXML", "LockHygiene", "SmbvolShares"], swiftSettings: strictSettings),
+        // Gathers the evidence for one image from the cluster and local state, decides, and
+        // closes and audits what the decisions say.
         .target(
             name: "HandleEvidence",
             dependencies: [
-                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolShares", "SmbvolSystem", "DomainXML", "SMBMounts", "AttachmentLocks", "SmbvolLogging",
-                "HostHeartbeat",
+                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolShares", "SmbvolSystem", "DomainXML", "DiskImages", "AttachmentLocks",
+                "SmbvolLogging", "HostHeartbeat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -94,7 +98,7 @@ let package = Package(
             name: "SmbvolUseCases",
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient", "SMBMounts", "AttachmentLocks", "DomainXML",
-                "LockHygiene", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
+                "LockHygiene", "DiskImages", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -106,7 +110,7 @@ let package = Package(
             name: "smbvol",
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient",
-                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
+                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "DiskImages", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
                 "HostHeartbeat", "SmbvolUseCases",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -138,7 +142,8 @@ let package = Package(
         .testTarget(
             name: "HandleEvidenceTests",
             dependencies: [
-                "HandleEvidence", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SmbvolShares", "SMBMounts", "DomainXML", "SmbvolSystem",
+                "HandleEvidence", "DiskImages", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SmbvolShares", "SMBMounts", "DomainXML",
+                "SmbvolSystem",
                 "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -154,7 +159,7 @@ let package = Package(
             name: "SmbvolUseCasesTests",
             dependencies: [
                 "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolShares", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
-                "HandleEvidence", "HostHeartbeat", "LibvirtDomains", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
+                "DiskImages", "HandleEvidence", "HostHeartbeat", "LibvirtDomains", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         // Runs the built binaries end to end: smbvol, qumulo-sim (built from the package in

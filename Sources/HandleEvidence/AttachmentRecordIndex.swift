@@ -1,6 +1,6 @@
 import AttachmentLocks
+import DiskImages
 import QumuloClient
-import SMBMounts
 import SmbvolShares
 import SmbvolConfig
 

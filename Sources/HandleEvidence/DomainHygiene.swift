@@ -1,10 +1,10 @@
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import HostHeartbeat
 import LockHygiene
 import Logging
 import QumuloClient
-import SMBMounts
 import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging

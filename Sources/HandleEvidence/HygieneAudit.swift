@@ -1,3 +1,4 @@
+import DiskImages
 import LockHygiene
 import Logging
 import SmbvolLogging

@@ -3,7 +3,6 @@ import HostHeartbeat
 import LockHygiene
 import Logging
 import QumuloClient
-import SMBMounts
 import SmbvolShares
 import SmbvolSystem
 

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import QumuloClient
-import SMBMounts
 import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem

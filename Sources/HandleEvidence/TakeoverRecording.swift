@@ -1,3 +1,4 @@
+import DiskImages
 import HostHeartbeat
 import LockHygiene
 import Logging

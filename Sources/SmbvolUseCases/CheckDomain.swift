@@ -1,4 +1,5 @@
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import HandleEvidence
 import LockHygiene

@@ -1,4 +1,5 @@
 import AttachmentLocks
+import DiskImages
 import HandleEvidence
 import HostHeartbeat
 import Logging

@@ -1,4 +1,5 @@
 @testable import HandleEvidence
+import DiskImages
 import HostHeartbeat
 import LockHygiene
 import Logging

@@ -1,3 +1,4 @@
+import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence

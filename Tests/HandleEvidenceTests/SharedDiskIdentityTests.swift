@@ -1,4 +1,5 @@
 @testable import HandleEvidence
+import DiskImages
 import LockHygiene
 import SmbvolShares
 import Testing

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import HandleEvidence
 import LibvirtDomains

@@ -1,3 +1,4 @@
+import DiskImages
 import DomainXML
 import HandleEvidence
 import LockHygiene

@@ -1,8 +1,6 @@
 import DomainXML
 import LockHygiene
-import SMBMounts
 import SmbvolShares
-import SmbvolConfig
 
 #if canImport(Glibc)
 import Glibc
@@ -35,6 +33,17 @@ public struct LocatedImage: Sendable, Equatable {
 
     /// Where the share is (or would be) mounted, or its `local_path`.
     public var shareDirectory: String { share.usablePath }
+}
+
+/// A disk smbvol does not manage: its files are on no configured share (or it has no file).
+public struct UnmanagedDisk: Sendable, Equatable {
+    public var target: String
+    public var source: String?
+
+    public init(target: String, source: String?) {
+        self.target = target
+        self.source = source
+    }
 }
 
 /// A domain's disks as located on the configured shares.
@@ -186,7 +195,7 @@ public struct DiskImageLocator: Sendable {
     }
 
     /// `path` relative to `directory` when it lies strictly below it.
-    static func relative(_ path: String, under directory: String) -> String? {
+    package static func relative(_ path: String, under directory: String) -> String? {
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         guard path.hasPrefix(base + "/") else { return nil }
         let rest = String(path.dropFirst(base.count + 1))
