@@ -2,6 +2,8 @@ import AttachmentLocks
 import Dispatch
 import Foundation
 import HostHeartbeat
+import HandleEvidence
+import LockHygiene
 import Logging
 import SmbvolConfig
 import SmbvolSystem
@@ -212,5 +214,32 @@ struct HostClaimsReleaseTests {
         #expect(HolderClaimStore().claims(imagePath: "vm/a.qcow2", shareRoot: share).entries.count == 1, "d2 still runs on vm/a.qcow2")
         claims.remove(for: [second], allLocks: [second])
         #expect(HolderClaimStore().claims(imagePath: "vm/a.qcow2", shareRoot: share).entries.isEmpty, "the last holder released: the claim goes")
+    }
+}
+
+@Suite("Host claims: reading on a hung share")
+struct HolderClaimReadBoundTests {
+    @Test("a start reading claims on a share that stops answering: unread within the bound (a refusal, never a close), and the share is not waited for twice")
+    func readOnAHungShareIsBoundedAndUnread() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("smbvol-hungread-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/share", withIntermediateDirectories: true)
+        let hung = HeartbeatBeatTests.GatedFileSystem(blockedRoot: root + "/share")
+        defer { hung.gate.signal() }
+        var collector = HolderClaimCollector(store: HolderClaimStore(fileSystem: hung))
+        collector.boundSeconds = 0.5
+        let started = Date()
+        let first = collector.gather(shareDirectory: root + "/share", imagePath: "vm/a.qcow2")
+        let second = collector.gather(shareDirectory: root + "/share", imagePath: "vm/b.qcow2")
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed < 5, "the reads waited on the hung share for \(elapsed) s")
+        for result in [first, second] {
+            #expect(result.notRead == 1)
+            guard case .unread(_, let reason)? = result.observations.first else {
+                Issue.record("expected an unread observation, got \(result.observations)")
+                continue
+            }
+            #expect(reason.contains("did not answer"))
+        }
     }
 }
