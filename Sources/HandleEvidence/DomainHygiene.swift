@@ -1,10 +1,11 @@
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import HostHeartbeat
 import LockHygiene
 import Logging
 import QumuloClient
-import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 
@@ -93,9 +94,7 @@ public final class DomainHygiene {
     }
 
     private func inspect(_ image: LocatedImage, domain: DomainDefinition, decider: LockHygieneDecider) throws -> ImageInspection {
-        guard let share = shares[image.share] else {
-            throw HygieneFailure.configuration("share \(image.share) is not configured")
-        }
+        let share = image.share
         let client = try client(forCluster: share.cluster)
         let root = try shareRoots.root(of: share, client: client)
         let clusterPath = ShareRootResolver.clusterPath(root: root, relativePath: image.relativePath)
@@ -150,7 +149,7 @@ public final class DomainHygiene {
     /// The share's host restrictions as the cluster reports them (the share listing, once per
     /// cluster and run): nil when they cannot be read or the share is not found exactly once —
     /// unknown restrictions never fence anyone.
-    func hostRestrictions(of share: MountableShare, client: QumuloClient) -> [HostRestrictionFact]? {
+    func hostRestrictions(of share: Share, client: QumuloClient) -> [HostRestrictionFact]? {
         let key = share.cluster ?? ""
         if sharesListed[key] == nil {
             do {
@@ -170,9 +169,7 @@ public final class DomainHygiene {
     /// Acts on an inspection: closes the `close` decisions (only when the whole domain
     /// proceeds), audits every close and refusal, and maps failures to the caller's outcome.
     public func execute(_ inspection: DomainInspection) -> HygieneOutcome {
-        let audit = HygieneAudit(
-            logger: logger,
-            clusterOfShare: Dictionary(shares.shares.compactMap { share in share.cluster.map { (share.name, $0) } }, uniquingKeysWith: { first, _ in first }))
+        let audit = HygieneAudit(logger: logger)
         switch inspection.failure {
         case .cluster(let error):
             logger.warning("could not ask the cluster about the domain's images", metadata: ["domain": "\(inspection.domainName)", "error": "\(error)"])
@@ -200,7 +197,7 @@ public final class DomainHygiene {
         for (image, locations) in inspection.closePlan {
             let decisions = image.decisions?.decisions ?? []
             do {
-                guard let share = shares[image.image.share] else { continue }
+                let share = image.image.share
                 // Relist only this file: confirming must not cost a cluster-wide listing.
                 let fileNumbers: Set<String>? = image.fileNumber.map { [$0] }
                 let report = try client(forCluster: share.cluster).closeHandles(locations: locations, fileNumbers: fileNumbers)

@@ -1,9 +1,11 @@
 import AttachmentLocks
+import DiskImages
 import HandleEvidence
 import HostHeartbeat
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
@@ -129,7 +131,7 @@ public struct HeartbeatBeat {
         let fresh = configuration.effectiveHeartbeatFreshSeconds
         var started: [(share: ShareTarget, record: HeartbeatRecord, work: BoundedWork<ShareResult>)] = []
         for share in wiring.shares where configuration.shares[share.name] != nil {
-            let target = ShareAttachmentWiring.target(for: share)
+            let target = ShareTarget(share)
             let record = HeartbeatRecord(
                 hostID: hostID, hostname: hostname, addresses: addresses, writtenAt: now,
                 intervalSeconds: configuration.heartbeatIntervalSeconds, images: Self.images(on: target, locks: locks))

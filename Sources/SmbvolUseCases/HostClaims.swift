@@ -1,10 +1,12 @@
 import AttachmentLocks
+import DiskImages
 import HandleEvidence
 import HostHeartbeat
 import LockHygiene
 import Logging
 import SmbvolConfig
 import SmbvolLogging
+import SmbvolShares
 import SmbvolSystem
 
 /// This host's holder claims (docs/stale-handle-policy.md, "Holder claims"): written by a start
@@ -67,7 +69,7 @@ public struct HostClaims: Sendable {
         return located.filter { !$0.isBackingFile }.compactMap { image in
             guard seen.insert(image.shareDirectory + "\u{0}" + image.relativePath).inserted else { return nil }
             return HeldImage(
-                shareName: image.share, shareDirectory: image.shareDirectory, relativePath: image.relativePath, domainName: domainName,
+                shareName: image.share.name, shareDirectory: image.shareDirectory, relativePath: image.relativePath, domainName: domainName,
                 domainUUID: domainUUID)
         }
     }

@@ -240,9 +240,9 @@ struct ClaimTakeoverRecordTests {
     @Test("judgement: the old holder's handle gone, or held again beside the new holder: stop; held alone: warn, judged again later")
     func judgement() {
         let record = claimTakeover()
-        let lock = sampleLock()
+        let lock = sampleUse()
         func judge(_ status: OwnHandleStatus) -> TakeoverJudgement.Verdict {
-            TakeoverJudgement.judge(record, lock: lock, localHostID: "host-b", localAddresses: ["203.0.113.2"], now: 1_796_000_200, ownHandle: { status })
+            TakeoverJudgement.judge(record, use: lock, localHostID: "host-b", localAddresses: ["203.0.113.2"], now: 1_796_000_200, ownHandle: { status })
         }
         guard case .stop = judge(.gone) else { Issue.record("gone: \(judge(.gone))"); return }
         guard case .stop = judge(.stillHeld(addresses: ["203.0.113.2"], otherHolders: ["203.0.113.1"])) else {

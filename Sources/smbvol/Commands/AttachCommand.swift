@@ -3,6 +3,7 @@ import AttachmentLocks
 import DomainXML
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem

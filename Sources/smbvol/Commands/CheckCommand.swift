@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import HandleEvidence
 import LibvirtDomains
@@ -7,6 +8,7 @@ import LockHygiene
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem

@@ -9,6 +9,7 @@ import SmbvolLogging
 import SmbvolSystem
 import SmbvolUseCases
 import SMBMounts
+import SmbvolShares
 
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,7 @@
 import ArgumentParser
 import LockHygiene
 import SMBMounts
+import SmbvolShares
 import SmbvolLogging
 import SmbvolSystem
 import SmbvolUseCases

@@ -3,6 +3,7 @@ import AttachmentLocks
 import LibvirtDomains
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem

@@ -9,6 +9,7 @@ import SmbvolMetrics
 import SmbvolSystem
 import SmbvolUseCases
 import SMBMounts
+import SmbvolShares
 
 #if canImport(Glibc)
 import Glibc
