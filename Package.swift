@@ -47,11 +47,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
+        // The one share value (`Share`: export, mount point, credentials, options, cluster and
+        // cluster root) and the catalog that resolves the configured ones once. Mounts, locks,
+        // evidence, heartbeat and the use cases all carry this value.
+        .target(name: "SmbvolShares", dependencies: ["SmbvolConfig"], swiftSettings: strictSettings),
         // SMB mounts: mount table, mount options, running mount.cifs.
         .target(
             name: "SMBMounts",
             dependencies: [
-                "SmbvolSystem", "SmbvolConfig", "SmbvolLogging",
+                "SmbvolSystem", "SmbvolConfig", "SmbvolShares", "SmbvolLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -59,7 +63,7 @@ let package = Package(
         .target(
             name: "AttachmentLocks",
             dependencies: [
-                "SmbvolSystem", "SmbvolLogging",
+                "SmbvolSystem", "SmbvolShares", "SmbvolLogging",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -67,7 +71,7 @@ let package = Package(
         // Heartbeat records on each share: model, atomic no-follow writer, bounded reader.
         .target(
             name: "HostHeartbeat",
-            dependencies: ["SmbvolSystem", "AttachmentLocks"],
+            dependencies: ["SmbvolSystem"],
             swiftSettings: strictSettings),
 
         // libvirt domain XML: name, UUID, file disks and their backing chains.
@@ -75,12 +79,16 @@ let package = Package(
         // Pure lock-hygiene decisions: evidence in, one decision per handle out. No I/O (it uses
         // SmbvolSystem's value types only).
         .target(name: "LockHygiene", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
-        // Gathers the evidence for one image from the cluster and local state.
+        // Locating a domain's disk images on the shares: disk → share → path below it, symlinks
+        // kept inside their share. No cluster, no evidence.
+        .target(name: "DiskImages", dependencies: ["DomainXML", "LockHygiene", "SmbvolShares"], swiftSettings: strictSettings),
+        // Gathers the evidence for one image from the cluster and local state, decides, and
+        // closes and audits what the decisions say.
         .target(
             name: "HandleEvidence",
             dependencies: [
-                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolSystem", "DomainXML", "SMBMounts", "AttachmentLocks", "SmbvolLogging",
-                "HostHeartbeat",
+                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolShares", "SmbvolSystem", "DomainXML", "DiskImages", "AttachmentLocks",
+                "SmbvolLogging", "HostHeartbeat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -89,8 +97,8 @@ let package = Package(
         .target(
             name: "SmbvolUseCases",
             dependencies: [
-                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient", "SMBMounts", "AttachmentLocks", "DomainXML",
-                "LockHygiene", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
+                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient", "SMBMounts", "AttachmentLocks", "DomainXML",
+                "LockHygiene", "DiskImages", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -99,7 +107,7 @@ let package = Package(
         .target(
             name: "SmbvolPresentation",
             dependencies: [
-                "SmbvolSystem", "SmbvolLogging", "DomainXML", "LockHygiene", "HandleEvidence", "AttachmentLocks", "HostHeartbeat",
+                "SmbvolSystem", "SmbvolLogging", "DomainXML", "LockHygiene", "DiskImages", "HandleEvidence", "AttachmentLocks", "HostHeartbeat",
                 "QumuloClient", "SmbvolUseCases",
             ],
             swiftSettings: strictSettings),
@@ -110,8 +118,8 @@ let package = Package(
         .executableTarget(
             name: "smbvol",
             dependencies: [
-                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "QumuloClient",
-                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
+                "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient",
+                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "DiskImages", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
                 "HostHeartbeat", "SmbvolUseCases", "SmbvolPresentation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,17 +141,18 @@ let package = Package(
             dependencies: ["QumuloClient", "SmbvolSystem", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolSystem", "SmbvolConfig"],
+            name: "SMBMountsTests", dependencies: ["SMBMounts", "SmbvolShares", "SmbvolSystem", "SmbvolConfig"],
             swiftSettings: strictSettings),
         .testTarget(
-            name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolSystem"],
+            name: "AttachmentLocksTests", dependencies: ["AttachmentLocks", "SmbvolShares", "SmbvolSystem"],
             swiftSettings: strictSettings),
         .testTarget(name: "DomainXMLTests", dependencies: ["DomainXML", "SmbvolTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "LockHygieneTests", dependencies: ["LockHygiene", "SmbvolSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "HandleEvidenceTests",
             dependencies: [
-                "HandleEvidence", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SMBMounts", "DomainXML", "SmbvolSystem",
+                "HandleEvidence", "DiskImages", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SmbvolShares", "SMBMounts", "DomainXML",
+                "SmbvolSystem",
                 "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -152,20 +161,21 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "HostHeartbeatTests",
-            dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem", "AttachmentLocks"],
+            dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem"],
             swiftSettings: strictSettings),
         .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
         .testTarget(
             name: "SmbvolUseCasesTests",
             dependencies: [
-                "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
-                "HandleEvidence", "LibvirtDomains", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
+                "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolShares", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
+                "DiskImages", "HandleEvidence", "HostHeartbeat", "LibvirtDomains", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "SmbvolPresentationTests",
             dependencies: [
-                "SmbvolPresentation", "SmbvolUseCases", "HandleEvidence", "LockHygiene", "DomainXML", "AttachmentLocks", "QumuloClient", "SmbvolSystem",
+                "SmbvolPresentation", "SmbvolUseCases", "SmbvolShares", "DiskImages", "HandleEvidence", "LockHygiene", "DomainXML", "AttachmentLocks",
+                "QumuloClient", "SmbvolSystem",
             ],
             swiftSettings: strictSettings),
         // Runs the built binaries end to end: smbvol, qumulo-sim (built from the package in

@@ -1,5 +1,6 @@
 import Logging
 import SmbvolLogging
+import SmbvolShares
 import SmbvolSystem
 
 extension ShareAttachmentService {
@@ -16,11 +17,12 @@ extension ShareAttachmentService {
         var receipt = AttachmentReceipt()
         let byShare = Dictionary(grouping: requests, by: \.share)
         do {
-            for share in byShare.keys.sorted(by: { $0.mountPoint < $1.mountPoint }) {
+            for share in byShare.keys.sorted(by: { $0.usablePath < $1.usablePath }) {
                 let disks = byShare[share] ?? []
-                try withShareLock(share, deadline: deadline) {
+                let target = ShareTarget(share)
+                try withShareLock(target, deadline: deadline) {
                     let mountedNow = share.isLocal ? false : try mounter.ensureMounted(share, deadline: deadline)
-                    if mountedNow { receipt.mountedShares.append(share) }
+                    if mountedNow { receipt.mountedShares.append(target) }
                     let (created, locks, all) = try store.update(deadline: deadline) { locks in
                         let (created, mine) = record(disks, in: &locks, domainStarting: domainStarting)
                         return (created, mine, locks)
@@ -42,7 +44,7 @@ extension ShareAttachmentService {
     /// leave without locks. For a hook run that mounted and then refused the start.
     public func release(_ receipt: AttachmentReceipt, deadline: Deadline) -> ReleaseReport {
         let ids = Set(receipt.createdLockIDs)
-        let candidates = receipt.mountedShares + receipt.locks.filter { ids.contains($0.id) }.map(Self.target(of:))
+        let candidates = receipt.mountedShares + receipt.locks.filter { ids.contains($0.id) }.map(target(of:))
         if ids.isEmpty {
             // Nothing was recorded (e.g. the store's flock could not be had): no need to wait for
             // the store again; only the mounts this run made are given back.
@@ -65,7 +67,7 @@ extension ShareAttachmentService {
             }) {
                 // Same domain and disk again (a repeated prepare): refresh, keep the id.
                 locks[index].share = disk.share.name
-                locks[index].mountPoint = disk.share.mountPoint
+                locks[index].mountPoint = disk.share.usablePath
                 locks[index].domainName = disk.domainName
                 let anotherImage = locks[index].image != disk.image
                 if anotherImage {
@@ -82,7 +84,7 @@ extension ShareAttachmentService {
                 continue
             }
             let lock = AttachmentLock(
-                id: RandomIdentifier.hex(count: 16), share: disk.share.name, mountPoint: disk.share.mountPoint,
+                id: RandomIdentifier.hex(count: 16), share: disk.share.name, mountPoint: disk.share.usablePath,
                 domainUUID: disk.domainUUID, domainName: disk.domainName, disk: disk.disk, image: disk.image,
                 reason: reason, context: .hook, createdAt: now(), recordedAt: preciseNow())
             locks.append(lock)
@@ -117,7 +119,11 @@ extension ShareAttachmentService {
         }
     }
 
-    static func target(of lock: AttachmentLock) -> ShareTarget {
-        ShareTarget(name: lock.share, export: "", mountPoint: lock.mountPoint)
+    /// The share a lock record names: the known share at its mount point (the record keeps only
+    /// the name and the directory), else the record's name and directory alone. The one place a
+    /// record is matched back to a share.
+    public func target(of lock: AttachmentLock) -> ShareTarget {
+        if let share = knownShares.first(where: { $0.usablePath == lock.mountPoint }) { return ShareTarget(share) }
+        return ShareTarget(recordedName: lock.share, mountPoint: lock.mountPoint)
     }
 }

@@ -1,5 +1,6 @@
 import Logging
 import SmbvolLogging
+import SmbvolShares
 import SmbvolSystem
 
 extension ShareAttachmentService {
@@ -15,7 +16,7 @@ extension ShareAttachmentService {
         let all = try store.load()
         var known = Set(shares.map(\.mountPoint))
         var targets = shares
-        for lock in all where known.insert(lock.mountPoint).inserted { targets.append(Self.target(of: lock)) }
+        for lock in all where known.insert(lock.mountPoint).inserted { targets.append(target(of: lock)) }
         return try targets.map { share in
             ShareStatus(
                 share: share, mounted: try mounter.isMounted(share),
@@ -82,9 +83,9 @@ extension ShareAttachmentService {
     /// found there is probed first: a hung one throws, never blocks). Records no lock: true
     /// when this call mounted the share, which the caller then gives back with
     /// `releaseReadMount`. A share already mounted is left as it is.
-    public func mountForRead(_ share: ShareTarget, deadline: Deadline) throws -> Bool {
+    public func mountForRead(_ share: Share, deadline: Deadline) throws -> Bool {
         if share.isLocal { return false }
-        return try withShareLock(share, deadline: deadline) { try mounter.ensureMounted(share, deadline: deadline) }
+        return try withShareLock(ShareTarget(share), deadline: deadline) { try mounter.ensureMounted(share, deadline: deadline) }
     }
 
     /// Gives back a mount `mountForRead` made: unmounted under the share's flock unless a lock

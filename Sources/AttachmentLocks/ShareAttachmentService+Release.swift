@@ -50,7 +50,7 @@ extension ShareAttachmentService {
             logger.audit(removalEvent?(lock) ?? lockEvent(lock, .lockDelete, message: "attachment lock removed"))
         }
         var seen = Set<String>()
-        let shares = (report.removedLocks.map(Self.target(of:)) + candidates).filter { seen.insert($0.mountPoint).inserted }
+        let shares = (report.removedLocks.map(target(of:)) + candidates).filter { seen.insert($0.mountPoint).inserted }
         for share in shares where !share.isLocal {
             let released = report.removedLocks.filter { $0.mountPoint == share.mountPoint }
             unmountIfUnused(share, deadline: deadline, report: &report, keepingOnFailure: released)

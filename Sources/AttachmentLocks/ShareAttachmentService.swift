@@ -1,5 +1,6 @@
 import Logging
 import SmbvolLogging
+import SmbvolShares
 import SmbvolSystem
 
 /// Mounts shares for domains' disks and keeps them mounted while any attachment lock remains.
@@ -16,13 +17,17 @@ public struct ShareAttachmentService: Sendable {
     public var shareLockTimeout: Duration
     public var clock: any MonotonicClock
     public var logger: Logger
+    /// The shares this run knows (connection info first, then the configured ones): what a lock
+    /// record's mount point is matched back to (`target(of:)`).
+    public var knownShares: [Share]
 
     public init(
-        store: AttachmentLockStore, mounter: any ShareMounting, shareLockTimeout: Duration = .seconds(60),
+        store: AttachmentLockStore, mounter: any ShareMounting, knownShares: [Share] = [], shareLockTimeout: Duration = .seconds(60),
         clock: any MonotonicClock = SystemClock(), logger: Logger
     ) {
         self.store = store
         self.mounter = mounter
+        self.knownShares = knownShares
         self.shareLockTimeout = shareLockTimeout
         self.clock = clock
         self.logger = logger

@@ -1,30 +1,44 @@
+import SmbvolShares
 import SmbvolSystem
 
-/// A share as the attachment layer sees it: a name for records and messages, and the place its
-/// images live. Shares are counted by `mountPoint`, so a configured share and connection info
-/// naming the same export share their locks.
+/// A share as the attachment layer counts it: by its directory, so a configured share and
+/// connection info naming the same export share their locks. It carries the `Share` itself
+/// whenever this run knows it (the configuration, connection info); a share that only lock
+/// records still name (connection info of an earlier run) has its recorded name and directory
+/// alone.
 public struct ShareTarget: Sendable, Hashable {
     public var name: String
-    /// `//server/share[/subdir]`, for display.
-    public var export: String
     /// The mount point, or the local path of a `local_path` share.
     public var mountPoint: String
     /// Served by this host: never mounted or unmounted.
     public var isLocal: Bool
+    /// The share, when known: what mounting it and recognising its mount go by.
+    public var share: Share?
 
-    public init(name: String, export: String, mountPoint: String, isLocal: Bool = false) {
-        self.name = name
-        self.export = export
-        self.mountPoint = mountPoint
-        self.isLocal = isLocal
+    public init(_ share: Share) {
+        name = share.name
+        mountPoint = share.usablePath
+        isLocal = share.isLocal
+        self.share = share
     }
+
+    /// A share known only from a lock record's name and mount point.
+    public init(recordedName name: String, mountPoint: String) {
+        self.name = name
+        self.mountPoint = mountPoint
+        isLocal = false
+        share = nil
+    }
+
+    /// `//server/share[/subdir]` for display; empty for a share only lock records name.
+    public var export: String { share?.export.commandForm ?? "" }
 }
 
 /// The mount layer, seen from the attachment service (SMBMounts' `ShareMounter` in production,
 /// wired in by the executable; a recording double in tests).
 public protocol ShareMounting: Sendable {
     /// Mounts the share unless it already is (healthy); true when this call mounted it.
-    func ensureMounted(_ share: ShareTarget, deadline: Deadline) throws -> Bool
+    func ensureMounted(_ share: Share, deadline: Deadline) throws -> Bool
     /// Unmounts it (lazily only with `force`); false when it was not mounted.
     func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool
     func isMounted(_ share: ShareTarget) throws -> Bool
@@ -37,9 +51,9 @@ public struct DiskAttachmentRequest: Sendable, Equatable {
     /// Target dev, e.g. `vdb`.
     public var disk: String
     public var image: String
-    public var share: ShareTarget
+    public var share: Share
 
-    public init(domainUUID: String, domainName: String, disk: String, image: String, share: ShareTarget) {
+    public init(domainUUID: String, domainName: String, disk: String, image: String, share: Share) {
         self.domainUUID = domainUUID
         self.domainName = domainName
         self.disk = disk

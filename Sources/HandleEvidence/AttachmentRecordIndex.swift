@@ -1,6 +1,7 @@
 import AttachmentLocks
+import DiskImages
 import QumuloClient
-import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 
 /// An image as the cluster knows it: its file number (the identity: a hard link, `./`, `//`
@@ -90,7 +91,7 @@ public struct AttachmentRecordIndex {
 
     /// The record's canonical cluster path: as recorded, else from its image below its mount
     /// point and the share's root.
-    func clusterPath(of record: AttachmentLock, share: MountableShare, shareRoots: ShareRootResolver, client: QumuloClient) throws -> String? {
+    func clusterPath(of record: AttachmentLock, share: Share, shareRoots: ShareRootResolver, client: QumuloClient) throws -> String? {
         if let recorded = record.clusterPath { return ImageIdentity.canonicalPath(recorded) }
         let image = ImageIdentity.canonicalPath(record.image)
         let base = ImageIdentity.canonicalPath(record.mountPoint)
@@ -101,7 +102,7 @@ public struct AttachmentRecordIndex {
 
     /// The configured share of a record: by name, else by mount point (a connection-info share
     /// counted with a configured one).
-    static func share(of record: AttachmentLock, shares: ShareCatalog) -> MountableShare? {
+    static func share(of record: AttachmentLock, shares: ShareCatalog) -> Share? {
         if let share = shares[record.share] { return share }
         return shares.share(atDirectory: record.mountPoint, canonical: ImageIdentity.canonicalPath)
     }

@@ -1,10 +1,11 @@
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import HostHeartbeat
 import LockHygiene
 import Logging
 import QumuloClient
-import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 
@@ -93,9 +94,7 @@ public final class DomainHygiene {
     }
 
     private func inspect(_ image: LocatedImage, domain: DomainDefinition, decider: LockHygieneDecider) throws -> ImageInspection {
-        guard let share = shares[image.share] else {
-            throw HygieneFailure.configuration("share \(image.share) is not configured")
-        }
+        let share = image.share
         let client = try client(forCluster: share.cluster)
         let root = try shareRoots.root(of: share, client: client)
         let clusterPath = ShareRootResolver.clusterPath(root: root, relativePath: image.relativePath)
@@ -131,8 +130,8 @@ public final class DomainHygiene {
 
     /// For a start the cluster could not be asked about, or with no cluster configured: the
     /// hosts whose fresh claim is on one of the exclusive images (one directory per image; no
-    /// cluster, so no fence is known). Such a holder refuses the start, as it would with the
-    /// cluster. One line per claim.
+    /// cluster, so no fence is known), and the claim files that could not be read (they may
+    /// hide one). Either refuses the start, as it would with the cluster. One line each.
     public func claimingHolders(of located: DomainImages) -> [String] {
         let judgement = HolderClaimJudgement(freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
         var holders: [String] = []
@@ -140,7 +139,7 @@ public final class DomainHygiene {
             var evidence = ImageEvidence(handles: [], localAddresses: ClientAddress.canonical(localAddresses))
             evidence.localHostID = localHostID
             evidence.claims = claims.gather(shareDirectory: image.shareDirectory, imagePath: image.relativePath).observations
-            for claim in judgement.judge(evidence) where claim.status == .alive {
+            for claim in judgement.judge(evidence) where claim.status == .alive || claim.status == .unread {
                 holders.append("\(image.image): \(claim.note)")
             }
         }
@@ -150,7 +149,7 @@ public final class DomainHygiene {
     /// The share's host restrictions as the cluster reports them (the share listing, once per
     /// cluster and run): nil when they cannot be read or the share is not found exactly once —
     /// unknown restrictions never fence anyone.
-    func hostRestrictions(of share: MountableShare, client: QumuloClient) -> [HostRestrictionFact]? {
+    func hostRestrictions(of share: Share, client: QumuloClient) -> [HostRestrictionFact]? {
         let key = share.cluster ?? ""
         if sharesListed[key] == nil {
             do {
@@ -170,9 +169,7 @@ public final class DomainHygiene {
     /// Acts on an inspection: closes the `close` decisions (only when the whole domain
     /// proceeds), audits every close and refusal, and maps failures to the caller's outcome.
     public func execute(_ inspection: DomainInspection) -> HygieneOutcome {
-        let audit = HygieneAudit(
-            logger: logger,
-            clusterOfShare: Dictionary(shares.shares.compactMap { share in share.cluster.map { (share.name, $0) } }, uniquingKeysWith: { first, _ in first }))
+        let audit = HygieneAudit(logger: logger)
         switch inspection.failure {
         case .cluster(let error):
             logger.warning("could not ask the cluster about the domain's images", metadata: ["domain": "\(inspection.domainName)", "error": "\(error)"])
@@ -200,7 +197,7 @@ public final class DomainHygiene {
         for (image, locations) in inspection.closePlan {
             let decisions = image.decisions?.decisions ?? []
             do {
-                guard let share = shares[image.image.share] else { continue }
+                let share = image.image.share
                 // Relist only this file: confirming must not cost a cluster-wide listing.
                 let fileNumbers: Set<String>? = image.fileNumber.map { [$0] }
                 let report = try client(forCluster: share.cluster).closeHandles(locations: locations, fileNumbers: fileNumbers)
@@ -248,12 +245,16 @@ enum RefusalMessage {
         let refused = inspection.images.filter { $0.decisions?.verdict == .refuse }
         var handleParts: [String] = []
         var claimParts: [String] = []
+        var unreadParts: [String] = []
         for image in refused {
             let place = "\(image.image.image) (\(image.clusterPath ?? "?"))"
+            let refusingClaims = image.decisions?.refusingClaims ?? []
             if let first = image.decisions?.decisions.first(where: { $0.action == .refuse }) {
                 handleParts.append("\(place): \(first.reason)")
-            } else if let claim = image.decisions?.refusingClaims.first {
+            } else if let claim = refusingClaims.first(where: { $0.status == .alive }) {
                 claimParts.append("\(place): \(claim.note)")
+            } else if let claim = refusingClaims.first {
+                unreadParts.append("\(place): \(claim.note)")
             } else {
                 handleParts.append("\(place): \(image.decisions?.summary ?? "live holder")")
             }
@@ -263,6 +264,10 @@ enum RefusalMessage {
         if !claimParts.isEmpty {
             reasons.append(
                 "a holder proven alive by its claim (no handle needed) on \(claimParts.joined(separator: "; ")) — stop the domain there, or wait until its claim goes stale")
+        }
+        if !unreadParts.isEmpty {
+            reasons.append(
+                "holder claims that could not be read on \(unreadParts.joined(separator: "; ")) — remove what does not belong in the claim directory, or --force if no other host runs the image")
         }
         return LineEscaping.oneLine(
             "refusing to start \(inspection.domainName): \(reasons.joined(separator: "; and ")). Nothing was closed; stop the other holder, or see `smbvol check --domain \(inspection.domainName)`.")

@@ -1,3 +1,4 @@
+import DiskImages
 import DomainXML
 import LockHygiene
 import QumuloClient
@@ -10,12 +11,6 @@ public struct ImageInspection: Sendable {
     /// The image's file number on the cluster (nil when the cluster has no such file).
     public var fileNumber: String?
     public var decisions: ImageDecisions?
-}
-
-/// A disk smbvol does not manage: its files are on no configured share (or it has no file).
-public struct UnmanagedDisk: Sendable, Equatable {
-    public var target: String
-    public var source: String?
 }
 
 /// Why the inspection of a domain could not finish.

@@ -1,7 +1,8 @@
+import DiskImages
 import HostHeartbeat
 import LockHygiene
 import QumuloClient
-import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 
 extension HeartbeatEvidenceCollector {

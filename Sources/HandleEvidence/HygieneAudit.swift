@@ -1,17 +1,16 @@
+import DiskImages
 import LockHygiene
 import Logging
 import SmbvolLogging
+import SmbvolShares
 
 /// The audit trail docs/stale-handle-policy.md asks for: every close and refusal, and every forced action,
 /// as one AuditEvent each (syslog line or journal entry under ident smbvol) with the full context.
 public struct HygieneAudit {
     public var logger: Logger
-    /// The cluster of each share (`[share] cluster`), for SMBVOL_CLUSTER.
-    public var clusterOfShare: [String: String]
 
-    public init(logger: Logger, clusterOfShare: [String: String] = [:]) {
+    public init(logger: Logger) {
         self.logger = logger
-        self.clusterOfShare = clusterOfShare
     }
 
     public func record(_ decision: HandleDecision, event: String, domainName: String, domainUUID: String, image: ImageInspection, outcome: String? = nil) {
@@ -38,8 +37,8 @@ public struct HygieneAudit {
         audit[.domainUUID] = domainUUID
         audit[.disk] = image.image.target
         audit[.image] = image.image.image
-        audit[.share] = image.image.share
-        audit[.cluster] = clusterOfShare[image.image.share]
+        audit[.share] = image.image.share.name
+        audit[.cluster] = image.image.share.cluster
         audit[.clusterPath] = image.clusterPath ?? ""
         if let fileNumber = image.fileNumber { audit.extra["file_number"] = fileNumber }
         audit[.location] = decision.handle.location
@@ -111,17 +110,21 @@ extension HygieneAudit {
 }
 
 extension HygieneAudit {
-    /// A start (or hot-attach) refused because another host's fresh claim is on the image: one
-    /// `refuse` audit event per claim, with the claim's host, addresses, domain, age and file
+    /// A start (or hot-attach) refused because another host's fresh claim is on the image (or
+    /// its claims could not all be read): one `refuse` audit event per claim, with the claim's host, addresses, domain, age and file
     /// (`basis=claim`: no handle was needed).
     public func recordClaimRefusal(_ claim: JudgedClaim, domainName: String, domainUUID: String, image: ImageInspection) {
-        var event = AuditEvent(.refuse, message: "refused: another host's fresh claim on the image proves a live holder")
+        var event = AuditEvent(
+            .refuse,
+            message: claim.status == .unread
+                ? "refused: the image's holder claims could not all be read (missing evidence)"
+                : "refused: another host's fresh claim on the image proves a live holder")
         event[.domain] = domainName
         event[.domainUUID] = domainUUID
         event[.disk] = image.image.target
         event[.image] = image.image.image
-        event[.share] = image.image.share
-        event[.cluster] = clusterOfShare[image.image.share]
+        event[.share] = image.image.share.name
+        event[.cluster] = image.image.share.cluster
         event[.clusterPath] = image.clusterPath ?? ""
         if let fileNumber = image.fileNumber { event.extra["file_number"] = fileNumber }
         event[.decision] = "refuse"

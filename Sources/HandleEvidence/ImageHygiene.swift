@@ -3,7 +3,7 @@ import HostHeartbeat
 import LockHygiene
 import Logging
 import QumuloClient
-import SMBMounts
+import SmbvolShares
 import SmbvolSystem
 
 /// Evidence → decisions for one image file on the cluster: the step the start pipeline runs for

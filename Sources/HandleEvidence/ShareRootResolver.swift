@@ -1,6 +1,6 @@
 import FoundationEssentials
 import QumuloClient
-import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 
@@ -37,7 +37,7 @@ public struct ShareRootResolver: Sendable {
     }
 
     /// The cluster path of the share's root directory (no trailing `/` except for `/` itself).
-    public func root(of share: MountableShare, client: QumuloClient) throws -> String {
+    public func root(of share: Share, client: QumuloClient) throws -> String {
         try root(name: share.name, export: share.export, cluster: share.cluster, fsPath: share.clusterRoot, client: client)
     }
 

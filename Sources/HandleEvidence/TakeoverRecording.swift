@@ -1,7 +1,9 @@
+import DiskImages
 import HostHeartbeat
 import LockHygiene
 import Logging
 import SmbvolLogging
+import SmbvolShares
 import SmbvolSystem
 
 /// Handles a start has just closed on one image (confirmed by the cluster), with the decisions
@@ -147,7 +149,7 @@ public struct ShareTakeoverRecorder: TakeoverRecording {
         event[.domain] = taken.domainName
         event[.domainUUID] = taken.domainUUID
         event[.image] = taken.image.image.image
-        event[.share] = taken.image.image.share
+        event[.share] = taken.image.image.share.name
         event.extra["basis"] = "claim"
         do {
             for record in try records(for: taken) {
@@ -188,7 +190,7 @@ public struct ShareTakeoverRecorder: TakeoverRecording {
         event[.domain] = closed.domainName
         event[.domainUUID] = closed.domainUUID
         event[.image] = closed.image.image.image
-        event[.share] = closed.image.image.share
+        event[.share] = closed.image.image.share.name
         do {
             guard let record = try record(for: closed) else { return }
             event[.client] = record.oldHolder.addresses.joined(separator: ",")

@@ -23,16 +23,26 @@ public enum HeartbeatLayout {
     public static func hostFileName(hostID: String) -> String { hostID + ".json" }
 
     /// The claim directory's name for an image: the SHA-256 of its path below the share root
-    /// (normalized as records spell it: `a//b`, `./a/b` and `a/b` are one image), 64 hex
-    /// digits — fixed length whatever the path, the same on every host whatever its mount point.
-    /// A reader checks the path inside each claim: a collision is an ignored file.
+    /// (normalized as records spell it: `a//b`, `./a/b` and `a/b` are one image; and in lower
+    /// case: SMB names are case-insensitive, so `VM/A.qcow2` and `vm/a.qcow2` are one file on
+    /// the share however each host's domain spells it), 64 hex digits — fixed length whatever
+    /// the path, the same on every host whatever its mount point. A reader checks the path
+    /// inside each claim (`isSameImage`): a collision is an ignored file. On a case-sensitive
+    /// share two names differing only in case share a directory: a claim on one refuses a
+    /// start of the other, never more (a takeover record names the file number).
     public static func imageKey(imagePath: String) -> String {
         let normalized: String
         switch HeartbeatRecord.normalizedImagePath(imagePath) {
         case .success(let value): normalized = value
         case .failure: normalized = imagePath
         }
-        return SHA256.hex(Array(normalized.utf8))
+        return SHA256.hex(Array(normalized.lowercased().utf8))
+    }
+
+    /// Whether a claim's `image_path` names the image at `imagePath` (both normalized): equal
+    /// but for case, as SMB compares names.
+    public static func isSameImage(_ claimed: String, _ imagePath: String) -> Bool {
+        claimed == imagePath || claimed.lowercased() == imagePath.lowercased()
     }
 
     /// `images/<key>/` of the image at `imagePath` (below the share root).

@@ -1,10 +1,9 @@
-import AttachmentLocks
-
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
+import SmbvolSystem
 
 /// One entry of a record left out, and why: the writer leaves out what the reader would refuse
 /// (so that every reader accepts what it publishes), the reader leaves out what it cannot use —

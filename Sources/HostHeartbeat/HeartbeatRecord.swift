@@ -1,10 +1,9 @@
-import AttachmentLocks
-
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
+import SmbvolSystem
 
 /// One host's liveness record on one share (docs/stale-handle-policy.md, "Heartbeat evidence"): who it is,
 /// the addresses the cluster may see it by, when it wrote, how often it writes, and the images

@@ -1,10 +1,9 @@
-import AttachmentLocks
-
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
+import SmbvolSystem
 
 /// One host's claim on one image (docs/stale-handle-policy.md, "Holder claims"): "this host runs
 /// domain D on this image, and proves it by rewriting this file every beat". Written when a

@@ -4,7 +4,8 @@
 public struct HolderClaimStore: Sendable {
     /// An image normally has one claim (two during a migration). The newest this many (by
     /// modification time) are read; a live holder rewrites its claim every beat, so it is among
-    /// them. Unread claims are reported as missing evidence.
+    /// them — unless files dated later crowd it out: claim files left unread are `.unread`
+    /// entries (missing evidence, which refuses a start).
     public static let maximumClaimsRead = 32
     /// Names listed per image directory.
     public static let maximumListedEntries = 10_000
@@ -14,6 +15,13 @@ public struct HolderClaimStore: Sendable {
         /// the entries of it that were dropped.
         case claim(HolderClaim, file: String, dropped: [DroppedHeartbeatEntry])
         case unusable(file: String, reason: String)
+        /// What may hide a live holder's claim: the image's claim directory that could not be
+        /// listed (or only in part), claim files left unread (a crowded directory), a claim
+        /// file that could not be read (an I/O error), or an entry with a host's claim name
+        /// that is no regular file (a directory or FIFO there makes that host's every rewrite
+        /// fail). Unlike a malformed, oversized or symlinked file — which the host's next beat
+        /// replaces — nothing says there is no live claim behind it.
+        case unread(file: String, reason: String)
     }
 
     public var fileSystem: any ShareFileSystem
@@ -77,7 +85,8 @@ public struct HolderClaimStore: Sendable {
     /// directory, then one read for each of the newest `maximumClaimsRead` entries. A bad,
     /// oversized, symlinked or malformed file, a claim whose host is not the one its file is
     /// named for, or one about another image (a key collision, a forgery), is an `.unusable`
-    /// entry alone. `notRead`: claim files left unread (a crowded directory).
+    /// entry alone; what may hide a claim is an `.unread` one. `notRead`: claim files (or
+    /// listings) that could not be read.
     public func claims(imagePath: String, shareRoot: String) -> (entries: [Entry], notRead: Int) {
         let expected: String
         switch HeartbeatRecord.normalizedImagePath(imagePath) {
@@ -92,11 +101,12 @@ public struct HolderClaimStore: Sendable {
         } catch ShareFileError.notFound {
             return ([], 0)
         } catch {
-            return ([.unusable(file: shown, reason: "\(error)")], 1)
+            return ([.unread(file: shown, reason: "the claim directory could not be listed: \(error)")], 1)
         }
         var result: [Entry] = []
+        var unreadFiles = 0
         if listing.truncated {
-            result.append(.unusable(file: shown, reason: "more than \(Self.maximumListedEntries) entries: only the first listed were considered"))
+            result.append(.unread(file: shown, reason: "more than \(Self.maximumListedEntries) entries: only the first listed were considered"))
         }
         let candidates = listing.entries.filter { HeartbeatLayout.isRecordFileName($0.name) }.sorted { left, right in
             let l = left.modified ?? .infinity
@@ -113,7 +123,7 @@ public struct HolderClaimStore: Sendable {
                     result.append(.unusable(file: file, reason: "the file is named for host \(hostID) but the claim is of host \(decoded.claim.hostID)"))
                     continue
                 }
-                guard decoded.claim.imagePath == expected else {
+                guard HeartbeatLayout.isSameImage(decoded.claim.imagePath, expected) else {
                     result.append(
                         .unusable(
                             file: file, reason: "the claim is about \(DroppedHeartbeatEntry.shown(decoded.claim.imagePath)), not \(DroppedHeartbeatEntry.shown(expected))"))
@@ -122,15 +132,29 @@ public struct HolderClaimStore: Sendable {
                 result.append(.claim(decoded.claim, file: file, dropped: decoded.dropped))
             } catch ShareFileError.notFound {
                 continue  // removed between the listing and the read
+            } catch let error as ShareFileError where Self.mayHideClaim(error) {
+                unreadFiles += 1
+                result.append(.unread(file: file, reason: "\(error)"))
             } catch {
                 result.append(.unusable(file: file, reason: "\(error)"))
             }
         }
         if candidates.count > Self.maximumClaimsRead {
             result.append(
-                .unusable(file: shown, reason: "\(candidates.count - Self.maximumClaimsRead) older claim file(s) not read (only the newest \(Self.maximumClaimsRead) are)"))
+                .unread(file: shown, reason: "\(candidates.count - Self.maximumClaimsRead) older claim file(s) not read (only the newest \(Self.maximumClaimsRead) are)"))
         }
-        let notRead = max(candidates.count - Self.maximumClaimsRead, 0) + (listing.truncated ? 1 : 0)
+        let notRead = max(candidates.count - Self.maximumClaimsRead, 0) + (listing.truncated ? 1 : 0) + unreadFiles
         return (result, notRead)
+    }
+
+    /// Whether a claim file that could not be read may still hide a live claim: an I/O error
+    /// (the file is there, its bytes unknown), or no regular file under a host's claim name (a
+    /// directory or FIFO that the host's atomic rename cannot replace). A symlink or an
+    /// oversized file is replaced by the host's next beat: it is ignored like a malformed one.
+    static func mayHideClaim(_ error: ShareFileError) -> Bool {
+        switch error {
+        case .system, .notRegularFile, .notDirectory, .tooManyEntries, .invalidName: return true
+        case .symbolicLink, .tooLarge, .notFound: return false
+        }
     }
 }

@@ -1,5 +1,3 @@
-import AttachmentLocks
-
 /// What the cluster says about this host's own handle on a file.
 public enum OwnHandleStatus: Sendable, Equatable {
     /// No handle on the file is held from this host's addresses (by the grants).
@@ -9,6 +7,27 @@ public enum OwnHandleStatus: Sendable, Equatable {
     case stillHeld(addresses: [String], otherHolders: [String] = [])
     /// The cluster could not be asked, or could not tell (no grants, an incomplete listing).
     case unknown(String)
+}
+
+/// This host's use of an image, as the takeover judgement needs it: the use cases fill it from
+/// the attachment lock that holds the image.
+public struct LocalImageUse: Sendable, Equatable {
+    /// The lock's id, for messages.
+    public var lockID: String
+    /// The image's cluster file number, once a start learnt it.
+    public var fileNumber: String?
+    /// The latest instant (seconds since the epoch) the domain may have begun using the image;
+    /// nil when it cannot be dated.
+    public var since: Double?
+    /// That instant as recorded, for messages.
+    public var sinceText: String
+
+    public init(lockID: String, fileNumber: String?, since: Double?, sinceText: String) {
+        self.lockID = lockID
+        self.fileNumber = fileNumber
+        self.since = since
+        self.sinceText = sinceText
+    }
 }
 
 /// "Should the heartbeat service stop this domain?", for one takeover record and one of this
@@ -44,7 +63,7 @@ public enum TakeoverJudgement {
     public static let clockSkewSeconds: Double = 300
 
     public static func judge(
-        _ record: TakeoverRecord, lock: AttachmentLock, localHostID: String, localAddresses: Set<String>, now: Double,
+        _ record: TakeoverRecord, use lock: LocalImageUse, localHostID: String, localAddresses: Set<String>, now: Double,
         ownHandle: () -> OwnHandleStatus
     ) -> Verdict {
         guard let fileNumber = lock.fileNumber, fileNumber == record.fileNumber else {
@@ -58,11 +77,11 @@ public enum TakeoverJudgement {
         guard record.oldHolder.hostID == localHostID || !localAddresses.isDisjoint(with: record.oldHolder.addresses) else {
             return .ignore("the old holder is another host")
         }
-        guard let lockTime = lock.latestRecordingSeconds else {
-            return .warn("the domain's lock \(lock.id) cannot be dated: not stopped")
+        guard let lockTime = lock.since else {
+            return .warn("the domain's lock \(lock.lockID) cannot be dated: not stopped")
         }
         guard record.takenAt > lockTime else {
-            return .warn("the takeover (\(record.takenAtText)) is older than the domain's use of the image (lock \(lock.id) recorded \(lock.recordedAt ?? lock.createdAt)): not stopped")
+            return .warn("the takeover (\(record.takenAtText)) is older than the domain's use of the image (lock \(lock.lockID) recorded \(lock.sinceText)): not stopped")
         }
         guard record.takenAt <= now + clockSkewSeconds else {
             return .warn("the takeover is dated in the future (\(record.takenAtText)): not stopped")

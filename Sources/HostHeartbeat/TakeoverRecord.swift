@@ -1,10 +1,9 @@
-import AttachmentLocks
-
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
+import SmbvolSystem
 
 /// What a start leaves on the share when it force-closed another host's handles on an image
 /// (docs/stale-handle-policy.md, "After a takeover: no zombie writers"): the image, who took it over and

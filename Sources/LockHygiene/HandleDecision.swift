@@ -66,8 +66,9 @@ public struct ImageDecisions: Sendable, Equatable {
     /// refused image.
     public var claimTakeovers: [HolderClaimFact] = []
 
-    /// The fresh claims of other hosts that refuse this image (a start, not forced).
-    public var refusingClaims: [JudgedClaim] { verdict == .refuse ? claims.filter { $0.status == .alive } : [] }
+    /// The fresh claims of other hosts, and the claims that could not be read, that refuse
+    /// this image (a start, not forced).
+    public var refusingClaims: [JudgedClaim] { verdict == .refuse ? claims.filter { $0.status == .alive || $0.status == .unread } : [] }
 
     public init(decisions: [HandleDecision], verdict: HygieneVerdict, summary: String) {
         self.decisions = decisions

@@ -41,8 +41,13 @@ public struct HolderClaimFact: Sendable, Equatable {
 /// What was found in the image's claim directory: a claim, or a file that could not be used.
 public enum HolderClaimObservation: Sendable, Equatable {
     case claim(HolderClaimFact)
-    /// Unreadable, oversized, malformed, symlinked, misnamed, about another image: ignored.
+    /// Oversized, malformed, symlinked, misnamed, about another image: ignored (the host's
+    /// next beat replaces such a file with its claim).
     case unusable(file: String, reason: String)
+    /// What may hide a live holder's claim: a claim directory that could not be listed (or only
+    /// in part), claim files left unread in a crowded directory, a claim file that could not
+    /// be read, an entry under a host's claim name that is no regular file.
+    case unread(file: String, reason: String)
 }
 
 /// One claim as judged for a decision, as `check` shows it.
@@ -59,6 +64,10 @@ public struct JudgedClaim: Sendable, Equatable {
         case fenced
         /// This host's own claim, or a file that proves nothing (with the reason).
         case ignored
+        /// Claim files or a claim directory that could not be read: a live holder's claim may
+        /// be among them. Refuses a start like a fresh claim (missing evidence; `--force`
+        /// overrides); nothing of it is taken over.
+        case unread
     }
 
     public var status: Status
@@ -80,7 +89,9 @@ public struct JudgedClaim: Sendable, Equatable {
     }
 
     /// Whether the hygiene should warn about it (an ignored file, a collision, dropped entries).
-    public var deservesWarning: Bool { (status == .ignored && !isOwn) || collision || !(fact?.droppedEntries.isEmpty ?? true) }
+    public var deservesWarning: Bool {
+        (status == .ignored && !isOwn) || status == .unread || collision || !(fact?.droppedEntries.isEmpty ?? true)
+    }
 }
 
 /// Judges the claims on one image. Pure.
@@ -120,11 +131,15 @@ public struct HolderClaimJudgement: Sendable {
     }
 
     func judge(_ observation: HolderClaimObservation, evidence: ImageEvidence) -> JudgedClaim {
-        guard case .claim(let fact) = observation else {
-            if case .unusable(let file, let reason) = observation {
-                return JudgedClaim(status: .ignored, fact: nil, note: "holder claim \(file) ignored: \(reason)")
-            }
-            return JudgedClaim(status: .ignored, fact: nil, note: "holder claim ignored")
+        let fact: HolderClaimFact
+        switch observation {
+        case .claim(let claimed):
+            fact = claimed
+        case .unusable(let file, let reason):
+            return JudgedClaim(status: .ignored, fact: nil, note: "holder claim \(file) ignored: \(reason)")
+        case .unread(let file, let reason):
+            return JudgedClaim(
+                status: .unread, fact: nil, note: "holder claims not all read (\(file): \(reason)): a live holder's claim may be among them")
         }
         let (another, collision, foreign) = isAnotherHost(fact, evidence: evidence)
         let collisionNote = collision

@@ -20,12 +20,15 @@ public struct LockHygieneDecider: Sendable {
     /// The holder-claim rule (docs/stale-handle-policy.md, "Holder claims"), after the handles
     /// are decided: another host's fresh claim refuses a start (nothing closed, even with no
     /// handle on the image); a start that proceeds takes over every other host's stale or
-    /// fenced claim (a takeover record names each). A migration is never refused and takes
-    /// nothing over by claim (the source's claim is expected). Claims never cause a close.
+    /// fenced claim (a takeover record names each). Claims that could not be read may hide a
+    /// fresh one: missing evidence refuses a start the same way. A migration is never refused
+    /// and takes nothing over by claim (the source's claim is expected). Claims never cause a
+    /// close.
     func applyingClaims(to handleDecisions: ImageDecisions, evidence: ImageEvidence) -> ImageDecisions {
         var result = handleDecisions
         result.claims = HolderClaimJudgement(freshSeconds: policy.heartbeatFreshSeconds).judge(evidence)
         let alive = result.claims.filter { $0.status == .alive }
+        let unread = result.claims.filter { $0.status == .unread }
         let takenOver = result.claims.filter { $0.status == .stale || $0.status == .fenced }
         guard policy.operation == .start else { return result }
         if policy.force {
@@ -33,16 +36,23 @@ public struct LockHygieneDecider: Sendable {
             if !alive.isEmpty, result.verdict == .proceed {
                 result.summary += "; fresh claim of \(Self.hosts(alive)) overridden (--force)"
             }
+            if !unread.isEmpty, result.verdict == .proceed {
+                result.summary += "; claims not all read, overridden (--force)"
+            }
             result.claimTakeovers = result.verdict == .proceed ? (alive + takenOver).compactMap(\.fact) : []
             return result
         }
-        guard alive.isEmpty else {
+        let refusing = alive + unread
+        guard refusing.isEmpty else {
+            let why = alive.isEmpty ? "the image's holder claims could not all be read" : "another host's fresh claim on the image"
             for index in result.decisions.indices where result.decisions[index].action == .close {
                 result.decisions[index].action = .keep
-                result.decisions[index].reason += " — not closed after all: another host's fresh claim on the image refuses the start"
+                result.decisions[index].reason += " — not closed after all: \(why) refuses the start"
             }
-            let claimLine = alive.map(\.note).joined(separator: "; ")
-            let refusal = "refused: the image has a holder proven alive by its claim: \(claimLine); nothing closed"
+            let claimLine = refusing.map(\.note).joined(separator: "; ")
+            let refusal = alive.isEmpty
+                ? "refused: \(claimLine); nothing closed (remove what does not belong in the claim directory, or --force overrides)"
+                : "refused: the image has a holder proven alive by its claim: \(claimLine); nothing closed"
             result.summary = result.verdict == .refuse ? result.summary + "; and \(claimLine)" : refusal
             result.verdict = .refuse
             result.claimTakeovers = []

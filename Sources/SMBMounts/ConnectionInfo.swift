@@ -1,3 +1,4 @@
+import SmbvolShares
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -118,8 +119,8 @@ public struct SMBConnectionInfo: Sendable, Equatable {
     }
 
     /// The share to mount: named by its mount directory, mounted under `mountBase`.
-    public func mountableShare(mountBase: String) -> MountableShare {
-        MountableShare(
+    public func mountableShare(mountBase: String) -> Share {
+        Share(
             name: MountPointNaming.directoryName(for: export), export: export,
             mountPoint: MountPointNaming.mountPoint(for: export, mountBase: mountBase),
             credentials: credentials, options: options)

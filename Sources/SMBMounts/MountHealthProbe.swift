@@ -1,3 +1,4 @@
+import SmbvolShares
 import SmbvolSystem
 
 #if canImport(Glibc)
@@ -95,7 +96,7 @@ public struct HungMountGuard: Sendable {
     /// Throws `MountCommandError.mountHung` for the first hung mount under which a path lies.
     /// Shares with no path under them, local shares and mount points with nothing mounted cost
     /// nothing (no child, no system call beyond one read of the mount table when needed).
-    public func check(paths: [String], shares: [MountableShare], deadline: Deadline) throws {
+    public func check(paths: [String], shares: [Share], deadline: Deadline) throws {
         let touched = shares.filter { share in
             !share.isLocal && paths.contains { $0 == share.mountPoint || $0.hasPrefix(share.mountPoint + "/") }
         }

@@ -1,3 +1,4 @@
+import SmbvolShares
 /// Which mount.cifs options smbvol accepts from a share's configuration and from nova's
 /// connection info, judged by what each does — to byte-range locking (how qemu stops two hosts
 /// writing one image), to data reaching the server, to ownership and permissions (qemu's access,

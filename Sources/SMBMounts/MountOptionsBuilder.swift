@@ -1,3 +1,4 @@
+import SmbvolShares
 /// Builds the argv of `mount_command <export> <mount point> -o <options>`.
 ///
 /// Options, in this order: `credentials=<file>` (the password never reaches a command line,
@@ -9,11 +10,11 @@ public struct MountOptionsBuilder: Sendable {
 
     public init(account: QemuAccount) { self.account = account }
 
-    public func arguments(for share: MountableShare, credentialsFile: String) throws -> [String] {
+    public func arguments(for share: Share, credentialsFile: String) throws -> [String] {
         try validate(options: share.options, share: share.name, allowNobrl: share.allowNobrl)
         // Every value joined into `-o` is checked, not only the share's options: a credentials
         // path `/etc/a,sec=none,nobrl` would otherwise slip options past every rule above.
-        if let reason = Self.separatorProblem(in: credentialsFile) {
+        if let reason = MountOptionText.separatorProblem(in: credentialsFile) {
             throw MountConfigurationError.optionInjection(share: share.name, option: "credentials=\(credentialsFile)", reason: reason)
         }
         let fixed = [
@@ -31,7 +32,7 @@ public struct MountOptionsBuilder: Sendable {
             if option.isEmpty {
                 throw MountConfigurationError.optionInjection(share: share, option: option, reason: "is empty")
             }
-            if let reason = Self.separatorProblem(in: option) {
+            if let reason = MountOptionText.separatorProblem(in: option) {
                 throw MountConfigurationError.optionInjection(share: share, option: option, reason: reason)
             }
             let name = Self.optionName(option)
@@ -46,20 +47,6 @@ public struct MountOptionsBuilder: Sendable {
                 throw problem
             }
         }
-    }
-
-    /// Why `value` cannot go into a `-o` option string, or nil: mount.cifs and the kernel split
-    /// options at `,`; line breaks (CR LF included: checked per Unicode scalar, not per
-    /// Character), NUL and other controls end or corrupt the string.
-    public static func separatorProblem(in value: String) -> String? {
-        for scalar in value.unicodeScalars {
-            if scalar == "," { return "contains ','" }
-            switch scalar.value {
-            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029: return "contains a newline or control character"
-            default: continue
-            }
-        }
-        return nil
     }
 
     static func optionName(_ option: String) -> String {

@@ -1,3 +1,4 @@
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 

@@ -1,3 +1,4 @@
+import SmbvolShares
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,14 +35,14 @@ public struct ShareMountQuery: Sendable {
     public init(mountTable: any MountTableReading = ProcMountTableReader()) { self.mountTable = mountTable }
 
     /// The share's state, from the mount table read now.
-    public func state(of share: MountableShare) throws -> ShareMountState {
+    public func state(of share: Share) throws -> ShareMountState {
         if share.isLocal { return .local }
         return Self.state(of: share, in: try MountTable.read(from: mountTable))
     }
 
     /// Every share's state, from one reading of the mount table (an unreadable one: none
     /// mounted), by share name.
-    public func states(of shares: [MountableShare]) -> [String: ShareMountState] {
+    public func states(of shares: [Share]) -> [String: ShareMountState] {
         let table = (try? MountTable.read(from: mountTable)) ?? MountTable(entries: [])
         var states: [String: ShareMountState] = [:]
         for share in shares { states[share.name] = Self.state(of: share, in: table) }
@@ -55,11 +56,11 @@ public struct ShareMountQuery: Sendable {
 
     /// Whether the mount at the share's mount point answers; nil for a `local_path` share.
     /// Probed in a child process: a hung mount costs the probe's time, never a blocked caller.
-    public func health(of share: MountableShare, probe: any MountHealthProbing) -> MountHealth? {
+    public func health(of share: Share, probe: any MountHealthProbing) -> MountHealth? {
         share.isLocal ? nil : probe.health(of: share.mountPoint)
     }
 
-    public static func state(of share: MountableShare, in table: MountTable) -> ShareMountState {
+    public static func state(of share: Share, in table: MountTable) -> ShareMountState {
         if share.isLocal { return .local }
         guard let entry = entry(at: share.mountPoint, in: table) else { return .notMounted }
         return share.export.matches(mountSource: entry.source) ? .mounted(entry) : .foreign(entry)

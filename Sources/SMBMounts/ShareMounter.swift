@@ -1,3 +1,4 @@
+import SmbvolShares
 import Logging
 import SmbvolLogging
 import SmbvolSystem
@@ -34,7 +35,7 @@ public struct ShareMounter: Sendable {
     }
 
     /// Whether `share` is mounted at its mount point (a foreign mount there does not count).
-    public func isMounted(_ share: MountableShare) throws -> Bool {
+    public func isMounted(_ share: Share) throws -> Bool {
         try ShareMountQuery(mountTable: mountTable).state(of: share).isUsable
     }
 
@@ -63,7 +64,7 @@ public struct ShareMounter: Sendable {
 
     /// Makes sure `share` is mounted at its mount point: nothing to do when it already is (and
     /// answers), unmount-and-mount when the mount is dead, refuse when something else is there.
-    public func ensureMounted(_ share: MountableShare, deadline: Deadline) throws -> MountOutcome {
+    public func ensureMounted(_ share: Share, deadline: Deadline) throws -> MountOutcome {
         if share.isLocal { return .local }
         if let entry = try entry(at: share.mountPoint) {
             guard share.export.matches(mountSource: entry.source) else {
@@ -132,7 +133,7 @@ public struct ShareMounter: Sendable {
     }
 
     /// Mounts, or audits why not (mount-failed, counted per share in the metrics) and throws.
-    func mount(_ share: MountableShare, deadline: Deadline) throws {
+    func mount(_ share: Share, deadline: Deadline) throws {
         do {
             try mountOnce(share, deadline: deadline)
         } catch {
@@ -152,7 +153,7 @@ public struct ShareMounter: Sendable {
         return event
     }
 
-    private func mountOnce(_ share: MountableShare, deadline: Deadline) throws {
+    private func mountOnce(_ share: Share, deadline: Deadline) throws {
         let account = try accountResolver.resolve()
         let builder = MountOptionsBuilder(account: account)
         try builder.validate(options: share.options, share: share.name, allowNobrl: share.allowNobrl)
@@ -194,7 +195,7 @@ public struct ShareMounter: Sendable {
             Self.shareEvent(.mount, "mounted share", share: share.name, mountPoint: share.mountPoint, extra: ["export": share.export.commandForm]))
     }
 
-    static func check(_ outcome: ProcessOutcome, share: MountableShare, timeout: Duration) throws {
+    static func check(_ outcome: ProcessOutcome, share: Share, timeout: Duration) throws {
         let export = share.export.commandForm
         if outcome.timedOut {
             throw MountCommandError.mountTimedOut(export: export, mountPoint: share.mountPoint, seconds: timeout.secondsDouble)

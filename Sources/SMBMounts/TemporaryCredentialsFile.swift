@@ -1,3 +1,4 @@
+import SmbvolShares
 import SmbvolSystem
 
 #if canImport(Glibc)

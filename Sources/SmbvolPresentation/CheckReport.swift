@@ -1,6 +1,8 @@
+import DiskImages
 import DomainXML
 import HandleEvidence
 import LockHygiene
+import SmbvolShares
 import SmbvolLogging
 import SmbvolSystem
 
@@ -39,8 +41,8 @@ public struct CheckReport {
         let mode = inspection.policy.operation == .migration ? "incoming migration" : "start"
         lines.append("domain \(domain.name) (\(domain.uuid)): \(mode) check\(inspection.policy.force ? " with --force" : ""); nothing is mounted or closed")
         for image in inspection.images {
-            let state = mounted[image.image.share] == true ? "mounted at \(image.image.shareDirectory)" : "would mount at \(image.image.shareDirectory)"
-            lines.append("disk \(image.image.target)\(image.image.isBackingFile ? " (backing file)" : ""): share \(image.image.share), \(state)")
+            let state = mounted[image.image.share.name] == true ? "mounted at \(image.image.shareDirectory)" : "would mount at \(image.image.shareDirectory)"
+            lines.append("disk \(image.image.target)\(image.image.isBackingFile ? " (backing file)" : ""): share \(image.image.share.name), \(state)")
             lines.append("  image \(image.image.image) → cluster path \(image.clusterPath ?? "?")")
             guard let decisions = image.decisions else { continue }
             if decisions.decisions.isEmpty { lines.append("  no handles open") }
@@ -95,7 +97,7 @@ public struct CheckReport {
             }
             disks.append(
                 .object([
-                    ("target", .string(image.image.target)), ("image", .string(image.image.image)), ("share", .string(image.image.share)),
+                    ("target", .string(image.image.target)), ("image", .string(image.image.image)), ("share", .string(image.image.share.name)),
                     ("cluster_path", .nullable(image.clusterPath)), ("handles", .array(handles)),
                 ]))
         }

@@ -1,9 +1,11 @@
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import HandleEvidence
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 

@@ -1,9 +1,11 @@
 import AttachmentLocks
+import DiskImages
 import HandleEvidence
 import HostHeartbeat
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
@@ -30,6 +32,9 @@ public struct HeartbeatBeat {
     public var writer = HeartbeatWriter()
     /// This host's holder claims, refreshed on every beat for every image its locks hold.
     public var claimStore = HolderClaimStore()
+    /// When this host booted (nil: unknown): locks recorded well before it are leftovers of an
+    /// earlier boot, whose images are not claimed.
+    public var bootTime: Double? = HostBootTime.secondsSinceEpoch()
     public var clock: any MonotonicClock = SystemClock()
     public var probe: any MountHealthProbing
     /// What this process last wrote on each share (by share name).
@@ -126,7 +131,7 @@ public struct HeartbeatBeat {
         let fresh = configuration.effectiveHeartbeatFreshSeconds
         var started: [(share: ShareTarget, record: HeartbeatRecord, work: BoundedWork<ShareResult>)] = []
         for share in wiring.shares where configuration.shares[share.name] != nil {
-            let target = ShareAttachmentWiring.target(for: share)
+            let target = ShareTarget(share)
             let record = HeartbeatRecord(
                 hostID: hostID, hostname: hostname, addresses: addresses, writtenAt: now,
                 intervalSeconds: configuration.heartbeatIntervalSeconds, images: Self.images(on: target, locks: locks))
@@ -151,7 +156,7 @@ public struct HeartbeatBeat {
             let sweepAge = (lastSweep[share.name].map { now - $0 >= Self.sweepEverySeconds } ?? true)
                 ? HeartbeatWriter.sweepAgeSeconds(freshSeconds: fresh) : nil
             let job = ShareJob(
-                target: target, record: record, claimedImages: Self.claimedImages(on: target, locks: locks), claimStore: claimStore, writer: writer,
+                target: target, record: record, claimedImages: Self.claimedImages(on: target, locks: locks, bootTime: bootTime), claimStore: claimStore, writer: writer,
                 probe: probe, previous: lastWrites[share.name], now: now, freshSeconds: fresh,
                 sweepAge: sweepAge, probeTimeout: Self.probeTimeout(interval: configuration.heartbeatIntervalSeconds))
             let inFlight = self.inFlight
@@ -236,12 +241,25 @@ public struct HeartbeatBeat {
         logger.audit(event)
     }
 
+    /// How long before this host's boot a lock must have been recorded to count as a leftover
+    /// of an earlier boot: a clock stepped forward after boot (a first NTP sync) makes a lock
+    /// recorded just after boot look older than the boot by that step.
+    public static let bootClockMarginSeconds: Double = 600
+
     /// The images on `share` whose claims this host refreshes: each hook lock's image (the top
     /// image of a disk — a `vdb+share` lock, a backing file on another share, is not claimed),
     /// as the domain spells it; the share's worker resolves in-share symlinks. One per image.
-    static func claimedImages(on share: ShareTarget, locks: [AttachmentLock]) -> [ShareJob.ClaimedImage] {
+    /// A lock recorded before this host's last boot (`bootTime`, less a margin for the clock)
+    /// is not claimed: no domain survives a reboot, and until `reconcile` drops the lock its
+    /// fresh claim would refuse every other host's start of the image (a failover). An undated
+    /// lock is claimed.
+    static func claimedImages(on share: ShareTarget, locks: [AttachmentLock], bootTime: Double? = nil) -> [ShareJob.ClaimedImage] {
         var seen: Set<String> = []
-        return locks.filter { $0.context == .hook && $0.share == share.name && !$0.image.isEmpty && !$0.disk.contains("+") }
+        let sinceBoot = { (lock: AttachmentLock) -> Bool in
+            guard let bootTime, let recorded = lock.latestRecordingSeconds else { return true }
+            return recorded >= bootTime - Self.bootClockMarginSeconds
+        }
+        return locks.filter { $0.context == .hook && $0.share == share.name && !$0.image.isEmpty && !$0.disk.contains("+") && sinceBoot($0) }
             .sorted { ($0.image, $0.domainUUID) < ($1.image, $1.domainUUID) }
             .compactMap { lock in
                 guard seen.insert(lock.image).inserted else { return nil }

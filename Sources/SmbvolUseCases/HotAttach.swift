@@ -3,6 +3,7 @@ import DomainXML
 import HostHeartbeat
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 
 /// Which image a hot-attach is for: a configured share and the image's path below it, or
@@ -41,7 +42,7 @@ public struct HotAttach: Sendable {
     public let disk: String
     public let logger: Logger
     /// Builds the attach side for the shares of this run (configured + connection info).
-    public var makeAttachments: @Sendable ([MountableShare]) -> ShareAttachmentWiring
+    public var makeAttachments: @Sendable ([Share]) -> ShareAttachmentWiring
     public let clusters: any ClusterClientMaking
     public var localAddresses: @Sendable () -> Set<String>
     /// The process's deadline backstop, as for a VM start (`deadline_seconds`).
@@ -50,7 +51,7 @@ public struct HotAttach: Sendable {
     public init(
         configuration: SmbvolConfiguration, shares: ShareCatalog, domainName: String, uuid: DomainUUID, disk: String,
         logger: Logger, clusters: any ClusterClientMaking, localAddresses: @escaping @Sendable () -> Set<String>,
-        progress: any RunProgress = NoRunProgress(), makeAttachments: @escaping @Sendable ([MountableShare]) -> ShareAttachmentWiring
+        progress: any RunProgress = NoRunProgress(), makeAttachments: @escaping @Sendable ([Share]) -> ShareAttachmentWiring
     ) {
         self.progress = progress
         self.configuration = configuration
@@ -66,7 +67,7 @@ public struct HotAttach: Sendable {
 
     public func callAsFunction(_ source: HotAttachSource) throws -> Outcome {
         let image: String
-        var extraShares: [MountableShare] = []
+        var extraShares: [Share] = []
         switch source {
         case .share(let name, let relativePath):
             image = try shares.share(named: name).usablePath + "/" + relativePath

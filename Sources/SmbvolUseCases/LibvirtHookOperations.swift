@@ -2,6 +2,7 @@ import DomainXML
 import HandleEvidence
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem

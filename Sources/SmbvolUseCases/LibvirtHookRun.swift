@@ -4,6 +4,7 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolMetrics
 import SMBMounts
+import SmbvolShares
 import SmbvolSystem
 
 #if canImport(Glibc)

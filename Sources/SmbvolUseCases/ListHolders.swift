@@ -3,6 +3,7 @@ import HostHeartbeat
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
@@ -56,7 +57,7 @@ public struct ListHolders {
         return result
     }
 
-    private func read(_ share: MountableShare, into holders: inout ShareHolders, now: Double, judgement: HeartbeatJudgement) {
+    private func read(_ share: Share, into holders: inout ShareHolders, now: Double, judgement: HeartbeatJudgement) {
         if case .hung(let seconds)? = mountQuery.health(of: share, probe: probe) {
             holders.error = "does not answer (no answer within \(StaleHandleClassifier.seconds(seconds))): no records read"
             return

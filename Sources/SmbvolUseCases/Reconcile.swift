@@ -1,6 +1,7 @@
 import AttachmentLocks
 import LibvirtDomains
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 

@@ -1,9 +1,11 @@
 import AttachmentLocks
+import DiskImages
 import HandleEvidence
 import HostHeartbeat
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
@@ -75,7 +77,7 @@ public struct ReconnectDomain: Sendable {
             // The domain runs already: the locks it still has keep their time (the takeover
             // watch dates the domain's use of its images by them).
             _ = try attachments.service.attach(
-                try start.attachmentRequests(for: located.images), deadline: run.deadlines.work, domainStarting: false)
+                start.attachmentPlan(for: located.images).requests, deadline: run.deadlines.work, domainStarting: false)
         } catch {
             run.logger.error(
                 "reconnect: could not restore the domain's locks; run `smbvol reconcile`",

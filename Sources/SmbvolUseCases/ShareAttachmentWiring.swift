@@ -1,6 +1,7 @@
 import AttachmentLocks
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 
@@ -9,24 +10,20 @@ import Glibc
 #endif
 
 /// Connects SMBMounts' `ShareMounter` to AttachmentLocks' `ShareAttachmentService` (the two
-/// libraries do not depend on each other). Shares are looked up by mount point.
+/// libraries do not depend on each other). Every call carries its `Share` when it is known.
 struct MountedShareAdapter: ShareMounting {
     let mounter: ShareMounter
-    let sharesByMountPoint: [String: MountableShare]
 
-    func ensureMounted(_ share: ShareTarget, deadline: Deadline) throws -> Bool {
-        guard let mountable = sharesByMountPoint[share.mountPoint] else {
-            throw MountConfigurationError.unknownShare(name: share.name, known: sharesByMountPoint.values.map(\.name))
-        }
-        return try mounter.ensureMounted(mountable, deadline: deadline).mountedNow
+    func ensureMounted(_ share: Share, deadline: Deadline) throws -> Bool {
+        try mounter.ensureMounted(share, deadline: deadline).mountedNow
     }
 
     func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool {
-        // Only a mount recognised as the share's: its export when configured (or from
+        // Only a mount recognised as the share's: its export when known (configured or from
         // connection info), else one smbvol would have made at a directory of this name.
-        let export = sharesByMountPoint[share.mountPoint]?.export ?? (try? SMBExport(parsing: share.export))
         do {
-            return try mounter.unmount(mountPoint: share.mountPoint, share: share.name, export: export, force: force, deadline: deadline)
+            return try mounter.unmount(
+                mountPoint: share.mountPoint, share: share.name, export: share.share?.export, force: force, deadline: deadline)
         } catch let error as MountCommandError {
             if case .notOurMount = error { throw AttachmentError.notOurMount(message: error.description) }
             throw error
@@ -34,7 +31,7 @@ struct MountedShareAdapter: ShareMounting {
     }
 
     func isMounted(_ share: ShareTarget) throws -> Bool {
-        if let mountable = sharesByMountPoint[share.mountPoint] { return try mounter.isMounted(mountable) }
+        if let known = share.share { return try mounter.isMounted(known) }
         return try mounter.hasMount(at: share.mountPoint)
     }
 }
@@ -46,14 +43,17 @@ public struct ShareAttachmentWiring: Sendable {
     public let configuration: SmbvolConfiguration
     /// The configured shares (resolved once, at load).
     public let catalog: ShareCatalog
+    /// Shares from connection info (a hot-attach's): they bring their credentials.
+    public let connectionInfoShares: [Share]
     /// Connection-info shares first, then the configured ones.
-    public let shares: [MountableShare]
+    public let shares: [Share]
     public let service: ShareAttachmentService
 
     /// Parts already built (tests: a recording mounter, a store in a temporary directory).
-    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, connectionInfoShares: [MountableShare] = [], service: ShareAttachmentService) {
+    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, connectionInfoShares: [Share] = [], service: ShareAttachmentService) {
         self.configuration = configuration
         self.catalog = catalog
+        self.connectionInfoShares = connectionInfoShares
         shares = connectionInfoShares + catalog.shares
         self.service = service
     }
@@ -63,35 +63,34 @@ public struct ShareAttachmentWiring: Sendable {
         self.init(configuration: configuration, catalog: try ShareCatalog(configuration: configuration), logger: logger)
     }
 
-    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, logger: Logger, connectionInfoShares: [MountableShare] = []) {
+    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, logger: Logger, connectionInfoShares: [Share] = []) {
         self.configuration = configuration
         self.catalog = catalog
         // Connection-info shares first: they carry the credentials (a hot-attach may also name
         // the share in the configuration the hygiene step reads).
+        self.connectionInfoShares = connectionInfoShares
         shares = connectionInfoShares + catalog.shares
         let mounter = ShareMounter(
             settings: MountSettings(configuration: configuration),
             accountResolver: QemuAccountResolver(configuration: configuration), logger: logger)
-        var byMountPoint: [String: MountableShare] = [:]
-        for share in shares where byMountPoint[share.mountPoint] == nil { byMountPoint[share.mountPoint] = share }
+        // A lock record is matched back to the first share at its directory.
+        var seen: Set<String> = []
+        let known = shares.filter { seen.insert($0.usablePath).inserted }
         let store = AttachmentLockStore(stateDirectory: configuration.stateDirectory, stageObserver: Self.testCrashObserver())
         let mountTimeout = configuration.mountTimeoutSeconds
         service = ShareAttachmentService(
-            store: store, mounter: MountedShareAdapter(mounter: mounter, sharesByMountPoint: byMountPoint),
+            store: store, mounter: MountedShareAdapter(mounter: mounter), knownShares: known,
             shareLockTimeout: .seconds(max(60, mountTimeout * 2 + 10)), logger: logger)
     }
 
-    public static func target(for share: MountableShare) -> ShareTarget {
-        ShareTarget(name: share.name, export: share.export.commandForm, mountPoint: share.usablePath, isLocal: share.isLocal)
-    }
+    public var targets: [ShareTarget] { shares.map(ShareTarget.init) }
 
-    public var targets: [ShareTarget] { shares.map(Self.target(for:)) }
-
-    /// A configured share by name, else a share only the locks know (from connection info).
+    /// An operator's share argument: a configured share by name, else a share only the locks
+    /// know (from connection info).
     public func target(named name: String) throws -> ShareTarget {
-        if let share = shares.first(where: { $0.name == name }) { return Self.target(for: share) }
+        if let share = shares.first(where: { $0.name == name }) { return ShareTarget(share) }
         if let lock = try service.locks().first(where: { $0.share == name }) {
-            return ShareTarget(name: lock.share, export: "", mountPoint: lock.mountPoint)
+            return ShareTarget(recordedName: lock.share, mountPoint: lock.mountPoint)
         }
         throw MountConfigurationError.unknownShare(name: name, known: shares.map(\.name))
     }

@@ -1,10 +1,12 @@
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import HandleEvidence
 import HostHeartbeat
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 
@@ -60,7 +62,7 @@ public struct StartDomain: Sendable {
             guard !located.images.isEmpty else { return .nothingToDo }
             progress.began(operation, mayFail: true)
             let receipt = try attachments.service.attach(
-                try attachmentRequests(for: located.images), deadline: run.deadlines.work, cleanupDeadline: run.deadlines.cleanup)
+                attachmentPlan(for: located.images).requests, deadline: run.deadlines.work, cleanupDeadline: run.deadlines.cleanup)
             var resolved = located
             do {
                 resolved.images = try DiskImageLocator(catalog: shares).resolvingInsideShares(located.images)
@@ -102,22 +104,10 @@ public struct StartDomain: Sendable {
         return try DiskImageLocator(catalog: shares).locate(domain)
     }
 
-    /// One attachment request per disk and share its images live on.
-    func attachmentRequests(for images: [LocatedImage]) throws -> [DiskAttachmentRequest] {
-        var requests: [DiskAttachmentRequest] = []
-        var seen: Set<String> = []
-        // The first image of each target, indexed once (not a scan per image: linear in disks).
-        var topShare: [String: String] = [:]
-        for image in images where topShare[image.target] == nil { topShare[image.target] = image.share }
-        for image in images {
-            let diskName = image.share == topShare[image.target] ? image.target : "\(image.target)+\(image.share)"
-            guard seen.insert(diskName).inserted else { continue }
-            requests.append(
-                DiskAttachmentRequest(
-                    domainUUID: run.uuid.value, domainName: domain.name, disk: diskName, image: image.image,
-                    share: try attachments.target(named: image.share)))
-        }
-        return requests
+    /// The requests for `images` (one per disk and share), each with the image's own share.
+    func attachmentPlan(for images: [LocatedImage]) -> AttachmentPlan {
+        AttachmentPlan(
+            images: images, domainName: domain.name, domainUUID: run.uuid.value, connectionInfoShares: attachments.connectionInfoShares)
     }
 
     /// This host's claim on every image the start took, before it reports success: other

@@ -3,6 +3,7 @@ import HostHeartbeat
 import LibvirtDomains
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolMetrics
@@ -61,7 +62,7 @@ public struct TakeoverWatch {
         let ownHandles = self.ownHandles
         let now = clock.wallClockSeconds()
         for share in wiring.shares where configuration.shares[share.name] != nil {
-            let target = ShareAttachmentWiring.target(for: share)
+            let target = ShareTarget(share)
             let shareLocks = locks.filter { $0.share == share.name }
             guard !shareLocks.isEmpty else { continue }
             if !target.isLocal, (try? wiring.service.isMountedNow(target)) != true { continue }
@@ -93,7 +94,7 @@ public struct TakeoverWatch {
                         guard !handled.contains(key) else { continue }
                         let cluster = configuration.shares[share.name]?.cluster
                         let verdict = TakeoverJudgement.judge(
-                            record, lock: lock, localHostID: hostID, localAddresses: localAddresses, now: now,
+                            record, use: LocalImageUse(lock: lock), localHostID: hostID, localAddresses: localAddresses, now: now,
                             ownHandle: { ownHandles.status(fileNumber: record.fileNumber, cluster: cluster, localAddresses: localAddresses) })
                         switch verdict {
                         case .ignore(let reason):
@@ -185,5 +186,12 @@ public struct TakeoverWatch {
             report.warnings.append("domain \(lock.domainName) not stopped after a takeover (\(record.summary)): \(LineEscaping.oneLine("\(error)"))")
             return false
         }
+    }
+}
+
+extension LocalImageUse {
+    /// The use an attachment lock records: dated by `recordedAt`, else `createdAt`.
+    public init(lock: AttachmentLock) {
+        self.init(lockID: lock.id, fileNumber: lock.fileNumber, since: lock.latestRecordingSeconds, sinceText: lock.recordedAt ?? lock.createdAt)
     }
 }

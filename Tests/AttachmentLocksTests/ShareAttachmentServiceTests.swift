@@ -1,5 +1,6 @@
 import AttachmentLocks
 import Logging
+import SmbvolShares
 import SmbvolSystem
 import Synchronization
 import Testing
@@ -14,12 +15,14 @@ final class CountingMounter: ShareMounting, Sendable {
         var mounted: Set<String> = []
         var mounts = 0
         var unmounts = 0
+        /// Whether each unmount was told the share (not only a recorded name and directory).
+        var unmountedKnowingShare: [Bool] = []
     }
     let state = Mutex(State())
 
-    func ensureMounted(_ share: ShareTarget, deadline: Deadline) throws -> Bool {
+    func ensureMounted(_ share: Share, deadline: Deadline) throws -> Bool {
         state.withLock { state in
-            guard state.mounted.insert(share.mountPoint).inserted else { return false }
+            guard state.mounted.insert(share.usablePath).inserted else { return false }
             state.mounts += 1
             return true
         }
@@ -29,6 +32,7 @@ final class CountingMounter: ShareMounting, Sendable {
         state.withLock { state in
             guard state.mounted.remove(share.mountPoint) != nil else { return false }
             state.unmounts += 1
+            state.unmountedKnowingShare.append(share.share != nil)
             return true
         }
     }
@@ -54,18 +58,23 @@ func makeTemporaryDirectory() throws -> String {
 struct ShareAttachmentServiceTests {
     let mounter = CountingMounter()
     let service: ShareAttachmentService
-    let share = ShareTarget(name: "vmstore", export: "//srv/vmstore", mountPoint: "/var/lib/smbvol/mnt/srv_vmstore-1234abcd")
+    let vmstore: Share
+    let share: ShareTarget
 
     init() throws {
+        vmstore = Share(
+            name: "vmstore", export: try SMBExport(parsing: "//srv/vmstore"), mountPoint: "/var/lib/smbvol/mnt/srv_vmstore-1234abcd",
+            credentials: nil, options: [])
+        share = ShareTarget(vmstore)
         service = ShareAttachmentService(
             store: AttachmentLockStore(stateDirectory: try makeTemporaryDirectory() + "/state"), mounter: mounter,
-            logger: Logger(label: "test"))
+            knownShares: [vmstore], logger: Logger(label: "test"))
     }
 
     func disk(_ domain: String, _ disk: String = "vda") -> DiskAttachmentRequest {
         DiskAttachmentRequest(
             domainUUID: "uuid-\(domain)", domainName: domain, disk: disk, image: share.mountPoint + "/\(domain).qcow2",
-            share: share)
+            share: vmstore)
     }
 
     @Test("the share is mounted once and unmounted only when its last lock goes")
@@ -87,6 +96,22 @@ struct ShareAttachmentServiceTests {
         #expect(mounter.counts == (1, 1, false))
         #expect(try service.releaseDomain(uuid: "uuid-db01", deadline: .none).removedLocks.isEmpty)
         #expect(mounter.counts.unmounts == 1)
+    }
+
+    @Test("a lock record is matched back to the known share at its mount point; an unknown one keeps its recorded name")
+    func recordsMatchedBackToShares() throws {
+        let receipt = try service.attach([disk("web01")], deadline: .none)
+        let lock = try #require(receipt.locks.first)
+        #expect(lock.share == "vmstore" && lock.mountPoint == vmstore.mountPoint)
+        #expect(service.target(of: lock) == share)
+        var elsewhere = lock
+        elsewhere.share = "gone"
+        elsewhere.mountPoint = "/var/lib/smbvol/mnt/gone-0000abcd"
+        #expect(service.target(of: elsewhere) == ShareTarget(recordedName: "gone", mountPoint: "/var/lib/smbvol/mnt/gone-0000abcd"))
+        #expect(service.target(of: elsewhere).share == nil && service.target(of: elsewhere).export.isEmpty)
+        // The release unmounts with the share itself (its export recognises the mount).
+        _ = try service.releaseDomain(uuid: "uuid-web01", deadline: .none)
+        #expect(mounter.state.withLock { $0.unmountedKnowingShare } == [true])
     }
 
     @Test("the lock reason and fields follow the record format")

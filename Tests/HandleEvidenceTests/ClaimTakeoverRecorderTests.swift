@@ -1,7 +1,9 @@
 @testable import HandleEvidence
+import DiskImages
 import HostHeartbeat
 import LockHygiene
 import Logging
+import SmbvolShares
 import Testing
 
 @Suite("takeover records for claims taken over")
@@ -9,7 +11,8 @@ struct ClaimTakeoverRecorderTests {
     func image(fileNumber: String? = "3001") -> ImageInspection {
         ImageInspection(
             image: LocatedImage(
-                target: "vda", image: "/mnt/vms/web01.qcow2", isBackingFile: false, share: "vms", shareDirectory: "/mnt/vms",
+                target: "vda", image: "/mnt/vms/web01.qcow2", isBackingFile: false,
+                share: Share(name: "vms", export: try! SMBExport(parsing: "//srv/vms"), mountPoint: "/mnt/vms", credentials: nil, options: []),
                 relativePath: "web01.qcow2", access: .exclusive),
             clusterPath: "/vms/web01.qcow2", fileNumber: fileNumber, decisions: nil)
     }

@@ -1,8 +1,10 @@
+import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence
 import LockHygiene
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import Testing
 
@@ -45,7 +47,7 @@ struct DiskImageLocatorTests {
         let locator = DiskImageLocator(catalog: try ShareCatalog(configuration: try directories.configuration))
         let images = try locator.locate(disk(directories.root + "/share/vms/a.qcow2", backing: [directories.root + "/share/base.qcow2", "/other/base.raw"]))
         #expect(images.map(\.relativePath) == ["vms/a.qcow2", "base.qcow2"])
-        #expect(images.map(\.share) == ["vms", "vms"])
+        #expect(images.map(\.share.name) == ["vms", "vms"])
         #expect(images[0].access.readonly == false)
         #expect(images[1].isBackingFile && images[1].access.readonly)
         #expect(ShareRootResolver.clusterPath(root: "/vms", relativePath: images[0].relativePath) == "/vms/vms/a.qcow2")
@@ -71,7 +73,7 @@ struct DiskImageLocatorTests {
             try locator.locate(disk(directories.root + "/share/a.qcow2"), hintedShare: "nosuch")
         }
         #expect(throws: ImageLocationError.self) { try locator.locate(disk(directories.root + "/share/a.qcow2"), hintedShare: "isos") }
-        #expect(try locator.locate(disk(directories.root + "/share/a.qcow2"), hintedShare: "vms").first?.share == "vms")
+        #expect(try locator.locate(disk(directories.root + "/share/a.qcow2"), hintedShare: "vms").first?.share.name == "vms")
     }
 
     @Test("a configured fs_path is used without asking the cluster, trailing slash trimmed")

@@ -1,3 +1,4 @@
+import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence
@@ -5,6 +6,7 @@ import LockHygiene
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 import SmbvolTestSupport

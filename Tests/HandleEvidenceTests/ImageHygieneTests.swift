@@ -4,6 +4,7 @@ import LockHygiene
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 import SmbvolTestSupport

@@ -1,5 +1,7 @@
 @testable import HandleEvidence
+import DiskImages
 import LockHygiene
+import SmbvolShares
 import Testing
 
 /// A takeover record stops a domain whose lock carries the image's file number when this host
@@ -13,7 +15,9 @@ struct SharedDiskIdentityTests {
     static func image(_ path: String, target: String, access: DiskAccess, fileNumber: String) -> ImageInspection {
         ImageInspection(
             image: LocatedImage(
-                target: target, image: "/srv/vmstore/" + path, isBackingFile: false, share: "vmstore", shareDirectory: "/srv/vmstore",
+                target: target, image: "/srv/vmstore/" + path, isBackingFile: false,
+                share: Share(
+                    name: "vmstore", export: try! SMBExport(parsing: "//srv/vmstore"), mountPoint: "/srv/vmstore", credentials: nil, options: []),
                 relativePath: path, access: access),
             clusterPath: "/vmstore/" + path, fileNumber: fileNumber, decisions: nil)
     }

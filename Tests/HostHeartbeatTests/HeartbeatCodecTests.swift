@@ -2,7 +2,7 @@ import Foundation
 import HostHeartbeat
 import Testing
 
-/// One codec for writer and reader (issue 21, item 5): whatever the writer is handed, it
+/// One codec for writer and reader: whatever the writer is handed, it
 /// publishes only bytes every reader accepts whole; an entry the reader cannot use is dropped
 /// alone, on both sides, and said.
 @Suite("Heartbeat codec: the writer never publishes what the reader refuses")

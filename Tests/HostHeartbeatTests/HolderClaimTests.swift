@@ -2,6 +2,10 @@ import Foundation
 import HostHeartbeat
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 func sampleClaim(
     host: String = "host-b", addresses: [String] = ["203.0.113.2"], imagePath: String = "vm/web01.qcow2", writtenAt: Double = 1_796_000_000
 ) -> HolderClaim {
@@ -152,6 +156,67 @@ struct HolderClaimTests {
     }
 }
 
+extension HolderClaimTests {
+    @Test("image key: SMB names are case-insensitive — a claim written as VM/Web01.qcow2 is found for vm/web01.qcow2 (and removed by it)")
+    func caseInsensitiveKey() throws {
+        #expect(HeartbeatLayout.imageKey(imagePath: "VM/Web01.qcow2") == HeartbeatLayout.imageKey(imagePath: "vm/web01.qcow2"))
+        let share = try ScratchShare()
+        let store = HolderClaimStore()
+        try store.write(sampleClaim(imagePath: "VM/Web01.qcow2"), shareRoot: share.root)
+        let (entries, notRead) = store.claims(imagePath: "vm/web01.qcow2", shareRoot: share.root)
+        #expect(notRead == 0)
+        #expect(entries.count == 1)
+        guard case .claim(let claim, _, _)? = entries.first else {
+            Issue.record("the claim of host-b on VM/Web01.qcow2 was not found for vm/web01.qcow2: \(entries)")
+            return
+        }
+        #expect(claim.hostID == "host-b")
+        try store.remove(hostID: "host-b", imagePath: "vm/WEB01.qcow2", shareRoot: share.root)
+        #expect(store.claims(imagePath: "VM/Web01.qcow2", shareRoot: share.root).entries.isEmpty)
+    }
+
+    @Test("reader: files dated later crowd the live claim out of the newest 32 — what is left unread is .unread (missing evidence), not merely ignored")
+    func crowdedDirectory() throws {
+        let share = try ScratchShare()
+        let store = HolderClaimStore()
+        let directory = HeartbeatLayout.claimDirectory(imagePath: "vm/web01.qcow2")
+        try store.write(sampleClaim(), shareRoot: share.root)
+        let future = Date().addingTimeInterval(3600)
+        for index in 0..<HolderClaimStore.maximumClaimsRead {
+            try share.put(directory + ["junk-\(index).json"], Array("{".utf8))
+            try FileManager.default.setAttributes([.modificationDate: future], ofItemAtPath: share.path(directory + ["junk-\(index).json"]))
+        }
+        let (entries, notRead) = store.claims(imagePath: "vm/web01.qcow2", shareRoot: share.root)
+        #expect(notRead == 1)
+        #expect(!entries.contains { if case .claim = $0 { return true } else { return false } }, "host-b's claim is the oldest: not read")
+        #expect(entries.contains { if case .unread(_, let reason) = $0 { return reason.contains("not read") } else { return false } }, "\(entries)")
+    }
+
+    @Test("reader: a directory or FIFO squatting a host's claim name (its rewrites fail), or an unlistable claim directory: .unread, not ignored")
+    func squattedName() throws {
+        let share = try ScratchShare()
+        let store = HolderClaimStore()
+        let directory = HeartbeatLayout.claimDirectory(imagePath: "vm/web01.qcow2")
+        try FileManager.default.createDirectory(atPath: share.path(directory + ["host-b.json"]), withIntermediateDirectories: true)
+        #expect(mkfifo(share.path(directory + ["host-c.json"]), 0o644) == 0)
+        // host-b cannot publish its claim any more: the rename onto a directory fails.
+        #expect(throws: (any Error).self) { try store.write(sampleClaim(), shareRoot: share.root) }
+        let (entries, notRead) = store.claims(imagePath: "vm/web01.qcow2", shareRoot: share.root)
+        #expect(notRead == 2)
+        let unread = entries.compactMap { entry -> String? in
+            if case .unread(let file, _) = entry { return String(file.split(separator: "/").last ?? "") }
+            return nil
+        }
+        #expect(Set(unread) == ["host-b.json", "host-c.json"], "\(entries)")
+        // The image's claim directory is a file: nobody can claim the image; nothing is known.
+        let other = HeartbeatLayout.claimDirectory(imagePath: "vm/web02.qcow2")
+        try share.put(other, Array("x".utf8))
+        let blocked = store.claims(imagePath: "vm/web02.qcow2", shareRoot: share.root)
+        #expect(blocked.notRead == 1)
+        #expect(blocked.entries.allSatisfy { if case .unread = $0 { return true } else { return false } }, "\(blocked.entries)")
+    }
+}
+
 @Suite("Takeover records of a claim taken over (no handle closed)")
 struct ClaimTakeoverRecordTests {
     func claimTakeover() -> TakeoverRecord {
@@ -175,9 +240,9 @@ struct ClaimTakeoverRecordTests {
     @Test("judgement: the old holder's handle gone, or held again beside the new holder: stop; held alone: warn, judged again later")
     func judgement() {
         let record = claimTakeover()
-        let lock = sampleLock()
+        let lock = sampleUse()
         func judge(_ status: OwnHandleStatus) -> TakeoverJudgement.Verdict {
-            TakeoverJudgement.judge(record, lock: lock, localHostID: "host-b", localAddresses: ["203.0.113.2"], now: 1_796_000_200, ownHandle: { status })
+            TakeoverJudgement.judge(record, use: lock, localHostID: "host-b", localAddresses: ["203.0.113.2"], now: 1_796_000_200, ownHandle: { status })
         }
         guard case .stop = judge(.gone) else { Issue.record("gone: \(judge(.gone))"); return }
         guard case .stop = judge(.stillHeld(addresses: ["203.0.113.2"], otherHolders: ["203.0.113.1"])) else {

@@ -1,6 +1,6 @@
-import AttachmentLocks
 import Foundation
 import HostHeartbeat
+import SmbvolSystem
 import Testing
 
 func sampleTakeover(
@@ -13,13 +13,13 @@ func sampleTakeover(
         oldHolder: .init(hostID: oldHost, addresses: oldAddresses), closedHandles: ["1.0.2"])
 }
 
-/// Host B's lock on the image, recorded at 1_796_000_000 (before the sample takeover).
-func sampleLock(fileNumber: String? = "3001", recordedAt: Double? = 1_796_000_000) -> AttachmentLock {
-    AttachmentLock(
-        id: "b1", share: "vmstore", mountPoint: "/srv/vmstore", domainUUID: "99999999-2222-3333-4444-555555555555", domainName: "web01",
-        disk: "vda", image: "/srv/vmstore/web01/disk0.qcow2", reason: "domain web01 disk vda", context: .hook,
-        createdAt: UTCTimestamp.iso8601(secondsSinceEpoch: 1_795_000_000), fileNumber: fileNumber, clusterPath: "/vmstore/web01/disk0.qcow2",
-        recordedAt: recordedAt.map { UTCTimestamp.preciseISO8601(secondsSinceEpoch: $0) })
+/// Host B's use of the image, its lock recorded at 1_796_000_000 (before the sample takeover);
+/// without `recordedAt`, dated by the lock's `createdAt` (1_795_000_000, to the end of its second).
+func sampleUse(fileNumber: String? = "3001", recordedAt: Double? = 1_796_000_000) -> LocalImageUse {
+    let created = UTCTimestamp.iso8601(secondsSinceEpoch: 1_795_000_000)
+    return LocalImageUse(
+        lockID: "b1", fileNumber: fileNumber, since: recordedAt.map { $0 + 0.000_001 } ?? 1_795_000_001,
+        sinceText: recordedAt.map { UTCTimestamp.preciseISO8601(secondsSinceEpoch: $0) } ?? created)
 }
 
 @Suite("Takeover record codec and store")
@@ -110,11 +110,11 @@ struct TakeoverJudgementTests {
     static let local: Set<String> = ["203.0.113.2"]
     static let now: Double = 1_796_000_200
 
-    func judge(_ record: TakeoverRecord, lock: AttachmentLock = sampleLock(), hostID: String = "host-b", own: OwnHandleStatus = .gone)
+    func judge(_ record: TakeoverRecord, lock: LocalImageUse = sampleUse(), hostID: String = "host-b", own: OwnHandleStatus = .gone)
         -> (TakeoverJudgement.Verdict, asked: Bool)
     {
         var asked = false
-        let verdict = TakeoverJudgement.judge(record, lock: lock, localHostID: hostID, localAddresses: Self.local, now: Self.now) {
+        let verdict = TakeoverJudgement.judge(record, use: lock, localHostID: hostID, localAddresses: Self.local, now: Self.now) {
             asked = true
             return own
         }
@@ -157,16 +157,16 @@ struct TakeoverJudgementTests {
         #expect(reason.contains("older than"))
         #expect(!asked)
         // Without recorded_at, created_at dates the lock.
-        guard case .warn = judge(sampleTakeover(takenAt: 1_794_000_000), lock: sampleLock(recordedAt: nil)).0 else { Issue.record("created_at"); return }
-        guard case .stop = judge(sampleTakeover(takenAt: 1_795_000_002), lock: sampleLock(recordedAt: nil)).0 else { Issue.record("after created_at"); return }
+        guard case .warn = judge(sampleTakeover(takenAt: 1_794_000_000), lock: sampleUse(recordedAt: nil)).0 else { Issue.record("created_at"); return }
+        guard case .stop = judge(sampleTakeover(takenAt: 1_795_000_002), lock: sampleUse(recordedAt: nil)).0 else { Issue.record("after created_at"); return }
     }
 
     @Test("a forged record for an image this host does not use, or about another old holder: ignored, cluster not asked")
     func forged() {
         for (record, lock) in [
-            (sampleTakeover(fileNumber: "4001"), sampleLock()),
-            (sampleTakeover(), sampleLock(fileNumber: nil)),
-            (sampleTakeover(oldHost: "host-c", oldAddresses: ["203.0.113.3"]), sampleLock()),
+            (sampleTakeover(fileNumber: "4001"), sampleUse()),
+            (sampleTakeover(), sampleUse(fileNumber: nil)),
+            (sampleTakeover(oldHost: "host-c", oldAddresses: ["203.0.113.3"]), sampleUse()),
         ] {
             let (verdict, asked) = judge(record, lock: lock)
             guard case .ignore = verdict else { Issue.record("\(verdict)"); continue }

@@ -142,7 +142,7 @@ struct AttachReconcileTests {
         return "test://" + path
     }
 
-    @Test("issue 21.2: a crashed domain kept by on_crash=preserve (qemu alive, has an id) keeps its lock; a shut-off one's is dropped and audited")
+    @Test("reconcile: a crashed domain kept by on_crash=preserve (qemu alive, has an id) keeps its lock; a shut-off one's is dropped and audited")
     func reconcileKeepsCrashedButActive() throws {
         let fixture = try HookFixture(scenario: "stale.json")
         let crashed = "11111111-2222-3333-4444-555555555555"
@@ -167,7 +167,7 @@ struct AttachReconcileTests {
         #expect(audit.count == 1 && audit.first?.contains(off) == true, "\(audit)")
     }
 
-    @Test("issue 21.2: a lock a start records again after reconcile asked libvirt is kept (the drop is decided under the store's flock)")
+    @Test("reconcile: a lock a start records again after reconcile asked libvirt is kept (the drop is decided under the store's flock)")
     func reconcileKeepsLockRecordedAfterQuery() throws {
         let fixture = try HookFixture(scenario: "stale.json")
         let starting = "11111111-2222-3333-4444-555555555555"

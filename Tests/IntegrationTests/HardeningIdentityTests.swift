@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Findings 1 and 2 of issue 17: an image is the cluster's file, not a spelling of its path,
+/// Hardening (identity): an image is the cluster's file, not a spelling of its path,
 /// and nothing the cluster answers is trusted to be on the file that was asked about. Each
 /// case here closed a live holder's handle before.
 @Suite("hardening: image identity and filters", .serialized)

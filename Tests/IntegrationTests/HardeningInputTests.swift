@@ -4,7 +4,7 @@ import Glibc
 #endif
 import Testing
 
-/// Findings 3 and 9–11 of issue 17 and its cosmetic list: ambiguous share names, hostile
+/// Hardening (input): ambiguous share names, hostile
 /// strings in output and logs, the XML reader's cost and the watchdog's verdict, bounds on
 /// every operator input, and the XML details.
 @Suite("hardening: inputs, output escaping, bounds", .serialized)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Findings 4–8 of issue 17: migration marks, symlinked state, unmounting only what is ours,
+/// Hardening (mounts): migration marks, symlinked state, unmounting only what is ours,
 /// the symlink-escape check on the mounted share, and option separators in `-o`.
 @Suite("hardening: marks, mounts and mount options", .serialized)
 struct HardeningMountTests {
@@ -126,7 +126,7 @@ struct HardeningMountTests {
         #expect(fixture.mounts.logLines("mount-calls.log").isEmpty, "the mount program never ran")
     }
 
-    @Test("issue 21.4: mount options are guarded by effect: cache=singleclient needs allow_nobrl; noperm, file_mode, dir_mode, forceuid, cache=loose, an unknown option are refused, from the config and from connection info")
+    @Test("mount options are guarded by effect: cache=singleclient needs allow_nobrl; noperm, file_mode, dir_mode, forceuid, cache=loose, an unknown option are refused, from the config and from connection info")
     func mountOptionsGuardedByEffect() throws {
         let fixture = try HardeningFixture(scenario: nil)
         let configuration = try String(contentsOfFile: fixture.mounts.configPath, encoding: .utf8)

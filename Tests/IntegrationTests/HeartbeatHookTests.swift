@@ -28,7 +28,7 @@ struct HeartbeatHookTests {
         try """
             {"version": 1, "locks": [{"id": "b1", "share": "vmstore", "mount_point": "\(share)", "domain_uuid": "99999999-2222-3333-4444-555555555555",
             "domain_name": "web01", "disk": "vda", "image": "\(share)/web01/disk0.qcow2", "reason": "domain web01 disk vda", "context": "hook",
-            "created_at": "2026-01-01T00:00:00Z"}]}
+            "created_at": "\(TwoHostWorkspace.iso8601(Date().addingTimeInterval(-120)))"}]}
             """.write(toFile: directory + "/state/locks.json", atomically: true, encoding: .utf8)
         return directory + "/smbvol.toml"
     }

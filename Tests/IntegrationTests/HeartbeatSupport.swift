@@ -36,11 +36,12 @@ final class TwoHostWorkspace: @unchecked Sendable {  // used from one test at a 
             try file.write(in: root, fileName: "\(host).toml")
             try FileManager.default.createDirectory(atPath: "\(root)/\(host)/state", withIntermediateDirectories: true)
         }
-        // Host B's attachment lock: its domain holds web01.qcow2 (what its record lists).
+        // Host B's attachment lock: its domain holds web01.qcow2 (what its record lists) since two
+        // minutes ago (a lock of this boot: its image is claimed).
         try """
             {"version": 1, "locks": [{"id": "b1", "share": "vms", "mount_point": "\(share)", "domain_uuid": "99999999-2222-3333-4444-555555555555",
             "domain_name": "\(hostBDomain)", "disk": "vda", "image": "\(image)", "reason": "domain \(hostBDomain) disk vda", "context": "hook",
-            "created_at": "2026-01-01T00:00:00Z"}]}
+            "created_at": "\(TwoHostWorkspace.iso8601(Date().addingTimeInterval(-120)))"}]}
             """.write(toFile: root + "/b/state/locks.json", atomically: true, encoding: .utf8)
         try TestDomainXML(name: "web01", uuid: "11111111-2222-3333-4444-555555555555", id: nil, disks: [.init(source: image)]).xml
             .write(toFile: domainXML, atomically: true, encoding: .utf8)

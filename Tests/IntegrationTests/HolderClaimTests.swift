@@ -180,6 +180,49 @@ struct HolderClaimTests {
         #expect(run.stdout.contains("claim ignored: holder claim") && run.stdout.contains("symbolic link"), "\(run.stdout)")
     }
 
+    @Test("check: B's fresh claim crowded out by 32 junk files dated later, or B's claim name squatted by a directory (B's rewrites fail) — would refuse (claims not all read), not proceed")
+    func crowdedOrSquattedClaimRefuses() throws {
+        let workspace = try TwoHostWorkspace()
+        let simulator = try SimulatorProcess(scenarioFile: HeartbeatCheckTests.scenarios + "no-handles.json")
+        #expect(workspace.run("b", ["heartbeat", "--once"]).status == 0)
+        let claim = try #require(workspace.claimPaths.first)
+        let directory = URL(fileURLWithPath: claim).deletingLastPathComponent().path
+        let later = Date().addingTimeInterval(3600)
+        let junk = (0..<32).map { directory + "/junk-\($0).json" }
+        for file in junk {
+            try Data("{".utf8).write(to: URL(fileURLWithPath: file))
+            try FileManager.default.setAttributes([.modificationDate: later], ofItemAtPath: file)
+        }
+        let crowded = try workspace.check(simulator, json: false)
+        #expect(crowded.status == 3, "\(crowded.stdout) \(crowded.stderr)")
+        #expect(crowded.stdout.contains("verdict: refuse") && crowded.stdout.contains("not all read"), "\(crowded.stdout)")
+
+        for file in junk { try FileManager.default.removeItem(atPath: file) }
+        try FileManager.default.removeItem(atPath: claim)
+        try FileManager.default.createDirectory(atPath: claim, withIntermediateDirectories: false)
+        _ = workspace.run("b", ["heartbeat", "--once"])
+        let squatted = try workspace.check(simulator, json: false)
+        #expect(squatted.status == 3, "\(squatted.stdout) \(squatted.stderr)")
+        #expect(squatted.stdout.contains("host-b.json") && squatted.stdout.contains("not a regular file"), "\(squatted.stdout)")
+        #expect(try simulator.state().closedLocations.isEmpty)
+    }
+
+    @Test("a cluster that hangs (on_cluster_error = continue): B's fresh claim still refuses A's start — the claims need no cluster, the deadline is no way round them")
+    func hungClusterStillRefusedByClaim() throws {
+        let fixture = try HookFixture(scenario: "claim.json", deadlineSeconds: 4, onClusterError: "continue")
+        try HeartbeatHookTests.addHostIdentity(to: fixture, hostID: "host-a", address: "203.0.113.1")
+        let syslogB = try SyslogListener()
+        let hostB = try TakeoverTests.hostB(fixture, syslog: syslogB)
+        #expect(HeartbeatHookTests.beat(hostB).status == 0)
+        try #require(Self.claimFiles(fixture, host: "host-b").count == 1)
+        try fixture.simulator.addFault(#"{"kind": "hang", "path_prefix": "/v1/"}"#)
+        let start = fixture.hook("web01", "prepare", "begin", xml: fixture.domainXML(), timeout: .seconds(20))
+        #expect(start.status == 1, "\(start.stderr)")
+        #expect(start.stderr.contains("(host-b, ") && start.stderr.contains("claim"), "\(start.stderr)")
+        #expect(try fixture.mounts.locks().isEmpty)
+        #expect(Self.claimFiles(fixture, host: "host-a").isEmpty)
+    }
+
     @Test("the heartbeat refreshes the claim of every image its locks hold, every beat")
     func heartbeatRefreshes() throws {
         let fixture = try HookFixture(scenario: "claim.json")

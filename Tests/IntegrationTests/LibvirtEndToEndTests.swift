@@ -15,7 +15,7 @@ import Testing
 struct LibvirtEndToEndTests {
     static let script = TestBinaries.packageRoot + "/Tests/EndToEnd/libvirt-e2e.sh"
 
-    @Test("virsh start/destroy through the hook: every scenario of issue 5", .timeLimit(.minutes(15)))
+    @Test("virsh start/destroy through the hook: every hook scenario of a VM's life", .timeLimit(.minutes(15)))
     func endToEnd() throws {
         let missing = ["/usr/sbin/libvirtd", "/usr/sbin/virtlogd", "/usr/bin/virsh", "/usr/bin/qemu-system-x86_64", "/usr/bin/qemu-img"]
             .filter { !FileManager.default.isExecutableFile(atPath: $0) }

@@ -14,7 +14,8 @@ struct TakeoverTests {
     static let hostBAddress = "203.0.113.21"
 
     /// Host B: serves the share as `local_path`, knows the simulator's cluster, holds web01's
-    /// image (file number 3001) since 2026-01-01, and runs web01 in libvirt's test driver.
+    /// image (file number 3001) since two minutes ago (a lock of this boot: its image is
+    /// claimed), and runs web01 in libvirt's test driver.
     static func hostB(_ fixture: HookFixture, syslog: SyslogListener, onTakeover: String = "pause") throws -> String {
         let directory = fixture.mounts.directory + "/host-b"
         let share = fixture.mounts.root + "/srv/vmstore"
@@ -43,7 +44,7 @@ struct TakeoverTests {
         try """
             {"version": 1, "locks": [{"id": "b1", "share": "vmstore", "mount_point": "\(share)", "domain_uuid": "\(domainUUID)",
             "domain_name": "web01", "disk": "vda", "image": "\(share)/web01/disk0.qcow2", "reason": "domain web01 disk vda", "context": "hook",
-            "created_at": "2026-01-01T00:00:00Z", "file_number": "3001", "cluster_path": "/vmstore/web01/disk0.qcow2"}]}
+            "created_at": "\(TwoHostWorkspace.iso8601(Date().addingTimeInterval(-120)))", "file_number": "3001", "cluster_path": "/vmstore/web01/disk0.qcow2"}]}
             """.write(toFile: directory + "/state/locks.json", atomically: true, encoding: .utf8)
         return directory + "/smbvol.toml"
     }

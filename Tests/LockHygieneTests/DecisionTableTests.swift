@@ -1,7 +1,7 @@
 import LockHygiene
 import Testing
 
-/// The rows of issue 4's decision table: evidence in, one action per handle and a verdict out.
+/// The rows of the stale-handle policy's decision table (docs/stale-handle-policy.md): evidence in, one action per handle and a verdict out.
 struct DecisionRow: Sendable, CustomTestStringConvertible {
     var name: String
     var evidence: ImageEvidence

@@ -136,4 +136,26 @@ struct HolderClaimDecisionTests {
         #expect(combined[1].claimTakeovers.isEmpty)
         #expect(combined[1].locationsToClose.isEmpty)
     }
+
+    @Test("claims not all read (a crowded or unlistable claim directory, an unreadable claim file), no handle: the start is refused, nothing closed; --force proceeds; a migration proceeds")
+    func unreadClaimsRefuse() {
+        let unread = HolderClaimObservation.unread(file: ".smbvol/images/k", reason: "3 older claim file(s) not read (only the newest 32 are)")
+        let decided = LockHygieneDecider(policy: start).decide(withClaims(noHandles, [unread]))
+        #expect(decided.verdict == .refuse)
+        #expect(decided.refusingClaims.map(\.status) == [.unread])
+        #expect(decided.summary.contains("not all read") && decided.summary.contains("nothing closed"), "\(decided.summary)")
+        #expect(decided.claims.first?.deservesWarning == true)
+        // Beside stale handles: nothing closed.
+        let withHandle = LockHygieneDecider(policy: start).decide(withClaims(deadRemote, [unread]))
+        #expect(withHandle.verdict == .refuse)
+        #expect(withHandle.locationsToClose.isEmpty)
+        // Beside a stale claim: nothing is taken over either.
+        let beside = LockHygieneDecider(policy: start).decide(withClaims(noHandles, [unread, claimed(age: 300)]))
+        #expect(beside.verdict == .refuse)
+        #expect(beside.claimTakeovers.isEmpty)
+        let forced = LockHygieneDecider(policy: forcedStart).decide(withClaims(noHandles, [unread, claimed(age: 300)]))
+        #expect(forced.verdict == .proceed)
+        #expect(forced.claimTakeovers.map(\.hostID) == ["host-b"])
+        #expect(LockHygieneDecider(policy: migration).decide(withClaims(noHandles, [unread])).verdict == .proceed)
+    }
 }

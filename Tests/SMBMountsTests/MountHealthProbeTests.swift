@@ -1,5 +1,6 @@
 import Foundation
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 import Synchronization
@@ -51,9 +52,9 @@ struct MountHealthProbeTests {
     @Test("the guard probes only mounted shares that a path lies under, and stops at a hung one")
     func guardProbesOnlyWhatIsTouched() throws {
         let table = FakeMountTable()
-        let vmstore = try MountableShare(
+        let vmstore = try Share(
             configuration: ShareConfiguration(name: "vmstore", export: "//srv/vmstore"), mountBase: "/var/lib/smbvol/mnt")
-        let other = try MountableShare(
+        let other = try Share(
             configuration: ShareConfiguration(name: "other", export: "//srv/other"), mountBase: "/var/lib/smbvol/mnt")
         final class Probe: MountHealthProbing, Sendable {
             let probed = Mutex<[String]>([])

@@ -1,5 +1,6 @@
 import Foundation
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import Testing
 

@@ -1,4 +1,5 @@
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import Testing
 
@@ -6,8 +7,8 @@ import Testing
 struct MountOptionsBuilderTests {
     let builder = MountOptionsBuilder(account: QemuAccount(uid: 64055, gid: 993))
 
-    func share(_ options: [String], allowNobrl: Bool = false) throws -> MountableShare {
-        try MountableShare(
+    func share(_ options: [String], allowNobrl: Bool = false) throws -> Share {
+        try Share(
             configuration: ShareConfiguration(
                 name: "vmstore", export: "//Qumulo1/VMStore/images/", credentials: "/etc/smbvol/vmstore.cred",
                 options: options, allowNobrl: allowNobrl),

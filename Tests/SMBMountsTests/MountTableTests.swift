@@ -1,4 +1,5 @@
 import SMBMounts
+import SmbvolShares
 import Testing
 
 @Suite("MountTable")

@@ -1,4 +1,5 @@
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import Testing
 
@@ -7,8 +8,8 @@ import Testing
 struct OptionSeparatorTests {
     let builder = MountOptionsBuilder(account: QemuAccount(uid: 64055, gid: 993))
 
-    func share(credentials: String = "/etc/smbvol/vmstore.cred", options: [String] = []) throws -> MountableShare {
-        try MountableShare(
+    func share(credentials: String = "/etc/smbvol/vmstore.cred", options: [String] = []) throws -> Share {
+        try Share(
             configuration: ShareConfiguration(name: "vmstore", export: "//srv/vmstore", credentials: credentials, options: options),
             mountBase: "/var/lib/smbvol/mnt")
     }
@@ -35,10 +36,10 @@ struct OptionSeparatorTests {
         let first = try share()
         var sameExport = first
         sameExport.name = "copy"
-        #expect(throws: Never.self) { try MountableShare.requireDistinctDirectories([first, sameExport]) }
+        #expect(throws: Never.self) { try Share.requireDistinctDirectories([first, sameExport]) }
         var other = first
         other.name = "other"
         other.export = try SMBExport(parsing: "//srv/other")
-        #expect(throws: MountConfigurationError.self) { try MountableShare.requireDistinctDirectories([first, other]) }
+        #expect(throws: MountConfigurationError.self) { try Share.requireDistinctDirectories([first, other]) }
     }
 }

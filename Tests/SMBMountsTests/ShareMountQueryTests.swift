@@ -1,5 +1,6 @@
 import Foundation
 import SMBMounts
+import SmbvolShares
 import SmbvolSystem
 import Testing
 
@@ -18,8 +19,8 @@ struct ShareMountQueryTests {
         try FileManager.default.createSymbolicLink(atPath: linkedBase, withDestinationPath: realBase)
     }
 
-    func share(at mountPoint: String, export: String = "//nas/vmstore") throws -> MountableShare {
-        MountableShare(name: "vmstore", export: try SMBExport(parsing: export), mountPoint: mountPoint, credentials: nil, options: [])
+    func share(at mountPoint: String, export: String = "//nas/vmstore") throws -> Share {
+        Share(name: "vmstore", export: try SMBExport(parsing: export), mountPoint: mountPoint, credentials: nil, options: [])
     }
 
     @Test("a share mounted under a symlinked mount_base is found at its canonical path")

@@ -1,5 +1,6 @@
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 import Synchronization
@@ -46,8 +47,8 @@ struct ShareMounterTests {
         }
     }
 
-    func share() throws -> MountableShare {
-        try MountableShare(
+    func share() throws -> Share {
+        try Share(
             configuration: ShareConfiguration(
                 name: "vmstore", export: "//srv/vmstore", credentials: credentials, options: ["vers=3.1.1"]),
             mountBase: directory + "/mnt")

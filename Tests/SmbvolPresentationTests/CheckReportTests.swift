@@ -1,6 +1,8 @@
+@testable import DiskImages
 import DomainXML
 @testable import HandleEvidence
 import LockHygiene
+import SmbvolShares
 import SmbvolPresentation
 import Testing
 
@@ -8,11 +10,12 @@ import Testing
 struct CheckReportTests {
     let domain = DomainDefinition(name: "web01", uuid: "6f1c2a3b-0000-4000-8000-000000000001", disks: [])
 
-    func image(decisions: ImageDecisions?) -> ImageInspection {
-        ImageInspection(
+    func image(decisions: ImageDecisions?) throws -> ImageInspection {
+        let share = Share(name: "vms", export: try SMBExport(parsing: "//qumulo1/vms"), mountPoint: "/mnt/smbvol/vms", credentials: nil, options: [])
+        return ImageInspection(
             image: LocatedImage(
-                target: "vda", image: "/mnt/smbvol/vms/web01.qcow2", isBackingFile: false, share: "vms", shareDirectory: "/mnt/smbvol/vms",
-                relativePath: "web01.qcow2", access: .exclusive),
+                target: "vda", image: "/mnt/smbvol/vms/web01.qcow2", isBackingFile: false, share: share, relativePath: "web01.qcow2",
+                access: .exclusive),
             clusterPath: "/vms/web01.qcow2", fileNumber: "42", decisions: decisions)
     }
 
@@ -33,9 +36,9 @@ struct CheckReportTests {
     }
 
     @Test("text: a line per disk, image and handle; a value from the cluster cannot start a line")
-    func text() {
+    func text() throws {
         let decisions = ImageDecisions(decisions: [staleHandle()], verdict: .proceed, summary: "1 stale")
-        let text = report([image(decisions: decisions)]).text()
+        let text = report([try image(decisions: decisions)]).text()
         #expect(
             text == """
                 domain web01 (6f1c2a3b-0000-4000-8000-000000000001): start check; nothing is mounted or closed
@@ -50,18 +53,18 @@ struct CheckReportTests {
     }
 
     @Test("verdict line: a refusal names the refusing disks")
-    func refusal() {
+    func refusal() throws {
         let decisions = ImageDecisions(decisions: [], verdict: .refuse, summary: "a live holder")
-        let report = report([image(decisions: decisions)], operation: .migration, mounted: false)
+        let report = report([try image(decisions: decisions)], operation: .migration, mounted: false)
         #expect(report.verdictLine == "verdict: refuse — the incoming migration would be refused (vda: a live holder)")
         #expect(report.text().contains("disk vda: share vms, would mount at /mnt/smbvol/vms\n  image"))
         #expect(report.text().contains("  no handles open\n"))
     }
 
     @Test("JSON: the keys outside tools rely on, unmanaged disks with null share")
-    func json() {
+    func json() throws {
         let decisions = ImageDecisions(decisions: [staleHandle()], verdict: .proceed, summary: "")
-        let json = report([image(decisions: decisions)]).json()
+        let json = report([try image(decisions: decisions)]).json()
         #expect(json.hasPrefix(#"{"domain": {"name": "web01", "uuid": "6f1c2a3b-0000-4000-8000-000000000001"}, "verdict": "proceed", "disks": ["#))
         #expect(json.contains(#""handles": [{"location": "loc-1", "owner": "svc\r\nforged line", "client_addresses": ["203.0.113.9"], "decision": "close""#))
         #expect(json.contains(#"{"target": "vdb", "image": "/var/lib/other.img", "share": null, "cluster_path": null, "handles": []}"#))
@@ -69,10 +72,10 @@ struct CheckReportTests {
     }
 
     @Test("heartbeat warnings: collisions only, each note once")
-    func heartbeatWarnings() {
+    func heartbeatWarnings() throws {
         let decisions = ImageDecisions(
             decisions: [staleHandle(note: "collision on 203.0.113.9", collision: true), staleHandle(note: "collision on 203.0.113.9", collision: true), staleHandle()],
             verdict: .proceed, summary: "")
-        #expect(report([image(decisions: decisions)]).heartbeatWarnings == ["heartbeat collision on 203.0.113.9"])
+        #expect(report([try image(decisions: decisions)]).heartbeatWarnings == ["heartbeat collision on 203.0.113.9"])
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 import SmbvolTestSupport
@@ -18,12 +19,12 @@ final class RecordingMounter: ShareMounting, Sendable {
     }
     let state = Mutex(State())
     /// Runs when a share gets mounted: what the server shows once it is.
-    let onMount = Mutex<(@Sendable (ShareTarget) -> Void)?>(nil)
+    let onMount = Mutex<(@Sendable (Share) -> Void)?>(nil)
 
-    func ensureMounted(_ share: ShareTarget, deadline: Deadline) throws -> Bool {
+    func ensureMounted(_ share: Share, deadline: Deadline) throws -> Bool {
         let mountedNow = state.withLock { state in
             state.calls.append("mount \(share.name)")
-            return state.mounted.insert(share.mountPoint).inserted
+            return state.mounted.insert(share.usablePath).inserted
         }
         if mountedNow, let hook = onMount.withLock({ $0 }) { hook(share) }
         return mountedNow
@@ -84,9 +85,10 @@ final class UseCaseFixture {
 
     func attachments(_ configuration: SmbvolConfiguration) throws -> ShareAttachmentWiring {
         let store = AttachmentLockStore(stateDirectory: stateDirectory)
+        let catalog = try ShareCatalog(configuration: configuration)
         return ShareAttachmentWiring(
-            configuration: configuration, catalog: try ShareCatalog(configuration: configuration),
-            service: ShareAttachmentService(store: store, mounter: mounter, logger: logger))
+            configuration: configuration, catalog: catalog,
+            service: ShareAttachmentService(store: store, mounter: mounter, knownShares: catalog.shares, logger: logger))
     }
 
     func locks() throws -> [AttachmentLock] { try AttachmentLockStore(stateDirectory: stateDirectory).load() }

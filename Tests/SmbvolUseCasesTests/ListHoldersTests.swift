@@ -2,6 +2,7 @@ import Foundation
 import HostHeartbeat
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolUseCases
 import Testing

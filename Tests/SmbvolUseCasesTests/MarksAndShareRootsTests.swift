@@ -3,6 +3,7 @@ import HandleEvidence
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolSystem
 import SmbvolTestSupport
 import SmbvolUseCases
@@ -68,8 +69,8 @@ struct ShareRootResolverTests {
             logger: Logger(label: "test"))
     }
 
-    func share(_ export: String, fsPath: String? = nil) throws -> MountableShare {
-        MountableShare(
+    func share(_ export: String, fsPath: String? = nil) throws -> Share {
+        Share(
             name: "vmstore", export: try SMBExport(parsing: export), mountPoint: "/mnt/x", credentials: nil, options: [],
             cluster: "sim", clusterRoot: fsPath)
     }

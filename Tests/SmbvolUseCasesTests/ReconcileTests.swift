@@ -2,6 +2,7 @@ import AttachmentLocks
 import Foundation
 import LibvirtDomains
 import SmbvolLogging
+import SmbvolShares
 import SmbvolSystem
 import SmbvolUseCases
 import Synchronization
@@ -51,7 +52,7 @@ struct ReconcileTests {
     func request(_ uuid: String, _ fixture: UseCaseFixture) -> DiskAttachmentRequest {
         DiskAttachmentRequest(
             domainUUID: uuid, domainName: "dom-" + uuid.suffix(1), disk: "vda", image: fixture.mountBase + "/one/\(uuid.suffix(1)).qcow2",
-            share: ShareTarget(name: "one", export: "//srv/one", mountPoint: fixture.mountBase + "/one"))
+            share: Share(name: "one", export: try! SMBExport(parsing: "//srv/one"), mountPoint: fixture.mountBase + "/one", credentials: nil, options: []))
     }
 
     @Test("a crashed domain kept by on_crash=preserve (state crashed, still active) keeps its lock; an inactive one loses it")

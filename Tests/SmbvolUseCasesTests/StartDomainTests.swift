@@ -1,10 +1,12 @@
 import AttachmentLocks
+import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 import SmbvolTestSupport

@@ -45,11 +45,11 @@ KINDS = ["crash", "partition", "pause", "smbd-restart", "api-down"]
 # the heartbeat's takeover defence pauses; the bed's writer is not one). Reported loudly.
 DOCUMENTED_LIMITS = {("unfenced", "partition")}
 # Split-brains the bed found that smbvol does not prevent yet, reported as open findings (in the
-# output, the JSON, docs/benchmarks.md), not failures, because they depend on timing and would
-# make CI fail at random: after an SMB server restart, a live holder has no open on the server
-# until its client reconnects (about 2 s here), and a start elsewhere in that window sees no
-# handle and proceeds (seed 2). Fencing prevents it (the fenced mode stays a failure).
-OPEN_FINDINGS = {("unfenced", "smbd-restart")}
+# output, the JSON, docs/benchmarks.md), not failures. None today: the unfenced smbd restart
+# (after a restart a live holder has no open until its client reconnects, and a start that
+# looked only at handles proceeded) is refused by the holder's claim since holder claims, and
+# is a failure of the run again.
+OPEN_FINDINGS = set()
 STALE_AFTER = 10
 HEARTBEAT_INTERVAL = 2
 HEARTBEAT_FRESH = 6

@@ -1,7 +1,7 @@
 import QumuloSimulator
 import Testing
 
-/// The faults and scenario features issue 17's tests need.
+/// The faults and scenario features smbvol's hardening tests need.
 @Suite("Fault injection for hardening")
 struct HardeningFaultTests {
     @Test("ignore_filter: the handle listing answers every file's handles for a file_number, once per fault")

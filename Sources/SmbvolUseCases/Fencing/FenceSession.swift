@@ -4,6 +4,7 @@ import HostHeartbeat
 import Logging
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
@@ -101,7 +102,7 @@ public struct FenceSession {
     }
 
     /// The configured shares behind the fenced ones (matched by SMB share name, of this cluster).
-    public var fencedCatalogShares: [MountableShare] {
+    public var fencedCatalogShares: [Share] {
         let names = Set(fence.shares.map { $0.name.lowercased() })
         let clusters = configuration.clusters.count
         return catalog.shares.filter { share in
@@ -116,20 +117,19 @@ public struct FenceSession {
     /// the share's flock, as a start mounts, audited — and given back afterwards unless an
     /// attachment lock refers to it by then (a domain started on it meanwhile keeps it). All
     /// bounded by the command deadline (`deadline_seconds`).
-    public func withReadableShares<T>(_ body: ([MountableShare]) -> T) -> T {
+    public func withReadableShares<T>(_ body: ([Share]) -> T) -> T {
         let wiring = ShareAttachmentWiring(configuration: configuration, catalog: catalog, logger: logger)
         let deadline = wiring.deadline
-        var readable: [MountableShare] = []
+        var readable: [Share] = []
         var borrowed: [ShareTarget] = []
         for share in fencedCatalogShares {
             if share.isLocal {
                 readable.append(share)
                 continue
             }
-            let target = ShareAttachmentWiring.target(for: share)
             do {
-                if try wiring.service.mountForRead(target, deadline: deadline) {
-                    borrowed.append(target)
+                if try wiring.service.mountForRead(share, deadline: deadline) {
+                    borrowed.append(ShareTarget(share))
                     say("share \(share.name): mounted at \(share.mountPoint) to read its heartbeat records")
                 }
                 readable.append(share)

@@ -2,6 +2,7 @@ import HostHeartbeat
 import LockHygiene
 import QumuloClient
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
@@ -90,7 +91,7 @@ public enum FenceSetup {
     /// now: see `FenceSession.withReadableShares`), read only, and on which shares the record
     /// is fresh.
     public static func heartbeatAddresses(
-        hostID: String, readable: [MountableShare], now: Double, freshSeconds: Double, reader: HeartbeatReader = HeartbeatReader()
+        hostID: String, readable: [Share], now: Double, freshSeconds: Double, reader: HeartbeatReader = HeartbeatReader()
     ) -> (addresses: Set<String>, beatingOn: [String], hostname: String?) {
         var addresses: Set<String> = []
         var beating: [String] = []
@@ -107,7 +108,7 @@ public enum FenceSetup {
     /// The host_ids whose heartbeat records on `readable` shares list every one of `addresses`
     /// (read from `by-address/<address>/`: the newest records of each address, bounded), sorted.
     /// How `fence --list` names a host fenced elsewhere.
-    public static func hostsListing(_ addresses: Set<String>, readable: [MountableShare], reader: HeartbeatReader = HeartbeatReader()) -> [String] {
+    public static func hostsListing(_ addresses: Set<String>, readable: [Share], reader: HeartbeatReader = HeartbeatReader()) -> [String] {
         var candidates: Set<String>?
         for address in addresses.sorted() {
             var listing: Set<String> = []

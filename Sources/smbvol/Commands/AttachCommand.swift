@@ -1,6 +1,7 @@
 import ArgumentParser
 import HandleEvidence
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolPresentation

@@ -3,6 +3,7 @@ import HandleEvidence
 import LockHygiene
 import Logging
 import SMBMounts
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolPresentation

@@ -7,6 +7,7 @@ import SmbvolLogging
 import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolShares
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SMBMounts
+import SmbvolShares
 import SmbvolLogging
 import SmbvolPresentation
 import SmbvolUseCases

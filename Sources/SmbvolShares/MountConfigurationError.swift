@@ -50,7 +50,7 @@ public enum MountConfigurationError: Error, Equatable, Sendable, CustomStringCon
 
 extension String {
     /// Newlines and control characters made visible, so an error stays one line.
-    var debugEscaped: String {
+    package var debugEscaped: String {
         String(unicodeScalars.flatMap { scalar -> [Character] in
             scalar.value < 0x20 || scalar.value == 0x7f ? Array(scalar.escaped(asASCII: true)) : [Character(scalar)]
         })

@@ -13,7 +13,7 @@ public struct SMBExport: Sendable, Hashable, CustomStringConvertible {
         }
         // Per scalar: the single Character "\r\n" is neither "\r" nor "\n". mount.cifs writes the
         // export into the kernel's option string (unc=…, prefixpath=…): no separators there.
-        guard MountOptionsBuilder.separatorProblem(in: text) == nil else { throw MountConfigurationError.invalidExport(text) }
+        guard MountOptionText.separatorProblem(in: text) == nil else { throw MountConfigurationError.invalidExport(text) }
         server = parts[0]
         share = parts[1]
         subdirectory = parts.dropFirst(2).joined(separator: "/")

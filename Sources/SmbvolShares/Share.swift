@@ -2,7 +2,7 @@ import SmbvolConfig
 
 /// How mount.cifs gets the account: a credentials file an administrator wrote, or secrets that
 /// came with connection info and go into a temporary file for the duration of the mount.
-public enum MountCredentials: Sendable, Equatable, CustomStringConvertible {
+public enum MountCredentials: Sendable, Hashable, CustomStringConvertible {
     case file(String)
     case inline(username: String?, password: String?, domain: String?)
 
@@ -19,7 +19,7 @@ public enum MountCredentials: Sendable, Equatable, CustomStringConvertible {
 /// use its path) and to find its images on the cluster. Built once per run from the
 /// configuration (`ShareCatalog`) or from hot-attach connection info; mounts, attachment locks,
 /// disk location and evidence all read this, never the raw `[share.NAME]` table.
-public struct MountableShare: Sendable, Equatable {
+public struct Share: Sendable, Hashable {
     public var name: String
     public var export: SMBExport
     public var mountPoint: String
@@ -65,13 +65,13 @@ public struct MountableShare: Sendable, Equatable {
     public var isLocal: Bool { localPath != nil }
 }
 
-extension MountableShare {
+extension Share {
     /// Two different exports at one directory (a `mount_point` equal to another share's, or to
     /// its derived one) would mount over each other and count each other's locks. Two names for
     /// one export at its one mount point are the same share (hot-attach connection info naming
     /// a configured export): their locks are counted together on purpose.
-    public static func requireDistinctDirectories(_ shares: [MountableShare]) throws {
-        var seen: [String: MountableShare] = [:]
+    public static func requireDistinctDirectories(_ shares: [Share]) throws {
+        var seen: [String: Share] = [:]
         for share in shares {
             let directory = share.usablePath.count > 1 && share.usablePath.hasSuffix("/") ? String(share.usablePath.dropLast()) : share.usablePath
             if let other = seen[directory], other.name != share.name,

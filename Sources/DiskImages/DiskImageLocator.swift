@@ -1,7 +1,6 @@
 import DomainXML
 import LockHygiene
-import SMBMounts
-import SmbvolConfig
+import SmbvolShares
 
 #if canImport(Glibc)
 import Glibc
@@ -15,13 +14,36 @@ public struct LocatedImage: Sendable, Equatable {
     public var image: String
     /// The top image, or a backing file (opened read-only by qemu, shared by many VMs).
     public var isBackingFile: Bool
-    public var share: String
-    /// Where the share is (or would be) mounted, or its `local_path`.
-    public var shareDirectory: String
+    /// The share the image lies on, as located: carried on to the mount, the lock and the
+    /// evidence, never looked up again by name.
+    public var share: Share
     /// The path below `shareDirectory`, without a leading `/`, of the file the image resolves to
     /// (an in-share symlink followed) once it exists; as spelled before that.
     public var relativePath: String
     public var access: DiskAccess
+
+    public init(target: String, image: String, isBackingFile: Bool, share: Share, relativePath: String, access: DiskAccess) {
+        self.target = target
+        self.image = image
+        self.isBackingFile = isBackingFile
+        self.share = share
+        self.relativePath = relativePath
+        self.access = access
+    }
+
+    /// Where the share is (or would be) mounted, or its `local_path`.
+    public var shareDirectory: String { share.usablePath }
+}
+
+/// A disk smbvol does not manage: its files are on no configured share (or it has no file).
+public struct UnmanagedDisk: Sendable, Equatable {
+    public var target: String
+    public var source: String?
+
+    public init(target: String, source: String?) {
+        self.target = target
+        self.source = source
+    }
 }
 
 /// A domain's disks as located on the configured shares.
@@ -70,9 +92,9 @@ public enum ImageLocationError: Error, Sendable, Equatable, CustomStringConverti
 /// A file belongs to a share when its path, with no `..`, lies under the share's mount point or
 /// `local_path`, and — for the parts that exist — its real path does too (no symlink escapes).
 public struct DiskImageLocator: Sendable {
-    public var shares: [MountableShare]
+    public var shares: [Share]
 
-    public init(shares: [MountableShare]) { self.shares = shares }
+    public init(shares: [Share]) { self.shares = shares }
 
     public init(catalog: ShareCatalog) { shares = catalog.shares }
 
@@ -99,7 +121,7 @@ public struct DiskImageLocator: Sendable {
         for var image in images {
             let normalised = "/" + image.image.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
             image.relativePath = try Self.resolvedRelativePath(
-                of: normalised, below: image.shareDirectory, spelled: image.relativePath, target: image.target, share: image.share)
+                of: normalised, below: image.shareDirectory, spelled: image.relativePath, target: image.target, share: image.share.name)
             resolvedImages.append(image)
         }
         return resolvedImages
@@ -157,8 +179,7 @@ public struct DiskImageLocator: Sendable {
         let relativePath = try Self.resolvedRelativePath(
             of: normalised, below: share.usablePath, spelled: spelled, target: target, share: share.name)
         return LocatedImage(
-            target: target, image: path, isBackingFile: isBacking, share: share.name, shareDirectory: share.usablePath,
-            relativePath: relativePath, access: access)
+            target: target, image: path, isBackingFile: isBacking, share: share, relativePath: relativePath, access: access)
     }
 
     /// The path below `shareDirectory` of the file `image` resolves to (in-share symlinks
@@ -174,7 +195,7 @@ public struct DiskImageLocator: Sendable {
     }
 
     /// `path` relative to `directory` when it lies strictly below it.
-    static func relative(_ path: String, under directory: String) -> String? {
+    package static func relative(_ path: String, under directory: String) -> String? {
         let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         guard path.hasPrefix(base + "/") else { return nil }
         let rest = String(path.dropFirst(base.count + 1))
