@@ -357,28 +357,11 @@ struct ReadWire: Decodable {
         func fail(_ reason: String) -> HeartbeatRecordError { .malformed(reason) }
         guard format == HeartbeatRecord.format else { throw fail("format is \"\(DroppedHeartbeatEntry.shown(format))\", not \"\(HeartbeatRecord.format)\"") }
         guard version == HeartbeatRecord.formatVersion else { throw fail("format version \(version) is not understood (expected \(HeartbeatRecord.formatVersion))") }
-        guard HostIdentity.isValidHostID(hostID) else { throw fail("host_id is not 1 to 64 letters, digits, '.', '_' or '-'") }
-        guard let seconds = UTCTimestamp.secondsSinceEpoch(iso8601: writtenAt), UTCTimestamp.iso8601(secondsSinceEpoch: seconds) == writtenAt else {
-            throw fail("written_at \"\(DroppedHeartbeatEntry.shown(writtenAt))\" is not an ISO-8601 UTC time (YYYY-MM-DDTHH:MM:SSZ)")
-        }
-        guard intervalSeconds.isFinite, intervalSeconds > 0, intervalSeconds <= 86400 else {
-            throw fail("interval_seconds must be between 0 and 86400")
-        }
-        var dropped: [DroppedHeartbeatEntry] = []
-        // The addresses are what a record proves: with none usable, it proves nothing.
-        let usable = HeartbeatRecord.checkedAddresses(addresses.map(\.value), dropped: &dropped)
-        guard !usable.isEmpty else {
-            let why = dropped.first.map { ": \($0.entry) is not an address" } ?? ""
-            throw fail("addresses must list 1 to \(HeartbeatRecord.maximumAddresses) addresses\(why)")
-        }
-        var name = hostname ?? ""
-        if !HeartbeatRecord.isPrintable(name, maximum: HeartbeatRecord.maximumHostnameBytes) {
-            dropped.append(
-                DroppedHeartbeatEntry(
-                    kind: .hostname, entry: DroppedHeartbeatEntry.shown(hostname ?? "(not a string)"),
-                    reason: "empty, longer than \(HeartbeatRecord.maximumHostnameBytes) bytes or has control characters; shown as \"?\""))
-            name = "?"
-        }
+        let host = try HostFields.validated(
+            hostID: hostID, writtenAt: writtenAt, intervalSeconds: intervalSeconds, addresses: addresses.map(\.value), hostname: hostname,
+            malformed: fail)
+        let (seconds, usable, name) = (host.writtenAt, host.addresses, host.hostname)
+        var dropped = host.dropped
         var images: [HeartbeatRecord.HeldImage] = []
         for slot in self.images {
             if let problem = slot.shapeProblem {
@@ -396,5 +379,43 @@ struct ReadWire: Decodable {
         let record = HeartbeatRecord(
             hostID: hostID, hostname: name, addresses: usable, writtenAt: seconds, intervalSeconds: intervalSeconds, images: images)
         return HeartbeatRecord.Decoded(record: record, dropped: dropped)
+    }
+}
+
+/// The host fields every file a host writes on a share carries (heartbeat records, holder
+/// claims), validated by one rule: host_id, written_at, interval, addresses (what the file
+/// proves: with none usable it proves nothing) and hostname (shown as "?" when unusable).
+struct HostFields {
+    var writtenAt: Double
+    var addresses: [String]
+    var hostname: String
+    var dropped: [DroppedHeartbeatEntry]
+
+    static func validated(
+        hostID: String, writtenAt: String, intervalSeconds: Double, addresses candidates: [String?], hostname: String?,
+        malformed fail: (String) -> any Error
+    ) throws -> HostFields {
+        guard HostIdentity.isValidHostID(hostID) else { throw fail("host_id is not 1 to 64 letters, digits, '.', '_' or '-'") }
+        guard let seconds = UTCTimestamp.secondsSinceEpoch(iso8601: writtenAt), UTCTimestamp.iso8601(secondsSinceEpoch: seconds) == writtenAt else {
+            throw fail("written_at \"\(DroppedHeartbeatEntry.shown(writtenAt))\" is not an ISO-8601 UTC time (YYYY-MM-DDTHH:MM:SSZ)")
+        }
+        guard intervalSeconds.isFinite, intervalSeconds > 0, intervalSeconds <= 86400 else {
+            throw fail("interval_seconds must be between 0 and 86400")
+        }
+        var dropped: [DroppedHeartbeatEntry] = []
+        let usable = HeartbeatRecord.checkedAddresses(candidates, dropped: &dropped)
+        guard !usable.isEmpty else {
+            let why = dropped.first.map { ": \($0.entry) is not an address" } ?? ""
+            throw fail("addresses must list 1 to \(HeartbeatRecord.maximumAddresses) addresses\(why)")
+        }
+        var name = hostname ?? ""
+        if !HeartbeatRecord.isPrintable(name, maximum: HeartbeatRecord.maximumHostnameBytes) {
+            dropped.append(
+                DroppedHeartbeatEntry(
+                    kind: .hostname, entry: DroppedHeartbeatEntry.shown(hostname ?? "(not a string)"),
+                    reason: "empty, longer than \(HeartbeatRecord.maximumHostnameBytes) bytes or has control characters; shown as \"?\""))
+            name = "?"
+        }
+        return HostFields(writtenAt: seconds, addresses: usable, hostname: name, dropped: dropped)
     }
 }

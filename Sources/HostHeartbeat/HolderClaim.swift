@@ -219,26 +219,11 @@ struct ClaimReadWire: Decodable {
             throw fail("image_path is not a normalized path below the share")
         }
         if let problem = HeartbeatRecord.domainUUIDProblem(domainUUID) { throw fail(problem) }
-        guard let seconds = UTCTimestamp.secondsSinceEpoch(iso8601: writtenAt), UTCTimestamp.iso8601(secondsSinceEpoch: seconds) == writtenAt else {
-            throw fail("written_at \"\(DroppedHeartbeatEntry.shown(writtenAt))\" is not an ISO-8601 UTC time (YYYY-MM-DDTHH:MM:SSZ)")
-        }
-        guard intervalSeconds.isFinite, intervalSeconds > 0, intervalSeconds <= 86400 else {
-            throw fail("interval_seconds must be between 0 and 86400")
-        }
-        var dropped: [DroppedHeartbeatEntry] = []
-        let usable = HeartbeatRecord.checkedAddresses(addresses.map(\.value), dropped: &dropped)
-        guard !usable.isEmpty else {
-            let why = dropped.first.map { ": \($0.entry) is not an address" } ?? ""
-            throw fail("addresses must list 1 to \(HeartbeatRecord.maximumAddresses) addresses\(why)")
-        }
-        var name = hostname ?? ""
-        if !HeartbeatRecord.isPrintable(name, maximum: HeartbeatRecord.maximumHostnameBytes) {
-            dropped.append(
-                DroppedHeartbeatEntry(
-                    kind: .hostname, entry: DroppedHeartbeatEntry.shown(hostname ?? "(not a string)"),
-                    reason: "empty, longer than \(HeartbeatRecord.maximumHostnameBytes) bytes or has control characters; shown as \"?\""))
-            name = "?"
-        }
+        let host = try HostFields.validated(
+            hostID: hostID, writtenAt: writtenAt, intervalSeconds: intervalSeconds, addresses: addresses.map(\.value), hostname: hostname,
+            malformed: fail)
+        let (seconds, usable, name) = (host.writtenAt, host.addresses, host.hostname)
+        var dropped = host.dropped
         var domain = domainName ?? ""
         if domainName == nil {
             dropped.append(DroppedHeartbeatEntry(kind: .domainName, entry: "(not a string)", reason: "the domain is named by its UUID"))
