@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 /// One entry of a share's host restrictions as the cluster reported it in this run (never read
 /// from a file on the share): the facts the fence rule needs, nothing of the API's types.
@@ -145,19 +143,8 @@ struct AddressSpan: Equatable {
         return !value.lexicographicallyPrecedes(low) && !high.lexicographicallyPrecedes(value)
     }
 
-    static func isIPv4(_ text: String) -> Bool {
-        var v4 = in_addr()
-        return inet_pton(AF_INET, text, &v4) == 1
-    }
+    static func isIPv4(_ text: String) -> Bool { NetworkAddresses.isIPv4(text) }
 
     /// 16 bytes; IPv4 as ::ffff:a.b.c.d, so both families compare in one space.
-    static func bytes(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF] + withUnsafeBytes(of: v4.s_addr) { Array($0) }
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: v6) { Array($0) } }
-        return nil
-    }
+    static func bytes(_ text: String) -> [UInt8]? { NetworkAddresses.bytes(text) }
 }

@@ -1,19 +1,12 @@
 import HandleEvidence
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 /// Addresses as a fence names them: single IPv4/IPv6 addresses in one canonical spelling.
 public enum FenceAddress {
     public static func canonical(_ text: String) -> String { ClientAddress.canonical(text) }
 
     /// A literal IPv4 or IPv6 address: no name, no `/` block, no `-` range, no `%scope`.
-    public static func isSingleAddress(_ text: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
-    }
+    public static func isSingleAddress(_ text: String) -> Bool { NetworkAddresses.isSingleAddress(text) }
 
     /// Why `text` may not be fenced on its own merits (before comparing it with this host and the
     /// cluster), or nil.

@@ -7,10 +7,6 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What a fence needs before it can start: the fencing account's connection, the cluster's
 /// shares among those configured, and the host's addresses.
 public enum FenceSetup {
@@ -133,21 +129,6 @@ public enum FenceSetup {
     }
 
     static func resolve(_ host: String) -> Set<String> {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [] }
-        defer { freeaddrinfo(first) }
-        var result: Set<String> = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let entry = cursor {
-            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                result.insert(FenceAddress.canonical(text))
-            }
-            cursor = entry.pointee.ai_next
-        }
-        return result
+        Set(NetworkAddresses.resolve(host).map(FenceAddress.canonical))
     }
 }
