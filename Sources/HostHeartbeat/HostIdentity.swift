@@ -1,9 +1,5 @@
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Who this host is in heartbeat records: `host_id` from the configuration, else the systemd
 /// machine id (stable across reboots and renames, unique per installation).
 public enum HostIdentity {
@@ -39,12 +35,7 @@ public enum HostIdentity {
     }
 
     /// This host's name (gethostname), for people reading records.
-    public static func hostname() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unknown" }
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return name.isEmpty ? "unknown" : name
-    }
+    public static func hostname() -> String { HostName.current() ?? "unknown" }
 
     static func isHexDigit(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66)

@@ -2,10 +2,6 @@ import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The numeric uid/gid qemu runs as, passed to mount.cifs so qemu owns the files it opens.
 public struct QemuAccount: Sendable, Equatable {
     public var uid: UInt32
@@ -25,21 +21,9 @@ public protocol AccountDatabase: Sendable {
 public struct SystemAccountDatabase: AccountDatabase {
     public init() {}
 
-    public func userID(named name: String) -> UInt32? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 16384)
-        guard getpwnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return entry.pw_uid
-    }
+    public func userID(named name: String) -> UInt32? { UserAccounts.userID(named: name) }
 
-    public func groupID(named name: String) -> UInt32? {
-        var entry = group()
-        var result: UnsafeMutablePointer<group>?
-        var buffer = [CChar](repeating: 0, count: 16384)
-        guard getgrnam_r(name, &entry, &buffer, buffer.count, &result) == 0, result != nil else { return nil }
-        return entry.gr_gid
-    }
+    public func groupID(named name: String) -> UInt32? { UserAccounts.groupID(named: name) }
 }
 
 /// Resolves the qemu account: `qemu_user`/`qemu_group` from smbvol.toml, else `user =`/`group =`

@@ -1,9 +1,6 @@
 import Logging
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 /// One audit event — every close, refusal, forced action, mount, unmount and lock change — built
 /// in one place and rendered the same way by every sink: the syslog/stderr line (message plus
@@ -60,7 +57,7 @@ public struct AuditEvent: Sendable, Equatable {
         for key in ["SUDO_USER", "LOGNAME", "USER"] {
             if let value = environment[key], !value.isEmpty { return value }
         }
-        return "uid \(getuid())"
+        return "uid \(UserAccounts.realUserID)"
     }
 }
 
