@@ -81,7 +81,7 @@ let package = Package(
         .target(name: "LockHygiene", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
         // Locating a domain's disk images on the shares: disk → share → path below it, symlinks
         // kept inside their share. No cluster, no evidence.
-        .target(name: "DiskImages", dependencies: ["DomainXML", "LockHygiene", "SmbvolShares"], swiftSettings: strictSettings),
+        .target(name: "DiskImages", dependencies: ["DomainXML", "LockHygiene", "SmbvolShares", "SmbvolSystem"], swiftSettings: strictSettings),
         // Gathers the evidence for one image from the cluster and local state, decides, and
         // closes and audits what the decisions say.
         .target(

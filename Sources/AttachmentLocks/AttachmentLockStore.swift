@@ -5,10 +5,6 @@ import Foundation
 #endif
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 public enum AttachmentLockStoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case unreadable(path: String, reason: String)
 
@@ -61,7 +57,7 @@ public struct AttachmentLockStore: Sendable {
         let bytes: [UInt8]
         do {
             bytes = try readWholeFile(storePath)
-        } catch let error as SystemCallError where error.code == ENOENT {
+        } catch let error as SystemCallError where error.code == Errno.noSuchFileOrDirectory {
             return []
         } catch let error as SystemCallError {
             throw AttachmentLockStoreError.unreadable(path: storePath, reason: error.description)
@@ -109,7 +105,7 @@ public struct AttachmentLockStore: Sendable {
         let prefix = AtomicFileWriter.temporaryPrefix(for: storePath)
         let namePrefix = String(prefix.dropFirst(stateDirectory.count + 1))
         for name in (try? listDirectory(stateDirectory)) ?? [] where name.hasPrefix(namePrefix) {
-            unlink(stateDirectory + "/" + name)
+            FileRemoval.removeFile(stateDirectory + "/" + name)
         }
     }
 }

@@ -1,10 +1,7 @@
 import DomainXML
 import LockHygiene
 import SmbvolShares
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 /// An image file of a disk that lives on a configured share.
 public struct LocatedImage: Sendable, Equatable {
@@ -202,23 +199,7 @@ public struct DiskImageLocator: Sendable {
         return rest.isEmpty ? nil : rest
     }
 
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
     /// The real path of the longest existing prefix of `path`, with the rest appended: an image
     /// not created yet, or a share not mounted yet, is still checked as far as it exists.
-    static func realPathOfExistingPrefix(_ path: String) -> String? {
-        var components = path.split(separator: "/").map(String.init)
-        var missing: [String] = []
-        while !components.isEmpty {
-            if let resolved = realPath("/" + components.joined(separator: "/")) {
-                return ([resolved == "/" ? "" : resolved] + missing).joined(separator: "/")
-            }
-            missing.insert(components.removeLast(), at: 0)
-        }
-        return nil
-    }
+    static func realPathOfExistingPrefix(_ path: String) -> String? { RealPath.ofExistingPrefix(path) }
 }

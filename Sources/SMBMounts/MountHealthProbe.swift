@@ -1,10 +1,6 @@
 import SmbvolShares
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 public enum MountHealth: Sendable, Equatable {
     case healthy
     /// The mount answers with an error that means the connection behind it is gone.
@@ -28,7 +24,7 @@ extension MountHealthProbing {
 /// Errors of a mount whose connection is gone (stat on a dead CIFS mount fails with EHOSTDOWN,
 /// ESTALE, EIO or ENOTCONN; a FUSE mount whose client died with ENOTCONN).
 public enum DeadMountErrors {
-    public static let codes: Set<Int32> = [EHOSTDOWN, ESTALE, EIO, ENOTCONN]
+    public static let codes: Set<Int32> = [Errno.hostIsDown, Errno.staleFileHandle, Errno.inputOutput, Errno.notConnected]
 }
 
 /// Asks the mount in a child process that can be abandoned: `stat --file-system` (statfs(2),
@@ -73,10 +69,7 @@ public struct ChildProcessMountHealthProbe: MountHealthProbing {
 
     /// stat(1) runs with LC_ALL=C, so its message ends with strerror's C-locale text.
     static func deadError(in text: String) -> Int32? {
-        DeadMountErrors.codes.sorted().first { code in
-            guard let message = strerror(code) else { return false }
-            return text.contains(String(cString: message))
-        }
+        DeadMountErrors.codes.sorted().first { code in text.contains(Errno.message(for: code)) }
     }
 }
 

@@ -1,7 +1,5 @@
 import SmbvolShares
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 /// Whether a share is mounted on this host: the one answer `start`, `check`, `mounts`,
 /// `holders` and `heartbeat` all go by.
@@ -83,17 +81,5 @@ public struct ShareMountQuery: Sendable {
     }
 
     /// The real path of the longest existing prefix of `path`, the rest appended.
-    public static func canonicalPath(_ path: String) -> String {
-        var components = path.split(separator: "/").map(String.init)
-        var missing: [String] = []
-        while !components.isEmpty {
-            if let resolved = realpath("/" + components.joined(separator: "/"), nil) {
-                defer { free(resolved) }
-                let base = String(cString: resolved)
-                return ([base == "/" ? "" : base] + missing).joined(separator: "/")
-            }
-            missing.insert(components.removeLast(), at: 0)
-        }
-        return path
-    }
+    public static func canonicalPath(_ path: String) -> String { RealPath.ofExistingPrefix(path) ?? path }
 }

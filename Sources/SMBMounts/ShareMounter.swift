@@ -3,10 +3,6 @@ import Logging
 import SmbvolLogging
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Mounts and unmounts shares by running the configured mount and umount programs. Callers
 /// serialise per share (a flock in the attachment service); this type only does one step.
 public struct ShareMounter: Sendable {
@@ -128,7 +124,7 @@ public struct ShareMounter: Sendable {
         }
         // The directory is ours; remove it when empty (it is not when another namespace still
         // has the share mounted there, which is fine).
-        rmdir(mountPoint)
+        FileRemoval.removeEmptyDirectory(mountPoint)
         return true
     }
 

@@ -1,10 +1,6 @@
 import SmbvolShares
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A mount.cifs credentials file (`username=…`, `password=…`, `domain=…`) for secrets that came
 /// with connection info: created O_EXCL|O_NOFOLLOW with mode 0600 in a 0700 directory, removed
 /// as soon as the mount program has finished.
@@ -24,35 +20,23 @@ public final class TemporaryCredentialsFile {
             }
             lines.append("\(key)=\(value)")
         }
-        let descriptor = try retryingSystemCall("open", path: path) {
-            open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        }
+        try SecureFiles.createExclusiveFile(path, bytes: Array((lines.joined(separator: "\n") + "\n").utf8), mode: 0o600)
         self.path = path
-        do {
-            defer { close(descriptor) }
-            try retryingSystemCall("fchmod", path: path) { fchmod(descriptor, 0o600) }
-            let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
-            try FileDescriptorIO.writeAll(descriptor, bytes, path: path)
-        } catch {
-            unlink(path)
-            throw error
-        }
     }
 
     /// Files a killed smbvol left behind: no mount takes longer than this, so they are unused.
     static func removeAbandoned(in directory: String, olderThanSeconds: Int = 900) {
-        let cutoff = time(nil) - olderThanSeconds
+        let cutoff = Int(SystemClock().wallClockSeconds().rounded(.down)) - olderThanSeconds
         for name in (try? listDirectory(directory)) ?? [] where name.hasPrefix("mount-") && name.hasSuffix(".cred") {
-            var info = stat()
             let path = directory + "/" + name
-            if lstat(path, &info) == 0 && info.st_mtim.tv_sec < cutoff { unlink(path) }
+            if let status = try? FileStatus.ofLink(path), status.modifiedSeconds < cutoff { FileRemoval.removeFile(path) }
         }
     }
 
     public func remove() {
         guard !removed else { return }
         removed = true
-        unlink(path)
+        FileRemoval.removeFile(path)
     }
 
     deinit { remove() }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SmbvolSystem
 import TOMLKit
 
@@ -267,7 +262,7 @@ public struct ConfigurationLoader: Sendable {
         } catch is NotARegularFile {
             throw ConfigurationError(file: path, message: "is not a regular file (a FIFO, device or directory); move it out of the way")
         } catch let error as SystemCallError {
-            if error.call == "open" && error.code == ENOENT {
+            if error.call == "open" && error.code == Errno.noSuchFileOrDirectory {
                 guard mustExist else { return nil }
                 throw ConfigurationError(file: path, message: "does not exist: smbvol reads its configuration (the shares) from it; write it, or name another with --config or SMBVOL_CONFIG")
             }
@@ -286,7 +281,7 @@ public struct ConfigurationLoader: Sendable {
         do {
             names = try DirectoryListing.names(in: directory)
         } catch let error as SystemCallError {
-            if error.call == "opendir" && (error.code == ENOENT || error.code == ENOTDIR) { return [] }
+            if error.call == "opendir" && (error.code == Errno.noSuchFileOrDirectory || error.code == Errno.notADirectory) { return [] }
             throw ConfigurationError(file: directory, message: "cannot list: \(error.reason)")
         }
         return names.filter { $0.hasSuffix(".toml") && !$0.hasPrefix(".") }.map { directory + "/" + $0 }.sorted()

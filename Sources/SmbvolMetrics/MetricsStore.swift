@@ -1,9 +1,5 @@
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The metrics of every smbvol run on this host: the counters live in
 /// `<state_dir>/metrics.state`, read and rewritten only under an exclusive flock on
 /// `<state_dir>/metrics.lock` (many hooks run at once), and each merge rewrites the `.prom` file
@@ -36,11 +32,8 @@ public struct MetricsStore: Sendable {
         try SecureFiles.ensureDirectory(stateDirectory)
         let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout, deadline: deadline)
         defer { lock.release() }
-        let state = try retryingSystemCall("open", path: statePath) {
-            open(statePath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        }
-        defer { close(state) }
-        var snapshot = Self.snapshot(from: try FileDescriptorIO.readAll(state, limit: Int.max, path: statePath), badCopy: statePath + ".bad")
+        let state = try RewritableFile(openingOrCreating: statePath, mode: 0o600)
+        var snapshot = Self.snapshot(from: try state.readAll(), badCopy: statePath + ".bad")
         recorder.drain(into: &snapshot)
         for (sink, count) in failures {
             snapshot.add(MetricSeries(MetricFamily.sinkWriteFailures.name, labels: ["sink": sink]), Double(count))
@@ -51,10 +44,10 @@ public struct MetricsStore: Sendable {
             try Self.replace(metricsFile, with: exposition, mode: 0o644)
         } catch {
             snapshot.add(MetricSeries(MetricFamily.sinkWriteFailures.name, labels: ["sink": "metrics"]), 1)
-            try Self.overwrite(state, with: snapshot.stateBytes, path: statePath)
+            try state.overwrite(with: snapshot.stateBytes)
             throw error
         }
-        try Self.overwrite(state, with: Array((MetricsSnapshot.stateHeader + "\n").utf8) + exposition, path: statePath)
+        try state.overwrite(with: Array((MetricsSnapshot.stateHeader + "\n").utf8) + exposition)
     }
 
     /// The state as stored (empty when there is none yet).
@@ -62,7 +55,7 @@ public struct MetricsStore: Sendable {
         let bytes: [UInt8]
         do {
             bytes = try readWholeFile(statePath)
-        } catch let error as SystemCallError where error.code == ENOENT {
+        } catch let error as SystemCallError where error.code == Errno.noSuchFileOrDirectory {
             return MetricsSnapshot()
         }
         return Self.snapshot(from: bytes, badCopy: statePath + ".bad")
@@ -76,31 +69,16 @@ public struct MetricsStore: Sendable {
         return MetricsSnapshot()
     }
 
-    /// The state is rewritten in place, under the flock (only smbvol reads it, under the same
-    /// flock): a rename-over costs 0.3–0.7 ms on ext4 (auto_da_alloc), the hook's whole budget.
-    /// Never truncated to zero first (that triggers the same flush); a torn write after a power
-    /// cut reads as a corrupt state: kept aside, counting restarts.
-    static func overwrite(_ descriptor: Int32, with bytes: [UInt8], path: String) throws {
-        try FileDescriptorIO.writeAll(descriptor, bytes, atOffset: 0, path: path)
-        _ = try retryingSystemCall("ftruncate", path: path) { ftruncate(descriptor, off_t(bytes.count)) }
-    }
-
-    /// Temporary file (O_EXCL, the final mode) in the target's directory, then rename. The
-    /// temporary name does not end in `.prom`, so the collector never reads it.
-    static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws {
-        let slash = path.lastIndex(of: "/") ?? path.startIndex
-        let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + ".tmp-" + RandomIdentifier.hex(count: 8)
-        let descriptor = try retryingSystemCall("open", path: temporary) {
-            open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        }
-        var renamed = false
-        defer { if !renamed { unlink(temporary) } }
-        do {
-            defer { close(descriptor) }
-            try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
-            try FileDescriptorIO.writeAll(descriptor, bytes, path: temporary)
-        }
-        try retryingSystemCall("rename", path: path) { rename(temporary, path) }
-        renamed = true
+    /// The state is rewritten in place (`RewritableFile.overwrite`), under the flock (only
+    /// smbvol reads it, under the same flock): a rename-over costs 0.3–0.7 ms on ext4
+    /// (auto_da_alloc), the hook's whole budget. Never truncated to zero first (that triggers
+    /// the same flush); a torn write after a power cut reads as a corrupt state: kept aside,
+    /// counting restarts.
+    ///
+    /// The `.prom` file: a temporary file (O_EXCL, the final mode) in the target's directory,
+    /// then rename, without fsync. The temporary name does not end in `.prom`, so the collector
+    /// never reads it.
+    static func replace(_ path: String, with bytes: [UInt8], mode: UInt32) throws {
+        try AtomicFileWriter(durable: false, temporarySuffixLength: 8).write(bytes, to: path, mode: mode)
     }
 }

@@ -17,8 +17,16 @@ public struct AtomicFileWriter: Sendable {
     /// Called at each stage. Production leaves it `nil`; crash tests install one that kills
     /// the process, to prove the store survives.
     public var stageObserver: (@Sendable (Stage) -> Void)?
+    /// Whether the file and its directory are fsynced. Without, a power cut may leave the old
+    /// content or an empty file (never a mix): for data that is no record, where the cost of
+    /// the syncs matters more (the metrics textfile).
+    public var durable: Bool
+    /// Random characters in the temporary file's name.
+    public var temporarySuffixLength: Int
 
-    public init(stageObserver: (@Sendable (Stage) -> Void)? = nil) {
+    public init(durable: Bool = true, temporarySuffixLength: Int = 12, stageObserver: (@Sendable (Stage) -> Void)? = nil) {
+        self.durable = durable
+        self.temporarySuffixLength = temporarySuffixLength
         self.stageObserver = stageObserver
     }
 
@@ -30,7 +38,7 @@ public struct AtomicFileWriter: Sendable {
 
     public func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let (directory, _) = Self.splitPath(path)
-        let temporary = Self.temporaryPrefix(for: path) + RandomIdentifier.hex(count: 12)
+        let temporary = Self.temporaryPrefix(for: path) + RandomIdentifier.hex(count: temporarySuffixLength)
         let descriptor = try retryingSystemCall("open", path: temporary) {
             open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         }
@@ -41,13 +49,13 @@ public struct AtomicFileWriter: Sendable {
             // The umask may have narrowed the mode given to open.
             try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
             try FileDescriptorIO.writeAll(descriptor, bytes, path: temporary)
-            try retryingSystemCall("fsync", path: temporary) { fsync(descriptor) }
+            if durable { try retryingSystemCall("fsync", path: temporary) { fsync(descriptor) } }
         }
         stageObserver?(.afterTemporaryWrite)
         try retryingSystemCall("rename", path: path) { rename(temporary, path) }
         renamed = true
         stageObserver?(.afterRename)
-        try Self.syncDirectory(directory)
+        if durable { try Self.syncDirectory(directory) }
     }
 
     static func syncDirectory(_ directory: String) throws {

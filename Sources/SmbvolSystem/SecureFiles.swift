@@ -100,9 +100,23 @@ public enum SecureFiles {
         }
     }
 
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+    /// Creates the new file `path` — never an existing one, never through a symlink (O_EXCL,
+    /// O_NOFOLLOW) — with exactly `mode` whatever the umask, and writes `bytes` to it. A file
+    /// that could not be written whole is removed again. For secrets: a 0600 file in a 0700
+    /// directory (`ensurePrivateDirectory`).
+    public static func createExclusiveFile(_ path: String, bytes: [UInt8], mode: mode_t = 0o600) throws {
+        let descriptor = try retryingSystemCall("open", path: path) {
+            open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        }
+        do {
+            defer { close(descriptor) }
+            try retryingSystemCall("fchmod", path: path) { fchmod(descriptor, mode) }
+            try FileDescriptorIO.writeAll(descriptor, bytes, path: path)
+        } catch {
+            unlink(path)
+            throw error
+        }
     }
+
+    private static func realPath(_ path: String) -> String? { RealPath.resolve(path) }
 }

@@ -11,10 +11,6 @@ import SmbvolLogging
 import SmbvolSystem
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One beat: this host's record on every configured share that is mounted (or served through
 /// `local_path`). Never writes on a share that is not mounted; a failed share is logged
 /// (`heartbeat-failed`) and tried again on the next beat. The held images come from this host's
@@ -375,9 +371,7 @@ final class InFlightShares: Sendable {
 /// parent, `/`). Run only where blocking is bounded (a share's worker, after the probe).
 enum MountPointCheck {
     static func isMountPoint(_ path: String) -> Bool {
-        var own = stat()
-        var parent = stat()
-        guard stat(path, &own) == 0, stat(path + "/..", &parent) == 0 else { return false }
-        return own.st_dev != parent.st_dev || own.st_ino == parent.st_ino
+        guard let own = try? FileStatus.of(path), let parent = try? FileStatus.of(path + "/..") else { return false }
+        return own.device != parent.device || own.inode == parent.inode
     }
 }

@@ -1,9 +1,5 @@
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Remembers that a domain UUID is arriving by live migration, so the `prepare begin` libvirt
 /// runs right after `migrate begin` uses migration mode too (the source still holds the images;
 /// start mode would refuse every live migration). A mark is a file
@@ -39,7 +35,7 @@ public struct IncomingMigrationMarks: Sendable {
     }
 
     public func clear(_ uuid: DomainUUID) {
-        unlink(path(uuid))
+        FileRemoval.removeFile(path(uuid))
     }
 
     private func path(_ uuid: DomainUUID) -> String { directory + "/" + uuid.value }

@@ -1,10 +1,6 @@
 import FoundationEssentials
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The official `qq` CLI's credential store, read and written in its place and format so either
 /// tool reuses the other's login: `$XDG_CONFIG_HOME/qumulo/credentials/<host>_<port>` (only if
 /// XDG_CONFIG_HOME is absolute, else `~/.config`), falling back to `~/.qfsd_cred` when no store
@@ -72,7 +68,7 @@ public struct CredentialStore: Sendable, Equatable {
         let bytes: [UInt8]
         do {
             bytes = try readWholeFile(path)
-        } catch let error as SystemCallError where error.code == ENOENT {
+        } catch let error as SystemCallError where error.code == Errno.noSuchFileOrDirectory {
             return nil
         } catch {
             throw .unreadable(path: path, reason: "\(error)")
@@ -97,8 +93,6 @@ public struct CredentialStore: Sendable, Equatable {
 
     private static func homeDirectory(environment: [String: String]) -> String? {
         if let home = environment["HOME"], !home.isEmpty, home != "~" { return home }
-        guard let entry = getpwuid(geteuid()), let directory = entry.pointee.pw_dir else { return nil }
-        let home = String(cString: directory)
-        return home.isEmpty ? nil : home
+        return UserAccounts.effectiveUserHomeDirectory()
     }
 }

@@ -1,8 +1,5 @@
 import FoundationEssentials
 
-#if canImport(Glibc)
-import Glibc
-#endif
 import SmbvolSystem
 
 /// One fence smbvol made: kept in `<state_dir>/fences/fences.json` (directory 0700, file 0600,
@@ -101,8 +98,7 @@ public struct FenceRecordStore: Sendable {
     }
 
     private func fileExists(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0
+        (try? FileStatus.ofLink(path)) != nil
     }
 }
 
