@@ -1,184 +1,54 @@
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `ShareFileSystem` on the real file system. The share root is opened as given (it is this
 /// host's configured mount point or `local_path`); every component below it is opened with
 /// `openat(…, O_NOFOLLOW)`, so a symlink planted on the share — by anyone who can write to it —
-/// is refused rather than followed out of the share.
+/// is refused rather than followed out of the share (`NoFollowTree`, in SmbvolSystem).
 public struct NoFollowShareFileSystem: ShareFileSystem {
     public init() {}
 
     public func readFile(root: String, path: [String], limit: Int) throws -> [UInt8] {
-        guard let name = path.last else { throw ShareFileError.invalidName("") }
-        let directory = try openDirectory(root: root, path: Array(path.dropLast()), create: false)
-        defer { close(directory) }
-        let shown = Self.display(path)
-        let descriptor = try openAt(directory, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, shown: shown)
-        defer { close(descriptor) }
-        var info = stat()
-        try call("fstat", shown) { fstat(descriptor, &info) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ShareFileError.notRegularFile(path: shown) }
-        guard info.st_size <= limit else { throw ShareFileError.tooLarge(path: shown, limit: limit) }
-        // Read one byte past the limit: a file that grew after fstat is still refused.
-        do {
-            return try FileDescriptorIO.readAll(descriptor, limit: limit, path: shown)
-        } catch let error as SystemCallError {
-            throw Self.shareError(error)
-        } catch is InputLimitExceeded {
-            throw ShareFileError.tooLarge(path: shown, limit: limit)
-        }
+        try Self.onShare { try NoFollowTree(root: root).readFile(path, limit: limit) }
     }
 
     public func listDirectory(root: String, path: [String], limit: Int) throws -> [String] {
-        let descriptor = try openDirectory(root: root, path: path, create: false)
-        do {
-            return try DirectoryListing.names(ofOpenDirectory: descriptor, path: Self.display(path), limit: limit)
-        } catch let error as SystemCallError {
-            throw ShareFileError.system(error)
-        } catch is InputLimitExceeded {
-            throw ShareFileError.tooManyEntries(path: Self.display(path), limit: limit)
-        }
+        try Self.onShare { try NoFollowTree(root: root).listDirectory(path, limit: limit) }
     }
 
     public func listEntries(root: String, path: [String], limit: Int) throws -> ShareDirectoryListing {
-        let descriptor = try openDirectory(root: root, path: path, create: false)
-        // The listing takes over one descriptor; fstatat needs the other.
-        let statDescriptor = dup(descriptor)
-        defer { if statDescriptor >= 0 { close(statDescriptor) } }
-        let listed: (names: [String], more: Bool)
-        do {
-            listed = try DirectoryListing.firstNames(ofOpenDirectory: descriptor, path: Self.display(path), limit: limit)
-        } catch let error as SystemCallError {
-            throw ShareFileError.system(error)
-        }
-        let entries = listed.names.map { name -> ShareDirectoryListing.Entry in
-            var info = stat()
-            guard statDescriptor >= 0, fstatat(statDescriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return .init(name: name, modified: nil) }
-            return .init(name: name, modified: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
-        }
-        return ShareDirectoryListing(entries: entries, truncated: listed.more)
+        let listed = try Self.onShare { try NoFollowTree(root: root).listEntries(path, limit: limit) }
+        return ShareDirectoryListing(entries: listed.entries.map { .init(name: $0.name, modified: $0.modified) }, truncated: listed.more)
     }
 
     public func replaceFile(root: String, directory: [String], name: String, bytes: [UInt8]) throws {
-        try Self.validate(name)
-        let parent = try openDirectory(root: root, path: directory, create: true)
-        defer { close(parent) }
-        let temporary = "." + name + ".tmp-" + RandomIdentifier.hex(count: 12)
-        let shown = Self.display(directory + [temporary])
-        let descriptor = try openAt(parent, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o644, shown: shown)
-        var renamed = false
-        defer { if !renamed { unlinkat(parent, temporary, 0) } }
-        do {
-            defer { close(descriptor) }
-            try writeAll(bytes, to: descriptor, shown: shown)
-            try call("fsync", shown) { fsync(descriptor) }
-        }
-        try call("renameat", Self.display(directory + [name])) { renameat(parent, temporary, parent, name) }
-        renamed = true
-        // Some file systems (and SMB clients) cannot fsync a directory; the rename is done.
-        if fsync(parent) != 0 && errno != EINVAL && errno != EROFS && errno != EBADF {
-            throw ShareFileError.system(SystemCallError.current("fsync", path: Self.display(directory)))
-        }
+        try Self.onShare { try NoFollowTree(root: root).replaceFile(directory: directory, name: name, bytes: bytes) }
     }
 
     public func removeFile(root: String, directory: [String], name: String) throws {
-        try Self.validate(name)
-        let parent: Int32
+        try Self.onShare { try NoFollowTree(root: root).removeFile(directory: directory, name: name) }
+    }
+
+    /// Runs `body`, its `NoFollowPathError` thrown as the `ShareFileError` of the same case.
+    static func onShare<T>(_ body: () throws -> T) throws -> T {
         do {
-            parent = try openDirectory(root: root, path: directory, create: false)
-        } catch ShareFileError.notFound {
-            return
-        }
-        defer { close(parent) }
-        if unlinkat(parent, name, 0) != 0 && errno != ENOENT {
-            throw ShareFileError.system(SystemCallError.current("unlinkat", path: Self.display(directory + [name])))
+            return try body()
+        } catch let error as NoFollowPathError {
+            throw ShareFileError(error)
         }
     }
+}
 
-    // MARK: - openat, one component at a time
-
-    /// Opens the directory `path` below `root`, creating missing components (0755) when asked.
-    func openDirectory(root: String, path: [String], create: Bool) throws -> Int32 {
-        var current = try call("open", root) { open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        for (index, component) in path.enumerated() {
-            try Self.validate(component)
-            let shown = Self.display(Array(path[...index]))
-            let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
-            var next = openat(current, component, flags)
-            if next < 0 && errno == ENOENT && create {
-                if mkdirat(current, component, 0o755) != 0 && errno != EEXIST {
-                    let error = SystemCallError.current("mkdirat", path: shown)
-                    close(current)
-                    throw ShareFileError.system(error)
-                }
-                next = openat(current, component, flags)
-            }
-            if next < 0 {
-                let code = errno
-                let error = classify(code, at: current, component, shown: shown, call: "openat")
-                close(current)
-                throw error
-            }
-            close(current)
-            current = next
-        }
-        return current
-    }
-
-    func openAt(_ directory: Int32, _ name: String, _ flags: Int32, mode: mode_t = 0, shown: String) throws -> Int32 {
-        try Self.validate(name)
-        while true {
-            let descriptor = openat(directory, name, flags, mode)
-            if descriptor >= 0 { return descriptor }
-            let code = errno
-            if code == EINTR { continue }
-            throw classify(code, at: directory, name, shown: shown, call: "openat")
-        }
-    }
-
-    /// ELOOP / ENOTDIR from an O_NOFOLLOW open: say whether it was a symlink.
-    func classify(_ code: Int32, at directory: Int32, _ name: String, shown: String, call: String) -> ShareFileError {
-        switch code {
-        case ENOENT: return .notFound(path: shown)
-        case ELOOP, ENOTDIR, EMLINK:
-            var info = stat()
-            if fstatat(directory, name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
-                if (info.st_mode & S_IFMT) == S_IFLNK { return .symbolicLink(path: shown) }
-                if code == ENOTDIR { return .notDirectory(path: shown) }
-            }
-            return code == ELOOP ? .symbolicLink(path: shown) : .system(SystemCallError(call: call, path: shown, code: code))
-        default:
-            return .system(SystemCallError(call: call, path: shown, code: code))
-        }
-    }
-
-    func writeAll(_ bytes: [UInt8], to descriptor: Int32, shown: String) throws {
-        do {
-            try FileDescriptorIO.writeAll(descriptor, bytes, path: shown)
-        } catch {
-            throw Self.shareError(error)
-        }
-    }
-
-    @discardableResult
-    func call(_ name: String, _ shown: String, _ body: () -> Int32) throws -> Int32 {
-        do {
-            return try retryingSystemCall(name, path: shown, body)
-        } catch let error as SystemCallError {
-            throw Self.shareError(error)
-        }
-    }
-
-    static func shareError(_ error: SystemCallError) -> ShareFileError {
-        error.code == ENOENT ? .notFound(path: error.path ?? "") : .system(error)
-    }
-
-    static func validate(_ name: String) throws {
-        guard !name.isEmpty, name != ".", name != "..", !name.utf8.contains(UInt8(ascii: "/")), !name.utf8.contains(0) else {
-            throw ShareFileError.invalidName(name)
+extension ShareFileError {
+    init(_ error: NoFollowPathError) {
+        switch error {
+        case .notFound(let path): self = .notFound(path: path)
+        case .symbolicLink(let path): self = .symbolicLink(path: path)
+        case .notRegularFile(let path): self = .notRegularFile(path: path)
+        case .notDirectory(let path): self = .notDirectory(path: path)
+        case .tooLarge(let path, let limit): self = .tooLarge(path: path, limit: limit)
+        case .tooManyEntries(let path, let limit): self = .tooManyEntries(path: path, limit: limit)
+        case .invalidName(let name): self = .invalidName(name)
+        case .system(let error): self = .system(error)
         }
     }
 }
