@@ -1,8 +1,5 @@
 import CLibvirt
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 /// A domain as `reconcile` needs it.
 public struct LibvirtDomainSummary: Sendable, Equatable {
@@ -94,7 +91,7 @@ public final class LibvirtConnection: LibvirtDomainListing, LibvirtDomainControl
         let domain = try lookUp(nameOrUUID)
         defer { _ = libvirt.domainFree(domain) }
         guard let xml = libvirt.domainGetXMLDesc(domain, 0) else { throw LibvirtError.last("virDomainGetXMLDesc(\(nameOrUUID))") }
-        defer { free(xml) }
+        defer { MallocedMemory.release(xml) }
         return String(cString: xml)
     }
 
@@ -103,7 +100,7 @@ public final class LibvirtConnection: LibvirtDomainListing, LibvirtDomainControl
         var domains: UnsafeMutablePointer<OpaquePointer?>?
         let count = libvirt.connectListAllDomains(connection, &domains, 0)
         guard count >= 0 else { throw LibvirtError.last("virConnectListAllDomains") }
-        defer { free(domains) }
+        defer { MallocedMemory.release(domains) }
         var summaries: [LibvirtDomainSummary] = []
         var failure: LibvirtError?
         for index in 0..<Int(count) {

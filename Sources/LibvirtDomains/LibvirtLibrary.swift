@@ -1,10 +1,6 @@
 import CLibvirt
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// libvirt, loaded on first use with `dlopen("libvirt.so.0")`: smbvol's hook never connects to
 /// libvirt, and linking it would make every run (the hook on every VM start included) map
 /// libvirt and what it drags in (glib, gnutls, libssh, libxml2…) at start-up. CLibvirt supplies

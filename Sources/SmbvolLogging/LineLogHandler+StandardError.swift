@@ -1,10 +1,6 @@
 import Logging
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension LineLogHandler {
     /// `smbvol: <level>: <message> key=value…` lines on stderr — never stdout, which the hook
     /// must keep empty and operator commands keep for data.
@@ -25,5 +21,5 @@ extension LineLogHandler {
 /// and the trailing `\n` the caller wrote are kept as they are. A failed write (stderr closed,
 /// EPIPE) is dropped: there is nowhere left to report it.
 public func writeToStandardError(_ text: String) {
-    try? FileDescriptorIO.writeAll(STDERR_FILENO, Array(LineEscaping.keepingFrame(text).utf8))
+    try? FileDescriptorIO.writeAll(StandardStreams.error, Array(LineEscaping.keepingFrame(text).utf8))
 }

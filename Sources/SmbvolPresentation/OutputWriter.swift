@@ -1,10 +1,6 @@
 import SmbvolLogging
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Buffered writes to a file descriptor (stdout by default): data output of listings that can
 /// run to 100 000 lines, flushed in 64 KiB chunks with write(2).
 public final class OutputWriter {
@@ -14,7 +10,7 @@ public final class OutputWriter {
     /// Where the chunks go when the output is held back (`heldBack()`); nil: to `descriptor`.
     private let spool: OutputSpool?
 
-    public init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 64 * 1024) {
+    public init(descriptor: Int32 = StandardStreams.output, capacity: Int = 64 * 1024) {
         self.descriptor = descriptor
         self.capacity = capacity
         spool = nil
@@ -22,7 +18,7 @@ public final class OutputWriter {
     }
 
     private init(spool: OutputSpool, capacity: Int = 64 * 1024) {
-        descriptor = STDOUT_FILENO
+        descriptor = StandardStreams.output
         self.capacity = capacity
         self.spool = spool
         buffer.reserveCapacity(capacity)

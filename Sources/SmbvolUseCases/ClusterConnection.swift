@@ -4,10 +4,6 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// What an operator named on the command line about the cluster to use; every field nil means
 /// "from the configuration". The hook has none of these: it passes `ClusterSelection()`, or
 /// only the share's `cluster`.

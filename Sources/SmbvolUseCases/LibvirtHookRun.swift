@@ -7,10 +7,6 @@ import SMBMounts
 import SmbvolShares
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One hook invocation (`smbvol hook NAME OP SUBOP EXTRA`): reads the domain XML from stdin,
 /// loads the configuration, and runs the operation under one overall deadline. Gives back the
 /// exit status and at most one line for stderr (libvirt shows it); everything else goes to syslog.
@@ -76,7 +72,7 @@ public struct LibvirtHookRun {
     /// large): the parser then refuses the cut-off document. A failed read yields nothing, which
     /// the parser refuses too. Read even when the call is ignored, so libvirt's write never fails.
     public static func readDomainXML() -> [UInt8] {
-        (try? FileDescriptorIO.read(STDIN_FILENO, upTo: 64 * 1024 * 1024 + 1)) ?? []
+        (try? FileDescriptorIO.read(StandardStreams.input, upTo: 64 * 1024 * 1024 + 1)) ?? []
     }
 
     /// Runs the operation (`kind`, which must not be nil) on the domain in `xml`; records

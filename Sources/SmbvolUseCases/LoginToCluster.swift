@@ -4,10 +4,6 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// `smbvol login`: log in to a cluster (never with the token already stored), store the token
 /// where the qq CLI keeps it, and check the account's privileges against what smbvol needs.
 public struct LoginToCluster {
@@ -66,7 +62,7 @@ public struct LoginToCluster {
 
     /// The password typed at the terminal (not echoed); refused when stdin is not a terminal.
     public static func promptOnTerminal(user: String) throws -> Secret {
-        guard Terminal.isTerminal(STDIN_FILENO) else {
+        guard Terminal.isTerminal(StandardStreams.input) else {
             throw Failure(description: "no password given and stdin is not a terminal: use --password-file (mode 0600) or API_PASSWORD")
         }
         guard let password = Terminal.readPassword(prompt: "Password for \(user): ") else {

@@ -5,10 +5,6 @@ import SmbvolShares
 import SmbvolConfig
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Connects SMBMounts' `ShareMounter` to AttachmentLocks' `ShareAttachmentService` (the two
 /// libraries do not depend on each other). Every call carries its `Share` when it is known.
 struct MountedShareAdapter: ShareMounting {
@@ -103,10 +99,10 @@ public struct ShareAttachmentWiring: Sendable {
     /// Release builds compile this out, so production ignores the variable.
     public static func testCrashObserver() -> (@Sendable (AttachmentLockStore.Stage) -> Void)? {
         #if DEBUG
-        guard let value = getenv("SMBVOL_TEST_CRASH_POINT").map({ String(cString: $0) }),
+        guard let value = ProcessEnvironment.value(named: "SMBVOL_TEST_CRASH_POINT"),
             let wanted = AttachmentLockStore.Stage(rawValue: value)
         else { return nil }
-        return { stage in if stage == wanted { kill(getpid(), SIGKILL) } }
+        return { stage in if stage == wanted { ProcessControl.killImmediately() } }
         #else
         return nil
         #endif

@@ -1,9 +1,6 @@
 import ArgumentParser
 import SmbvolUseCases
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 @main
 struct Smbvol: ParsableCommand {
@@ -42,7 +39,7 @@ struct Smbvol: ParsableCommand {
         if let program = CommandLine.arguments.first, program.split(separator: "/").last == "fence_smbvol" {
             let status = FenceAgentRunner.run(arguments: Array(CommandLine.arguments.dropFirst()))
             Observability.flush()
-            Glibc.exit(status)
+            ProcessControl.exit(status)
         }
         var command: any ParsableCommand
         do {

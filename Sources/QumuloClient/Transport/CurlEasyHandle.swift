@@ -1,10 +1,6 @@
 import CCurl
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One libcurl easy handle, configured for a cluster once and reused for every exchange it
 /// carries: by `CurlTransport` one after another (`perform`), by `CurlMultiTransport` while other
 /// exchanges are in flight (`prepare`, then `finish` when the multi handle says it is done).

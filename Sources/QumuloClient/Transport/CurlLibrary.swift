@@ -1,10 +1,6 @@
 import CCurl
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// libcurl, loaded on first use with `dlopen("libcurl.so.4")`: most hook runs (a domain with no
 /// disk on a configured share, `release`, `started`…) talk to no cluster, and linking libcurl
 /// would make every one of them load it and the ~25 libraries it depends on at start-up.

@@ -1,16 +1,12 @@
 import SmbvolConfig
 import SmbvolSystem
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension FenceAgentOptions {
     /// The options of one agent invocation: from its arguments, or — given none — from the
     /// key=value lines HA managers write on stdin (at most 64 KiB).
     public static func of(arguments: [String]) throws -> FenceAgentOptions {
         guard arguments.isEmpty else { return try parse(arguments: arguments) }
-        let bytes = try FileDescriptorIO.readAll(STDIN_FILENO, limit: 64 * 1024, path: "stdin")
+        let bytes = try FileDescriptorIO.readAll(StandardStreams.input, limit: 64 * 1024, path: "stdin")
         return try parse(stdinText: String(decoding: bytes, as: UTF8.self))
     }
 }

@@ -9,10 +9,6 @@ import SmbvolSystem
 import SmbvolUseCases
 import SmbvolShares
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 struct HandlesCloseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "close",
@@ -93,7 +89,7 @@ struct HandlesCloseCommand: ParsableCommand {
     }
 
     private func confirm(count: Int) throws {
-        guard Terminal.isTerminal(STDIN_FILENO) else {
+        guard Terminal.isTerminal(StandardStreams.input) else {
             throw ValidationError("refusing to close \(count) handle(s) without confirmation: stdin is not a terminal; pass --yes")
         }
         writeToStandardError("Force-close \(count) handle(s)? Their holders lose unflushed writes and locks. [y/N] ")

@@ -5,10 +5,6 @@ import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 struct HandlesListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
@@ -53,7 +49,7 @@ struct HandlesListCommand: ParsableCommand {
             // goes away, the token cannot be renewed) prints only the error, never half a document.
             let output = try OutputWriter.heldBack()
             let printer = HandlePrinter(json: json, output: output)
-            let showProgress = Terminal.isTerminal(STDERR_FILENO)
+            let showProgress = Terminal.isTerminal(StandardStreams.error)
             printer.begin()
             let outcome = try listing(
                 scope, progress: { seen in if showProgress { writeToStandardError("\rsmbvol: listed \(seen) handles…") } }, printer.print)

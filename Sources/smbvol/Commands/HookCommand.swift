@@ -2,10 +2,7 @@ import ArgumentParser
 import Logging
 import SmbvolLogging
 import SmbvolUseCases
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 /// `smbvol hook NAME OP SUBOP EXTRA`, run by libvirt's qemu hook (hooks/qemu) with the domain
 /// XML on stdin. See LibvirtHookRun (SmbvolUseCases) for what each operation does.
@@ -44,11 +41,7 @@ struct HookCommand: ParsableCommand, OwnsDeadline {
         // says otherwise, the default deadline_seconds applies.
         hook.armDeadline()
         // Nothing may reach stdout: on migrate/restore libvirt would take it as replacement XML.
-        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        if devNull >= 0 {
-            dup2(devNull, STDOUT_FILENO)
-            close(devNull)
-        }
+        StandardStreams.discardOutput()
         let xml = LibvirtHookRun.readDomainXML()
         guard let kind = hook.kind else { throw ExitCode(0) }
         LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)

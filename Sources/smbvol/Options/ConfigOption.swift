@@ -2,10 +2,7 @@ import ArgumentParser
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolUseCases
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 /// `--config FILE`, shared by every command. Default: `SMBVOL_CONFIG`, else /etc/smbvol/smbvol.toml.
 struct ConfigOption: ParsableArguments {
@@ -21,7 +18,7 @@ struct ConfigOption: ParsableArguments {
     /// The path the configuration is read from.
     var resolvedPath: String {
         if let config { return config }
-        if let fromEnvironment = getenv("SMBVOL_CONFIG").map({ String(cString: $0) }), !fromEnvironment.isEmpty {
+        if let fromEnvironment = ProcessEnvironment.value(named: "SMBVOL_CONFIG"), !fromEnvironment.isEmpty {
             return fromEnvironment
         }
         return SmbvolConfiguration.defaultPath
@@ -56,6 +53,6 @@ struct ConfigOption: ParsableArguments {
 
     /// Whether the operator named the file (--config or SMBVOL_CONFIG), rather than the default.
     private var isNamed: Bool {
-        config != nil || getenv("SMBVOL_CONFIG").map { $0.pointee != 0 } == true
+        config != nil || ProcessEnvironment.value(named: "SMBVOL_CONFIG").map { !$0.isEmpty } == true
     }
 }
