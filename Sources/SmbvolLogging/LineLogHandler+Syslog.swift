@@ -1,9 +1,6 @@
 import Logging
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import SmbvolSystem
 
 extension LineLogHandler {
     /// The system log under the ident `smbvol` (facility daemon), one line per record with its
@@ -19,16 +16,20 @@ extension LineLogHandler {
         }
     }
 
+    /// RFC 3164 severities (syslog.h's LOG_DEBUG … LOG_CRIT).
     static func syslogPriority(_ level: Logger.Level) -> Int32 {
         switch level {
-        case .trace, .debug: return LOG_DEBUG
-        case .info: return LOG_INFO
-        case .notice: return LOG_NOTICE
-        case .warning: return LOG_WARNING
-        case .error: return LOG_ERR
-        case .critical: return LOG_CRIT
+        case .trace, .debug: return 7
+        case .info: return 6
+        case .notice: return 5
+        case .warning: return 4
+        case .error: return 3
+        case .critical: return 2
         }
     }
+
+    /// RFC 3164 facility `daemon` (syslog.h's LOG_DAEMON), already shifted into place.
+    static let daemonFacility: Int32 = 3 << 3
 }
 
 /// The syslog socket, opened on first use and shared by every handler of the process.
@@ -47,61 +48,25 @@ public final class SyslogDestination: Sendable {
     public func use(socketPath: String) {
         state.withLock { state in
             guard state.path != socketPath else { return }
-            if state.descriptor >= 0 { close(state.descriptor) }
+            if state.descriptor >= 0 { UnixDatagramSocket.close(state.descriptor) }
             state.descriptor = -1
             state.path = socketPath
         }
     }
 
     func send(priority: Int32, line: String) {
-        let message = "<\(LOG_DAEMON | priority)>\(Self.timestamp()) smbvol[\(getpid())]: \(line)"
+        let message = "<\(LineLogHandler.daemonFacility | priority)>\(LocalTime.syslogTimestamp()) smbvol[\(ProcessControl.processID)]: \(line)"
         state.withLock { state in
-            if state.descriptor < 0 { state.descriptor = Self.connect(to: state.path) }
+            if state.descriptor < 0 { state.descriptor = UnixDatagramSocket.connected(to: state.path) }
             guard state.descriptor >= 0 else { return }
-            let sent = message.withCString { Glibc.send(state.descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-            if sent < 0 {
+            if !UnixDatagramSocket.send(message, on: state.descriptor) {
                 // The daemon restarted or the socket went away: reconnect once and retry.
-                close(state.descriptor)
-                state.descriptor = Self.connect(to: state.path)
+                UnixDatagramSocket.close(state.descriptor)
+                state.descriptor = UnixDatagramSocket.connected(to: state.path)
                 if state.descriptor >= 0 {
-                    _ = message.withCString { Glibc.send(state.descriptor, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                    _ = UnixDatagramSocket.send(message, on: state.descriptor)
                 }
             }
         }
-    }
-
-    private static func connect(to path: String) -> Int32 {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return -1 }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else {
-            close(descriptor)
-            return -1
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard connected == 0 else {
-            close(descriptor)
-            return -1
-        }
-        return descriptor
-    }
-
-    /// RFC 3164 timestamp: `Nov 23 15:04:05`.
-    private static func timestamp() -> String {
-        var now = time(nil)
-        var parts = tm()
-        localtime_r(&now, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        let length = strftime(&buffer, buffer.count, "%b %e %H:%M:%S", &parts)
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
