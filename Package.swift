@@ -24,8 +24,9 @@ let package = Package(
         // No pkgConfig: libvirt is loaded with dlopen on first use (LibvirtDomains), never linked.
         .systemLibrary(name: "CLibvirt", providers: [.apt(["libvirt-dev"])]),
 
-        // Syscall-level building blocks: clock and deadline, processes, flock, atomic files,
-        // read/write loops, directory listings, dlopen. Depends on nothing: everything else may use it.
+        // Every system call (docs/architecture.md, "System calls"): clock and deadline, processes,
+        // flock, atomic files, file status, no-follow share files, read/write loops, directory
+        // listings, addresses, accounts, sockets, dlopen. Depends on nothing: everything else may use it.
         .target(name: "SmbvolSystem", swiftSettings: strictSettings),
         // Log handlers: syslog (ident smbvol) and stderr, with secret redaction.
         .target(
@@ -77,7 +78,7 @@ let package = Package(
         // libvirt domain XML: name, UUID, file disks and their backing chains.
         .target(name: "DomainXML", swiftSettings: strictSettings),
         // Pure lock-hygiene decisions: evidence in, one decision per handle out. No I/O (it uses
-        // SmbvolSystem's value types only).
+        // SmbvolSystem's value types and address parsing only).
         .target(name: "LockHygiene", dependencies: ["SmbvolSystem"], swiftSettings: strictSettings),
         // Locating a domain's disk images on the shares: disk → share → path below it, symlinks
         // kept inside their share. No cluster, no evidence.
