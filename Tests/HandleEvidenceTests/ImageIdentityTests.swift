@@ -1,4 +1,5 @@
 import HandleEvidence
+import StaleHandleCleanup
 import Testing
 
 /// Issue 17, finding 1: the spelling of a path is not an identity.
