@@ -13,7 +13,7 @@ import SmbvolWiring
 import Synchronization
 import Testing
 
-/// Issue 21, item 8: one share whose I/O blocks (as on a hung mount) costs the other shares
+/// One share whose I/O blocks (as on a hung mount) costs the other shares
 /// nothing, the beat returns within its bound, and the blocked share is not touched again
 /// until its I/O returns.
 @Suite("Heartbeat beat: one blocked share costs the others nothing")
