@@ -1,6 +1,7 @@
 import AttachmentLocks
 import DiskImages
 import HandleEvidence
+import StaleHandleCleanup
 import SmbvolShares
 
 /// From a domain's located images to what the attachment layer mounts and records: one request

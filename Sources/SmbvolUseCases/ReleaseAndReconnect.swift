@@ -1,6 +1,7 @@
 import AttachmentLocks
 import DiskImages
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import QumuloClient
@@ -14,11 +15,11 @@ import SmbvolSystem
 /// shares nobody holds. Never fails: errors are logged, with what to run.
 public struct ReleaseDomain: Sendable {
     public let run: DomainRun
-    public let attachments: ShareAttachmentWiring
+    public let attachments: ShareAttachments
     public let marks: IncomingMigrationMarks
     public let progress: any RunProgress
 
-    public init(run: DomainRun, attachments: ShareAttachmentWiring, marks: IncomingMigrationMarks, progress: any RunProgress = NoRunProgress()) {
+    public init(run: DomainRun, attachments: ShareAttachments, marks: IncomingMigrationMarks, progress: any RunProgress = NoRunProgress()) {
         self.run = run
         self.attachments = attachments
         self.marks = marks
@@ -55,11 +56,11 @@ public struct ReleaseDomain: Sendable {
 /// shares are mounted. Never fails: a failing reconnect hook kills the VM.
 public struct ReconnectDomain: Sendable {
     public let run: DomainRun
-    public let attachments: ShareAttachmentWiring
+    public let attachments: ShareAttachments
     public let progress: any RunProgress
     public var mountGuard: HungMountGuard
 
-    public init(run: DomainRun, attachments: ShareAttachmentWiring, progress: any RunProgress = NoRunProgress(), mountGuard: HungMountGuard = HungMountGuard()) {
+    public init(run: DomainRun, attachments: ShareAttachments, progress: any RunProgress = NoRunProgress(), mountGuard: HungMountGuard = HungMountGuard()) {
         self.run = run
         self.attachments = attachments
         self.progress = progress

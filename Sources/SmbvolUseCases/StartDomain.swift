@@ -2,6 +2,7 @@ import AttachmentLocks
 import DiskImages
 import DomainXML
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging
@@ -28,7 +29,7 @@ public enum StartOutcome: Sendable {
 /// give back exactly what this run took.
 public struct StartDomain: Sendable {
     public let run: DomainRun
-    public let attachments: ShareAttachmentWiring
+    public let attachments: ShareAttachments
     public let clusters: any ClusterClientMaking
     public let progress: any RunProgress
     public var mountGuard: HungMountGuard
@@ -39,7 +40,7 @@ public struct StartDomain: Sendable {
     public var closesStaleHandles = true
 
     public init(
-        run: DomainRun, attachments: ShareAttachmentWiring, clusters: any ClusterClientMaking,
+        run: DomainRun, attachments: ShareAttachments, clusters: any ClusterClientMaking,
         progress: any RunProgress = NoRunProgress(), mountGuard: HungMountGuard = HungMountGuard(),
         localAddresses: @escaping @Sendable () -> Set<String>
     ) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import SmbvolUseCases
 import SmbvolSystem
+import SmbvolWiring
 
 @main
 struct Smbvol: ParsableCommand {

@@ -1,4 +1,5 @@
 import HandleEvidence
+import StaleHandleCleanup
 import LockHygiene
 import Logging
 import QumuloClient

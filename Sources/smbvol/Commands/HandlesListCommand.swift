@@ -4,6 +4,7 @@ import SmbvolLogging
 import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 
 struct HandlesListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

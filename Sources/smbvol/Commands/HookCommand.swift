@@ -3,6 +3,7 @@ import Logging
 import SmbvolLogging
 import SmbvolUseCases
 import SmbvolSystem
+import SmbvolWiring
 
 /// `smbvol hook NAME OP SUBOP EXTRA`, run by libvirt's qemu hook (hooks/qemu) with the domain
 /// XML on stdin. See LibvirtHookRun (SmbvolUseCases) for what each operation does.

@@ -3,6 +3,7 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolUseCases
 import SmbvolSystem
+import SmbvolWiring
 
 /// `--config FILE`, shared by every command. Default: `SMBVOL_CONFIG`, else /etc/smbvol/smbvol.toml.
 struct ConfigOption: ParsableArguments {
