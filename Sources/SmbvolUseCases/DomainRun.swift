@@ -74,3 +74,8 @@ public struct NoRunProgress: RunProgress {
 public protocol ClusterClientMaking: Sendable {
     func client(forCluster name: String?, deadline: Deadline, logger: Logger) throws -> QumuloClient
 }
+
+/// What a step that must not ask a cluster (none is configured) throws if it ever did.
+struct ClusterNotAsked: Error, CustomStringConvertible {
+    var description: String { "no cluster is asked here" }
+}

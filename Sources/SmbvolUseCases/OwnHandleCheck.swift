@@ -3,6 +3,7 @@ import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import QumuloClient
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem

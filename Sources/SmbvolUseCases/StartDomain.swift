@@ -90,19 +90,8 @@ public struct StartDomain: Sendable {
         }
     }
 
-    /// The disks' image files on the shares, located once; empty means "nothing to do".
-    /// Resolving image paths follows them into the mounts: a hung mount would leave this process
-    /// stuck in the kernel, so mounts the disks lie under are asked first, in a child.
     func locateImages(on shares: ShareCatalog) throws -> DomainImages {
-        do {
-            try mountGuard.check(paths: domain.disks.flatMap(\.imageFiles), shares: shares.shares, deadline: run.deadlines.work)
-        } catch MountCommandError.mountHung(let share, let mountPoint, let seconds) {
-            logger.warning(
-                "hung mount found; not touching it",
-                metadata: ["event": "hung-mount", "share": "\(share)", "mount_point": "\(mountPoint)", "domain": "\(domain.name)"])
-            throw MountCommandError.mountHung(share: share, mountPoint: mountPoint, seconds: seconds)
-        }
-        return try DiskImageLocator(catalog: shares).locate(domain)
+        try LocateDomainImages(run: run, mountGuard: mountGuard)(on: shares)
     }
 
     /// The requests for `images` (one per disk and share), each with the image's own share.
@@ -152,7 +141,7 @@ public struct StartDomain: Sendable {
             if !migrating {
                 let hygiene = DomainHygiene(
                     configuration: configuration, shares: shares, attachmentRecords: [], localAddresses: localAddresses(), logger: logger,
-                    clientForCluster: { _ in throw NoClusterClients.Unused() })
+                    clientForCluster: { _ in throw ClusterNotAsked() })
                 if let refusal = claimRefusal(hygiene, located: located, why: "no [cluster] is configured", error: nil) { return refusal }
             }
             logger.notice("no [cluster] configured: shares mounted, stale-handle cleanup skipped")

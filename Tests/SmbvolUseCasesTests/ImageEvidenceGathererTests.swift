@@ -1,4 +1,5 @@
 import HandleEvidence
+import SmbvolShares
 import StaleHandleCleanup
 import LockHygiene
 import Logging
