@@ -63,7 +63,7 @@ public struct ShareMountQuery: Sendable {
     public static func state(of share: Share, in table: MountTable) -> ShareMountState {
         if share.isLocal { return .local }
         guard let entry = entry(at: share.mountPoint, in: table) else { return .notMounted }
-        return share.export.matches(mountSource: entry.source) ? .mounted(entry) : .foreign(entry)
+        return ShareMounter.recognises(entry, mountPoint: share.mountPoint, expected: share.export) ? .mounted(entry) : .foreign(entry)
     }
 
     public static func entry(at mountPoint: String, in table: MountTable) -> MountTableEntry? {

@@ -1,4 +1,5 @@
 import AttachmentLocks
+import SmbvolShares
 import Logging
 import SmbvolConfig
 import SmbvolMetrics
@@ -19,7 +20,7 @@ public struct ShareGauges {
     public func record(into recorder: MetricsRecorder = .shared) {
         do {
             let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
-            let statuses = try wiring.service.status(of: wiring.targets)
+            let statuses = try wiring.service.status(of: wiring.shares)
             var locks: [[String: String]: Double] = [:]
             for status in statuses { locks[["share": status.share.name], default: 0] += Double(status.locks.count) }
             recorder.replace(.attachmentLocks, with: locks)

@@ -31,8 +31,10 @@ public struct FenceSession {
         let environment = ProcessEnvironment.current()
         let connection = try FenceSetup.connection(options: selection, configuration: configuration, environment: environment)
         let client = try connection.makeClient(logger: logger)
+        let catalog = try ShareCatalog(configuration: configuration)
         let shares = try FenceSetup.shares(
-            client: client, configuration: configuration, clusterName: connection.clusterName, only: onlyShares)
+            client: client, catalog: catalog, clusterName: connection.clusterName, configuredClusters: configuration.clusters.count,
+            only: onlyShares)
         // The session listing names the node each client talks to: those are the cluster's.
         let sessions = (try? client.sessions().sessions) ?? []
         fence = StorageFence(
@@ -41,7 +43,7 @@ public struct FenceSession {
             clusterAddresses: FenceSetup.clusterAddresses(host: connection.endpoint.host, sessions: sessions),
             store: FenceRecordStore(stateDirectory: configuration.stateDirectory),
             operatorName: AuditEvent.invokingOperator(environment: environment), logger: logger, say: say)
-        catalog = try ShareCatalog(configuration: configuration)
+        self.catalog = catalog
     }
 
     public enum Purpose: Sendable {
@@ -104,10 +106,9 @@ public struct FenceSession {
     /// The configured shares behind the fenced ones (matched by SMB share name, of this cluster).
     public var fencedCatalogShares: [Share] {
         let names = Set(fence.shares.map { $0.name.lowercased() })
-        let clusters = configuration.clusters.count
         return catalog.shares.filter { share in
-            names.contains(share.export.share.lowercased())
-                && (share.cluster == fence.clusterName || (share.cluster == nil && clusters <= 1))
+            share.export.map { names.contains($0.share.lowercased()) } == true
+                && FenceSetup.isServed(share, byCluster: fence.clusterName, configuredClusters: configuration.clusters.count)
         }
     }
 
@@ -121,7 +122,7 @@ public struct FenceSession {
         let wiring = ShareAttachmentWiring(configuration: configuration, catalog: catalog, logger: logger)
         let deadline = wiring.deadline
         var readable: [Share] = []
-        var borrowed: [ShareTarget] = []
+        var borrowed: [Share] = []
         for share in fencedCatalogShares {
             if share.isLocal {
                 readable.append(share)
@@ -129,7 +130,7 @@ public struct FenceSession {
             }
             do {
                 if try wiring.service.mountForRead(share, deadline: deadline) {
-                    borrowed.append(ShareTarget(share))
+                    borrowed.append(share)
                     say("share \(share.name): mounted at \(share.mountPoint) to read its heartbeat records")
                 }
                 readable.append(share)
@@ -142,14 +143,14 @@ public struct FenceSession {
         let result = body(readable)
         // Given back even when the deadline has passed: a mount of ours must not stay behind.
         let cleanup = Deadline.after(.seconds(max(10, configuration.mountTimeoutSeconds * 2)), clock: SystemClock())
-        for target in borrowed {
-            let report = wiring.service.releaseReadMount(target, deadline: cleanup)
-            if report.unmountedShares.contains(target.name) {
-                say("share \(target.name): unmounted again")
+        for share in borrowed {
+            let report = wiring.service.releaseReadMount(share, deadline: cleanup)
+            if report.unmountedShares.contains(share.name) {
+                say("share \(share.name): unmounted again")
             } else if report.unmountFailures.isEmpty {
-                say("share \(target.name): left mounted (an attachment lock uses it now)")
+                say("share \(share.name): left mounted (an attachment lock uses it now)")
             } else {
-                say("share \(target.name): left mounted: \(report.unmountFailures.joined(separator: "; "))")
+                say("share \(share.name): left mounted: \(report.unmountFailures.joined(separator: "; "))")
             }
         }
         return result
