@@ -3,6 +3,7 @@ import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence
+import StaleHandleCleanup
 import Logging
 import QumuloClient
 import SMBMounts

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import SmbvolLogging
 import SmbvolUseCases
+import SmbvolWiring
 
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import SmbvolUseCases
 import DomainXML
 import Logging
 import SmbvolConfig

@@ -1,7 +1,9 @@
+import HandleEvidence
 import DiskImages
 import DomainXML
 import LockHygiene
 import QumuloClient
+import SmbvolShares
 
 /// One image of one disk, with its decisions (or why it could not be decided).
 public struct ImageInspection: Sendable {
@@ -66,12 +68,12 @@ public struct DomainInspection: Sendable {
     /// host holding the file beside this one is normal while smbvol never closes a handle
     /// there — any takeover record for it is not smbvol's, and must not pause the domain.
     /// (Other domains' starts still recognise it: by path, else by asking the cluster.)
-    public var imageIdentities: [String: (fileNumber: String?, clusterPath: String)] {
-        var identities: [String: (fileNumber: String?, clusterPath: String)] = [:]
+    public var imageIdentities: [String: ImageIdentity] {
+        var identities: [String: ImageIdentity] = [:]
         for image in images where !image.image.isBackingFile {
             guard let clusterPath = image.clusterPath, let fileNumber = image.fileNumber else { continue }
             let shared = image.image.access.shareable || image.image.access.readonly
-            identities[image.image.image] = (shared ? nil : fileNumber, ImageIdentity.canonicalPath(clusterPath))
+            identities[image.image.image] = ImageIdentity(fileNumber: shared ? nil : fileNumber, clusterPath: clusterPath)
         }
         return identities
     }
