@@ -12,7 +12,8 @@ public enum ShareMountState: Sendable, Equatable {
     case notMounted
     /// Something that is not the share's export is mounted there.
     case foreign(MountTableEntry)
-    /// The share's export is mounted there.
+    /// The share's export is mounted there (for a share known only from lock records, which
+    /// has no export: an export smbvol would mount at a directory of that name).
     case mounted(MountTableEntry)
 
     /// Local, or the share's own export is mounted.
