@@ -76,9 +76,10 @@ public struct MetricsStore: Sendable {
     /// counting restarts.
     ///
     /// The `.prom` file: a temporary file (O_EXCL, the final mode) in the target's directory,
-    /// then rename, without fsync. The temporary name does not end in `.prom`, so the collector
-    /// never reads it.
+    /// then rename, without the flushes (a later run rewrites the file anyway). The temporary
+    /// name (`AtomicFileWriter.temporaryPrefix`) does not end in `.prom`, so the collector never
+    /// reads it.
     static func replace(_ path: String, with bytes: [UInt8], mode: UInt32) throws {
-        try AtomicFileWriter(durable: false, temporarySuffixLength: 8).write(bytes, to: path, mode: mode)
+        try AtomicFileWriter(durable: false).write(bytes, to: path, mode: mode)
     }
 }

@@ -7,6 +7,11 @@ import Darwin
 /// Replaces a file so that readers, and a crash at any instant, see either the old or the new
 /// content, never a mix: write a temporary file in the same directory (O_EXCL|O_NOFOLLOW, the
 /// final mode), fsync it, rename it over the target, fsync the directory.
+///
+/// Without `durable`, the two fsyncs are left out: readers still see the old or the new
+/// content, but a power cut may lose the new one (or leave it torn). Only for a file a later
+/// run rewrites anyway, written where a flush costs too much (the metrics textfile, within the
+/// hook's budget).
 public struct AtomicFileWriter: Sendable {
     /// Points inside a write where a test may want to kill the process (see `stageObserver`).
     public enum Stage: String, Sendable, CaseIterable {
@@ -17,16 +22,11 @@ public struct AtomicFileWriter: Sendable {
     /// Called at each stage. Production leaves it `nil`; crash tests install one that kills
     /// the process, to prove the store survives.
     public var stageObserver: (@Sendable (Stage) -> Void)?
-    /// Whether the file and its directory are fsynced. Without, a power cut may leave the old
-    /// content or an empty file (never a mix): for data that is no record, where the cost of
-    /// the syncs matters more (the metrics textfile).
+    /// Whether the new content is flushed before and after the rename (see above).
     public var durable: Bool
-    /// Random characters in the temporary file's name.
-    public var temporarySuffixLength: Int
 
-    public init(durable: Bool = true, temporarySuffixLength: Int = 12, stageObserver: (@Sendable (Stage) -> Void)? = nil) {
+    public init(durable: Bool = true, stageObserver: (@Sendable (Stage) -> Void)? = nil) {
         self.durable = durable
-        self.temporarySuffixLength = temporarySuffixLength
         self.stageObserver = stageObserver
     }
 
@@ -38,7 +38,7 @@ public struct AtomicFileWriter: Sendable {
 
     public func write(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let (directory, _) = Self.splitPath(path)
-        let temporary = Self.temporaryPrefix(for: path) + RandomIdentifier.hex(count: temporarySuffixLength)
+        let temporary = Self.temporaryPrefix(for: path) + RandomIdentifier.hex(count: 12)
         let descriptor = try retryingSystemCall("open", path: temporary) {
             open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         }

@@ -72,7 +72,7 @@ struct FileStatusTests {
     @Test("a file removal says whether something went; a directory goes only when empty")
     func removal() throws {
         let directory = try makeTemporaryDirectory()
-        try AtomicFileWriter(durable: false, temporarySuffixLength: 8).write([1], to: directory + "/file", mode: 0o644)
+        try AtomicFileWriter(durable: false).write([1], to: directory + "/file", mode: 0o644)
         #expect(try FileStatus.of(directory + "/file").permissions == 0o644)
         #expect(try DirectoryListing.names(in: directory) == ["file"])
         #expect(!FileRemoval.removeEmptyDirectory(directory))
