@@ -91,11 +91,11 @@ struct StartDomainTests {
         let before = try fixture.locks()
         // The cluster cannot be asked, and on_cluster_error = fail.
         let outcome = try start(fixture, configuration, domain: twoDiskDomain(fixture))(migrating: false)
-        guard case .failed(let message) = outcome else {
-            Issue.record("expected failed, got \(outcome)")
+        guard case .failed(let failure) = outcome, case .clusterUnavailable = failure.reason else {
+            Issue.record("expected failed (cluster unavailable, on_cluster_error = fail), got \(outcome)")
             return
         }
-        #expect(message.contains("on_cluster_error = fail"), "\(message)")
+        #expect(failure.operation == .start && failure.domainName == "web01")
         #expect(try fixture.locks() == before, "only this run's locks are gone")
         #expect(fixture.mounter.mounted == [fixture.mountBase + "/one"], "share two (mounted by this run) is given back; one stays for web02")
         #expect(fixture.mounter.calls == ["mount one", "mount one", "mount two", "unmount two"])
@@ -136,11 +136,11 @@ struct StartDomainTests {
             }
         }
         let outcome = try start(fixture, configuration, domain: twoDiskDomain(fixture))(migrating: false)
-        guard case .failed(let message) = outcome else {
+        guard case .failed(let failure) = outcome, case .other(let error) = failure.reason else {
             Issue.record("expected failed, got \(outcome)")
             return
         }
-        #expect(message.contains("outside share two"), "\(message)")
+        #expect("\(error)".contains("outside share two"), "\(error)")
         #expect(fixture.mounter.calls == ["mount one", "mount two", "unmount one", "unmount two"] || fixture.mounter.calls == ["mount one", "mount two", "unmount two", "unmount one"])
         #expect(try fixture.locks().isEmpty)
         #expect(fixture.mounter.mounted.isEmpty)

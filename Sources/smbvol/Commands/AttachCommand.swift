@@ -73,12 +73,12 @@ struct AttachCommand: ParsableCommand, OwnsDeadline {
                     ShareAttachmentWiring(configuration: configuration, catalog: shares, logger: logger, connectionInfoShares: extra)
                 })
             switch try attach(source) {
-            case .refused(let message):
+            case .refused(let refusal):
                 Observability.noteRefusedStart()
-                writeToStandardError("smbvol: refused: \(message)\n")
+                writeToStandardError(FailureText.refusedLine(refusal) + "\n")
                 throw ExitCode(3)
-            case .failed(let message):
-                throw CommandFailure(message)
+            case .failed(let failure):
+                throw failure
             case .attached(let image, let lock):
                 let output = OutputWriter()
                 if json {
