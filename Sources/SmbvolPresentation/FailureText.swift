@@ -46,10 +46,8 @@ public enum FailureText {
     public static func text(_ failure: StartFailure) -> String {
         let domain = failure.domainName
         switch failure.reason {
-        case .hungMount(let error):
-            return "\(failure.operation.rawValue) of \(domain) failed: \(LineEscaping.oneLine("\(error)"))"
-        case .other(let error):
-            return "\(failure.operation.rawValue) of \(domain) failed: \(LineEscaping.oneLine("\(error)"))"
+        case .hungMount(let error): return failed(failure, error)
+        case .other(let error): return failed(failure, error)
         case .clusterUnavailable(let error):
             return "cannot ask the Qumulo cluster about \(domain)'s images (on_cluster_error = fail): \(LineEscaping.oneLine("\(error)"))"
         case .staleHandleNotClosed(let location, let reason):
@@ -61,6 +59,11 @@ public enum FailureText {
         case .migrationMarkNotRecorded(let error):
             return LineEscaping.oneLine("\(failure.operation.rawValue) of \(domain): could not record the migration mark (\(error))")
         }
+    }
+
+    /// `start of web01 failed: …`: a failure the start only passes on.
+    private static func failed(_ failure: StartFailure, _ error: any Error) -> String {
+        "\(failure.operation.rawValue) of \(failure.domainName) failed: \(LineEscaping.oneLine("\(error)"))"
     }
 
     /// Shares a `detach` or `reconcile` left mounted.

@@ -46,6 +46,8 @@ public struct LibvirtHookRun {
         public var failure: HookFailure?
         /// 1 when the run failed, else 0.
         public var status: Int32 { failure == nil ? 0 : 1 }
+
+        public init(failure: HookFailure?) { self.failure = failure }
     }
 
     /// The operation smbvol acts on; nil for every other (operation, sub-operation) libvirt calls
