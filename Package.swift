@@ -82,13 +82,23 @@ let package = Package(
         // Locating a domain's disk images on the shares: disk → share → path below it, symlinks
         // kept inside their share. No cluster, no evidence.
         .target(name: "DiskImages", dependencies: ["DomainXML", "LockHygiene", "SmbvolShares"], swiftSettings: strictSettings),
-        // Gathers the evidence for one image from the cluster and local state, decides, and
-        // closes and audits what the decisions say.
+        // Gathers the evidence for one image: the cluster's handles and grants, this host's open
+        // files (the kernel's), attachment records, heartbeats and holder claims. Decides nothing.
         .target(
             name: "HandleEvidence",
             dependencies: [
-                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolShares", "SmbvolSystem", "DomainXML", "DiskImages", "AttachmentLocks",
-                "SmbvolLogging", "HostHeartbeat",
+                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolShares", "SmbvolSystem", "DiskImages", "AttachmentLocks",
+                "HostHeartbeat",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // Stale-handle cleanup: inspects a domain's images (evidence → LockHygiene's decisions),
+        // closes the stale handles by location, audits every close and refusal, and records takeovers.
+        .target(
+            name: "StaleHandleCleanup",
+            dependencies: [
+                "HandleEvidence", "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolShares", "SmbvolSystem", "DomainXML", "DiskImages",
+                "AttachmentLocks", "SmbvolLogging", "HostHeartbeat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -98,7 +108,19 @@ let package = Package(
             name: "SmbvolUseCases",
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient", "SMBMounts", "AttachmentLocks", "DomainXML",
-                "LockHygiene", "DiskImages", "HandleEvidence", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
+                "LockHygiene", "DiskImages", "HandleEvidence", "StaleHandleCleanup", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        // The composition: builds the concrete edges from the configuration — the cluster
+        // connection (flags, configuration, environment → libcurl client and its login), the
+        // mount.cifs attach side, the journal/syslog and metrics sinks, the deadline watchdog's
+        // progress — and runs the hook, the heartbeat service, login and the fence agent on them.
+        .target(
+            name: "SmbvolWiring",
+            dependencies: [
+                "SmbvolUseCases", "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient", "SMBMounts", "AttachmentLocks",
+                "DomainXML", "HandleEvidence", "StaleHandleCleanup", "HostHeartbeat", "SmbvolMetrics", "LibvirtDomains",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
@@ -107,7 +129,7 @@ let package = Package(
         .target(
             name: "SmbvolPresentation",
             dependencies: [
-                "SmbvolSystem", "SmbvolLogging", "DomainXML", "LockHygiene", "DiskImages", "HandleEvidence", "AttachmentLocks", "HostHeartbeat",
+                "SmbvolSystem", "SmbvolLogging", "DomainXML", "LockHygiene", "DiskImages", "HandleEvidence", "StaleHandleCleanup", "AttachmentLocks", "HostHeartbeat",
                 "QumuloClient", "SmbvolUseCases",
             ],
             swiftSettings: strictSettings),
@@ -119,8 +141,8 @@ let package = Package(
             name: "smbvol",
             dependencies: [
                 "SmbvolSystem", "SmbvolLogging", "SmbvolConfig", "SmbvolShares", "QumuloClient",
-                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "DiskImages", "HandleEvidence", "LibvirtDomains", "SmbvolMetrics",
-                "HostHeartbeat", "SmbvolUseCases", "SmbvolPresentation",
+                "SMBMounts", "AttachmentLocks", "DomainXML", "LockHygiene", "DiskImages", "HandleEvidence", "StaleHandleCleanup", "LibvirtDomains", "SmbvolMetrics",
+                "HostHeartbeat", "SmbvolUseCases", "SmbvolWiring", "SmbvolPresentation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "HandleEvidenceTests",
             dependencies: [
-                "HandleEvidence", "DiskImages", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SmbvolShares", "SMBMounts", "DomainXML",
+                "HandleEvidence", "StaleHandleCleanup", "DiskImages", "HostHeartbeat", "QumuloClient", "LockHygiene", "SmbvolConfig", "SmbvolShares", "SMBMounts", "DomainXML",
                 "SmbvolSystem",
                 "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
             ],
@@ -161,20 +183,21 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "HostHeartbeatTests",
-            dependencies: ["HostHeartbeat", "HandleEvidence", "LockHygiene", "SmbvolSystem"],
+            dependencies: ["HostHeartbeat", "HandleEvidence", "StaleHandleCleanup", "LockHygiene", "SmbvolSystem"],
             swiftSettings: strictSettings),
         .testTarget(name: "LibvirtDomainsTests", dependencies: ["LibvirtDomains"], swiftSettings: strictSettings),
         .testTarget(
             name: "SmbvolUseCasesTests",
             dependencies: [
                 "SmbvolUseCases", "AttachmentLocks", "SMBMounts", "SmbvolShares", "SmbvolConfig", "DomainXML", "QumuloClient", "SmbvolSystem", "LockHygiene",
-                "DiskImages", "HandleEvidence", "HostHeartbeat", "LibvirtDomains", "SmbvolTestSupport", .product(name: "Logging", package: "swift-log"),
+                "DiskImages", "HandleEvidence", "StaleHandleCleanup", "HostHeartbeat", "LibvirtDomains", "SmbvolWiring", "SmbvolTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
         .testTarget(
             name: "SmbvolPresentationTests",
             dependencies: [
-                "SmbvolPresentation", "SmbvolUseCases", "SmbvolShares", "DiskImages", "HandleEvidence", "LockHygiene", "DomainXML", "AttachmentLocks",
+                "SmbvolPresentation", "SmbvolUseCases", "SmbvolShares", "DiskImages", "HandleEvidence", "StaleHandleCleanup", "LockHygiene", "DomainXML", "AttachmentLocks",
                 "QumuloClient", "SmbvolSystem",
             ],
             swiftSettings: strictSettings),

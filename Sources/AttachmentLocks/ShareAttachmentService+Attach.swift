@@ -98,7 +98,7 @@ extension ShareAttachmentService {
     /// `domainUUID`'s hook locks, once lock hygiene has learnt it: other domains' starts then
     /// recognise the image however their XML spells it. Keyed by the lock's image path.
     public func recordImageIdentities(
-        domainUUID: String, _ identities: [String: (fileNumber: String?, clusterPath: String)], deadline: Deadline,
+        domainUUID: String, _ identities: [String: ImageIdentity], deadline: Deadline,
         knownRecords: [AttachmentLock]? = nil
     ) throws {
         guard !identities.isEmpty else { return }

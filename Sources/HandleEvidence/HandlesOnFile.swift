@@ -1,4 +1,5 @@
 import QumuloClient
+import SmbvolShares
 
 /// The handles the cluster lists on one file, by its file number — only that file's: a cluster
 /// that ignores the `file_number` filter must not make other files' handles appear on it (or

@@ -2,6 +2,7 @@ import AttachmentLocks
 import LockHygiene
 import Logging
 import QumuloClient
+import SmbvolShares
 import SmbvolSystem
 
 /// The evidence for one image as the cluster and this host report it.

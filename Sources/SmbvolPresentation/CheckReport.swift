@@ -1,6 +1,7 @@
 import DiskImages
 import DomainXML
 import HandleEvidence
+import StaleHandleCleanup
 import LockHygiene
 import SmbvolShares
 import SmbvolLogging

@@ -1,4 +1,5 @@
 import HandleEvidence
+import StaleHandleCleanup
 import SmbvolLogging
 import SmbvolUseCases
 
@@ -107,8 +108,8 @@ public enum FailureText {
         "smbvol: refused: \(text(refusal))"
     }
 
-    /// The hook's one stderr line (libvirt shows it); nil when the run succeeded.
-    public static func hookLine(_ outcome: LibvirtHookRun.Outcome) -> String? {
-        outcome.failure.map { "smbvol: \(text($0))" }
+    /// The hook's one stderr line (libvirt shows it) for what stopped the run; nil when nothing did.
+    public static func hookLine(_ failure: HookFailure?) -> String? {
+        failure.map { "smbvol: \(text($0))" }
     }
 }

@@ -11,7 +11,7 @@ public enum HeartbeatText {
 
     /// One stderr line each, prefix included: the domains a takeover stopped, the takeover
     /// watch's warnings, the shares not written, the entries dropped, the host_id collisions.
-    public static func onceLines(_ round: HeartbeatService.Round) -> [String] {
+    public static func onceLines(_ round: HeartbeatRound) -> [String] {
         round.takeovers.stopped.map { "smbvol: warning: TAKEOVER: domain \($0.domain) \($0.action): \($0.record)" }
             + round.takeovers.warnings.map { "smbvol: warning: \($0)" }
             + round.beat.failed.map { "smbvol: error: heartbeat on share \($0.share) not written: \($0.reason)" }

@@ -1,6 +1,10 @@
 import AttachmentLocks
 import DiskImages
+import DomainXML
+import Logging
+import SMBMounts
 import HandleEvidence
+import StaleHandleCleanup
 import SmbvolShares
 
 /// From a domain's located images to what the attachment layer mounts and records: one request
@@ -28,5 +32,32 @@ public struct AttachmentPlan: Sendable, Equatable {
                 DiskAttachmentRequest(domainUUID: domainUUID, domainName: domainName, disk: diskName, image: image.image, share: share))
         }
         self.requests = requests
+    }
+}
+
+/// The first step of a start, an incoming migration and a reconnect: the domain's disk images on
+/// the shares, located once (`LocatedImage`s, each with its `Share`); empty means "nothing to
+/// do". Resolving image paths follows them into the mounts, and a hung mount would leave this
+/// process stuck in the kernel: the mounts the disks lie under are asked first, in a child.
+public struct LocateDomainImages: Sendable {
+    public let run: DomainRun
+    public var mountGuard: HungMountGuard
+
+    public init(run: DomainRun, mountGuard: HungMountGuard = HungMountGuard()) {
+        self.run = run
+        self.mountGuard = mountGuard
+    }
+
+    public func callAsFunction(on shares: ShareCatalog) throws -> DomainImages {
+        let domain = run.domain
+        do {
+            try mountGuard.check(paths: domain.disks.flatMap(\.imageFiles), shares: shares.shares, deadline: run.deadlines.work)
+        } catch MountCommandError.mountHung(let share, let mountPoint, let seconds) {
+            run.logger.warning(
+                "hung mount found; not touching it",
+                metadata: ["event": "hung-mount", "share": "\(share)", "mount_point": "\(mountPoint)", "domain": "\(domain.name)"])
+            throw MountCommandError.mountHung(share: share, mountPoint: mountPoint, seconds: seconds)
+        }
+        return try DiskImageLocator(catalog: shares).locate(domain)
     }
 }

@@ -2,6 +2,7 @@ import AttachmentLocks
 import DiskImages
 import DomainXML
 import HandleEvidence
+import StaleHandleCleanup
 import LockHygiene
 import Logging
 import SMBMounts

@@ -1,5 +1,6 @@
 import AttachmentLocks
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging

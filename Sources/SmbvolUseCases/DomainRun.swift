@@ -75,27 +75,7 @@ public protocol ClusterClientMaking: Sendable {
     func client(forCluster name: String?, deadline: Deadline, logger: Logger) throws -> QumuloClient
 }
 
-/// Clients from the configuration (and what an operator selected on the command line): the
-/// share's `cluster` unless the operator named a cluster or host.
-public struct ConfiguredClusterClients: ClusterClientMaking {
-    public let configuration: SmbvolConfiguration
-    public let selection: ClusterSelection
-    /// Read when a client is made, not before: most hook runs never ask a cluster, and copying
-    /// the environment costs more than the rest of a no-op run's own work.
-    public let environment: @Sendable () -> [String: String]
-
-    public init(
-        configuration: SmbvolConfiguration, selection: ClusterSelection = ClusterSelection(),
-        environment: @escaping @Sendable () -> [String: String] = ProcessEnvironment.current
-    ) {
-        self.configuration = configuration
-        self.selection = selection
-        self.environment = environment
-    }
-
-    public func client(forCluster name: String?, deadline: Deadline, logger: Logger) throws -> QumuloClient {
-        let connection = try ClusterConnection.resolve(
-            options: selection.defaulting(toCluster: name), configuration: configuration, environment: environment())
-        return try connection.makeClient(deadline: deadline, logger: logger)
-    }
+/// What a step that must not ask a cluster (none is configured) throws if it ever did.
+struct ClusterNotAsked: Error, CustomStringConvertible {
+    var description: String { "no cluster is asked here" }
 }

@@ -1,6 +1,7 @@
 import AttachmentLocks
 import DiskImages
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging
@@ -29,6 +30,8 @@ public struct HeartbeatBeat {
     public let configuration: SmbvolConfiguration
     public let hostID: String
     public let logger: Logger
+    /// The attach side (this host's locks, the shares' mount state), built per beat.
+    public let attachments: any ShareAttachmentsMaking
     public var writer = HeartbeatWriter()
     /// This host's holder claims, refreshed on every beat for every image its locks hold.
     public var claimStore = HolderClaimStore()
@@ -49,10 +52,11 @@ public struct HeartbeatBeat {
     private var reported: Set<String> = []
     private let inFlight = InFlightShares()
 
-    public init(configuration: SmbvolConfiguration, hostID: String, logger: Logger) {
+    public init(configuration: SmbvolConfiguration, hostID: String, logger: Logger, attachments: any ShareAttachmentsMaking) {
         self.configuration = configuration
         self.hostID = hostID
         self.logger = logger
+        self.attachments = attachments
         probe = ChildProcessMountHealthProbe(timeout: Self.probeTimeout(interval: configuration.heartbeatIntervalSeconds))
     }
 
@@ -116,10 +120,10 @@ public struct HeartbeatBeat {
 
     public mutating func beat() -> Outcome {
         var outcome = Outcome()
-        let wiring: ShareAttachmentWiring
+        let wiring: ShareAttachments
         let locks: [AttachmentLock]
         do {
-            wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
+            wiring = try attachments.attachments(configuration: configuration, logger: logger)
             locks = try wiring.service.locks()
         } catch {
             let reason = ShareBeatFailure.notRead(error)

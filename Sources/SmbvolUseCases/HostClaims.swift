@@ -1,6 +1,7 @@
 import AttachmentLocks
 import DiskImages
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging

@@ -1,6 +1,6 @@
 import AttachmentLocks
 import DomainXML
-import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import SMBMounts
@@ -48,7 +48,7 @@ public struct HotAttach: Sendable {
     public let disk: String
     public let logger: Logger
     /// Builds the attach side for the shares of this run (configured + connection info).
-    public var makeAttachments: @Sendable ([Share]) -> ShareAttachmentWiring
+    public var makeAttachments: @Sendable ([Share]) -> ShareAttachments
     public let clusters: any ClusterClientMaking
     public var localAddresses: @Sendable () -> Set<String>
     /// The process's deadline backstop, as for a VM start (`deadline_seconds`).
@@ -57,7 +57,7 @@ public struct HotAttach: Sendable {
     public init(
         configuration: SmbvolConfiguration, shares: ShareCatalog, domainName: String, uuid: DomainUUID, disk: String,
         logger: Logger, clusters: any ClusterClientMaking, localAddresses: @escaping @Sendable () -> Set<String>,
-        progress: any RunProgress = NoRunProgress(), makeAttachments: @escaping @Sendable ([Share]) -> ShareAttachmentWiring
+        progress: any RunProgress = NoRunProgress(), makeAttachments: @escaping @Sendable ([Share]) -> ShareAttachments
     ) {
         self.progress = progress
         self.configuration = configuration
@@ -121,9 +121,9 @@ public struct Detach: Sendable {
         public var description: String { "no attachment lock for domain \(uuid) disk \(disk) (see `smbvol lock list`)" }
     }
 
-    public let attachments: ShareAttachmentWiring
+    public let attachments: ShareAttachments
 
-    public init(attachments: ShareAttachmentWiring) { self.attachments = attachments }
+    public init(attachments: ShareAttachments) { self.attachments = attachments }
 
     public func callAsFunction(uuid: DomainUUID, disk: String) throws -> ReleaseReport {
         let service = attachments.service

@@ -1,4 +1,5 @@
 import HandleEvidence
+import StaleHandleCleanup
 import QumuloClient
 import SmbvolConfig
 

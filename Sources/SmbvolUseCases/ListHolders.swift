@@ -1,4 +1,5 @@
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging

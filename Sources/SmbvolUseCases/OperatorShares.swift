@@ -6,10 +6,10 @@ import SmbvolConfig
 /// `unmount`, `lock add|delete|list`. Every change goes through the attachment service, under
 /// the share's flock, within `deadline_seconds`.
 public struct OperatorShares {
-    public let wiring: ShareAttachmentWiring
+    public let wiring: ShareAttachments
 
-    public init(configuration: SmbvolConfiguration, logger: Logger) throws {
-        wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
+    public init(attachments: ShareAttachments) {
+        wiring = attachments
     }
 
     /// Every configured share (and those only the locks mention): mounted or not, its locks.

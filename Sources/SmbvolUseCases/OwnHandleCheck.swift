@@ -1,7 +1,9 @@
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import QumuloClient
+import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem

@@ -37,10 +37,10 @@ public struct Reconcile: Sendable {
         }
     }
 
-    public let attachments: ShareAttachmentWiring
+    public let attachments: ShareAttachments
     public var mountTable: any MountTableReading = ProcMountTableReader()
 
-    public init(attachments: ShareAttachmentWiring) { self.attachments = attachments }
+    public init(attachments: ShareAttachments) { self.attachments = attachments }
 
     /// Asks `domains` (libvirt) which domains are active, then reconciles. An error from
     /// libvirt changes nothing.

@@ -1,6 +1,8 @@
+import DomainXML
 import AttachmentLocks
 import DiskImages
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import QumuloClient
@@ -14,11 +16,11 @@ import SmbvolSystem
 /// shares nobody holds. Never fails: errors are logged, with what to run.
 public struct ReleaseDomain: Sendable {
     public let run: DomainRun
-    public let attachments: ShareAttachmentWiring
+    public let attachments: ShareAttachments
     public let marks: IncomingMigrationMarks
     public let progress: any RunProgress
 
-    public init(run: DomainRun, attachments: ShareAttachmentWiring, marks: IncomingMigrationMarks, progress: any RunProgress = NoRunProgress()) {
+    public init(run: DomainRun, attachments: ShareAttachments, marks: IncomingMigrationMarks, progress: any RunProgress = NoRunProgress()) {
         self.run = run
         self.attachments = attachments
         self.marks = marks
@@ -55,11 +57,11 @@ public struct ReleaseDomain: Sendable {
 /// shares are mounted. Never fails: a failing reconnect hook kills the VM.
 public struct ReconnectDomain: Sendable {
     public let run: DomainRun
-    public let attachments: ShareAttachmentWiring
+    public let attachments: ShareAttachments
     public let progress: any RunProgress
     public var mountGuard: HungMountGuard
 
-    public init(run: DomainRun, attachments: ShareAttachmentWiring, progress: any RunProgress = NoRunProgress(), mountGuard: HungMountGuard = HungMountGuard()) {
+    public init(run: DomainRun, attachments: ShareAttachments, progress: any RunProgress = NoRunProgress(), mountGuard: HungMountGuard = HungMountGuard()) {
         self.run = run
         self.attachments = attachments
         self.progress = progress
@@ -70,26 +72,18 @@ public struct ReconnectDomain: Sendable {
         progress.began("reconnect", mayFail: false)
         do {
             // The same locating and requests as a start; no lock hygiene (the VM runs already).
-            let start = StartDomain(
-                run: run, attachments: attachments, clusters: NoClusterClients(), mountGuard: mountGuard, localAddresses: { [] })
-            let located = try start.locateImages(on: run.shares)
+            let located = try LocateDomainImages(run: run, mountGuard: mountGuard)(on: run.shares)
             guard !located.images.isEmpty else { return }
+            let plan = AttachmentPlan(
+                images: located.images, domainName: run.domain.name, domainUUID: run.uuid.value,
+                connectionInfoShares: attachments.connectionInfoShares)
             // The domain runs already: the locks it still has keep their time (the takeover
             // watch dates the domain's use of its images by them).
-            _ = try attachments.service.attach(
-                start.attachmentPlan(for: located.images).requests, deadline: run.deadlines.work, domainStarting: false)
+            _ = try attachments.service.attach(plan.requests, deadline: run.deadlines.work, domainStarting: false)
         } catch {
             run.logger.error(
                 "reconnect: could not restore the domain's locks; run `smbvol reconcile`",
                 metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
         }
     }
-}
-
-/// For use cases that never ask a cluster.
-struct NoClusterClients: ClusterClientMaking {
-    struct Unused: Error, CustomStringConvertible {
-        var description: String { "no cluster is asked here" }
-    }
-    func client(forCluster name: String?, deadline: Deadline, logger: Logger) throws -> QumuloClient { throw Unused() }
 }

@@ -2,6 +2,7 @@ import AttachmentLocks
 import DiskImages
 import DomainXML
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging
@@ -76,7 +77,7 @@ public struct StartFailure: Error, Sendable {
 /// give back exactly what this run took.
 public struct StartDomain: Sendable {
     public let run: DomainRun
-    public let attachments: ShareAttachmentWiring
+    public let attachments: ShareAttachments
     public let clusters: any ClusterClientMaking
     public let progress: any RunProgress
     public var mountGuard: HungMountGuard
@@ -87,7 +88,7 @@ public struct StartDomain: Sendable {
     public var closesStaleHandles = true
 
     public init(
-        run: DomainRun, attachments: ShareAttachmentWiring, clusters: any ClusterClientMaking,
+        run: DomainRun, attachments: ShareAttachments, clusters: any ClusterClientMaking,
         progress: any RunProgress = NoRunProgress(), mountGuard: HungMountGuard = HungMountGuard(),
         localAddresses: @escaping @Sendable () -> Set<String>
     ) {
@@ -137,19 +138,8 @@ public struct StartDomain: Sendable {
         }
     }
 
-    /// The disks' image files on the shares, located once; empty means "nothing to do".
-    /// Resolving image paths follows them into the mounts: a hung mount would leave this process
-    /// stuck in the kernel, so mounts the disks lie under are asked first, in a child.
     func locateImages(on shares: ShareCatalog) throws -> DomainImages {
-        do {
-            try mountGuard.check(paths: domain.disks.flatMap(\.imageFiles), shares: shares.shares, deadline: run.deadlines.work)
-        } catch MountCommandError.mountHung(let share, let mountPoint, let seconds) {
-            logger.warning(
-                "hung mount found; not touching it",
-                metadata: ["event": "hung-mount", "share": "\(share)", "mount_point": "\(mountPoint)", "domain": "\(domain.name)"])
-            throw MountCommandError.mountHung(share: share, mountPoint: mountPoint, seconds: seconds)
-        }
-        return try DiskImageLocator(catalog: shares).locate(domain)
+        try LocateDomainImages(run: run, mountGuard: mountGuard)(on: shares)
     }
 
     /// The requests for `images` (one per disk and share), each with the image's own share.
@@ -169,7 +159,7 @@ public struct StartDomain: Sendable {
 
     /// The refusal of a start whose images another host claims, freshly, when the cluster
     /// cannot be asked (or none is configured): the claims need no cluster. Nil: no such claim.
-    private func claimRefusal(_ hygiene: DomainHygiene, located: DomainImages, because notAsked: ClusterNotAsked) -> StartRefusal? {
+    private func claimRefusal(_ hygiene: DomainHygiene, located: DomainImages, because notAsked: StartRefusal.ClusterNotAsked) -> StartRefusal? {
         let holders = hygiene.beatingHolders(of: located) + hygiene.claimingHolders(of: located)
         guard !holders.isEmpty else { return nil }
         var event = AuditEvent(.refuse, message: "refused: \(notAsked) and a heartbeat or a holder claim shows a live holder")
@@ -200,7 +190,7 @@ public struct StartDomain: Sendable {
             if !migrating {
                 let hygiene = DomainHygiene(
                     configuration: configuration, shares: shares, attachmentRecords: [], localAddresses: localAddresses(), logger: logger,
-                    clientForCluster: { _ in throw NoClusterClients.Unused() })
+                    clientForCluster: { _ in throw ClusterNotAsked() })
                 if let refusal = claimRefusal(hygiene, located: located, because: .noneConfigured) { return .refused(refusal) }
             }
             logger.notice("no [cluster] configured: shares mounted, stale-handle cleanup skipped")

@@ -19,6 +19,8 @@ public struct TakeoverWatch {
     public let configuration: SmbvolConfiguration
     public let hostID: String
     public let logger: Logger
+    /// The attach side (this host's locks, the shares' mount state), built per check.
+    public let attachments: any ShareAttachmentsMaking
     public var store = TakeoverStore()
     public var ownHandles: any OwnHandleChecking
     /// Opened only when a domain must be looked at (rare): libvirt is never loaded otherwise.
@@ -28,12 +30,13 @@ public struct TakeoverWatch {
     public private(set) var handled: Set<String> = []
 
     public init(
-        configuration: SmbvolConfiguration, hostID: String, logger: Logger, ownHandles: any OwnHandleChecking,
-        domainControl: @escaping () throws -> any LibvirtDomainControlling
+        configuration: SmbvolConfiguration, hostID: String, logger: Logger, attachments: any ShareAttachmentsMaking,
+        ownHandles: any OwnHandleChecking, domainControl: @escaping () throws -> any LibvirtDomainControlling
     ) {
         self.configuration = configuration
         self.hostID = hostID
         self.logger = logger
+        self.attachments = attachments
         self.ownHandles = ownHandles
         self.domainControl = domainControl
     }
@@ -48,10 +51,10 @@ public struct TakeoverWatch {
     /// are given this long (a hung share is skipped, reported, and costs the others nothing).
     public mutating func check(addresses: [String], shareBound: Double) -> Report {
         var report = Report()
-        let wiring: ShareAttachmentWiring
+        let wiring: ShareAttachments
         let locks: [AttachmentLock]
         do {
-            wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
+            wiring = try attachments.attachments(configuration: configuration, logger: logger)
             locks = try wiring.service.locks().filter { $0.context == .hook && $0.fileNumber != nil && !$0.domainUUID.isEmpty }
         } catch {
             logger.warning("takeover records not checked", metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
@@ -193,5 +196,16 @@ extension LocalImageUse {
     /// The use an attachment lock records: dated by `recordedAt`, else `createdAt`.
     public init(lock: AttachmentLock) {
         self.init(lockID: lock.id, fileNumber: lock.fileNumber, since: lock.latestRecordingSeconds, sinceText: lock.recordedAt ?? lock.createdAt)
+    }
+}
+
+/// A beat and its takeover check, as `heartbeat --once` reports them.
+public struct HeartbeatRound {
+    public var beat: HeartbeatBeat.Outcome
+    public var takeovers: TakeoverWatch.Report
+
+    public init(beat: HeartbeatBeat.Outcome, takeovers: TakeoverWatch.Report) {
+        self.beat = beat
+        self.takeovers = takeovers
     }
 }

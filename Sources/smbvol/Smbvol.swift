@@ -1,5 +1,6 @@
 import ArgumentParser
 import SmbvolUseCases
+import SmbvolWiring
 
 #if canImport(Glibc)
 import Glibc

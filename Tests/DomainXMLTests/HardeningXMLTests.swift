@@ -1,7 +1,7 @@
 import DomainXML
 import Testing
 
-/// Issue 17: what the reader must refuse, and what must stay linear.
+/// What the reader must refuse, and what must stay linear.
 @Suite("Domain XML hardening")
 struct HardeningXMLTests {
     func domain(_ inner: String = "", rootAttributes: String = "") -> String {

@@ -552,7 +552,7 @@ check "both domains are running" domain_running smbvol-e2e1
 check "... (smbvol-e2e2)" domain_running smbvol-e2e2
 check "both hold locks on the share" locks_are "$uuid1 $uuid2"
 check "the share is mounted once" [ "$(findmnt -rn -o TARGET | grep -cxF "$mount_point")" = 1 ]
-# Issue 21.2: reconcile asks the real libvirtd which domains are active (virDomainIsActive).
+# Reconcile asks the real libvirtd which domains are active (virDomainIsActive).
 check "smbvol reconcile (qemu:///system) drops neither running domain's lock" \
     eval 'smbvol reconcile --connect qemu:///system >"$work/reconcile.out" 2>&1 && ! grep -q "drop" "$work/reconcile.out"'
 check "... both locks are still there and the share mounted" eval 'locks_are "$uuid1 $uuid2" && mounted_from_share'

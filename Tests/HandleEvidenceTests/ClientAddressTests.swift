@@ -1,4 +1,5 @@
 import HandleEvidence
+import StaleHandleCleanup
 import Testing
 
 @Suite("Client addresses compare by what they name, not how they are written")

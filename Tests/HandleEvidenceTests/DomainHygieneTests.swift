@@ -2,6 +2,7 @@ import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence
+import StaleHandleCleanup
 import LockHygiene
 import Logging
 import QumuloClient

@@ -1,5 +1,6 @@
 import Foundation
 import HandleEvidence
+import StaleHandleCleanup
 import LockHygiene
 import Logging
 import QumuloClient

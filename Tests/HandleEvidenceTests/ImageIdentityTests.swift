@@ -1,7 +1,9 @@
 import HandleEvidence
+import SmbvolShares
+import StaleHandleCleanup
 import Testing
 
-/// Issue 17, finding 1: the spelling of a path is not an identity.
+/// The spelling of a path is not an identity.
 @Suite("Image identity")
 struct ImageIdentityTests {
     @Test("canonical cluster paths", arguments: [

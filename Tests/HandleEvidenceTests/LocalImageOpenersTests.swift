@@ -1,4 +1,5 @@
 import HandleEvidence
+import StaleHandleCleanup
 import SmbvolSystem
 import Synchronization
 import Testing

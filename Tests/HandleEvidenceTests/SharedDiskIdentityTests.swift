@@ -1,4 +1,5 @@
 @testable import HandleEvidence
+@testable import StaleHandleCleanup
 import DiskImages
 import LockHygiene
 import SmbvolShares

@@ -1,12 +1,13 @@
 import Foundation
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import SmbvolSystem
 import Synchronization
 import Testing
 
-/// Issue 21, items 6 and 7: no cap may drop every record (a crowded address directory is read
+/// No cap may drop every record (a crowded address directory is read
 /// newest first), and two hosts with one host_id never cancel each other's records.
 @Suite("Heartbeat: crowded address directories and host_id collisions")
 struct HeartbeatCrowdTests {

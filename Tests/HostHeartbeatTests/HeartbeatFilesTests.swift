@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import SmbvolSystem

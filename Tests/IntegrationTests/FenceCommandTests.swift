@@ -4,7 +4,7 @@ import FoundationXML
 #endif
 import Testing
 
-/// Issue 23: `smbvol fence`, `unfence`, `fence --list` and `fence_smbvol`, run as built, against
+/// `smbvol fence`, `unfence`, `fence --list` and `fence_smbvol`, run as built, against
 /// qumulo-sim over HTTPS. Host A fences host B (203.0.113.7), whose heartbeat record is on the
 /// share (a local_path: nothing mounted).
 @Suite("storage fencing against the simulator", .serialized)

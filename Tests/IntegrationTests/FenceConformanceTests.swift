@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 23: the official `qq` CLI edits share host restrictions and closes sessions on
+/// The official `qq` CLI edits share host restrictions and closes sessions on
 /// qumulo-sim as it would on a cluster (smb_mod_share, smb_list_share, smb_close_sessions).
 @Suite("qq conformance: host restrictions and session close", .serialized)
 struct FenceConformanceTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 23, on the failover test bed: the node running the fence has no VM on the share, so
+/// On the failover test bed: the node running the fence has no VM on the share, so
 /// nothing is mounted there. `fence HOST` mounts the share for the read of HOST's heartbeat
 /// record (the real mount path: mount.cifs, the CIFS stand-in, Samba), fences, and unmounts it
 /// again — unless an attachment lock uses the share by then.

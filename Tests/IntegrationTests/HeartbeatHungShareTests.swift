@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 21, item 8, through the binary over real mounts (mount.cifs, smbd and the CIFS
+/// Through the binary over real mounts (mount.cifs, smbd and the CIFS
 /// stand-in): a share whose FUSE client is stopped hangs every access. The heartbeat must still
 /// beat the other share, within its bound; `holders` must answer; `unmount --force` of the hung
 /// share must not wait for the heartbeat service.

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 21, items 5–7, through the binary: an odd entry, a crowded address directory or a
+/// Through the binary: an odd entry, a crowded address directory or a
 /// cloned host_id must never silence the proof that host B's holder is alive. Host B beats
 /// (`heartbeat --once`), host A's `check` of web01 against qumulo-sim (session idle 900 s, so
 /// only the heartbeat keeps the handle alive) must refuse.

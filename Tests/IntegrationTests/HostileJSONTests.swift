@@ -145,6 +145,21 @@ struct HostileJSONTests {
         #expect((store?["fences"] as? [[String: Any]])?.first?["fenced_by"] as? String == fencedBy)
     }
 
+    @Test("fence --json and unfence --json (dry runs) give a hostile host name back unchanged")
+    func fenceAndUnfence() throws {
+        let tests = FenceCommandTests()
+        let (workspace, simulator) = try tests.setUp()
+        _ = simulator
+        for (verb, key) in [("fence", "fence"), ("unfence", "unfence")] {
+            let result = workspace.run("a", [verb, Self.printable, "--address", "203.0.113.77", "--dry-run", "--json"])
+            #expect(result.status == 0, "\(verb): \(result.stderr)")
+            let document = try #require(try Self.parse(result.stdout, verb)[key] as? [String: Any], "\(verb): \(result.stdout)")
+            #expect(document["host"] as? String == Self.printable, "\(verb): \(document)")
+            #expect(document["addresses"] as? [String] == ["203.0.113.77"])
+            #expect(document["dry_run"] as? Bool == true)
+        }
+    }
+
     /// The share is a `local_path`: SMB forbids `"` and `\` in names, and after the lookup of
     /// such a name the test's SMB client (smbnetfs) failed opening the share's root (EIO) — a
     /// share whose claims cannot be read refuses a start (claims not all read).

@@ -218,7 +218,7 @@ struct MountLockTests {
         try fixture.writeCredentials(password: MountLockFixture.smbPassword)
 
         try config.replacingOccurrences(of: "vers=3.1.1", with: "vers=1.0").write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
-        // Issue 21.4: SMB1 is refused by the option guard (its Unix extensions override smbvol's
+        // SMB1 is refused by the option guard (its Unix extensions override smbvol's
         // ownership and make locks advisory) before the mount program runs.
         try expectRefused("SMB1 refused by the option guard", ["mount option \"vers=1.0\" is refused", "SMB1", "use vers=3.1.1"])
 

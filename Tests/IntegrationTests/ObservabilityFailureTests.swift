@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 15, when things fail: sinks that cannot be written never fail a hook (counted, logged
+/// When things fail: sinks that cannot be written never fail a hook (counted, logged
 /// once), and failures of the cluster and of mounts reach the metrics and the journal.
 @Suite("journal and metrics when things fail", .serialized)
 struct ObservabilityFailureTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Issue 15: every audit event as a structured journal entry (native protocol, received here
+/// Every audit event as a structured journal entry (native protocol, received here
 /// on a socket of the test's own), and the Prometheus textfile metrics, driven through the real
 /// binary and the hook fixtures.
 @Suite("journal entries and metrics", .serialized)

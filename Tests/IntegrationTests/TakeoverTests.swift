@@ -2,7 +2,7 @@ import Foundation
 import SmbvolTestSupport
 import Testing
 
-/// Issue 23 part 4, "no zombie writers where nobody fenced", through the binary: host A's hook
+/// "no zombie writers where nobody fenced", through the binary: host A's hook
 /// closes host B's stale handle and leaves a takeover record on the share; host B's
 /// `heartbeat --once` (its own configuration, state and host_id, the same share directory as
 /// `local_path`) finds it, confirms with qumulo-sim that its handle is gone, and pauses its

@@ -52,7 +52,7 @@ struct LibvirtConnectionTests {
         let domains = try connection.listDomains()
         #expect(domains.map(\.name) == ["crashed01", "off01", "web01"])
         #expect(domains.map(\.state) == [.crashed, .shutoff, .running])
-        // Issue 21.2: a crashed domain kept by on_crash=preserve has an id (qemu is alive): active.
+        // A crashed domain kept by on_crash=preserve has an id (qemu is alive): active.
         #expect(domains.map(\.isActive) == [true, false, true])
         #expect(domains.last?.uuid == "11111111-2222-3333-4444-555555555555")
     }

@@ -2,7 +2,7 @@ import QumuloClient
 import SmbvolTestSupport
 import Testing
 
-/// Issue 17, finding 11: a server that hands out ever-new `next` links ends the listing with
+/// A server that hands out ever-new `next` links ends the listing with
 /// an error after a bounded number of pages, instead of growing forever.
 @Suite("Paging bound")
 struct EndlessPagingTests {

@@ -4,7 +4,7 @@ import SmbvolShares
 import SmbvolConfig
 import Testing
 
-/// Issue 21, item 4: mount options are judged by their effect, not their spelling.
+/// Mount options are judged by their effect, not their spelling.
 @Suite("Mount option allow-list")
 struct MountOptionPolicyTests {
     let builder = MountOptionsBuilder(account: QemuAccount(uid: 64055, gid: 993))

@@ -3,7 +3,7 @@ import SmbvolShares
 import SmbvolConfig
 import Testing
 
-/// Issue 17, finding 8: nothing joined into `-o` may carry a separator.
+/// Nothing joined into `-o` may carry a separator.
 @Suite("Option separators")
 struct OptionSeparatorTests {
     let builder = MountOptionsBuilder(account: QemuAccount(uid: 64055, gid: 993))

@@ -1,6 +1,7 @@
 @testable import DiskImages
 import DomainXML
 @testable import HandleEvidence
+@testable import StaleHandleCleanup
 import LockHygiene
 import SmbvolShares
 import SmbvolPresentation

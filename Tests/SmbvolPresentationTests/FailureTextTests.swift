@@ -4,6 +4,7 @@ import QumuloClient
 import SMBMounts
 import SmbvolPresentation
 import SmbvolUseCases
+import StaleHandleCleanup
 import Testing
 
 /// An error as a layer below reports it: its description is all a renderer may use.
@@ -109,17 +110,16 @@ struct FailureTextTests {
 
     @Test("the hook's line: a refusal, a failure or what stopped the run; none on success; every other error by its description")
     func hookLines() {
-        #expect(FailureText.hookLine(LibvirtHookRun.Outcome(failure: nil)) == nil)
-        let stopped = LibvirtHookRun.Outcome(failure: .stopped(Problem("smbvol.toml:3: unknown key\n\"x\"")))
-        #expect(stopped.status == 1)
+        #expect(FailureText.hookLine(nil) == nil)
+        let stopped = HookFailure.stopped(Problem("smbvol.toml:3: unknown key\n\"x\""))
         #expect(FailureText.hookLine(stopped) == "smbvol: smbvol.toml:3: unknown key \"x\"")
-        let failed = LibvirtHookRun.Outcome(failure: .failed(StartFailure(.start, of: "web01", .staleHandleNotClosed(location: "7", reason: "gone"))))
+        let failed = HookFailure.failed(StartFailure(.start, of: "web01", .staleHandleNotClosed(location: "7", reason: "gone")))
         #expect(
             FailureText.hookLine(failed) == "smbvol: stale SMB handle 7 could not be closed (gone); qemu would not get its image lock — see `smbvol check --domain web01`")
         let refused = StartRefusal(domainName: "web01", clusterNotAsked: .noneConfigured, holders: [
             ImageHolder(image: "/mnt/one/a.qcow2", clusterPath: nil, evidence: .freshHeartbeat(Self.beatingHost))
         ])
-        #expect(FailureText.hookLine(LibvirtHookRun.Outcome(failure: .refused(refused))) == "smbvol: " + FailureText.text(refused))
+        #expect(FailureText.hookLine(.refused(refused)) == "smbvol: " + FailureText.text(refused))
         #expect(FailureText.errorLine(Problem("two\nlines")) == "smbvol: error: two lines")
     }
 }

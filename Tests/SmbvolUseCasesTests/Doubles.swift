@@ -83,10 +83,10 @@ final class UseCaseFixture {
         return try ConfigurationLoader().load(path: try file.write(in: root), requireFile: true)
     }
 
-    func attachments(_ configuration: SmbvolConfiguration) throws -> ShareAttachmentWiring {
+    func attachments(_ configuration: SmbvolConfiguration) throws -> ShareAttachments {
         let store = AttachmentLockStore(stateDirectory: stateDirectory)
         let catalog = try ShareCatalog(configuration: configuration)
-        return ShareAttachmentWiring(
+        return ShareAttachments(
             configuration: configuration, catalog: catalog,
             service: ShareAttachmentService(store: store, mounter: mounter, knownShares: catalog.shares, logger: logger))
     }

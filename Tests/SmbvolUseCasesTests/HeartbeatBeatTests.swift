@@ -3,15 +3,17 @@ import Dispatch
 import Foundation
 import HostHeartbeat
 import HandleEvidence
+import StaleHandleCleanup
 import LockHygiene
 import Logging
 import SmbvolConfig
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 import Synchronization
 import Testing
 
-/// Issue 21, item 8: one share whose I/O blocks (as on a hung mount) costs the other shares
+/// One share whose I/O blocks (as on a hung mount) costs the other shares
 /// nothing, the beat returns within its bound, and the blocked share is not touched again
 /// until its I/O returns.
 @Suite("Heartbeat beat: one blocked share costs the others nothing")
@@ -67,7 +69,7 @@ struct HeartbeatBeatTests {
             stateDirectory: root + "/state", mountBase: root + "/mnt", localAddresses: ["10.0.0.1"],
             shares: ["vms": ShareConfiguration(name: "vms", export: "//srv/vms", localPath: root + "/share")])
         configuration.heartbeatIntervalSeconds = 10
-        var beat = HeartbeatBeat(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"))
+        var beat = HeartbeatBeat(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"), attachments: CIFSShareAttachments(configuration: configuration))
         #expect(beat.interruption(now: 1_000_000, interval: 10) == nil, "no beat yet: nothing to compare with")
         #expect(beat.beat().written == ["vms"])
         let last = try #require(beat.lastSuccessAt)
@@ -93,7 +95,7 @@ struct HeartbeatBeatTests {
             ])
         configuration.heartbeatIntervalSeconds = 2
         let fileSystem = GatedFileSystem(blockedRoot: root + "/slow")
-        var beat = HeartbeatBeat(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"))
+        var beat = HeartbeatBeat(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"), attachments: CIFSShareAttachments(configuration: configuration))
         beat.writer = HeartbeatWriter(fileSystem: fileSystem)
         let bound = Duration.seconds(beat.shareBound) + .seconds(2)
 
@@ -170,7 +172,7 @@ struct HeartbeatClaimTests {
         let configuration = SmbvolConfiguration(
             stateDirectory: root + "/state", mountBase: root + "/mnt", localAddresses: ["10.0.0.1"],
             shares: ["vms": ShareConfiguration(name: "vms", export: "//srv/vms", localPath: root + "/share")])
-        var beat = HeartbeatBeat(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"))
+        var beat = HeartbeatBeat(configuration: configuration, hostID: "host-a", logger: Logger(label: "test"), attachments: CIFSShareAttachments(configuration: configuration))
         #expect(beat.beat().written == ["vms"])
         let claims = HolderClaimStore()
         #expect(claims.claims(imagePath: "vm/new.qcow2", shareRoot: root + "/share").entries.count == 1, "the domain started since boot is claimed")

@@ -1,4 +1,6 @@
 import HandleEvidence
+import SmbvolShares
+import StaleHandleCleanup
 import LockHygiene
 import Logging
 import QumuloClient

@@ -1,5 +1,6 @@
 import Foundation
 import HandleEvidence
+import StaleHandleCleanup
 import Logging
 import QumuloClient
 import SMBMounts

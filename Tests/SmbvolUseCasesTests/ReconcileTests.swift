@@ -27,7 +27,7 @@ final class LibvirtDouble: LibvirtDomainListing {
     }
 }
 
-/// Issue 21, item 2: reconcile must never drop the lock of a domain whose qemu may hold its
+/// Reconcile must never drop the lock of a domain whose qemu may hold its
 /// images — decided by "active" (has an id), never by state, and never for a lock recorded after
 /// libvirt was asked.
 @Suite("Reconcile: active domains and locks recorded after the libvirt query")

@@ -5,6 +5,7 @@ import Foundation
 import HandleEvidence
 import HostHeartbeat
 import LockHygiene
+import StaleHandleCleanup
 import Logging
 import QumuloClient
 import SMBMounts

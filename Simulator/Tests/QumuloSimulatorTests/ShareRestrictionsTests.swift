@@ -1,7 +1,7 @@
 import QumuloSimulator
 import Testing
 
-/// Issue 23: share host restrictions (GET/PATCH with ETag and If-Match) and their enforcement.
+/// Share host restrictions (GET/PATCH with ETag and If-Match) and their enforcement.
 @Suite("share host restrictions")
 struct ShareRestrictionsTests {
     static let denyFirst = """

@@ -1,4 +1,5 @@
 import HandleEvidence
+import StaleHandleCleanup
 
 #if canImport(Glibc)
 import Glibc

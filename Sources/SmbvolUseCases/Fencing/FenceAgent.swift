@@ -26,13 +26,15 @@ public struct FenceAgent {
     public let options: FenceAgentOptions
     public let configuration: SmbvolConfiguration
     public let logger: Logger
-    public let say: (String) -> Void
+    /// The fencing account's session on the cluster the options select (SmbvolWiring's
+    /// `FenceSession.connecting` in the binary), opened once the node is known to be given.
+    public let openSession: () throws -> FenceSession
 
-    public init(options: FenceAgentOptions, configuration: SmbvolConfiguration, logger: Logger, say: @escaping (String) -> Void) {
+    public init(options: FenceAgentOptions, configuration: SmbvolConfiguration, logger: Logger, openSession: @escaping () throws -> FenceSession) {
         self.options = options
         self.configuration = configuration
         self.logger = logger
-        self.say = say
+        self.openSession = openSession
     }
 
     /// A node is needed by every action but `list`, `monitor` and `metadata`.
@@ -44,9 +46,7 @@ public struct FenceAgent {
 
     public func callAsFunction() throws -> Answer {
         try Self.requireNode(options)
-        var session = try FenceSession(
-            configuration: configuration, selection: ClusterSelection(cluster: options.cluster), onlyShares: options.shares,
-            logger: logger, say: say)
+        var session = try openSession()
         session.hostMap = options.hostMap.mapValues { Set($0.map(FenceAddress.canonical)) }
         switch options.action {
         case .off:

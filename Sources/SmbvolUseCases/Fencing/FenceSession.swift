@@ -1,5 +1,6 @@
 import AttachmentLocks
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import QumuloClient
@@ -16,29 +17,32 @@ public struct FenceSession {
     public let fence: StorageFence
     public let catalog: ShareCatalog
     public let logger: Logger
+    /// Mounts a fenced share this host has not mounted, for reading its heartbeat records.
+    public let attachments: any ShareAttachmentsMaking
     public let say: (String) -> Void
     /// The agent's `host_map` (host_id → its single addresses): an explicit alternative to the
     /// heartbeat records.
     public var hostMap: [String: Set<String>] = [:]
 
+    /// `client`: the fencing account's, on the cluster named `clusterName` at `clusterHost`
+    /// (SmbvolWiring's `FenceSession.connecting` logs it in).
     public init(
-        configuration: SmbvolConfiguration, selection: ClusterSelection, onlyShares: [String], logger: Logger,
-        say: @escaping (String) -> Void
+        configuration: SmbvolConfiguration, client: QumuloClient, clusterName: String, clusterHost: String, onlyShares: [String],
+        attachments: any ShareAttachmentsMaking, logger: Logger, say: @escaping (String) -> Void
     ) throws {
         self.configuration = configuration
         self.logger = logger
+        self.attachments = attachments
         self.say = say
         let environment = ProcessEnvironment.current()
-        let connection = try FenceSetup.connection(options: selection, configuration: configuration, environment: environment)
-        let client = try connection.makeClient(logger: logger)
         let shares = try FenceSetup.shares(
-            client: client, configuration: configuration, clusterName: connection.clusterName, only: onlyShares)
+            client: client, configuration: configuration, clusterName: clusterName, only: onlyShares)
         // The session listing names the node each client talks to: those are the cluster's.
         let sessions = (try? client.sessions().sessions) ?? []
         fence = StorageFence(
-            client: client, clusterName: connection.clusterName, shares: shares,
+            client: client, clusterName: clusterName, shares: shares,
             localAddresses: Set(LocalAddresses.current(extra: configuration.localAddresses).map(FenceAddress.canonical)),
-            clusterAddresses: FenceSetup.clusterAddresses(host: connection.endpoint.host, sessions: sessions),
+            clusterAddresses: FenceSetup.clusterAddresses(host: clusterHost, sessions: sessions),
             store: FenceRecordStore(stateDirectory: configuration.stateDirectory),
             operatorName: AuditEvent.invokingOperator(environment: environment), logger: logger, say: say)
         catalog = try ShareCatalog(configuration: configuration)
@@ -118,7 +122,7 @@ public struct FenceSession {
     /// attachment lock refers to it by then (a domain started on it meanwhile keeps it). All
     /// bounded by the command deadline (`deadline_seconds`).
     public func withReadableShares<T>(_ body: ([Share]) -> T) -> T {
-        let wiring = ShareAttachmentWiring(configuration: configuration, catalog: catalog, logger: logger)
+        let wiring = attachments.attachments(for: catalog, connectionInfoShares: [], logger: logger)
         let deadline = wiring.deadline
         var readable: [Share] = []
         var borrowed: [ShareTarget] = []

@@ -1,11 +1,13 @@
 import ArgumentParser
 import HandleEvidence
+import StaleHandleCleanup
 import SMBMounts
 import SmbvolShares
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolPresentation
 import SmbvolUseCases
+import SmbvolWiring
 
 /// Hot-attach: libvirt runs no hook for `virsh attach-device`, so the operator (or the
 /// orchestration) runs this first, then attaches the printed image path.
@@ -70,7 +72,7 @@ struct AttachCommand: ParsableCommand, OwnsDeadline {
                 localAddresses: { LocalAddresses.current(extra: configuration.localAddresses) },
                 progress: WatchdogRunProgress(configuration: configuration, domainName: domainName),
                 makeAttachments: { extra in
-                    ShareAttachmentWiring(configuration: configuration, catalog: shares, logger: logger, connectionInfoShares: extra)
+                    CIFSShareAttachments(configuration: configuration).attachments(for: shares, connectionInfoShares: extra, logger: logger)
                 })
             switch try attach(source) {
             case .refused(let refusal):

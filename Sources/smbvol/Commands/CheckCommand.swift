@@ -1,5 +1,6 @@
 import ArgumentParser
 import HandleEvidence
+import StaleHandleCleanup
 import LockHygiene
 import Logging
 import SMBMounts
@@ -8,6 +9,7 @@ import SmbvolConfig
 import SmbvolLogging
 import SmbvolPresentation
 import SmbvolUseCases
+import SmbvolWiring
 
 /// `smbvol check`: the exact pipeline a VM start (or incoming migration) runs, as a dry run.
 struct CheckCommand: ParsableCommand {

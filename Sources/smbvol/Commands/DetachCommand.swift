@@ -2,6 +2,7 @@ import ArgumentParser
 import AttachmentLocks
 import SmbvolPresentation
 import SmbvolUseCases
+import SmbvolWiring
 
 /// Undoes a hot-attach (`virsh detach-device` runs no hook).
 struct DetachCommand: ParsableCommand {
@@ -15,7 +16,7 @@ struct DetachCommand: ParsableCommand {
     func run() throws {
         try options.run { configuration, logger in
             let uuid = try options.domainOptions.resolve().uuid
-            let report = try Detach(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))(uuid: uuid, disk: options.disk)
+            let report = try Detach(attachments: try CIFSShareAttachments.attachments(configuration: configuration, logger: logger))(uuid: uuid, disk: options.disk)
             let output = OutputWriter()
             output.lines(ShareText.detachLines(report))
             output.flush()

@@ -4,6 +4,7 @@ import SmbvolLogging
 import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 
 /// `smbvol fence-agent …`, the same as running the binary as `fence_smbvol`: a fence agent in
 /// the ClusterLabs convention for Pacemaker and Masakari-style HA managers.
@@ -61,7 +62,13 @@ enum FenceAgentRunner {
         do {
             try FenceAgent.requireNode(options)
             let configuration = try FenceAgent.configuration(for: options, environment: ProcessEnvironment.current())
-            let answer = try FenceAgent(options: options, configuration: configuration, logger: logger, say: say)()
+            let answer = try FenceAgent(
+                options: options, configuration: configuration, logger: logger,
+                openSession: {
+                    try FenceSession.connecting(
+                        configuration: configuration, selection: ClusterSelection(cluster: options.cluster), onlyShares: options.shares,
+                        logger: logger, say: say)
+                })()
             output.lines(FenceText.agentLines(answer))
             return answer == .statusOff ? 2 : 0
         } catch {

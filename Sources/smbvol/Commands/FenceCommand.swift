@@ -2,6 +2,7 @@ import ArgumentParser
 import SmbvolLogging
 import SmbvolPresentation
 import SmbvolUseCases
+import SmbvolWiring
 
 /// `smbvol fence HOST`: storage fencing through the cluster.
 struct FenceCommand: ParsableCommand {
@@ -114,7 +115,7 @@ struct FenceTargetOptions: ParsableArguments {
     /// `--json` (stdout then holds the document only).
     func session(output: OutputWriter, json: Bool) throws -> FenceSession {
         let logger = common.loggingOptions.bootstrap()
-        return try FenceSession(
+        return try FenceSession.connecting(
             configuration: try common.configOption.load(), selection: common.clusterOptions.selection, onlyShares: share, logger: logger,
             say: json ? { writeToStandardError(oneLine($0) + "\n") } : { output.line($0) })
     }

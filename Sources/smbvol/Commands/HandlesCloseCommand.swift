@@ -1,5 +1,6 @@
 import ArgumentParser
 import HandleEvidence
+import StaleHandleCleanup
 import QumuloClient
 import SMBMounts
 import SmbvolConfig
@@ -7,6 +8,7 @@ import SmbvolLogging
 import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 import SmbvolShares
 
 #if canImport(Glibc)

@@ -4,6 +4,7 @@ import SmbvolLogging
 import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import SmbvolLogging
 import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 
 /// `smbvol heartbeat`: this host's liveness record on every mounted share (docs/stale-handle-policy.md,
 /// "Heartbeat evidence"), once or as a service.

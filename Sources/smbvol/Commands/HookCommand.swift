@@ -3,6 +3,7 @@ import Logging
 import SmbvolLogging
 import SmbvolPresentation
 import SmbvolUseCases
+import SmbvolWiring
 
 #if canImport(Glibc)
 import Glibc
@@ -56,7 +57,7 @@ struct HookCommand: ParsableCommand, OwnsDeadline {
         guard let kind = hook.kind else { throw ExitCode(0) }
         LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)
         let outcome = hook(kind, xml: xml, logger: Logger(label: "smbvol.hook"))
-        if let line = FailureText.hookLine(outcome) { writeToStandardError(line + "\n") }
+        if let line = FailureText.hookLine(outcome.failure) { writeToStandardError(line + "\n") }
         throw ExitCode(outcome.status)
     }
 }

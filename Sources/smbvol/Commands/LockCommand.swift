@@ -4,6 +4,7 @@ import SmbvolLogging
 import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 
 struct LockCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +25,7 @@ struct LockAddCommand: ParsableCommand {
 
     func run() throws {
         try options.run { configuration, logger in
-            let lock = try OperatorShares(configuration: configuration, logger: logger).addLock(share: share, reason: reason)
+            let lock = try OperatorShares(attachments: try CIFSShareAttachments.attachments(configuration: configuration, logger: logger)).addLock(share: share, reason: reason)
             OutputWriter().line(lock.id)
         }
     }
@@ -40,7 +41,7 @@ struct LockDeleteCommand: ParsableCommand {
 
     func run() throws {
         try options.run { configuration, logger in
-            let (lock, report) = try OperatorShares(configuration: configuration, logger: logger).deleteLock(id: id)
+            let (lock, report) = try OperatorShares(attachments: try CIFSShareAttachments.attachments(configuration: configuration, logger: logger)).deleteLock(id: id)
             OutputWriter().lines(ShareText.lockDeletedLines(lock, report: report))
             for failure in report.unmountFailures { writeToStandardError("smbvol: warning: \(failure)\n") }
         }
@@ -57,7 +58,7 @@ struct LockListCommand: ParsableCommand {
 
     func run() throws {
         try options.run { configuration, logger in
-            let locks = try OperatorShares(configuration: configuration, logger: logger).locks(share: share)
+            let locks = try OperatorShares(attachments: try CIFSShareAttachments.attachments(configuration: configuration, logger: logger)).locks(share: share)
             let output = OutputWriter()
             if json {
                 output.write(ShareText.locksDocument(locks))

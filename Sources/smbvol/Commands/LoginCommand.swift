@@ -2,6 +2,7 @@ import ArgumentParser
 import SmbvolLogging
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 
 struct LoginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

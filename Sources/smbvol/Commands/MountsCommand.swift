@@ -3,6 +3,7 @@ import AttachmentLocks
 import SmbvolPresentation
 import SmbvolSystem
 import SmbvolUseCases
+import SmbvolWiring
 
 struct MountsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +22,7 @@ struct MountsCommand: ParsableCommand {
 
     func run() throws {
         try options.run { configuration, logger in
-            let statuses = try OperatorShares(configuration: configuration, logger: logger).statuses()
+            let statuses = try OperatorShares(attachments: try CIFSShareAttachments.attachments(configuration: configuration, logger: logger)).statuses()
             let output = OutputWriter()
             if json {
                 output.write(ShareText.mountsDocument(statuses))

@@ -3,6 +3,7 @@ import AttachmentLocks
 import LibvirtDomains
 import SmbvolPresentation
 import SmbvolUseCases
+import SmbvolWiring
 
 /// Brings smbvol's records back in line with reality after a crash, a killed hook or a lost
 /// release: libvirt's domains (read-only) and the mount table are the truth.
@@ -32,7 +33,7 @@ struct ReconcileCommand: ParsableCommand {
         try options.run(whenMissing: .warnAndUseDefaults) { configuration, logger in
             // Connect first: without the truth about domains, change nothing.
             let libvirt = try LibvirtConnection(readOnly: connect)
-            let reconcile = Reconcile(attachments: try ShareAttachmentWiring(configuration: configuration, logger: logger))
+            let reconcile = Reconcile(attachments: try CIFSShareAttachments.attachments(configuration: configuration, logger: logger))
             let report = try reconcile(domains: libvirt, dryRun: dryRun)
             let output = OutputWriter()
             output.lines(ShareText.reconcileLines(report, dryRun: dryRun))

@@ -2,6 +2,7 @@ import ArgumentParser
 import AttachmentLocks
 import SmbvolPresentation
 import SmbvolUseCases
+import SmbvolWiring
 
 struct UnmountCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct UnmountCommand: ParsableCommand {
 
     func run() throws {
         try options.run { configuration, logger in
-            let outcome = try OperatorShares(configuration: configuration, logger: logger).unmount(share: share, force: force)
+            let outcome = try OperatorShares(attachments: try CIFSShareAttachments.attachments(configuration: configuration, logger: logger)).unmount(share: share, force: force)
             OutputWriter().line(ShareText.unmountLine(outcome, share: share))
         }
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolUseCases
+import SmbvolWiring
 
 #if canImport(Glibc)
 import Glibc

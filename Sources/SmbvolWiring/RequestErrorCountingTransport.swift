@@ -1,3 +1,4 @@
+import SmbvolUseCases
 import QumuloClient
 import SmbvolMetrics
 

@@ -1,3 +1,4 @@
+import SmbvolUseCases
 import DomainXML
 import HandleEvidence
 import Logging
@@ -167,16 +168,4 @@ public struct LibvirtHookRun {
             return Outcome(failure: failure)
         }
     }
-}
-
-/// What stopped a hook run (`prepare` or `migrate`): the executable's `FailureText` makes the
-/// one line libvirt shows (and the hook logs) from it; the exit status is 1.
-public enum HookFailure: Error, Sendable {
-    /// A live holder refused the start.
-    case refused(StartRefusal)
-    /// The start (or incoming migration) failed, its migration mark included.
-    case failed(StartFailure)
-    /// The run stopped before its operation: the configuration, the state directory's trust,
-    /// the domain XML or its UUID.
-    case stopped(any Error)
 }

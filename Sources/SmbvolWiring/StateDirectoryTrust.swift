@@ -1,3 +1,4 @@
+import SmbvolUseCases
 import SmbvolConfig
 import SmbvolSystem
 

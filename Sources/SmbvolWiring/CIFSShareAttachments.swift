@@ -1,9 +1,10 @@
 import AttachmentLocks
 import Logging
 import SMBMounts
-import SmbvolShares
 import SmbvolConfig
+import SmbvolShares
 import SmbvolSystem
+import SmbvolUseCases
 
 #if canImport(Glibc)
 import Glibc
@@ -36,40 +37,18 @@ struct MountedShareAdapter: ShareMounting {
     }
 }
 
-/// Everything the attach side needs, built from the configuration: the configured shares (plus
-/// any from connection info), the mounter and the attachment service. The hook and the
+/// The production attach side: `mount.cifs` with the configuration's mount settings and the
+/// libvirt-qemu account, the flock-protected lock store in `state_dir`. The hook and the
 /// operator commands use this.
-public struct ShareAttachmentWiring: Sendable {
+public struct CIFSShareAttachments: ShareAttachmentsMaking {
     public let configuration: SmbvolConfiguration
-    /// The configured shares (resolved once, at load).
-    public let catalog: ShareCatalog
-    /// Shares from connection info (a hot-attach's): they bring their credentials.
-    public let connectionInfoShares: [Share]
-    /// Connection-info shares first, then the configured ones.
-    public let shares: [Share]
-    public let service: ShareAttachmentService
 
-    /// Parts already built (tests: a recording mounter, a store in a temporary directory).
-    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, connectionInfoShares: [Share] = [], service: ShareAttachmentService) {
-        self.configuration = configuration
-        self.catalog = catalog
-        self.connectionInfoShares = connectionInfoShares
-        shares = connectionInfoShares + catalog.shares
-        self.service = service
-    }
+    public init(configuration: SmbvolConfiguration) { self.configuration = configuration }
 
-    /// For commands that need the shares of the configuration and nothing else of it.
-    public init(configuration: SmbvolConfiguration, logger: Logger) throws {
-        self.init(configuration: configuration, catalog: try ShareCatalog(configuration: configuration), logger: logger)
-    }
-
-    public init(configuration: SmbvolConfiguration, catalog: ShareCatalog, logger: Logger, connectionInfoShares: [Share] = []) {
-        self.configuration = configuration
-        self.catalog = catalog
+    public func attachments(for catalog: ShareCatalog, connectionInfoShares: [Share], logger: Logger) -> ShareAttachments {
         // Connection-info shares first: they carry the credentials (a hot-attach may also name
         // the share in the configuration the hygiene step reads).
-        self.connectionInfoShares = connectionInfoShares
-        shares = connectionInfoShares + catalog.shares
+        let shares = connectionInfoShares + catalog.shares
         let mounter = ShareMounter(
             settings: MountSettings(configuration: configuration),
             accountResolver: QemuAccountResolver(configuration: configuration), logger: logger)
@@ -78,25 +57,16 @@ public struct ShareAttachmentWiring: Sendable {
         let known = shares.filter { seen.insert($0.usablePath).inserted }
         let store = AttachmentLockStore(stateDirectory: configuration.stateDirectory, stageObserver: Self.testCrashObserver())
         let mountTimeout = configuration.mountTimeoutSeconds
-        service = ShareAttachmentService(
+        let service = ShareAttachmentService(
             store: store, mounter: MountedShareAdapter(mounter: mounter), knownShares: known,
             shareLockTimeout: .seconds(max(60, mountTimeout * 2 + 10)), logger: logger)
+        return ShareAttachments(configuration: configuration, catalog: catalog, connectionInfoShares: connectionInfoShares, service: service)
     }
 
-    public var targets: [ShareTarget] { shares.map(ShareTarget.init) }
-
-    /// An operator's share argument: a configured share by name, else a share only the locks
-    /// know (from connection info).
-    public func target(named name: String) throws -> ShareTarget {
-        if let share = shares.first(where: { $0.name == name }) { return ShareTarget(share) }
-        if let lock = try service.locks().first(where: { $0.share == name }) {
-            return ShareTarget(recordedName: lock.share, mountPoint: lock.mountPoint)
-        }
-        throw MountConfigurationError.unknownShare(name: name, known: shares.map(\.name))
+    /// The configured shares' attach side (operator commands that need nothing else).
+    public static func attachments(configuration: SmbvolConfiguration, logger: Logger) throws -> ShareAttachments {
+        try CIFSShareAttachments(configuration: configuration).attachments(configuration: configuration, logger: logger)
     }
-
-    /// The operator commands' bound: the configured overall deadline.
-    public var deadline: Deadline { .after(.milliseconds(Int64(configuration.deadlineSeconds * 1000)), clock: SystemClock()) }
 
     /// Debug builds only: `SMBVOL_TEST_CRASH_POINT=holding-lock|after-temp-write|after-rename`
     /// kills the process (SIGKILL) at that point of a store change, for the crash tests.

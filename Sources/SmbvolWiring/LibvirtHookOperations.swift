@@ -1,5 +1,7 @@
+import SmbvolUseCases
 import DomainXML
 import HandleEvidence
+import StaleHandleCleanup
 import Logging
 import SMBMounts
 import SmbvolShares
@@ -44,8 +46,8 @@ public struct LibvirtHookOperations {
             logger: logger)
     }
 
-    private func attachments(_ shares: ShareCatalog) -> ShareAttachmentWiring {
-        ShareAttachmentWiring(configuration: configuration, catalog: shares, logger: logger)
+    private func attachments(_ shares: ShareCatalog) -> ShareAttachments {
+        CIFSShareAttachments(configuration: configuration).attachments(for: shares, connectionInfoShares: [], logger: logger)
     }
 
     /// VM start (`prepare begin`): migration mode when a `migrate begin` marked the domain.

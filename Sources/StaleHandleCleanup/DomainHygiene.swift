@@ -1,3 +1,4 @@
+import HandleEvidence
 import AttachmentLocks
 import DiskImages
 import DomainXML

@@ -1,8 +1,10 @@
+import HandleEvidence
 import DiskImages
 import DomainXML
 import LockHygiene
 import QumuloClient
 import SmbvolLogging
+import SmbvolShares
 
 /// One image of one disk, with its decisions (or why it could not be decided).
 public struct ImageInspection: Sendable {
@@ -67,12 +69,12 @@ public struct DomainInspection: Sendable {
     /// host holding the file beside this one is normal while smbvol never closes a handle
     /// there — any takeover record for it is not smbvol's, and must not pause the domain.
     /// (Other domains' starts still recognise it: by path, else by asking the cluster.)
-    public var imageIdentities: [String: (fileNumber: String?, clusterPath: String)] {
-        var identities: [String: (fileNumber: String?, clusterPath: String)] = [:]
+    public var imageIdentities: [String: ImageIdentity] {
+        var identities: [String: ImageIdentity] = [:]
         for image in images where !image.image.isBackingFile {
             guard let clusterPath = image.clusterPath, let fileNumber = image.fileNumber else { continue }
             let shared = image.image.access.shareable || image.image.access.readonly
-            identities[image.image.image] = (shared ? nil : fileNumber, ImageIdentity.canonicalPath(clusterPath))
+            identities[image.image.image] = ImageIdentity(fileNumber: shared ? nil : fileNumber, clusterPath: clusterPath)
         }
         return identities
     }
@@ -142,16 +144,18 @@ public struct StartRefusal: Error, Sendable {
     }
 }
 
-/// Why a start judged its images by the shares alone (heartbeat records and holder claims).
-public enum ClusterNotAsked: Sendable, CustomStringConvertible {
-    case noneConfigured
-    /// `on_cluster_error = continue`, and the cluster did not answer.
-    case unavailable(QumuloError)
+extension StartRefusal {
+    /// Why a start judged its images by the shares alone (heartbeat records and holder claims).
+    public enum ClusterNotAsked: Sendable, CustomStringConvertible {
+        case noneConfigured
+        /// `on_cluster_error = continue`, and the cluster did not answer.
+        case unavailable(QumuloError)
 
-    public var description: String {
-        switch self {
-        case .noneConfigured: return "no [cluster] is configured"
-        case .unavailable(let error): return "the Qumulo cluster cannot be asked (\(LineEscaping.oneLine("\(error)")))"
+        public var description: String {
+            switch self {
+            case .noneConfigured: return "no [cluster] is configured"
+            case .unavailable(let error): return "the Qumulo cluster cannot be asked (\(LineEscaping.oneLine("\(error)")))"
+            }
         }
     }
 }

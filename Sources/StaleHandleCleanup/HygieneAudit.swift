@@ -1,3 +1,4 @@
+import HandleEvidence
 import DiskImages
 import LockHygiene
 import Logging

@@ -1,3 +1,4 @@
+import SmbvolUseCases
 import HostHeartbeat
 import LibvirtDomains
 import Logging
@@ -13,19 +14,16 @@ public struct HeartbeatService {
     public private(set) var watch: TakeoverWatch
     public let logger: Logger
 
-    /// A beat and its takeover check, as `--once` reports them.
-    public struct Round {
-        public var beat: HeartbeatBeat.Outcome
-        public var takeovers: TakeoverWatch.Report
-    }
+    public typealias Round = HeartbeatRound
 
     public init(configuration: SmbvolConfiguration, logger: Logger) throws {
         let hostID = try HostIdentity.hostID(configured: configuration.hostID)
-        beat = HeartbeatBeat(configuration: configuration, hostID: hostID, logger: logger)
+        let attachments = CIFSShareAttachments(configuration: configuration)
+        beat = HeartbeatBeat(configuration: configuration, hostID: hostID, logger: logger, attachments: attachments)
         // The cluster is asked through the configured clients, libvirt opened read-write only
         // to stop a domain (docs/stale-handle-policy.md, "After a takeover").
         watch = TakeoverWatch(
-            configuration: configuration, hostID: hostID, logger: logger,
+            configuration: configuration, hostID: hostID, logger: logger, attachments: attachments,
             ownHandles: ClusterOwnHandleCheck(
                 clients: ConfiguredClusterClients(configuration: configuration), configuration: configuration,
                 timeoutSeconds: max(5, configuration.heartbeatIntervalSeconds), logger: logger),

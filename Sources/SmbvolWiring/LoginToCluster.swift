@@ -1,3 +1,4 @@
+import SmbvolUseCases
 import Logging
 import QumuloClient
 import SmbvolConfig

@@ -1,3 +1,4 @@
+import HandleEvidence
 import AttachmentLocks
 import HostHeartbeat
 import LockHygiene

@@ -3,36 +3,11 @@ import QumuloClient
 import SmbvolConfig
 import SmbvolLogging
 import SmbvolSystem
+import SmbvolUseCases
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// What an operator named on the command line about the cluster to use; every field nil means
-/// "from the configuration". The hook has none of these: it passes `ClusterSelection()`, or
-/// only the share's `cluster`.
-public struct ClusterSelection: Sendable, Equatable {
-    public var cluster: String?
-    public var host: String?
-    public var port: Int?
-    public var apiPrefix: String?
-    public var caFile: String?
-    public var insecure = false
-    public var user: String?
-    public var passwordFile: String?
-    public var password: String?
-    public var credentialsStore: String?
-    public var requestTimeoutSeconds: Double?
-
-    public init(cluster: String? = nil) { self.cluster = cluster }
-
-    /// The cluster of a share, unless the operator chose one (by name or host).
-    public func defaulting(toCluster name: String?) -> ClusterSelection {
-        var selection = self
-        if selection.cluster == nil && selection.host == nil { selection.cluster = name }
-        return selection
-    }
-}
 
 /// Everything needed to talk to one cluster, resolved from flags, configuration and environment
 /// in the order of the Qumulo SMB lock manager script: the token store first, then explicit host/user/password, then
@@ -167,5 +142,30 @@ public struct ClusterConnection: Sendable {
             concurrentTransport: { () throws(TransportFailure) -> any ConcurrentHTTPTransport in
                 try CurlMultiTransport(endpoint: endpoint, maximumInFlight: Self.concurrentRequests)
             })
+    }
+}
+
+/// Clients from the configuration (and what an operator selected on the command line): the
+/// share's `cluster` unless the operator named a cluster or host.
+public struct ConfiguredClusterClients: ClusterClientMaking {
+    public let configuration: SmbvolConfiguration
+    public let selection: ClusterSelection
+    /// Read when a client is made, not before: most hook runs never ask a cluster, and copying
+    /// the environment costs more than the rest of a no-op run's own work.
+    public let environment: @Sendable () -> [String: String]
+
+    public init(
+        configuration: SmbvolConfiguration, selection: ClusterSelection = ClusterSelection(),
+        environment: @escaping @Sendable () -> [String: String] = ProcessEnvironment.current
+    ) {
+        self.configuration = configuration
+        self.selection = selection
+        self.environment = environment
+    }
+
+    public func client(forCluster name: String?, deadline: Deadline, logger: Logger) throws -> QumuloClient {
+        let connection = try ClusterConnection.resolve(
+            options: selection.defaulting(toCluster: name), configuration: configuration, environment: environment())
+        return try connection.makeClient(deadline: deadline, logger: logger)
     }
 }

@@ -1,3 +1,4 @@
+import SmbvolUseCases
 import AttachmentLocks
 import Logging
 import SmbvolConfig
@@ -18,7 +19,7 @@ public struct ShareGauges {
     /// Records the gauges; a failure to read the state leaves them as they were (debug log).
     public func record(into recorder: MetricsRecorder = .shared) {
         do {
-            let wiring = try ShareAttachmentWiring(configuration: configuration, logger: logger)
+            let wiring = try CIFSShareAttachments.attachments(configuration: configuration, logger: logger)
             let statuses = try wiring.service.status(of: wiring.targets)
             var locks: [[String: String]: Double] = [:]
             for status in statuses { locks[["share": status.share.name], default: 0] += Double(status.locks.count) }

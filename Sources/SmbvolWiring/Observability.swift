@@ -1,3 +1,4 @@
+import SmbvolUseCases
 import AttachmentLocks
 import Logging
 import SmbvolConfig
