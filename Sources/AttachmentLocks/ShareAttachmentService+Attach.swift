@@ -19,10 +19,9 @@ extension ShareAttachmentService {
         do {
             for share in byShare.keys.sorted(by: { $0.usablePath < $1.usablePath }) {
                 let disks = byShare[share] ?? []
-                let target = ShareTarget(share)
-                try withShareLock(target, deadline: deadline) {
+                try withShareLock(share, deadline: deadline) {
                     let mountedNow = share.isLocal ? false : try mounter.ensureMounted(share, deadline: deadline)
-                    if mountedNow { receipt.mountedShares.append(target) }
+                    if mountedNow { receipt.mountedShares.append(share) }
                     let (created, locks, all) = try store.update(deadline: deadline) { locks in
                         let (created, mine) = record(disks, in: &locks, domainStarting: domainStarting)
                         return (created, mine, locks)
@@ -44,7 +43,7 @@ extension ShareAttachmentService {
     /// leave without locks. For a hook run that mounted and then refused the start.
     public func release(_ receipt: AttachmentReceipt, deadline: Deadline) -> ReleaseReport {
         let ids = Set(receipt.createdLockIDs)
-        let candidates = receipt.mountedShares + receipt.locks.filter { ids.contains($0.id) }.map(target(of:))
+        let candidates = receipt.mountedShares + receipt.locks.filter { ids.contains($0.id) }.map(share(of:))
         if ids.isEmpty {
             // Nothing was recorded (e.g. the store's flock could not be had): no need to wait for
             // the store again; only the mounts this run made are given back.
@@ -120,10 +119,9 @@ extension ShareAttachmentService {
     }
 
     /// The share a lock record names: the known share at its mount point (the record keeps only
-    /// the name and the directory), else the record's name and directory alone. The one place a
+    /// the name and the directory), else a share known only from the record. The one place a
     /// record is matched back to a share.
-    public func target(of lock: AttachmentLock) -> ShareTarget {
-        if let share = knownShares.first(where: { $0.usablePath == lock.mountPoint }) { return ShareTarget(share) }
-        return ShareTarget(recordedName: lock.share, mountPoint: lock.mountPoint)
+    public func share(of lock: AttachmentLock) -> Share {
+        knownShares.first { $0.usablePath == lock.mountPoint } ?? Share(recordedName: lock.share, mountPoint: lock.mountPoint)
     }
 }

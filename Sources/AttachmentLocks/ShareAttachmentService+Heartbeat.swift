@@ -1,3 +1,4 @@
+import SmbvolShares
 import SmbvolSystem
 
 extension ShareAttachmentService {
@@ -5,7 +6,7 @@ extension ShareAttachmentService {
     /// no flock): the heartbeat asks this and then works on the share without holding the
     /// share's flock, so that a mount or unmount — `unmount --force` of a hung share above all —
     /// never waits for a beat. A `local_path` share is always there.
-    public func isMountedNow(_ share: ShareTarget) throws -> Bool {
+    public func isMountedNow(_ share: Share) throws -> Bool {
         if share.isLocal { return true }
         return try mounter.isMounted(share)
     }

@@ -5,32 +5,32 @@ import SmbvolSystem
 
 extension ShareAttachmentService {
     /// All locks, or those of one share (matched by name or mount point).
-    public func locks(share: ShareTarget? = nil) throws -> [AttachmentLock] {
+    public func locks(share: Share? = nil) throws -> [AttachmentLock] {
         let all = try store.load()
         guard let share else { return all }
-        return all.filter { $0.mountPoint == share.mountPoint || $0.share == share.name }
+        return all.filter { $0.mountPoint == share.usablePath || $0.share == share.name }
     }
 
     /// `shares` with their mount state and locks, plus any share that only the locks mention.
-    public func status(of shares: [ShareTarget]) throws -> [ShareStatus] {
+    public func status(of shares: [Share]) throws -> [MountsListingEntry] {
         let all = try store.load()
-        var known = Set(shares.map(\.mountPoint))
-        var targets = shares
-        for lock in all where known.insert(lock.mountPoint).inserted { targets.append(target(of: lock)) }
-        return try targets.map { share in
-            ShareStatus(
+        var known = Set(shares.map(\.usablePath))
+        var listed = shares
+        for lock in all where known.insert(lock.mountPoint).inserted { listed.append(share(of: lock)) }
+        return try listed.map { share in
+            MountsListingEntry(
                 share: share, mounted: try mounter.isMounted(share),
-                locks: all.filter { $0.mountPoint == share.mountPoint })
+                locks: all.filter { $0.mountPoint == share.usablePath })
         }
     }
 
     /// Unmounts a share, refusing while locks remain unless `force` (which then also allows a
     /// lazy unmount of a busy share; the locks stay, as the record of who used it).
     @discardableResult
-    public func unmountShare(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool {
+    public func unmountShare(_ share: Share, force: Bool, deadline: Deadline) throws -> Bool {
         if share.isLocal { return false }
         return try withShareLock(share, deadline: deadline) {
-            let remaining = try store.load().filter { $0.mountPoint == share.mountPoint }
+            let remaining = try store.load().filter { $0.mountPoint == share.usablePath }
             if !remaining.isEmpty {
                 guard force else { throw AttachmentError.shareHasLocks(share: share.name, locks: remaining) }
                 logger.audit(
@@ -43,10 +43,10 @@ extension ShareAttachmentService {
     }
 
     /// Adds an operator lock ("backup window"); it keeps the share mounted until deleted by id.
-    public func addOperatorLock(share: ShareTarget, reason: String, deadline: Deadline) throws -> AttachmentLock {
+    public func addOperatorLock(share: Share, reason: String, deadline: Deadline) throws -> AttachmentLock {
         guard !reason.trimmingCharacters().isEmpty else { throw AttachmentError.emptyReason }
         let lock = AttachmentLock(
-            id: RandomIdentifier.hex(count: 16), share: share.name, mountPoint: share.mountPoint, reason: reason,
+            id: RandomIdentifier.hex(count: 16), share: share.name, mountPoint: share.usablePath, reason: reason,
             context: .operator, createdAt: now())
         try store.update(deadline: deadline) { $0.append(lock) }
         logger.audit(lockEvent(lock, .lockAdd, message: "attachment lock added"))
@@ -85,14 +85,14 @@ extension ShareAttachmentService {
     /// `releaseReadMount`. A share already mounted is left as it is.
     public func mountForRead(_ share: Share, deadline: Deadline) throws -> Bool {
         if share.isLocal { return false }
-        return try withShareLock(ShareTarget(share), deadline: deadline) { try mounter.ensureMounted(share, deadline: deadline) }
+        return try withShareLock(share, deadline: deadline) { try mounter.ensureMounted(share, deadline: deadline) }
     }
 
     /// Gives back a mount `mountForRead` made: unmounted under the share's flock unless a lock
     /// refers to the share by then (a domain started on it meanwhile keeps it mounted, exactly
     /// as a release leaves a share another domain uses). Never throws; failures are in the
     /// report and audited.
-    public func releaseReadMount(_ share: ShareTarget, deadline: Deadline) -> ReleaseReport {
+    public func releaseReadMount(_ share: Share, deadline: Deadline) -> ReleaseReport {
         var report = ReleaseReport()
         if !share.isLocal { unmountIfUnused(share, deadline: deadline, report: &report) }
         return report

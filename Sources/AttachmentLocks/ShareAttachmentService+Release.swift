@@ -1,5 +1,6 @@
 import Logging
 import SmbvolLogging
+import SmbvolShares
 import SmbvolSystem
 
 extension ShareAttachmentService {
@@ -17,7 +18,7 @@ extension ShareAttachmentService {
     }
 
     func removeLocks(
-        where predicate: (AttachmentLock) -> Bool, candidates: [ShareTarget], deadline: Deadline
+        where predicate: (AttachmentLock) -> Bool, candidates: [Share], deadline: Deadline
     ) -> ReleaseReport {
         do {
             return try removeLocksThrowing(where: predicate, candidates: candidates, deadline: deadline)
@@ -37,7 +38,7 @@ extension ShareAttachmentService {
     /// Removes matching locks, then, share by share under its flock, unmounts each affected
     /// share (and each of `candidates`) that no lock refers to any more.
     func removeLocksThrowing(
-        where predicate: (AttachmentLock) -> Bool, candidates: [ShareTarget], deadline: Deadline,
+        where predicate: (AttachmentLock) -> Bool, candidates: [Share], deadline: Deadline,
         removalEvent: ((AttachmentLock) -> AuditEvent)? = nil
     ) throws -> ReleaseReport {
         var report = ReleaseReport()
@@ -50,9 +51,9 @@ extension ShareAttachmentService {
             logger.audit(removalEvent?(lock) ?? lockEvent(lock, .lockDelete, message: "attachment lock removed"))
         }
         var seen = Set<String>()
-        let shares = (report.removedLocks.map(target(of:)) + candidates).filter { seen.insert($0.mountPoint).inserted }
+        let shares = (report.removedLocks.map(share(of:)) + candidates).filter { seen.insert($0.usablePath).inserted }
         for share in shares where !share.isLocal {
-            let released = report.removedLocks.filter { $0.mountPoint == share.mountPoint }
+            let released = report.removedLocks.filter { $0.mountPoint == share.usablePath }
             unmountIfUnused(share, deadline: deadline, report: &report, keepingOnFailure: released)
         }
         return report
@@ -62,11 +63,11 @@ extension ShareAttachmentService {
     /// retries), the locks just released for it are put back: a mounted share keeps the record
     /// of who used it, and `reconcile` tries again once the domain is gone.
     func unmountIfUnused(
-        _ share: ShareTarget, deadline: Deadline, report: inout ReleaseReport, keepingOnFailure released: [AttachmentLock] = []
+        _ share: Share, deadline: Deadline, report: inout ReleaseReport, keepingOnFailure released: [AttachmentLock] = []
     ) {
         do {
             let unmounted = try withShareLock(share, deadline: deadline) { () throws -> Bool in
-                let remaining = try store.load().filter { $0.mountPoint == share.mountPoint }
+                let remaining = try store.load().filter { $0.mountPoint == share.usablePath }
                 guard remaining.isEmpty else { return false }
                 do {
                     return try mounter.unmount(share, force: false, deadline: deadline)

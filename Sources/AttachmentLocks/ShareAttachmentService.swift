@@ -18,7 +18,7 @@ public struct ShareAttachmentService: Sendable {
     public var clock: any MonotonicClock
     public var logger: Logger
     /// The shares this run knows (connection info first, then the configured ones): what a lock
-    /// record's mount point is matched back to (`target(of:)`).
+    /// record's mount point is matched back to (`share(of:)`).
     public var knownShares: [Share]
 
     public init(
@@ -36,19 +36,20 @@ public struct ShareAttachmentService: Sendable {
     var shareLockDirectory: String { store.stateDirectory + "/mounts" }
 
     /// Runs `body` holding the per-share flock of `share`.
-    func withShareLock<T>(_ share: ShareTarget, deadline: Deadline, _ body: () throws -> T) throws -> T {
+    func withShareLock<T>(_ share: Share, deadline: Deadline, _ body: () throws -> T) throws -> T {
         try SecureFiles.ensureDirectory(store.stateDirectory)
         try SecureFiles.ensureDirectory(shareLockDirectory, mode: 0o700)
         let path = shareLockDirectory + "/" + Self.lockFileName(for: share) + ".lock"
         return try FileLock.withLock(path: path, timeout: shareLockTimeout, deadline: deadline, clock: clock, body)
     }
 
-    /// A stable, file-name-safe key per mount point: its last component plus a short hash.
-    static func lockFileName(for share: ShareTarget) -> String {
-        let last = share.mountPoint.split(separator: "/").last.map(String.init) ?? "root"
+    /// A stable, file-name-safe key per directory (mount point or local path): its last
+    /// component plus a short hash.
+    static func lockFileName(for share: Share) -> String {
+        let last = share.usablePath.split(separator: "/").last.map(String.init) ?? "root"
         let safe = last.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) ? $0 : "_" }
         var hash: UInt32 = 2_166_136_261
-        for byte in share.mountPoint.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        for byte in share.usablePath.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         let hex = String(hash, radix: 16)
         return String(safe.prefix(80)) + "-" + String(repeating: "0", count: 8 - hex.count) + hex
     }
@@ -72,8 +73,8 @@ public struct ShareAttachmentService: Sendable {
     }
 
     /// A share-level event (unmount forced or failed), for the attachment layer's own decisions.
-    func shareEvent(_ share: ShareTarget, _ kind: AuditEventKind, message: String, extra: [String: String] = [:]) -> AuditEvent {
-        var event = AuditEvent(kind, message: message, extra: extra.merging(["mount_point": share.mountPoint]) { new, _ in new })
+    func shareEvent(_ share: Share, _ kind: AuditEventKind, message: String, extra: [String: String] = [:]) -> AuditEvent {
+        var event = AuditEvent(kind, message: message, extra: extra.merging(["mount_point": share.usablePath]) { new, _ in new })
         event[.share] = share.name
         return event
     }

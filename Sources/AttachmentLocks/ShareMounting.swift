@@ -1,47 +1,18 @@
 import SmbvolShares
 import SmbvolSystem
 
-/// A share as the attachment layer counts it: by its directory, so a configured share and
-/// connection info naming the same export share their locks. It carries the `Share` itself
-/// whenever this run knows it (the configuration, connection info); a share that only lock
-/// records still name (connection info of an earlier run) has its recorded name and directory
-/// alone.
-public struct ShareTarget: Sendable, Hashable {
-    public var name: String
-    /// The mount point, or the local path of a `local_path` share.
-    public var mountPoint: String
-    /// Served by this host: never mounted or unmounted.
-    public var isLocal: Bool
-    /// The share, when known: what mounting it and recognising its mount go by.
-    public var share: Share?
-
-    public init(_ share: Share) {
-        name = share.name
-        mountPoint = share.usablePath
-        isLocal = share.isLocal
-        self.share = share
-    }
-
-    /// A share known only from a lock record's name and mount point.
-    public init(recordedName name: String, mountPoint: String) {
-        self.name = name
-        self.mountPoint = mountPoint
-        isLocal = false
-        share = nil
-    }
-
-    /// `//server/share[/subdir]` for display; empty for a share only lock records name.
-    public var export: String { share?.export.commandForm ?? "" }
-}
-
 /// The mount layer, seen from the attachment service (SMBMounts' `ShareMounter` in production,
 /// wired in by the executable; a recording double in tests).
+///
+/// The attachment layer counts a share by its directory (`usablePath`), so a configured share
+/// and connection info naming the same export share their locks; a share it knows only from
+/// lock records (`Share(recordedName:mountPoint:)`) is unmounted and asked about, never mounted.
 public protocol ShareMounting: Sendable {
     /// Mounts the share unless it already is (healthy); true when this call mounted it.
     func ensureMounted(_ share: Share, deadline: Deadline) throws -> Bool
     /// Unmounts it (lazily only with `force`); false when it was not mounted.
-    func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool
-    func isMounted(_ share: ShareTarget) throws -> Bool
+    func unmount(_ share: Share, force: Bool, deadline: Deadline) throws -> Bool
+    func isMounted(_ share: Share) throws -> Bool
 }
 
 /// One disk of a domain that needs a share.
@@ -69,12 +40,12 @@ public struct AttachmentReceipt: Sendable, Equatable {
     /// The lock of every requested disk, created or found.
     public var locks: [AttachmentLock]
     /// Shares this call mounted.
-    public var mountedShares: [ShareTarget]
+    public var mountedShares: [Share]
     /// Every record in the store as this call's last change left it (every domain's): what
     /// lock hygiene reads next, without reading the store again.
     public var storeRecords: [AttachmentLock]
 
-    public init(createdLockIDs: [String] = [], locks: [AttachmentLock] = [], mountedShares: [ShareTarget] = [], storeRecords: [AttachmentLock] = []) {
+    public init(createdLockIDs: [String] = [], locks: [AttachmentLock] = [], mountedShares: [Share] = [], storeRecords: [AttachmentLock] = []) {
         self.createdLockIDs = createdLockIDs
         self.locks = locks
         self.mountedShares = mountedShares
@@ -92,9 +63,9 @@ public struct ReleaseReport: Sendable, Equatable {
     public init() {}
 }
 
-/// A share with its mount state and its locks (for `smbvol mounts`).
-public struct ShareStatus: Sendable, Equatable {
-    public var share: ShareTarget
+/// One entry of `smbvol mounts`: a share, whether it is mounted here, and its locks.
+public struct MountsListingEntry: Sendable, Equatable {
+    public var share: Share
     public var mounted: Bool
     public var locks: [AttachmentLock]
 }

@@ -38,7 +38,7 @@ public struct ShareRootResolver: Sendable {
 
     /// The cluster path of the share's root directory (no trailing `/` except for `/` itself).
     public func root(of share: Share, client: QumuloClient) throws -> String {
-        try root(name: share.name, export: share.export, cluster: share.cluster, fsPath: share.clusterRoot, client: client)
+        try root(name: share.name, export: try share.requiredExport(), cluster: share.cluster, fsPath: share.clusterRoot, client: client)
     }
 
     /// The same for a `[share.NAME]` table read on its own (`handles list --share`).

@@ -66,9 +66,7 @@ public struct HeartbeatReader: Sendable {
         let directory = HeartbeatLayout.byAddressDirectory
         let listing: ShareDirectoryListing
         do {
-            listing = try fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
-        } catch ShareFileError.notFound {
-            return []
+            listing = try fileSystem.listEntriesIfAny(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
         } catch {
             return [.unusable(file: directory.joined(separator: "/"), reason: "\(error)")]
         }
@@ -94,26 +92,18 @@ public struct HeartbeatReader: Sendable {
 
     func entriesReporting(in directory: [String], shareRoot: String, readLimit: Int) -> (entries: [Entry], notRead: Int) {
         let shown = directory.joined(separator: "/")
-        let listing: ShareDirectoryListing
+        let files: NewestHostFiles
         do {
-            listing = try fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
-        } catch ShareFileError.notFound {
-            return ([], 0)
+            files = NewestHostFiles(
+                try fileSystem.listEntriesIfAny(root: shareRoot, path: directory, limit: Self.maximumListedEntries), readLimit: readLimit)
         } catch {
             return ([.unusable(file: shown, reason: "\(error)")], 0)
         }
         var result: [Entry] = []
-        if listing.truncated {
+        if files.truncated {
             result.append(.unusable(file: shown, reason: "more than \(Self.maximumListedEntries) entries: only the first \(Self.maximumListedEntries) listed were considered"))
         }
-        // Temporaries of writers (and anything else) are not records. Newest first; a file
-        // whose time cannot be had comes first too (it cannot be ruled out), then by name.
-        let candidates = listing.entries.filter { HeartbeatLayout.isRecordFileName($0.name) }.sorted { left, right in
-            let l = left.modified ?? .infinity
-            let r = right.modified ?? .infinity
-            return l != r ? l > r : left.name < right.name
-        }
-        for candidate in candidates.prefix(readLimit) {
+        for candidate in files.toRead {
             let name = candidate.name
             let hostID = String(name.dropLast(5))
             do {
@@ -124,16 +114,14 @@ public struct HeartbeatReader: Sendable {
                 result.append(.unusable(file: shown + "/" + name, reason: "\(error)"))
             }
         }
-        if candidates.count > readLimit {
+        if files.leftUnread > 0 {
             result.append(
                 .unusable(
                     file: shown,
-                    reason: "\(candidates.count - readLimit) older record file(s) not read (only the newest \(readLimit) are); "
+                    reason: "\(files.leftUnread) older record file(s) not read (only the newest \(readLimit) are); "
                         + "records of hosts gone for a day are swept by the hosts that beat there"))
         }
-        // A truncated listing leaves an unknown number unread: at least one.
-        let notRead = max(candidates.count - readLimit, 0) + (listing.truncated ? 1 : 0)
-        return (result, notRead)
+        return (result, files.notRead)
     }
 
     func read(_ path: [String], shareRoot: String, expectedHostID: String) throws -> Entry {

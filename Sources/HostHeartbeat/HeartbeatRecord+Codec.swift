@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SmbvolSystem
 
 /// One entry of a record left out, and why: the writer leaves out what the reader would refuse
@@ -173,16 +168,9 @@ extension HeartbeatRecord {
 
     /// `decode`, also saying which entries were left out.
     public static func decodeReporting(_ bytes: [UInt8]) throws -> Decoded {
-        guard bytes.count <= maximumBytes else { throw HeartbeatRecordError.malformed("larger than \(maximumBytes) bytes") }
-        let wire: ReadWire
-        do {
-            wire = try JSONDecoder().decode(ReadWire.self, from: Data(bytes))
-        } catch let error as HeartbeatRecordError {
-            throw error
-        } catch {
-            throw HeartbeatRecordError.malformed("not JSON of the heartbeat record's shape")
-        }
-        return try wire.validated()
+        try ShareFileJSON.decoded(
+            ReadWire.self, from: bytes, maximumBytes: maximumBytes, shape: "the heartbeat record's shape", malformed: HeartbeatRecordError.malformed
+        ).validated()
     }
 
     // MARK: - Writing

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SmbvolSystem
 
 /// One host's liveness record on one share (docs/stale-handle-policy.md, "Heartbeat evidence"): who it is,
@@ -59,11 +54,7 @@ public struct HeartbeatRecord: Sendable, Equatable {
 
     /// The bytes of this record as it stands. Writers publish `HeartbeatRecord.publishable`'s
     /// bytes instead, which hold only what every reader accepts.
-    public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(Wire(self))) + [UInt8(ascii: "\n")]
-    }
+    public func encoded() throws -> [UInt8] { try ShareFileJSON.encoded(Wire(self)) }
 
     /// Parses a record: the record-level fields strictly (the known keys only, each of the right
     /// type and within bounds: anything else is `HeartbeatRecordError.malformed`, naming what was

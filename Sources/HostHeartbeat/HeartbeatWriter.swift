@@ -108,30 +108,13 @@ public struct HeartbeatWriter: Sendable {
         let reader = HeartbeatReader(fileSystem: fileSystem)
         var removed: [String] = []
         for directory in [HeartbeatLayout.hostsDirectory] + addresses.map(HeartbeatLayout.addressDirectory) {
-            guard let listing = try? fileSystem.listEntries(root: shareRoot, path: directory, limit: HeartbeatReader.maximumListedEntries) else {
-                continue
-            }
-            for entry in listing.entries where entry.name != ownName {
-                guard let modified = entry.modified else { continue }
-                let age = now - modified
-                let remove: Bool
-                if HeartbeatLayout.isTemporary(entry.name, of: ownName) {
-                    // A killed writer's (sweeps run when a process starts, before it writes).
-                    remove = true
-                } else if age <= olderThanSeconds {
-                    remove = false
-                } else if HeartbeatLayout.isRecordFileName(entry.name),
-                    case .record(let record, _, _) = reader.record(
-                        at: directory + [entry.name], hostID: String(entry.name.dropLast(5)), shareRoot: shareRoot)
-                {
-                    remove = now - record.writtenAt > olderThanSeconds
-                } else {
-                    remove = true
-                }
-                guard remove else { continue }
-                if (try? fileSystem.removeFile(root: shareRoot, directory: directory, name: entry.name)) != nil {
-                    removed.append((directory + [entry.name]).joined(separator: "/"))
-                }
+            removed += fileSystem.sweepHostFiles(
+                in: directory, root: shareRoot, ownName: ownName, now: now, olderThanSeconds: olderThanSeconds,
+                listLimit: HeartbeatReader.maximumListedEntries
+            ) { name in
+                guard case .record(let record, _, _) = reader.record(at: directory + [name], hostID: String(name.dropLast(5)), shareRoot: shareRoot)
+                else { return nil }
+                return record.writtenAt
             }
         }
         return removed

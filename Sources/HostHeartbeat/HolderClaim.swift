@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SmbvolSystem
 
 /// One host's claim on one image (docs/stale-handle-policy.md, "Holder claims"): "this host runs
@@ -79,11 +74,7 @@ extension HolderClaim {
         public var dropped: [DroppedHeartbeatEntry]
     }
 
-    public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(ClaimWire(self))) + [UInt8(ascii: "\n")]
-    }
+    public func encoded() throws -> [UInt8] { try ShareFileJSON.encoded(ClaimWire(self)) }
 
     public static func decode(_ bytes: [UInt8]) throws -> HolderClaim { try decodeReporting(bytes).claim }
 
@@ -91,18 +82,9 @@ extension HolderClaim {
     /// a claim we do not understand proves nothing); the addresses, hostname and domain name one
     /// by one, as heartbeat records (the same entry rules).
     public static func decodeReporting(_ bytes: [UInt8]) throws -> Decoded {
-        guard bytes.count <= maximumBytes else { throw HolderClaimError.malformed("larger than \(maximumBytes) bytes") }
-        let wire: ClaimReadWire
-        do {
-            wire = try JSONDecoder().decode(ClaimReadWire.self, from: Data(bytes))
-        } catch let error as HolderClaimError {
-            throw error
-        } catch HeartbeatRecordError.malformed(let reason) {
-            throw HolderClaimError.malformed(reason.replacing("the record", with: "the claim"))
-        } catch {
-            throw HolderClaimError.malformed("not JSON of the holder claim's shape")
-        }
-        return try wire.validated()
+        try ShareFileJSON.decoded(
+            ClaimReadWire.self, from: bytes, maximumBytes: maximumBytes, shape: "the holder claim's shape", malformed: HolderClaimError.malformed
+        ).validated()
     }
 
     /// The claim as a writer may publish it: the entries a reader would refuse left out (and
@@ -137,17 +119,12 @@ extension HolderClaim {
 
 /// The claim as written.
 struct ClaimWire: Encodable {
-    struct Domain: Codable {
-        var name: String
-        var uuid: String
-    }
-
     var format: String
     var version: Int
     var hostID: String
     var hostname: String
     var addresses: [String]
-    var domain: Domain
+    var domain: DomainWire
     var imagePath: String
     var writtenAt: String
     var intervalSeconds: Double
@@ -166,7 +143,7 @@ struct ClaimWire: Encodable {
         hostID = claim.hostID
         hostname = claim.hostname
         addresses = claim.addresses
-        domain = Domain(name: claim.domainName, uuid: claim.domainUUID)
+        domain = DomainWire(name: claim.domainName, uuid: claim.domainUUID)
         imagePath = claim.imagePath
         writtenAt = claim.writtenAtText
         intervalSeconds = claim.intervalSeconds
@@ -188,7 +165,16 @@ struct ClaimReadWire: Decodable {
 
     enum DomainKeys: String, CodingKey, CaseIterable { case name, uuid }
 
+    /// The entry rules are the heartbeat records' (`ReadWire`): their errors are the claim's.
     init(from decoder: any Decoder) throws {
+        do {
+            try self.init(reading: decoder)
+        } catch HeartbeatRecordError.malformed(let reason) {
+            throw HolderClaimError.malformed(reason.replacing("the record", with: "the claim"))
+        }
+    }
+
+    private init(reading decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: ClaimWire.CodingKeys.self)
         try ReadWire.rejectUnknownKeys(decoder, known: ClaimWire.CodingKeys.allCases.map(\.rawValue), what: "the claim")
         format = try container.decode(String.self, forKey: .format)

@@ -55,30 +55,14 @@ public struct HolderClaimStore: Sendable {
     @discardableResult
     public func sweep(imagePath: String, hostID: String, shareRoot: String, now: Double, olderThanSeconds: Double) -> [String] {
         let directory = HeartbeatLayout.claimDirectory(imagePath: imagePath)
-        let ownName = HeartbeatLayout.hostFileName(hostID: hostID)
-        guard let listing = try? fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries) else { return [] }
-        var removed: [String] = []
-        for entry in listing.entries where entry.name != ownName {
-            guard let modified = entry.modified else { continue }
-            let remove: Bool
-            if HeartbeatLayout.isTemporary(entry.name, of: ownName) {
-                remove = true
-            } else if now - modified <= olderThanSeconds {
-                remove = false
-            } else if HeartbeatLayout.isRecordFileName(entry.name),
-                let bytes = try? fileSystem.readFile(root: shareRoot, path: directory + [entry.name], limit: HolderClaim.maximumBytes),
-                let claim = try? HolderClaim.decode(bytes)
-            {
-                remove = now - claim.writtenAt > olderThanSeconds
-            } else {
-                remove = true
-            }
-            guard remove else { continue }
-            if (try? fileSystem.removeFile(root: shareRoot, directory: directory, name: entry.name)) != nil {
-                removed.append((directory + [entry.name]).joined(separator: "/"))
-            }
+        let fileSystem = self.fileSystem
+        return fileSystem.sweepHostFiles(
+            in: directory, root: shareRoot, ownName: HeartbeatLayout.hostFileName(hostID: hostID), now: now, olderThanSeconds: olderThanSeconds,
+            listLimit: Self.maximumListedEntries
+        ) { name in
+            let bytes = try? fileSystem.readFile(root: shareRoot, path: directory + [name], limit: HolderClaim.maximumBytes)
+            return bytes.flatMap { try? HolderClaim.decode($0) }?.writtenAt
         }
-        return removed
     }
 
     /// The claims on the image at `imagePath` (below the share root): one listing of its
@@ -95,25 +79,19 @@ public struct HolderClaimStore: Sendable {
         }
         let directory = HeartbeatLayout.claimDirectory(imagePath: expected)
         let shown = directory.joined(separator: "/")
-        let listing: ShareDirectoryListing
+        let files: NewestHostFiles
         do {
-            listing = try fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
-        } catch ShareFileError.notFound {
-            return ([], 0)
+            files = NewestHostFiles(
+                try fileSystem.listEntriesIfAny(root: shareRoot, path: directory, limit: Self.maximumListedEntries), readLimit: Self.maximumClaimsRead)
         } catch {
             return ([.unread(file: shown, reason: "the claim directory could not be listed: \(error)")], 1)
         }
         var result: [Entry] = []
         var unreadFiles = 0
-        if listing.truncated {
+        if files.truncated {
             result.append(.unread(file: shown, reason: "more than \(Self.maximumListedEntries) entries: only the first listed were considered"))
         }
-        let candidates = listing.entries.filter { HeartbeatLayout.isRecordFileName($0.name) }.sorted { left, right in
-            let l = left.modified ?? .infinity
-            let r = right.modified ?? .infinity
-            return l != r ? l > r : left.name < right.name
-        }
-        for candidate in candidates.prefix(Self.maximumClaimsRead) {
+        for candidate in files.toRead {
             let file = shown + "/" + candidate.name
             let hostID = String(candidate.name.dropLast(5))
             do {
@@ -139,12 +117,11 @@ public struct HolderClaimStore: Sendable {
                 result.append(.unusable(file: file, reason: "\(error)"))
             }
         }
-        if candidates.count > Self.maximumClaimsRead {
+        if files.leftUnread > 0 {
             result.append(
-                .unread(file: shown, reason: "\(candidates.count - Self.maximumClaimsRead) older claim file(s) not read (only the newest \(Self.maximumClaimsRead) are)"))
+                .unread(file: shown, reason: "\(files.leftUnread) older claim file(s) not read (only the newest \(Self.maximumClaimsRead) are)"))
         }
-        let notRead = max(candidates.count - Self.maximumClaimsRead, 0) + (listing.truncated ? 1 : 0) + unreadFiles
-        return (result, notRead)
+        return (result, files.notRead + unreadFiles)
     }
 
     /// Whether a claim file that could not be read may still hide a live claim: an I/O error

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SmbvolSystem
 
 /// What a start leaves on the share when it force-closed another host's handles on an image
@@ -116,23 +111,16 @@ public struct TakeoverRecordError: Error, Equatable, Sendable, CustomStringConve
 
 extension TakeoverRecord {
     public func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let bytes = Array(try encoder.encode(TakeoverWire(self))) + [UInt8(ascii: "\n")]
+        let bytes = try ShareFileJSON.encoded(TakeoverWire(self))
         // The writer publishes only what every reader accepts whole.
         guard try Self.decode(bytes) == self else { throw TakeoverRecordError("the writer's record does not read back (a bug); not written") }
         return bytes
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> TakeoverRecord {
-        guard bytes.count <= maximumBytes else { throw TakeoverRecordError("larger than \(maximumBytes) bytes") }
-        let wire: TakeoverWire
-        do {
-            wire = try JSONDecoder().decode(TakeoverWire.self, from: Data(bytes))
-        } catch {
-            throw TakeoverRecordError("not JSON of the takeover record's shape")
-        }
-        return try wire.validated()
+        try ShareFileJSON.decoded(
+            TakeoverWire.self, from: bytes, maximumBytes: maximumBytes, shape: "the takeover record's shape", malformed: TakeoverRecordError.init
+        ).validated()
     }
 
     static func checkedHolder(_ holder: TakeoverWire.Holder, role: String, hostIDRequired: Bool) throws -> Holder {
@@ -167,7 +155,7 @@ struct TakeoverWire: Codable {
         var hostname: String?
         var addresses: [String]
         /// Only in records of a claim taken over (older readers ignore it).
-        var domain: Domain?
+        var domain: DomainWire?
         enum CodingKeys: String, CodingKey {
             case hostname, addresses, domain
             case hostID = "host_id"
@@ -183,16 +171,11 @@ struct TakeoverWire: Codable {
         }
     }
 
-    struct Domain: Codable {
-        var name: String
-        var uuid: String
-    }
-
     var format: String
     var version: Int
     var image: Image
     var newHolder: Holder
-    var domain: Domain
+    var domain: DomainWire
     var takenAt: String
     var oldHolder: Holder
     var closedHandles: [String]
@@ -210,11 +193,11 @@ struct TakeoverWire: Codable {
         version = TakeoverRecord.formatVersion
         image = Image(path: record.imagePath, fileNumber: record.fileNumber)
         newHolder = Holder(hostID: record.newHolder.hostID, hostname: record.newHolder.hostname, addresses: record.newHolder.addresses, domain: nil)
-        domain = Domain(name: record.domainName, uuid: record.domainUUID)
+        domain = DomainWire(name: record.domainName, uuid: record.domainUUID)
         takenAt = record.takenAtText
         oldHolder = Holder(
             hostID: record.oldHolder.hostID, hostname: record.oldHolder.hostname, addresses: record.oldHolder.addresses,
-            domain: record.oldHolder.domain.map { Domain(name: $0.name, uuid: $0.uuid) })
+            domain: record.oldHolder.domain.map { DomainWire(name: $0.name, uuid: $0.uuid) })
         closedHandles = record.closedHandles
     }
 

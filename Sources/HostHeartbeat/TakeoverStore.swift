@@ -41,9 +41,7 @@ public struct TakeoverStore: Sendable {
         let shown = directory.joined(separator: "/")
         let listing: ShareDirectoryListing
         do {
-            listing = try fileSystem.listEntries(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
-        } catch ShareFileError.notFound {
-            return []
+            listing = try fileSystem.listEntriesIfAny(root: shareRoot, path: directory, limit: Self.maximumListedEntries)
         } catch {
             return [.unusable(file: shown, reason: "\(error)")]
         }

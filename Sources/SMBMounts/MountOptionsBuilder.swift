@@ -21,7 +21,7 @@ public struct MountOptionsBuilder: Sendable {
             "credentials=\(credentialsFile)", "uid=\(account.uid)", "gid=\(account.gid)",
             "file_mode=0660", "dir_mode=0770",
         ]
-        return [share.export.commandForm, share.mountPoint, "-o", (fixed + share.options).joined(separator: ",")]
+        return [try share.requiredExport().commandForm, share.mountPoint, "-o", (fixed + share.options).joined(separator: ",")]
     }
 
     /// Rejects options that could smuggle another option in or carry a password, then judges

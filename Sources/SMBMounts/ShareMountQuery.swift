@@ -12,7 +12,8 @@ public enum ShareMountState: Sendable, Equatable {
     case notMounted
     /// Something that is not the share's export is mounted there.
     case foreign(MountTableEntry)
-    /// The share's export is mounted there.
+    /// The share's export is mounted there (for a share known only from lock records, which
+    /// has no export: an export smbvol would mount at a directory of that name).
     case mounted(MountTableEntry)
 
     /// Local, or the share's own export is mounted.
@@ -63,7 +64,7 @@ public struct ShareMountQuery: Sendable {
     public static func state(of share: Share, in table: MountTable) -> ShareMountState {
         if share.isLocal { return .local }
         guard let entry = entry(at: share.mountPoint, in: table) else { return .notMounted }
-        return share.export.matches(mountSource: entry.source) ? .mounted(entry) : .foreign(entry)
+        return ShareMounter.recognises(entry, mountPoint: share.mountPoint, expected: share.export) ? .mounted(entry) : .foreign(entry)
     }
 
     public static func entry(at mountPoint: String, in table: MountTable) -> MountTableEntry? {

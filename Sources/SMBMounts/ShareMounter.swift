@@ -66,10 +66,11 @@ public struct ShareMounter: Sendable {
     /// answers), unmount-and-mount when the mount is dead, refuse when something else is there.
     public func ensureMounted(_ share: Share, deadline: Deadline) throws -> MountOutcome {
         if share.isLocal { return .local }
+        let export = try share.requiredExport()
         if let entry = try entry(at: share.mountPoint) {
-            guard share.export.matches(mountSource: entry.source) else {
+            guard export.matches(mountSource: entry.source) else {
                 throw MountCommandError.foreignMount(
-                    mountPoint: share.mountPoint, found: entry.source, expected: share.export.commandForm)
+                    mountPoint: share.mountPoint, found: entry.source, expected: export.commandForm)
             }
             let code: Int32
             switch probe.health(of: share.mountPoint, deadline: deadline) {
@@ -91,10 +92,10 @@ public struct ShareMounter: Sendable {
             } catch {
                 throw MountCommandError.deadMountNotRemoved(mountPoint: share.mountPoint, cause: cause)
             }
-            try mount(share, deadline: deadline)
+            try mount(share, export: export, deadline: deadline)
             return .remounted
         }
-        try mount(share, deadline: deadline)
+        try mount(share, export: export, deadline: deadline)
         return .mounted
     }
 
@@ -133,14 +134,14 @@ public struct ShareMounter: Sendable {
     }
 
     /// Mounts, or audits why not (mount-failed, counted per share in the metrics) and throws.
-    func mount(_ share: Share, deadline: Deadline) throws {
+    func mount(_ share: Share, export: SMBExport, deadline: Deadline) throws {
         do {
-            try mountOnce(share, deadline: deadline)
+            try mountOnce(share, export: export, deadline: deadline)
         } catch {
             logger.audit(
                 Self.shareEvent(
                     .mountFailed, "mount failed", share: share.name, mountPoint: share.mountPoint,
-                    extra: ["export": share.export.commandForm, "error": "\(error)"]))
+                    extra: ["export": export.commandForm, "error": "\(error)"]))
             throw error
         }
     }
@@ -153,7 +154,7 @@ public struct ShareMounter: Sendable {
         return event
     }
 
-    private func mountOnce(_ share: Share, deadline: Deadline) throws {
+    private func mountOnce(_ share: Share, export: SMBExport, deadline: Deadline) throws {
         let account = try accountResolver.resolve()
         let builder = MountOptionsBuilder(account: account)
         try builder.validate(options: share.options, share: share.name, allowNobrl: share.allowNobrl)
@@ -181,7 +182,7 @@ public struct ShareMounter: Sendable {
             ProcessRequest(executable: settings.mountCommand, arguments: arguments, timeout: settings.mountTimeout),
             deadline: deadline)
         temporary?.remove()
-        try Self.check(outcome, share: share, timeout: settings.mountTimeout)
+        try Self.check(outcome, share: share, export: export, timeout: settings.mountTimeout)
 
         guard try isMounted(share) else {
             // Whatever this run put there is given back: a start that fails must not leave a
@@ -189,14 +190,14 @@ public struct ShareMounter: Sendable {
             if let made = try? entry(at: share.mountPoint), made.mountID != before {
                 try? unmountNow(mountPoint: Self.canonicalPath(share.mountPoint), share: share.name, lazy: false, deadline: deadline)
             }
-            throw MountCommandError.notInMountTable(export: share.export.commandForm, mountPoint: share.mountPoint)
+            throw MountCommandError.notInMountTable(export: export.commandForm, mountPoint: share.mountPoint)
         }
         logger.audit(
-            Self.shareEvent(.mount, "mounted share", share: share.name, mountPoint: share.mountPoint, extra: ["export": share.export.commandForm]))
+            Self.shareEvent(.mount, "mounted share", share: share.name, mountPoint: share.mountPoint, extra: ["export": export.commandForm]))
     }
 
-    static func check(_ outcome: ProcessOutcome, share: Share, timeout: Duration) throws {
-        let export = share.export.commandForm
+    static func check(_ outcome: ProcessOutcome, share: Share, export: SMBExport, timeout: Duration) throws {
+        let export = export.commandForm
         if outcome.timedOut {
             throw MountCommandError.mountTimedOut(export: export, mountPoint: share.mountPoint, seconds: timeout.secondsDouble)
         }

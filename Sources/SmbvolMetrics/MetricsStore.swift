@@ -85,22 +85,10 @@ public struct MetricsStore: Sendable {
         _ = try retryingSystemCall("ftruncate", path: path) { ftruncate(descriptor, off_t(bytes.count)) }
     }
 
-    /// Temporary file (O_EXCL, the final mode) in the target's directory, then rename. The
-    /// temporary name does not end in `.prom`, so the collector never reads it.
+    /// Temporary file (O_EXCL, the final mode) in the target's directory, then rename, without
+    /// the flushes (a later run rewrites the file anyway). The temporary name
+    /// (`AtomicFileWriter.temporaryPrefix`) does not end in `.prom`, so the collector never reads it.
     static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws {
-        let slash = path.lastIndex(of: "/") ?? path.startIndex
-        let temporary = String(path[..<slash]) + "/." + String(path[path.index(after: slash)...]) + ".tmp-" + RandomIdentifier.hex(count: 8)
-        let descriptor = try retryingSystemCall("open", path: temporary) {
-            open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-        }
-        var renamed = false
-        defer { if !renamed { unlink(temporary) } }
-        do {
-            defer { close(descriptor) }
-            try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
-            try FileDescriptorIO.writeAll(descriptor, bytes, path: temporary)
-        }
-        try retryingSystemCall("rename", path: path) { rename(temporary, path) }
-        renamed = true
+        try AtomicFileWriter(durable: false).write(bytes, to: path, mode: mode)
     }
 }

@@ -1,20 +1,23 @@
 import AttachmentLocks
+import SmbvolShares
 import SmbvolSystem
 import SmbvolUseCases
 
 /// `mounts`, `lock`, `unmount`, `detach`, `reconcile` and `attach` output: lines, or JSON.
 public enum ShareText {
     /// `mounts`: a line per share, then its locks indented.
-    public static func mountLines(_ statuses: [ShareStatus], now: Double) -> [String] {
+    public static func mountLines(_ statuses: [MountsListingEntry], now: Double) -> [String] {
         statuses.flatMap { status in
             let state = status.share.isLocal ? "local" : (status.mounted ? "mounted" : "not mounted")
-            let share = "\(status.share.name)  \(status.share.export.isEmpty ? "-" : status.share.export)  \(status.share.mountPoint)  \(state)"
+            // A share known only from lock records has no export to show.
+            let export = status.share.export?.commandForm ?? "-"
+            let share = "\(status.share.name)  \(export)  \(status.share.usablePath)  \(state)"
             return [share] + status.locks.map { "    " + LockText.line($0, now: now) }
         }
     }
 
     /// `mounts --json`: `{"mounts": [{"share", "export", "mount_point", "mounted", "locks": […]}]}`.
-    public static func mountsDocument(_ statuses: [ShareStatus]) -> String {
+    public static func mountsDocument(_ statuses: [MountsListingEntry]) -> String {
         JSONWriter.document(.object([("mounts", .array(statuses.map(MountJSON.value)))]))
     }
 
@@ -75,10 +78,10 @@ public enum ShareText {
 }
 
 public enum MountJSON {
-    public static func value(_ status: ShareStatus) -> JSONValue {
+    public static func value(_ status: MountsListingEntry) -> JSONValue {
         .object([
-            ("share", .string(status.share.name)), ("export", .string(status.share.export)),
-            ("mount_point", .string(status.share.mountPoint)), ("mounted", .bool(status.mounted)),
+            ("share", .string(status.share.name)), ("export", .string(status.share.export?.commandForm ?? "")),
+            ("mount_point", .string(status.share.usablePath)), ("mounted", .bool(status.mounted)),
             ("locks", .array(status.locks.map(LockJSON.value))),
         ])
     }

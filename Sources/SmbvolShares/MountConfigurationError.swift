@@ -13,6 +13,9 @@ public enum MountConfigurationError: Error, Equatable, Sendable, CustomStringCon
     case missingCredentials(share: String)
     case invalidConnectionInfo(String)
     case unknownQemuAccount(kind: String, name: String)
+    /// A share known only from lock records asked for its export (to be mounted, or found on
+    /// its cluster): records keep a share's name and directory only.
+    case exportNotRecorded(share: String, mountPoint: String)
 
     public var description: String {
         switch self {
@@ -44,6 +47,9 @@ public enum MountConfigurationError: Error, Equatable, Sendable, CustomStringCon
         case .unknownQemuAccount(let kind, let name):
             return "qemu \(kind) \"\(name)\" does not exist on this host: set qemu_\(kind) in smbvol.toml "
                 + "to the account libvirt runs qemu as"
+        case .exportNotRecorded(let share, let mountPoint):
+            return "share \(share) (\(mountPoint)) is known only from attachment lock records, which do not keep its export: "
+                + "it can be unmounted or listed, not mounted; configure it or attach it with its connection info"
         }
     }
 }

@@ -19,9 +19,15 @@ public enum MountCredentials: Sendable, Hashable, CustomStringConvertible {
 /// use its path) and to find its images on the cluster. Built once per run from the
 /// configuration (`ShareCatalog`) or from hot-attach connection info; mounts, attachment locks,
 /// disk location and evidence all read this, never the raw `[share.NAME]` table.
+///
+/// One more form: a share this run knows only from attachment lock records
+/// (`init(recordedName:mountPoint:)` — connection info of an earlier run, or a share since
+/// removed from the configuration). A record keeps a share's name and directory only, so that
+/// form has no export: it can be listed, locked and unmounted, never mounted.
 public struct Share: Sendable, Hashable {
     public var name: String
-    public var export: SMBExport
+    /// Nil only for a share known only from lock records.
+    public var export: SMBExport?
     public var mountPoint: String
     /// Set when this host serves the share itself: nothing is mounted.
     public var localPath: String?
@@ -60,6 +66,28 @@ public struct Share: Sendable, Hashable {
             options: share.options, allowNobrl: share.allowNobrl, cluster: share.cluster, clusterRoot: share.fsPath)
     }
 
+    /// A share known only from lock records: the name and the directory a record keeps.
+    public init(recordedName name: String, mountPoint: String) {
+        self.name = name
+        export = nil
+        self.mountPoint = mountPoint
+        localPath = nil
+        credentials = nil
+        options = []
+        allowNobrl = false
+        cluster = nil
+        clusterRoot = nil
+    }
+
+    /// Whether this run knows the share only from lock records (no export: never mounted).
+    public var isKnownOnlyFromRecords: Bool { export == nil }
+
+    /// The export, for what needs one (mounting, finding the share on its cluster).
+    public func requiredExport() throws -> SMBExport {
+        guard let export else { throw MountConfigurationError.exportNotRecorded(share: name, mountPoint: mountPoint) }
+        return export
+    }
+
     /// Where the disk images are: the local path, or the mount point.
     public var usablePath: String { localPath ?? mountPoint }
     public var isLocal: Bool { localPath != nil }
@@ -75,7 +103,7 @@ extension Share {
         for share in shares {
             let directory = share.usablePath.count > 1 && share.usablePath.hasSuffix("/") ? String(share.usablePath.dropLast()) : share.usablePath
             if let other = seen[directory], other.name != share.name,
-                other.isLocal || share.isLocal || other.export.normalised != share.export.normalised
+                other.isLocal || share.isLocal || other.export?.normalised != share.export?.normalised
             {
                 throw MountConfigurationError.sharedDirectory(directory: directory, shares: [other.name, share.name])
             }

@@ -7,6 +7,11 @@ import Darwin
 /// Replaces a file so that readers, and a crash at any instant, see either the old or the new
 /// content, never a mix: write a temporary file in the same directory (O_EXCL|O_NOFOLLOW, the
 /// final mode), fsync it, rename it over the target, fsync the directory.
+///
+/// Without `durable`, the two fsyncs are left out: readers still see the old or the new
+/// content, but a power cut may lose the new one (or leave it torn). Only for a file a later
+/// run rewrites anyway, written where a flush costs too much (the metrics textfile, within the
+/// hook's budget).
 public struct AtomicFileWriter: Sendable {
     /// Points inside a write where a test may want to kill the process (see `stageObserver`).
     public enum Stage: String, Sendable, CaseIterable {
@@ -17,8 +22,11 @@ public struct AtomicFileWriter: Sendable {
     /// Called at each stage. Production leaves it `nil`; crash tests install one that kills
     /// the process, to prove the store survives.
     public var stageObserver: (@Sendable (Stage) -> Void)?
+    /// Whether the new content is flushed before and after the rename (see above).
+    public var durable: Bool
 
-    public init(stageObserver: (@Sendable (Stage) -> Void)? = nil) {
+    public init(durable: Bool = true, stageObserver: (@Sendable (Stage) -> Void)? = nil) {
+        self.durable = durable
         self.stageObserver = stageObserver
     }
 
@@ -41,13 +49,13 @@ public struct AtomicFileWriter: Sendable {
             // The umask may have narrowed the mode given to open.
             try retryingSystemCall("fchmod", path: temporary) { fchmod(descriptor, mode) }
             try FileDescriptorIO.writeAll(descriptor, bytes, path: temporary)
-            try retryingSystemCall("fsync", path: temporary) { fsync(descriptor) }
+            if durable { try retryingSystemCall("fsync", path: temporary) { fsync(descriptor) } }
         }
         stageObserver?(.afterTemporaryWrite)
         try retryingSystemCall("rename", path: path) { rename(temporary, path) }
         renamed = true
         stageObserver?(.afterRename)
-        try Self.syncDirectory(directory)
+        if durable { try Self.syncDirectory(directory) }
     }
 
     static func syncDirectory(_ directory: String) throws {

@@ -135,34 +135,33 @@ public struct HeartbeatBeat {
         let hostname = HostIdentity.hostname()
         let now = clock.wallClockSeconds()
         let fresh = configuration.effectiveHeartbeatFreshSeconds
-        var started: [(share: ShareTarget, record: HeartbeatRecord, work: BoundedWork<ShareResult>)] = []
+        var started: [(share: Share, record: HeartbeatRecord, work: BoundedWork<ShareResult>)] = []
         for share in wiring.shares where configuration.shares[share.name] != nil {
-            let target = ShareTarget(share)
             let record = HeartbeatRecord(
                 hostID: hostID, hostname: hostname, addresses: addresses, writtenAt: now,
-                intervalSeconds: configuration.heartbeatIntervalSeconds, images: Self.images(on: target, locks: locks))
+                intervalSeconds: configuration.heartbeatIntervalSeconds, images: Self.images(on: share, locks: locks))
             // The mount table is read here (it never blocks); everything that touches the
             // share runs in the share's worker.
-            if !target.isLocal {
+            if !share.isLocal {
                 do {
-                    guard try wiring.service.isMountedNow(target) else {
+                    guard try wiring.service.isMountedNow(share) else {
                         outcome.notMounted.append(share.name)
                         logger.debug("share not mounted: no heartbeat written there", metadata: ["share": "\(share.name)"])
                         continue
                     }
                 } catch {
-                    fail(share.name, mountPoint: target.mountPoint, .notRead(error), into: &outcome)
+                    fail(share.name, mountPoint: share.usablePath, .notRead(error), into: &outcome)
                     continue
                 }
             }
             guard inFlight.claim(share.name) else {
-                fail(share.name, mountPoint: target.mountPoint, .previousBeatBlocked, into: &outcome)
+                fail(share.name, mountPoint: share.usablePath, .previousBeatBlocked, into: &outcome)
                 continue
             }
             let sweepAge = (lastSweep[share.name].map { now - $0 >= Self.sweepEverySeconds } ?? true)
                 ? HeartbeatWriter.sweepAgeSeconds(freshSeconds: fresh) : nil
             let job = ShareJob(
-                target: target, record: record, claimedImages: Self.claimedImages(on: target, locks: locks, bootTime: bootTime), claimStore: claimStore, writer: writer,
+                share: share, record: record, claimedImages: Self.claimedImages(on: share, locks: locks, bootTime: bootTime), claimStore: claimStore, writer: writer,
                 probe: probe, previous: lastWrites[share.name], now: now, freshSeconds: fresh,
                 sweepAge: sweepAge, probeTimeout: Self.probeTimeout(interval: configuration.heartbeatIntervalSeconds))
             let inFlight = self.inFlight
@@ -172,50 +171,50 @@ public struct HeartbeatBeat {
                 return job.run()
             }) else {
                 inFlight.release(share.name)
-                fail(share.name, mountPoint: target.mountPoint, .noThread, into: &outcome)
+                fail(share.name, mountPoint: share.usablePath, .noThread, into: &outcome)
                 continue
             }
-            started.append((target, record, work))
+            started.append((share, record, work))
         }
         let waitStart = clock.now()
-        for (target, record, work) in started {
+        for (share, record, work) in started {
             let remaining = shareBound - (clock.now() - waitStart).secondsDouble
             guard let result = work.wait(seconds: remaining) else {
-                fail(target.name, mountPoint: target.mountPoint, .beatNotFinished(seconds: shareBound), into: &outcome)
+                fail(share.name, mountPoint: share.usablePath, .beatNotFinished(seconds: shareBound), into: &outcome)
                 continue
             }
             switch result {
             case .notMounted:
-                outcome.notMounted.append(target.name)
+                outcome.notMounted.append(share.name)
             case .failed(let reason):
-                fail(target.name, mountPoint: target.mountPoint, reason, into: &outcome)
+                fail(share.name, mountPoint: share.usablePath, reason, into: &outcome)
             case .written(let written, let swept, let claimFailures):
                 for failure in claimFailures {
                     logger.warning(
                         "holder claim not refreshed; it goes stale unless a later beat writes it",
-                        metadata: ["event": "claim-write-failed", "share": "\(target.name)", "error": "\(LineEscaping.oneLine(failure))"])
+                        metadata: ["event": "claim-write-failed", "share": "\(share.name)", "error": "\(LineEscaping.oneLine(failure))"])
                 }
-                lastWrites[target.name] = written.lastWrite
+                lastWrites[share.name] = written.lastWrite
                 lastSuccessAt = now
-                if swept != nil { lastSweep[target.name] = now }
-                outcome.written.append(target.name)
-                report(written, share: target, into: &outcome)
+                if swept != nil { lastSweep[share.name] = now }
+                outcome.written.append(share.name)
+                report(written, share: share, into: &outcome)
                 for file in swept ?? [] {
-                    logger.info("old heartbeat file swept", metadata: ["event": "heartbeat-swept", "share": "\(target.name)", "file": "\(file)"])
+                    logger.info("old heartbeat file swept", metadata: ["event": "heartbeat-swept", "share": "\(share.name)", "file": "\(file)"])
                 }
-                logger.debug("heartbeat written", metadata: ["share": "\(target.name)", "images": "\(record.images.count)"])
+                logger.debug("heartbeat written", metadata: ["share": "\(share.name)", "images": "\(record.images.count)"])
             }
         }
         return outcome
     }
 
-    mutating func report(_ written: HeartbeatWriter.Outcome, share: ShareTarget, into outcome: inout Outcome) {
+    mutating func report(_ written: HeartbeatWriter.Outcome, share: Share, into outcome: inout Outcome) {
         for entry in written.published.dropped {
             outcome.dropped.append((share.name, entry))
             guard reported.insert("dropped \(share.name) \(entry)").inserted else { continue }
             var event = AuditEvent(
                 .heartbeatEntryDropped, message: "heartbeat record entry left out: other hosts' readers would refuse it; the rest of the record is written",
-                extra: ["mount_point": share.mountPoint, "entry": "\(entry.kind.rawValue) \(entry.entry)", "error": entry.reason])
+                extra: ["mount_point": share.usablePath, "entry": "\(entry.kind.rawValue) \(entry.entry)", "error": entry.reason])
             event[.share] = share.name
             logger.audit(event)
         }
@@ -227,7 +226,7 @@ public struct HeartbeatBeat {
                     message: "another host writes heartbeat records with this host's host_id (cloned /etc/machine-id?); set a distinct host_id in smbvol.toml",
                     extra: [
                         "host_id": other.hostID, "other_hostname": other.hostname, "other_addresses": other.addresses.joined(separator: ","),
-                        "mount_point": share.mountPoint,
+                        "mount_point": share.usablePath,
                     ])
                 event[.share] = share.name
                 logger.audit(event)
@@ -256,7 +255,7 @@ public struct HeartbeatBeat {
     /// is not claimed: no domain survives a reboot, and until `reconcile` drops the lock its
     /// fresh claim would refuse every other host's start of the image (a failover). An undated
     /// lock is claimed.
-    static func claimedImages(on share: ShareTarget, locks: [AttachmentLock], bootTime: Double? = nil) -> [ShareJob.ClaimedImage] {
+    static func claimedImages(on share: Share, locks: [AttachmentLock], bootTime: Double? = nil) -> [ShareJob.ClaimedImage] {
         var seen: Set<String> = []
         let sinceBoot = { (lock: AttachmentLock) -> Bool in
             guard let bootTime, let recorded = lock.latestRecordingSeconds else { return true }
@@ -272,8 +271,8 @@ public struct HeartbeatBeat {
 
     /// The images on `share` this host's attachment locks hold, relative to the share's root,
     /// spelled as readers spell them (`a//b` and `./a` are `a/b` and `a`).
-    public static func images(on share: ShareTarget, locks: [AttachmentLock]) -> [HeartbeatRecord.HeldImage] {
-        let base = "/" + share.mountPoint.split(separator: "/").joined(separator: "/")
+    public static func images(on share: Share, locks: [AttachmentLock]) -> [HeartbeatRecord.HeldImage] {
+        let base = "/" + share.usablePath.split(separator: "/").joined(separator: "/")
         var images: Set<HeartbeatRecord.HeldImage> = []
         for lock in locks where lock.share == share.name && !lock.image.isEmpty {
             let image = "/" + lock.image.split(separator: "/").filter { $0 != "." }.joined(separator: "/")
@@ -329,7 +328,7 @@ struct ShareJob: Sendable {
         var domainUUID: String
     }
 
-    var target: ShareTarget
+    var share: Share
     var record: HeartbeatRecord
     var claimedImages: [ClaimedImage] = []
     var claimStore = HolderClaimStore()
@@ -342,24 +341,24 @@ struct ShareJob: Sendable {
     var probeTimeout: Duration
 
     func run() -> HeartbeatBeat.ShareResult {
-        if !target.isLocal {
-            switch probe.health(of: target.mountPoint, deadline: .none) {
+        if !share.isLocal {
+            switch probe.health(of: share.usablePath, deadline: .none) {
             case .hung(let seconds):
                 return .failed(.probeUnanswered(seconds: seconds))
             case .dead(let code):
-                return .failed(.deadMount(SystemCallError(call: "statfs", path: target.mountPoint, code: code)))
+                return .failed(.deadMount(SystemCallError(call: "statfs", path: share.usablePath, code: code)))
             case .healthy:
                 break
             }
             // Unmounted since the mount table was read: the directory is no longer the share's.
-            guard MountPointCheck.isMountPoint(target.mountPoint) else { return .notMounted }
+            guard MountPointCheck.isMountPoint(share.usablePath) else { return .notMounted }
         }
         do {
             var swept: [String]?
             if let sweepAge {
-                swept = writer.sweep(hostID: record.hostID, addresses: record.addresses, shareRoot: target.mountPoint, now: now, olderThanSeconds: sweepAge)
+                swept = writer.sweep(hostID: record.hostID, addresses: record.addresses, shareRoot: share.usablePath, now: now, olderThanSeconds: sweepAge)
             }
-            let outcome = try writer.write(record, shareRoot: target.mountPoint, previous: previous, now: now, freshSeconds: freshSeconds)
+            let outcome = try writer.write(record, shareRoot: share.usablePath, previous: previous, now: now, freshSeconds: freshSeconds)
             let claimFailures = refreshClaims(sweepingOlderThan: sweepAge, swept: &swept)
             return .written(outcome, swept: swept, claimFailures: claimFailures)
         } catch {
@@ -377,20 +376,20 @@ extension ShareJob {
     func refreshClaims(sweepingOlderThan sweepAge: Double? = nil, swept: inout [String]?) -> [String] {
         var failures: [String] = []
         for claimed in claimedImages {
-            guard let relative = DiskImageLocator.relativePathInsideShare(of: claimed.image, shareDirectory: target.mountPoint) else {
-                failures.append("\(claimed.image): not below the share's directory \(target.mountPoint) (or resolves outside it): no claim written")
+            guard let relative = DiskImageLocator.relativePathInsideShare(of: claimed.image, shareDirectory: share.usablePath) else {
+                failures.append("\(claimed.image): not below the share's directory \(share.usablePath) (or resolves outside it): no claim written")
                 continue
             }
             let claim = HolderClaim(
                 hostID: record.hostID, hostname: record.hostname, addresses: record.addresses, domainName: claimed.domainName,
                 domainUUID: claimed.domainUUID, imagePath: relative, writtenAt: now, intervalSeconds: record.intervalSeconds)
             do {
-                try claimStore.write(claim, shareRoot: target.mountPoint)
+                try claimStore.write(claim, shareRoot: share.usablePath)
             } catch {
                 failures.append("\(claimed.image): \(error)")
             }
             if let sweepAge {
-                let removed = claimStore.sweep(imagePath: relative, hostID: record.hostID, shareRoot: target.mountPoint, now: now, olderThanSeconds: sweepAge)
+                let removed = claimStore.sweep(imagePath: relative, hostID: record.hostID, shareRoot: share.usablePath, now: now, olderThanSeconds: sweepAge)
                 swept = (swept ?? []) + removed
             }
         }

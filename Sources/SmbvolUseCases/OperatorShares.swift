@@ -1,4 +1,5 @@
 import AttachmentLocks
+import SmbvolShares
 import Logging
 import SmbvolConfig
 
@@ -13,7 +14,7 @@ public struct OperatorShares {
     }
 
     /// Every configured share (and those only the locks mention): mounted or not, its locks.
-    public func statuses() throws -> [ShareStatus] { try wiring.service.status(of: wiring.targets) }
+    public func statuses() throws -> [MountsListingEntry] { try wiring.service.status(of: wiring.shares) }
 
     public enum UnmountOutcome: Sendable, Equatable {
         /// A `local_path` share: nothing to unmount.
@@ -23,14 +24,14 @@ public struct OperatorShares {
     }
 
     public func unmount(share name: String, force: Bool) throws -> UnmountOutcome {
-        let target = try wiring.target(named: name)
-        if target.isLocal { return .local(mountPoint: target.mountPoint) }
-        return try wiring.service.unmountShare(target, force: force, deadline: wiring.deadline)
-            ? .unmounted(mountPoint: target.mountPoint) : .notMounted
+        let share = try wiring.share(named: name)
+        if share.isLocal { return .local(mountPoint: share.usablePath) }
+        return try wiring.service.unmountShare(share, force: force, deadline: wiring.deadline)
+            ? .unmounted(mountPoint: share.usablePath) : .notMounted
     }
 
     public func addLock(share name: String, reason: String) throws -> AttachmentLock {
-        try wiring.service.addOperatorLock(share: try wiring.target(named: name), reason: reason, deadline: wiring.deadline)
+        try wiring.service.addOperatorLock(share: try wiring.share(named: name), reason: reason, deadline: wiring.deadline)
     }
 
     /// The lock deleted, and what its deletion unmounted (its share's last lock).
@@ -39,6 +40,6 @@ public struct OperatorShares {
     }
 
     public func locks(share name: String?) throws -> [AttachmentLock] {
-        try wiring.service.locks(share: try name.map { try wiring.target(named: $0) })
+        try wiring.service.locks(share: try name.map { try wiring.share(named: $0) })
     }
 }

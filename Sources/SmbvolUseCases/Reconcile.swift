@@ -93,9 +93,9 @@ public struct Reconcile: Sendable {
         }
 
         let locks = try service.locks()
-        for status in try service.status(of: attachments.targets) where status.mounted && !status.share.isLocal {
-            guard !locks.contains(where: { $0.mountPoint == status.share.mountPoint }) else { continue }
-            report.steps.append(.unmountingUnheld(share: status.share.name, mountPoint: status.share.mountPoint))
+        for status in try service.status(of: attachments.shares) where status.mounted && !status.share.isLocal {
+            guard !locks.contains(where: { $0.mountPoint == status.share.usablePath }) else { continue }
+            report.steps.append(.unmountingUnheld(share: status.share.name, mountPoint: status.share.usablePath))
             guard !dryRun else { continue }
             do {
                 _ = try service.unmountShare(status.share, force: false, deadline: deadline)
@@ -105,7 +105,7 @@ public struct Reconcile: Sendable {
         }
 
         // The mount table lists real paths: compare in those (mount_base may be a symlink).
-        let known = Set((attachments.targets.map(\.mountPoint) + locks.map(\.mountPoint)).map(ShareMounter.canonicalPath))
+        let known = Set((attachments.shares.map(\.usablePath) + locks.map(\.mountPoint)).map(ShareMounter.canonicalPath))
         let realBase = ShareMounter.canonicalPath(attachments.configuration.mountBase)
         let base = realBase.hasSuffix("/") ? realBase : realBase + "/"
         for entry in try MountTable.read(from: mountTable).entries where entry.mountPoint.hasPrefix(base) && !known.contains(entry.mountPoint) {

@@ -26,14 +26,12 @@ public struct ShareAttachments: Sendable {
         self.service = service
     }
 
-    public var targets: [ShareTarget] { shares.map(ShareTarget.init) }
-
     /// An operator's share argument: a configured share by name, else a share only the locks
     /// know (from connection info).
-    public func target(named name: String) throws -> ShareTarget {
-        if let share = shares.first(where: { $0.name == name }) { return ShareTarget(share) }
+    public func share(named name: String) throws -> Share {
+        if let share = shares.first(where: { $0.name == name }) { return share }
         if let lock = try service.locks().first(where: { $0.share == name }) {
-            return ShareTarget(recordedName: lock.share, mountPoint: lock.mountPoint)
+            return Share(recordedName: lock.share, mountPoint: lock.mountPoint)
         }
         throw MountConfigurationError.unknownShare(name: name, known: shares.map(\.name))
     }

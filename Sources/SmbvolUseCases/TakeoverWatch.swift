@@ -65,13 +65,12 @@ public struct TakeoverWatch {
         let ownHandles = self.ownHandles
         let now = clock.wallClockSeconds()
         for share in wiring.shares where configuration.shares[share.name] != nil {
-            let target = ShareTarget(share)
             let shareLocks = locks.filter { $0.share == share.name }
             guard !shareLocks.isEmpty else { continue }
-            if !target.isLocal, (try? wiring.service.isMountedNow(target)) != true { continue }
+            if !share.isLocal, (try? wiring.service.isMountedNow(share)) != true { continue }
             let fileNumbers = Array(Set(shareLocks.compactMap(\.fileNumber))).sorted()
             let store = self.store
-            let root = target.mountPoint
+            let root = share.usablePath
             guard let work = BoundedWork.start({ () -> [TakeoverStore.Entry] in
                 var entries: [TakeoverStore.Entry] = []
                 for fileNumber in fileNumbers {

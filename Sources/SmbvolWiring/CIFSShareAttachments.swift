@@ -19,21 +19,22 @@ struct MountedShareAdapter: ShareMounting {
         try mounter.ensureMounted(share, deadline: deadline).mountedNow
     }
 
-    func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool {
+    func unmount(_ share: Share, force: Bool, deadline: Deadline) throws -> Bool {
         // Only a mount recognised as the share's: its export when known (configured or from
         // connection info), else one smbvol would have made at a directory of this name.
         do {
             return try mounter.unmount(
-                mountPoint: share.mountPoint, share: share.name, export: share.share?.export, force: force, deadline: deadline)
+                mountPoint: share.usablePath, share: share.name, export: share.export, force: force, deadline: deadline)
         } catch let error as MountCommandError {
             if case .notOurMount = error { throw AttachmentError.notOurMount(message: error.description) }
             throw error
         }
     }
 
-    func isMounted(_ share: ShareTarget) throws -> Bool {
-        if let known = share.share { return try mounter.isMounted(known) }
-        return try mounter.hasMount(at: share.mountPoint)
+    func isMounted(_ share: Share) throws -> Bool {
+        // A share known only from lock records: anything mounted at its directory counts.
+        if share.isKnownOnlyFromRecords { return try mounter.hasMount(at: share.usablePath) }
+        return try mounter.isMounted(share)
     }
 }
 

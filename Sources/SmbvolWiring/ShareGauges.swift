@@ -1,5 +1,6 @@
 import SmbvolUseCases
 import AttachmentLocks
+import SmbvolShares
 import Logging
 import SmbvolConfig
 import SmbvolMetrics
@@ -20,7 +21,7 @@ public struct ShareGauges {
     public func record(into recorder: MetricsRecorder = .shared) {
         do {
             let wiring = try CIFSShareAttachments.attachments(configuration: configuration, logger: logger)
-            let statuses = try wiring.service.status(of: wiring.targets)
+            let statuses = try wiring.service.status(of: wiring.shares)
             var locks: [[String: String]: Double] = [:]
             for status in statuses { locks[["share": status.share.name], default: 0] += Double(status.locks.count) }
             recorder.replace(.attachmentLocks, with: locks)

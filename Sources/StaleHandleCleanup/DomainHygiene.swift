@@ -160,7 +160,7 @@ public final class DomainHygiene {
                 sharesListed[key] = []
             }
         }
-        let matches = (sharesListed[key] ?? []).filter { $0.shareName.lowercased() == share.export.share.lowercased() }
+        let matches = (sharesListed[key] ?? []).filter { $0.shareName.lowercased() == share.export?.share.lowercased() }
         guard matches.count == 1, let permissions = matches[0].networkPermissions else { return nil }
         return permissions.map { entry in
             HostRestrictionFact(kind: entry.type == .denied ? .denied : .allowed, addressRanges: entry.addressRanges, rights: Set(entry.rights))

@@ -28,16 +28,16 @@ final class CountingMounter: ShareMounting, Sendable {
         }
     }
 
-    func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool {
+    func unmount(_ share: Share, force: Bool, deadline: Deadline) throws -> Bool {
         state.withLock { state in
-            guard state.mounted.remove(share.mountPoint) != nil else { return false }
+            guard state.mounted.remove(share.usablePath) != nil else { return false }
             state.unmounts += 1
-            state.unmountedKnowingShare.append(share.share != nil)
+            state.unmountedKnowingShare.append(!share.isKnownOnlyFromRecords)
             return true
         }
     }
 
-    func isMounted(_ share: ShareTarget) throws -> Bool { state.withLock { $0.mounted.contains(share.mountPoint) } }
+    func isMounted(_ share: Share) throws -> Bool { state.withLock { $0.mounted.contains(share.usablePath) } }
 
     var counts: (mounts: Int, unmounts: Int, mounted: Bool) {
         state.withLock { ($0.mounts, $0.unmounts, !$0.mounted.isEmpty) }
@@ -59,13 +59,13 @@ struct ShareAttachmentServiceTests {
     let mounter = CountingMounter()
     let service: ShareAttachmentService
     let vmstore: Share
-    let share: ShareTarget
+    let share: Share
 
     init() throws {
         vmstore = Share(
             name: "vmstore", export: try SMBExport(parsing: "//srv/vmstore"), mountPoint: "/var/lib/smbvol/mnt/srv_vmstore-1234abcd",
             credentials: nil, options: [])
-        share = ShareTarget(vmstore)
+        share = vmstore
         service = ShareAttachmentService(
             store: AttachmentLockStore(stateDirectory: try makeTemporaryDirectory() + "/state"), mounter: mounter,
             knownShares: [vmstore], logger: Logger(label: "test"))
@@ -103,12 +103,12 @@ struct ShareAttachmentServiceTests {
         let receipt = try service.attach([disk("web01")], deadline: .none)
         let lock = try #require(receipt.locks.first)
         #expect(lock.share == "vmstore" && lock.mountPoint == vmstore.mountPoint)
-        #expect(service.target(of: lock) == share)
+        #expect(service.share(of: lock) == share)
         var elsewhere = lock
         elsewhere.share = "gone"
         elsewhere.mountPoint = "/var/lib/smbvol/mnt/gone-0000abcd"
-        #expect(service.target(of: elsewhere) == ShareTarget(recordedName: "gone", mountPoint: "/var/lib/smbvol/mnt/gone-0000abcd"))
-        #expect(service.target(of: elsewhere).share == nil && service.target(of: elsewhere).export.isEmpty)
+        #expect(service.share(of: elsewhere) == Share(recordedName: "gone", mountPoint: "/var/lib/smbvol/mnt/gone-0000abcd"))
+        #expect(service.share(of: elsewhere).isKnownOnlyFromRecords && service.share(of: elsewhere).export == nil)
         // The release unmounts with the share itself (its export recognises the mount).
         _ = try service.releaseDomain(uuid: "uuid-web01", deadline: .none)
         #expect(mounter.state.withLock { $0.unmountedKnowingShare } == [true])

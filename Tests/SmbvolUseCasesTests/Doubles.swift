@@ -30,14 +30,14 @@ final class RecordingMounter: ShareMounting, Sendable {
         return mountedNow
     }
 
-    func unmount(_ share: ShareTarget, force: Bool, deadline: Deadline) throws -> Bool {
+    func unmount(_ share: Share, force: Bool, deadline: Deadline) throws -> Bool {
         state.withLock { state in
             state.calls.append("unmount \(share.name)")
-            return state.mounted.remove(share.mountPoint) != nil
+            return state.mounted.remove(share.usablePath) != nil
         }
     }
 
-    func isMounted(_ share: ShareTarget) throws -> Bool { state.withLock { $0.mounted.contains(share.mountPoint) } }
+    func isMounted(_ share: Share) throws -> Bool { state.withLock { $0.mounted.contains(share.usablePath) } }
 
     var calls: [String] { state.withLock { $0.calls } }
     var mounted: Set<String> { state.withLock { $0.mounted } }

@@ -251,6 +251,17 @@ struct ListingPageScanner {
     private mutating func memberName() throws(Malformed) -> Key {
         try whitespace()
         let quote = index
+        let run = try unescapedRun()
+        if run.closed { return Key(raw: UnsafeBufferPointer(rebasing: bytes[run.start..<index - 1]), decoded: nil) }
+        index = quote
+        let decoded = try string()
+        return Key(raw: UnsafeBufferPointer(rebasing: bytes[run.start..<run.start]), decoded: decoded)
+    }
+
+    /// A string from its opening quote up to its closing quote or its first escape: `closed`
+    /// (and `index` past the closing quote) when it has no escape, else `index` at the
+    /// backslash. `start`: its first byte after the quote.
+    private mutating func unescapedRun() throws(Malformed) -> (start: Int, closed: Bool) {
         try expect(UInt8(ascii: "\""))
         let start = index
         while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
@@ -258,30 +269,17 @@ struct ListingPageScanner {
             index += 1
         }
         guard let stop = peek else { throw malformed("unterminated string") }
-        if stop == UInt8(ascii: "\"") {
-            index += 1
-            return Key(raw: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), decoded: nil)
-        }
-        index = quote
-        let decoded = try string()
-        return Key(raw: UnsafeBufferPointer(rebasing: bytes[start..<start]), decoded: decoded)
+        guard stop == UInt8(ascii: "\"") else { return (start, false) }
+        index += 1
+        return (start, true)
     }
 
     mutating func string() throws(Malformed) -> String {
         try whitespace()
-        try expect(UInt8(ascii: "\""))
-        let start = index
         // The common case: no escapes, one copy.
-        while let byte = peek, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
-            guard byte >= 0x20 else { throw malformed("control character in a string") }
-            index += 1
-        }
-        guard let stop = peek else { throw malformed("unterminated string") }
-        if stop == UInt8(ascii: "\"") {
-            index += 1
-            return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self)
-        }
-        var decoded = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        let run = try unescapedRun()
+        if run.closed { return String(decoding: UnsafeBufferPointer(rebasing: bytes[run.start..<index - 1]), as: UTF8.self) }
+        var decoded = Array(UnsafeBufferPointer(rebasing: bytes[run.start..<index]))
         while true {
             guard let byte = peek else { throw malformed("unterminated string") }
             index += 1

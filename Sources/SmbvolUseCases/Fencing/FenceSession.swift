@@ -35,8 +35,9 @@ public struct FenceSession {
         self.attachments = attachments
         self.say = say
         let environment = ProcessEnvironment.current()
+        let catalog = try ShareCatalog(configuration: configuration)
         let shares = try FenceSetup.shares(
-            client: client, configuration: configuration, clusterName: clusterName, only: onlyShares)
+            client: client, catalog: catalog, clusterName: clusterName, configuredClusters: configuration.clusters.count, only: onlyShares)
         // The session listing names the node each client talks to: those are the cluster's.
         let sessions = (try? client.sessions().sessions) ?? []
         fence = StorageFence(
@@ -45,7 +46,7 @@ public struct FenceSession {
             clusterAddresses: FenceSetup.clusterAddresses(host: clusterHost, sessions: sessions),
             store: FenceRecordStore(stateDirectory: configuration.stateDirectory),
             operatorName: AuditEvent.invokingOperator(environment: environment), logger: logger, say: say)
-        catalog = try ShareCatalog(configuration: configuration)
+        self.catalog = catalog
     }
 
     public enum Purpose: Sendable {
@@ -108,10 +109,9 @@ public struct FenceSession {
     /// The configured shares behind the fenced ones (matched by SMB share name, of this cluster).
     public var fencedCatalogShares: [Share] {
         let names = Set(fence.shares.map { $0.name.lowercased() })
-        let clusters = configuration.clusters.count
         return catalog.shares.filter { share in
-            names.contains(share.export.share.lowercased())
-                && (share.cluster == fence.clusterName || (share.cluster == nil && clusters <= 1))
+            share.export.map { names.contains($0.share.lowercased()) } == true
+                && FenceSetup.isServed(share, byCluster: fence.clusterName, configuredClusters: configuration.clusters.count)
         }
     }
 
@@ -125,7 +125,7 @@ public struct FenceSession {
         let wiring = attachments.attachments(for: catalog, connectionInfoShares: [], logger: logger)
         let deadline = wiring.deadline
         var readable: [Share] = []
-        var borrowed: [ShareTarget] = []
+        var borrowed: [Share] = []
         for share in fencedCatalogShares {
             if share.isLocal {
                 readable.append(share)
@@ -133,7 +133,7 @@ public struct FenceSession {
             }
             do {
                 if try wiring.service.mountForRead(share, deadline: deadline) {
-                    borrowed.append(ShareTarget(share))
+                    borrowed.append(share)
                     say("share \(share.name): mounted at \(share.mountPoint) to read its heartbeat records")
                 }
                 readable.append(share)
@@ -146,14 +146,14 @@ public struct FenceSession {
         let result = body(readable)
         // Given back even when the deadline has passed: a mount of ours must not stay behind.
         let cleanup = Deadline.after(.seconds(max(10, configuration.mountTimeoutSeconds * 2)), clock: SystemClock())
-        for target in borrowed {
-            let report = wiring.service.releaseReadMount(target, deadline: cleanup)
-            if report.unmountedShares.contains(target.name) {
-                say("share \(target.name): unmounted again")
+        for share in borrowed {
+            let report = wiring.service.releaseReadMount(share, deadline: cleanup)
+            if report.unmountedShares.contains(share.name) {
+                say("share \(share.name): unmounted again")
             } else if report.unmountFailures.isEmpty {
-                say("share \(target.name): left mounted (an attachment lock uses it now)")
+                say("share \(share.name): left mounted (an attachment lock uses it now)")
             } else {
-                say("share \(target.name): left mounted: \(report.unmountFailures.joined(separator: "; "))")
+                say("share \(share.name): left mounted: \(report.unmountFailures.joined(separator: "; "))")
             }
         }
         return result

@@ -15,23 +15,22 @@ import Glibc
 /// the host's addresses (the fencing account's connection: SmbvolWiring's `FenceConnection`).
 public enum FenceSetup {
     /// The cluster shares behind the configured shares of `clusterName` (or those named in
-    /// `only`), each once, matched by SMB share name as the hook does.
+    /// `only`), each once, matched by SMB share name as the hook does. `configuredClusters`:
+    /// how many `[cluster.NAME]` tables there are (a share naming none is the only one's).
     public static func shares(
-        client: QumuloClient, configuration: SmbvolConfiguration, clusterName: String, only: [String]
+        client: QumuloClient, catalog: ShareCatalog, clusterName: String, configuredClusters: Int, only: [String]
     ) throws -> [FencedShare] {
-        var configured = configuration.shares.values.filter { share in
-            share.cluster == clusterName || (share.cluster == nil && configuration.clusters.count <= 1)
-        }
+        var configured = catalog.shares.filter { isServed($0, byCluster: clusterName, configuredClusters: configuredClusters) }
         if !only.isEmpty {
-            for name in only where configuration.shares[name] == nil {
-                throw FenceFailure("share \"\(name)\" is not configured (configured: \(configuration.shares.keys.sorted().joined(separator: ", ")))")
+            for name in only where catalog[name] == nil {
+                throw FenceFailure("share \"\(name)\" is not configured (configured: \(catalog.names.sorted().joined(separator: ", ")))")
             }
-            configured = only.compactMap { configuration.shares[$0] }
+            configured = only.compactMap { catalog[$0] }
         }
         let onCluster = try client.smbShares()
         var result: [FencedShare] = []
         for share in configured.sorted(by: { $0.name < $1.name }) {
-            let export = try SMBExport(parsing: share.export)
+            let export = try share.requiredExport()
             let matches = onCluster.filter { $0.shareName.lowercased() == export.share.lowercased() }
             guard matches.count == 1, let found = matches.first else {
                 throw FenceFailure(
@@ -42,6 +41,12 @@ public enum FenceSetup {
             if !result.contains(where: { $0.id == found.id }) { result.append(FencedShare(id: found.id, name: found.shareName)) }
         }
         return result
+    }
+
+    /// Whether `share` is on the cluster `clusterName`: it names that cluster, or names none
+    /// and at most one cluster is configured.
+    public static func isServed(_ share: Share, byCluster clusterName: String, configuredClusters: Int) -> Bool {
+        share.cluster == clusterName || (share.cluster == nil && configuredClusters <= 1)
     }
 
     /// A host's addresses from its heartbeat records on `readable` shares (local, or mounted
