@@ -109,7 +109,9 @@ public enum FailureText {
     }
 
     /// The hook's one stderr line (libvirt shows it) for what stopped the run; nil when nothing did.
+    /// One line whatever the failure carries (a cluster's reason, an error's own text): libvirt
+    /// shows it as the VM start's error.
     public static func hookLine(_ failure: HookFailure?) -> String? {
-        failure.map { "smbvol: \(text($0))" }
+        failure.map { "smbvol: " + LineEscaping.oneLine(text($0)) }
     }
 }

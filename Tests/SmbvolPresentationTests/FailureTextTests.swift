@@ -109,7 +109,7 @@ struct FailureTextTests {
     }
 
     @Test("the hook's line: a refusal, a failure or what stopped the run; none on success; every other error by its description")
-    func hookLines() {
+    func hookLines() throws {
         #expect(FailureText.hookLine(nil) == nil)
         let stopped = HookFailure.stopped(Problem("smbvol.toml:3: unknown key\n\"x\""))
         #expect(FailureText.hookLine(stopped) == "smbvol: smbvol.toml:3: unknown key \"x\"")
@@ -121,6 +121,12 @@ struct FailureTextTests {
         ])
         #expect(FailureText.hookLine(.refused(refused)) == "smbvol: " + FailureText.text(refused))
         #expect(FailureText.errorLine(Problem("two\nlines")) == "smbvol: error: two lines")
+        // What the cluster or an error says is made one line too: libvirt shows one.
+        let multiLine = HookFailure.failed(StartFailure(.start, of: "web01", .staleHandleNotClosed(location: "7", reason: "gone\r\n\u{1B}[31mred")))
+        let line = try #require(FailureText.hookLine(multiLine))
+        #expect(!line.contains("\n") && !line.contains("\r") && !line.contains("\u{1B}"), "\(line.debugDescription)")
+        let invalid = HookFailure.failed(StartFailure(.start, of: "web01", .invalid(Problem("bad\ndomain"))))
+        #expect(FailureText.hookLine(invalid) == "smbvol: bad domain")
     }
 }
 
