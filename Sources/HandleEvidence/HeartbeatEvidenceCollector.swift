@@ -57,13 +57,13 @@ public struct HeartbeatEvidenceCollector: Sendable {
     /// When the cluster cannot be asked, the share still can: other hosts' records (every host's
     /// `hosts/` file — this grows with the hosts, and is read only on that failure path) whose
     /// fresh beat lists `imagePath`. A record with this host's host_id that lists addresses this
-    /// host does not have is another host (a cloned machine-id) and counts. One line per host.
+    /// host does not have is another host (a cloned machine-id) and counts. One per host.
     public func beatingHolders(
         ofImage imagePath: String, shareDirectory: String, localHostID: String?, localAddresses: Set<String>, freshSeconds: Double
-    ) -> [String] {
+    ) -> [BeatingHost] {
         let now = clock.wallClockSeconds()
         let image = Self.normalized(imagePath)
-        var holders: [String] = []
+        var holders: [BeatingHost] = []
         for case .record(let record, _, _) in reader.allRecords(shareRoot: shareDirectory) {
             let addresses = ClientAddress.canonical(record.addresses)
             if record.hostID == localHostID && addresses.isSubset(of: localAddresses) { continue }
@@ -71,7 +71,9 @@ public struct HeartbeatEvidenceCollector: Sendable {
             let domains = record.domains(onImage: image)
             guard age < freshSeconds, !domains.isEmpty else { continue }
             holders.append(
-                "host \(record.hostname) (\(record.hostID), \(addresses.sorted().joined(separator: ", "))) beat \(max(0, Int(age))) s ago listing domain \(domains.joined(separator: ", ")) on \(image)")
+                BeatingHost(
+                    hostname: record.hostname, hostID: record.hostID, addresses: addresses.sorted(), ageSeconds: max(0, Int(age)), domains: domains,
+                    image: image))
         }
         return holders
     }
@@ -80,5 +82,32 @@ public struct HeartbeatEvidenceCollector: Sendable {
     static func normalized(_ path: String) -> String {
         if case .success(let normalized) = HeartbeatRecord.normalizedImagePath(path) { return normalized }
         return path
+    }
+}
+
+/// Another host whose fresh heartbeat record lists an image: alive, and perhaps writing it.
+public struct BeatingHost: Sendable, Equatable, CustomStringConvertible {
+    public var hostname: String
+    public var hostID: String
+    /// Canonical, sorted.
+    public var addresses: [String]
+    /// Whole seconds since the record was written.
+    public var ageSeconds: Int
+    /// The domains the record lists on the image.
+    public var domains: [String]
+    /// The image below the share, as records spell it.
+    public var image: String
+
+    public init(hostname: String, hostID: String, addresses: [String], ageSeconds: Int, domains: [String], image: String) {
+        self.hostname = hostname
+        self.hostID = hostID
+        self.addresses = addresses
+        self.ageSeconds = ageSeconds
+        self.domains = domains
+        self.image = image
+    }
+
+    public var description: String {
+        "host \(hostname) (\(hostID), \(addresses.joined(separator: ", "))) beat \(ageSeconds) s ago listing domain \(domains.joined(separator: ", ")) on \(image)"
     }
 }

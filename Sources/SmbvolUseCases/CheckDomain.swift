@@ -56,7 +56,7 @@ public struct CheckDomain: Sendable {
             let policy = HygienePolicy.configured(configuration, operation: migration ? .migration : .start, force: force)
             inspection = DomainInspection(
                 domainName: domain.name, domainUUID: domain.uuid, policy: policy, images: [], unmanagedDisks: [],
-                failure: .configuration("\(error)"))
+                failure: .configuration(error))
         }
         // A host_id collision and dropped record entries are worth an audit event each (the
         // system log); the command warns on stderr too.

@@ -81,7 +81,9 @@ public struct HeartbeatBeat {
     public struct Outcome {
         public var written: [String] = []
         public var notMounted: [String] = []
-        public var failed: [(share: String, reason: String)] = []
+        /// The shares not written, and why (`*`: none could be, the lock store or the shares
+        /// could not be read).
+        public var failed: [(share: String, reason: ShareBeatFailure)] = []
         /// Entries left out of the records written (per share).
         public var dropped: [(share: String, entry: DroppedHeartbeatEntry)] = []
         /// Shares where a record with this host's host_id from another host was found.
@@ -109,7 +111,7 @@ public struct HeartbeatBeat {
         /// `claimFailures`: holder claims that could not be refreshed (one line each).
         case written(HeartbeatWriter.Outcome, swept: [String]?, claimFailures: [String])
         case notMounted
-        case failed(String)
+        case failed(ShareBeatFailure)
     }
 
     public mutating func beat() -> Outcome {
@@ -120,7 +122,7 @@ public struct HeartbeatBeat {
             wiring = try attachments.attachments(configuration: configuration, logger: logger)
             locks = try wiring.service.locks()
         } catch {
-            let reason = LineEscaping.oneLine("\(error)")
+            let reason = ShareBeatFailure.notRead(error)
             logger.warning("heartbeat not written", metadata: ["event": "heartbeat-failed", "error": "\(reason)"])
             outcome.failed.append(("*", reason))
             return outcome
@@ -144,12 +146,12 @@ public struct HeartbeatBeat {
                         continue
                     }
                 } catch {
-                    fail(share.name, mountPoint: share.usablePath, "\(error)", into: &outcome)
+                    fail(share.name, mountPoint: share.usablePath, .notRead(error), into: &outcome)
                     continue
                 }
             }
             guard inFlight.claim(share.name) else {
-                fail(share.name, mountPoint: share.usablePath, "the previous beat on this share is still blocked in its I/O (the share hangs); not touched again until it returns", into: &outcome)
+                fail(share.name, mountPoint: share.usablePath, .previousBeatBlocked, into: &outcome)
                 continue
             }
             let sweepAge = (lastSweep[share.name].map { now - $0 >= Self.sweepEverySeconds } ?? true)
@@ -165,7 +167,7 @@ public struct HeartbeatBeat {
                 return job.run()
             }) else {
                 inFlight.release(share.name)
-                fail(share.name, mountPoint: share.usablePath, "no thread could be started for the share's beat", into: &outcome)
+                fail(share.name, mountPoint: share.usablePath, .noThread, into: &outcome)
                 continue
             }
             started.append((share, record, work))
@@ -174,9 +176,7 @@ public struct HeartbeatBeat {
         for (share, record, work) in started {
             let remaining = shareBound - (clock.now() - waitStart).secondsDouble
             guard let result = work.wait(seconds: remaining) else {
-                fail(
-                    share.name, mountPoint: share.usablePath,
-                    "the share did not answer within \(StaleHandleClassifier.seconds(shareBound)) (hung?); the other shares were beaten", into: &outcome)
+                fail(share.name, mountPoint: share.usablePath, .beatNotFinished(seconds: shareBound), into: &outcome)
                 continue
             }
             switch result {
@@ -230,12 +230,11 @@ public struct HeartbeatBeat {
         }
     }
 
-    func fail(_ share: String, mountPoint: String, _ reason: String, into outcome: inout Outcome) {
-        let reason = LineEscaping.oneLine(reason)
+    func fail(_ share: String, mountPoint: String, _ reason: ShareBeatFailure, into outcome: inout Outcome) {
         outcome.failed.append((share, reason))
         var event = AuditEvent(
             .heartbeatFailed, message: "heartbeat not written on the share; retried on the next beat", level: .warning,
-            extra: ["mount_point": mountPoint, "error": reason])
+            extra: ["mount_point": mountPoint, "error": reason.description])
         event[.share] = share
         logger.audit(event)
     }
@@ -283,6 +282,38 @@ public struct HeartbeatBeat {
     }
 }
 
+/// Why a beat wrote no record on a share (retried on the next beat). Its description is the
+/// one-line reason the `heartbeat-failed` audit event and `heartbeat --once` show.
+public enum ShareBeatFailure: Error, Sendable, CustomStringConvertible {
+    /// The lock store, the shares or the mount table could not be read.
+    case notRead(any Error)
+    /// The share's previous beat is still blocked in its I/O: not touched until it returns.
+    case previousBeatBlocked
+    case noThread
+    /// The share's worker did not finish within the beat's bound (`shareBound`).
+    case beatNotFinished(seconds: Double)
+    /// The mount did not answer its probe within `seconds`.
+    case probeUnanswered(seconds: Double)
+    /// The mount is dead (statfs failed).
+    case deadMount(SystemCallError)
+    /// Writing the record (or sweeping) failed.
+    case notWritten(any Error)
+
+    public var description: String {
+        let reason: String
+        switch self {
+        case .notRead(let error), .notWritten(let error): reason = "\(error)"
+        case .previousBeatBlocked: reason = "the previous beat on this share is still blocked in its I/O (the share hangs); not touched again until it returns"
+        case .noThread: reason = "no thread could be started for the share's beat"
+        case .beatNotFinished(let seconds): reason = "the share did not answer within \(StaleHandleClassifier.seconds(seconds)) (hung?); the other shares were beaten"
+        case .probeUnanswered(let seconds):
+            reason = "the share does not answer (no answer within \(StaleHandleClassifier.seconds(seconds))): not written; the other shares were beaten"
+        case .deadMount(let error): reason = "the share's mount is dead (\(error.description))"
+        }
+        return LineEscaping.oneLine(reason)
+    }
+}
+
 /// One share's beat, as its worker runs it: probe, check the mount point, sweep (when due),
 /// write.
 struct ShareJob: Sendable {
@@ -309,9 +340,9 @@ struct ShareJob: Sendable {
         if !share.isLocal {
             switch probe.health(of: share.usablePath, deadline: .none) {
             case .hung(let seconds):
-                return .failed("the share does not answer (no answer within \(StaleHandleClassifier.seconds(seconds))): not written; the other shares were beaten")
+                return .failed(.probeUnanswered(seconds: seconds))
             case .dead(let code):
-                return .failed("the share's mount is dead (\(SystemCallError(call: "statfs", path: share.usablePath, code: code).description))")
+                return .failed(.deadMount(SystemCallError(call: "statfs", path: share.usablePath, code: code)))
             case .healthy:
                 break
             }
@@ -327,7 +358,7 @@ struct ShareJob: Sendable {
             let claimFailures = refreshClaims(sweepingOlderThan: sweepAge, swept: &swept)
             return .written(outcome, swept: swept, claimFailures: claimFailures)
         } catch {
-            return .failed("\(error)")
+            return .failed(.notWritten(error))
         }
     }
 }

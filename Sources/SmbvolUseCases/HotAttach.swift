@@ -1,5 +1,6 @@
 import AttachmentLocks
 import DomainXML
+import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import SMBMounts
@@ -19,11 +20,16 @@ public struct HotAttach: Sendable {
     public enum Failure: Error, Sendable, CustomStringConvertible {
         case connectionInfoWithoutName
         case notOnAShare(String)
+        /// The disk is already attached (a hook lock of this domain) to another image.
+        case diskAttachedElsewhere(disk: String, domainName: String, uuid: DomainUUID, attachedImage: String)
 
         public var description: String {
             switch self {
             case .connectionInfoWithoutName: return "connection info needs data.name: the image's path below the share, without '..'"
             case .notOnAShare(let image): return "\(image) is on no configured share"
+            case .diskAttachedElsewhere(let disk, let domainName, let uuid, let attachedImage):
+                return
+                    "disk \(disk) of \(domainName) is already attached to \(attachedImage); detach it first (`smbvol detach --domain \(uuid.value) --disk \(disk)`)"
             }
         }
     }
@@ -31,8 +37,8 @@ public struct HotAttach: Sendable {
     public enum Outcome: Sendable {
         /// The lock of the disk (nil only if the store did not report it) and the image path.
         case attached(image: String, lock: AttachmentLock?)
-        case refused(String)
-        case failed(String)
+        case refused(StartRefusal)
+        case failed(StartFailure)
     }
 
     public let configuration: SmbvolConfiguration
@@ -93,15 +99,14 @@ public struct HotAttach: Sendable {
             $0.context == .hook && $0.domainUUID == uuid.value && $0.disk == disk
         }) {
             guard existing.image == image else {
-                return .failed(
-                    "disk \(disk) of \(domainName) is already attached to \(existing.image); detach it first (`smbvol detach --domain \(uuid.value) --disk \(disk)`)")
+                throw Failure.diskAttachedElsewhere(disk: disk, domainName: domainName, uuid: uuid, attachedImage: existing.image)
             }
             start.closesStaleHandles = false
         }
         switch start(migrating: false) {
         case .nothingToDo: throw Failure.notOnAShare(image)
-        case .refused(let message): return .refused(message)
-        case .failed(let message): return .failed(message)
+        case .refused(let refusal): return .refused(refusal)
+        case .failed(let failure): return .failed(failure)
         case .attached(let receipt): return .attached(image: image, lock: receipt.locks.first { $0.disk == disk })
         }
     }
@@ -137,5 +142,13 @@ public struct Detach: Sendable {
             report.unmountFailures += extra.unmountFailures
         }
         return report
+    }
+}
+
+extension ReleaseReport {
+    /// What `detach` fails with once it has printed what it released: the shares that could
+    /// not be unmounted (nil when none).
+    public var detachFailure: SharesLeftMounted? {
+        unmountFailures.isEmpty ? nil : SharesLeftMounted(after: .detach, failures: unmountFailures)
     }
 }

@@ -29,6 +29,12 @@ public struct Reconcile: Sendable {
     public struct Report: Sendable {
         public var steps: [Step] = []
         public var unmountFailures: [String] = []
+
+        /// What the command fails with once it has printed the steps: the shares that could
+        /// not be unmounted (nil when none).
+        public var failure: SharesLeftMounted? {
+            unmountFailures.isEmpty ? nil : SharesLeftMounted(after: .reconcile, failures: unmountFailures)
+        }
     }
 
     public let attachments: ShareAttachments
@@ -106,5 +112,22 @@ public struct Reconcile: Sendable {
             report.steps.append(.notOurs(source: entry.source, mountPoint: entry.mountPoint))
         }
         return report
+    }
+}
+
+/// Shares a `detach` or `reconcile` could not unmount: the command prints what it did, then
+/// fails with this (exit 1). Rendered by the executable (`FailureText`).
+public struct SharesLeftMounted: Error, Sendable, Equatable {
+    public enum Step: Sendable, Equatable {
+        case detach, reconcile
+    }
+
+    public var after: Step
+    /// One per share that stayed mounted, as the release reported it (`share: error`).
+    public var failures: [String]
+
+    public init(after: Step, failures: [String]) {
+        self.after = after
+        self.failures = failures
     }
 }

@@ -6,6 +6,7 @@ import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging
+import QumuloClient
 import SMBMounts
 import SmbvolShares
 import SmbvolConfig
@@ -17,9 +18,56 @@ public enum StartOutcome: Sendable {
     case nothingToDo
     case attached(AttachmentReceipt)
     /// A live holder: what this run took was given back.
-    case refused(String)
+    case refused(StartRefusal)
     /// Anything else that stops the start; what this run took was given back.
-    case failed(String)
+    case failed(StartFailure)
+}
+
+/// Why a start (or incoming migration, or hot-attach) stopped, other than a live holder
+/// (`StartRefusal`). Typed to the end: the executable renders it (`FailureText`).
+public struct StartFailure: Error, Sendable {
+    public enum Operation: String, Sendable {
+        case start
+        case incomingMigration = "incoming migration"
+    }
+
+    public enum Reason: Sendable {
+        /// A mount the disks lie under does not answer; nothing under it was touched.
+        case hungMount(MountCommandError)
+        /// The cluster could not be asked and `on_cluster_error = fail`.
+        case clusterUnavailable(QumuloError)
+        /// A stale handle the decisions closed is still open: qemu would not get its image lock.
+        case staleHandleNotClosed(location: String, reason: String)
+        /// The domain or configuration is wrong for smbvol (a path escaping its share, an
+        /// unknown share): no amount of retrying helps.
+        case invalid(any Error)
+        /// The attachment lock store could not be read.
+        case lockStore(any Error)
+        /// After a successful `migrate begin`, its mark could not be recorded; what the run
+        /// took was given back.
+        case migrationMarkNotRecorded(any Error)
+        /// Anything else: the shares' configuration, mounting, locking, locating the images.
+        case other(any Error)
+    }
+
+    public var operation: Operation
+    public var domainName: String
+    public var reason: Reason
+
+    public init(_ operation: Operation, of domainName: String, _ reason: Reason) {
+        self.operation = operation
+        self.domainName = domainName
+        self.reason = reason
+    }
+
+    /// What a thrown error means for the start: a hung mount, or anything else.
+    public init(_ operation: Operation, of domainName: String, error: any Error) {
+        if let mount = error as? MountCommandError, case .mountHung = mount {
+            self.init(operation, of: domainName, .hungMount(mount))
+        } else {
+            self.init(operation, of: domainName, .other(error))
+        }
+    }
 }
 
 /// The start pipeline — VM start (`prepare begin`), incoming migration (`migrate begin` and the
@@ -56,12 +104,12 @@ public struct StartDomain: Sendable {
     private var domain: DomainDefinition { run.domain }
 
     public func callAsFunction(migrating: Bool) -> StartOutcome {
-        let operation = migrating ? "incoming migration" : "start"
+        let operation: StartFailure.Operation = migrating ? .incomingMigration : .start
         do {
             let shares = try evidenceShares
             let located = try locateImages(on: shares)
             guard !located.images.isEmpty else { return .nothingToDo }
-            progress.began(operation, mayFail: true)
+            progress.began(operation.rawValue, mayFail: true)
             let receipt = try attachments.service.attach(
                 attachmentPlan(for: located.images).requests, deadline: run.deadlines.work, cleanupDeadline: run.deadlines.cleanup)
             var resolved = located
@@ -77,7 +125,7 @@ public struct StartDomain: Sendable {
                 writeClaims(resolved)
                 return .attached(receipt)
             }
-            guard let failure = cleanStaleHandles(resolved, on: shares, receipt: receipt, migrating: migrating) else {
+            guard let failure = cleanStaleHandles(resolved, on: shares, receipt: receipt, operation: operation) else {
                 writeClaims(resolved)
                 return .attached(receipt)
             }
@@ -86,7 +134,7 @@ public struct StartDomain: Sendable {
         } catch {
             // The caller renders (and the hook logs) the one line; logging it here too would
             // show an operator's `attach` the same error twice.
-            return .failed("\(operation) of \(domain.name) failed: \(LineEscaping.oneLine("\(error)"))")
+            return .failed(StartFailure(operation, of: domain.name, error: error))
         }
     }
 
@@ -111,38 +159,39 @@ public struct StartDomain: Sendable {
 
     /// The refusal of a start whose images another host claims, freshly, when the cluster
     /// cannot be asked (or none is configured): the claims need no cluster. Nil: no such claim.
-    private func claimRefusal(_ hygiene: DomainHygiene, located: DomainImages, why: String, error: String?) -> StartOutcome? {
+    private func claimRefusal(_ hygiene: DomainHygiene, located: DomainImages, because notAsked: StartRefusal.ClusterNotAsked) -> StartRefusal? {
         let holders = hygiene.beatingHolders(of: located) + hygiene.claimingHolders(of: located)
         guard !holders.isEmpty else { return nil }
-        var event = AuditEvent(.refuse, message: "refused: \(why) and a heartbeat or a holder claim shows a live holder")
+        var event = AuditEvent(.refuse, message: "refused: \(notAsked) and a heartbeat or a holder claim shows a live holder")
         event[.domain] = domain.name
         event[.domainUUID] = run.uuid.value
-        event[.reason] = holders.joined(separator: "; ")
-        if let error { event.extra["error"] = error }
+        event[.reason] = holders.map(\.description).joined(separator: "; ")
+        if case .unavailable(let error) = notAsked { event.extra["error"] = LineEscaping.oneLine("\(error)") }
         logger.audit(event)
-        return .refused(
-            LineEscaping.oneLine(
-                "refusing to start \(domain.name): \(why) and \(holders.joined(separator: "; ")). Nothing was closed; stop it there, or wait until its heartbeat or claim goes stale."))
+        return StartRefusal(domainName: domain.name, clusterNotAsked: notAsked, holders: holders)
     }
 
-    private func giveBack(_ receipt: AttachmentReceipt, after operation: String) {
+    private func giveBack(_ receipt: AttachmentReceipt, after operation: StartFailure.Operation) {
         progress.givingBack()
         let report = attachments.service.release(receipt, deadline: run.deadlines.cleanup)
         if !report.unmountFailures.isEmpty {
-            logger.error("could not give back a mount after a refused \(operation)", metadata: ["failures": "\(report.unmountFailures)"])
+            logger.error("could not give back a mount after a refused \(operation.rawValue)", metadata: ["failures": "\(report.unmountFailures)"])
         }
     }
 
     /// Evidence, decision and action on the located images; returns why the start must not go
     /// on, or nil to proceed.
-    private func cleanStaleHandles(_ located: DomainImages, on shares: ShareCatalog, receipt: AttachmentReceipt, migrating: Bool) -> StartOutcome? {
+    private func cleanStaleHandles(
+        _ located: DomainImages, on shares: ShareCatalog, receipt: AttachmentReceipt, operation: StartFailure.Operation
+    ) -> StartOutcome? {
+        let migrating = operation == .incomingMigration
         let configuration = run.configuration
         guard !configuration.clusters.isEmpty else {
             if !migrating {
                 let hygiene = DomainHygiene(
                     configuration: configuration, shares: shares, attachmentRecords: [], localAddresses: localAddresses(), logger: logger,
                     clientForCluster: { _ in throw ClusterNotAsked() })
-                if let refusal = claimRefusal(hygiene, located: located, why: "no [cluster] is configured", error: nil) { return refusal }
+                if let refusal = claimRefusal(hygiene, located: located, because: .noneConfigured) { return .refused(refusal) }
             }
             logger.notice("no [cluster] configured: shares mounted, stale-handle cleanup skipped")
             return nil
@@ -151,7 +200,7 @@ public struct StartDomain: Sendable {
         do {
             records = receipt.storeRecords.isEmpty ? try attachments.service.locks() : receipt.storeRecords
         } catch {
-            return .failed(LineEscaping.oneLine("\(error)"))
+            return .failed(StartFailure(operation, of: domain.name, .lockStore(error)))
         }
         let hygiene = DomainHygiene(
             configuration: configuration, shares: shares, attachmentRecords: records, localAddresses: localAddresses(),
@@ -176,25 +225,19 @@ public struct StartDomain: Sendable {
             }
             guard notClosed.isEmpty else {
                 let first = notClosed[0]
-                return .failed(
-                    "stale SMB handle \(first.location) could not be closed (\(first.reason)); qemu would not get its image lock — see `smbvol check --domain \(domain.name)`"
-                )
+                return .failed(StartFailure(operation, of: domain.name, .staleHandleNotClosed(location: first.location, reason: first.reason)))
             }
             if !closed.isEmpty {
                 logger.notice("stale SMB handles closed", metadata: ["locations": "\(closed.joined(separator: ","))"])
             }
             return nil
-        case .refuse(let message):
-            return .refused(message)
+        case .refuse(let refusal):
+            return .refused(refusal)
         case .clusterUnavailable(let error, let proceedAnyway):
             // The share answers when the cluster does not: a host whose fresh heartbeat lists
             // an image is alive and may be writing it. Prefer downtime to corruption.
-            if proceedAnyway && !migrating,
-                let refusal = claimRefusal(
-                    hygiene, located: located, why: "the Qumulo cluster cannot be asked (\(LineEscaping.oneLine("\(error)")))",
-                    error: LineEscaping.oneLine("\(error)"))
-            {
-                return refusal
+            if proceedAnyway && !migrating, let refusal = claimRefusal(hygiene, located: located, because: .unavailable(error)) {
+                return .refused(refusal)
             }
             if proceedAnyway {
                 logger.warning(
@@ -202,10 +245,9 @@ public struct StartDomain: Sendable {
                     metadata: ["error": "\(LineEscaping.oneLine("\(error)"))"])
                 return nil
             }
-            return .failed(
-                "cannot ask the Qumulo cluster about \(domain.name)'s images (on_cluster_error = fail): \(LineEscaping.oneLine("\(error)"))")
-        case .invalid(let message):
-            return .failed(message)
+            return .failed(StartFailure(operation, of: domain.name, .clusterUnavailable(error)))
+        case .invalid(let error):
+            return .failed(StartFailure(operation, of: domain.name, .invalid(error)))
         }
     }
 

@@ -11,20 +11,14 @@ import SmbvolSystem
 
 /// The libvirt hook's operations for one domain, each one use case: the start pipeline for
 /// `prepare` and `migrate`, release, reconnect, and the incoming-migration mark around them.
-/// The executable turns the outcome into the exit status and the one stderr line libvirt shows.
+/// LibvirtHookRun turns the outcome into the exit status and the one stderr line libvirt shows.
 public struct LibvirtHookOperations {
-    public enum Outcome: Sendable, Equatable {
+    public enum Outcome: Sendable {
         case succeeded
-        /// A start refused (a live holder): exit 1 with the message.
-        case refused(String)
-        /// A start that failed: exit 1 with the message.
-        case failed(String)
-    }
-
-    /// The migration mark could not be recorded after a successful `migrate begin`: what the
-    /// run took is given back and the hook fails.
-    public struct MarkNotRecorded: Error, CustomStringConvertible {
-        public var description: String
+        /// A start refused (a live holder): exit 1.
+        case refused(StartRefusal)
+        /// A start that failed: exit 1.
+        case failed(StartFailure)
     }
 
     public let configuration: SmbvolConfiguration
@@ -61,11 +55,12 @@ public struct LibvirtHookOperations {
 
     /// `migrate begin`: the mark is written only once the hook has succeeded: a failed (or
     /// timed-out) one must not leave the next plain start in migration mode, where it is never
-    /// refused. A stale mark of an earlier run is dropped first.
+    /// refused. A stale mark of an earlier run is dropped first. A mark that cannot be recorded
+    /// throws `StartFailure` (`migrationMarkNotRecorded`) once what the run took is given back.
     public func migrate() throws -> Outcome {
         marks.clear(uuid)
         let outcome = start(migrating: true)
-        guard outcome == .succeeded else { return outcome }
+        guard case .succeeded = outcome else { return outcome }
         do {
             try marks.mark(uuid)
         } catch {
@@ -73,7 +68,7 @@ public struct LibvirtHookOperations {
             // handles: fail now and give back what this run took.
             progress.givingBack()
             _ = release()
-            throw MarkNotRecorded(description: "incoming migration of \(domain.name): could not record the migration mark (\(error))")
+            throw StartFailure(.incomingMigration, of: domain.name, .migrationMarkNotRecorded(error))
         }
         return .succeeded
     }
@@ -82,7 +77,7 @@ public struct LibvirtHookOperations {
         let outcome: StartOutcome
         switch shares {
         case .failure(let error):
-            outcome = .failed("\(migrating ? "incoming migration" : "start") of \(domain.name) failed: \(LineEscaping.oneLine("\(error)"))")
+            outcome = .failed(StartFailure(migrating ? .incomingMigration : .start, of: domain.name, .other(error)))
         case .success(let shares):
             let start = StartDomain(
                 run: domainRun(shares), attachments: attachments(shares),
@@ -92,12 +87,12 @@ public struct LibvirtHookOperations {
         }
         switch outcome {
         case .nothingToDo, .attached: return .succeeded
-        case .refused(let message):
+        case .refused(let refusal):
             Observability.noteRefusedStart()
-            return .refused(message)
-        case .failed(let message):
-            logger.error("\(migrating ? "incoming migration" : "start") failed", metadata: ["error": "\(message)"])
-            return .failed(message)
+            return .refused(refusal)
+        case .failed(let failure):
+            // Logged by LibvirtHookRun, with the line libvirt shows.
+            return .failed(failure)
         }
     }
 

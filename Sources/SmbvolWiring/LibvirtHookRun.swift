@@ -1,5 +1,6 @@
 import SmbvolUseCases
 import DomainXML
+import HandleEvidence
 import Logging
 import SmbvolConfig
 import SmbvolLogging
@@ -16,23 +17,34 @@ public struct LibvirtHookRun {
     public let operation: String
     public let subOperation: String
     public let configPath: String
+    /// The one line a failure is shown and logged as (the executable's `FailureText`): the hook
+    /// logs the very line libvirt shows, and builds none itself.
+    public let failureText: @Sendable (HookFailure) -> String
 
-    public init(domainName: String, operation: String, subOperation: String, configPath: String) {
+    public init(
+        domainName: String, operation: String, subOperation: String, configPath: String, failureText: @escaping @Sendable (HookFailure) -> String
+    ) {
         self.domainName = domainName
         self.operation = operation
         self.subOperation = subOperation
         self.configPath = configPath
+        self.failureText = failureText
     }
 
     public enum Operation: Sendable {
         case prepare, migrate, release, reconnect, started
     }
 
-    /// What the executable does with the run: exit with `status`, and write `message` (when
+    /// What the executable does with the run: exit with `status`, and show `failure` (when
     /// there is one) as the one stderr line libvirt shows.
-    public struct Outcome: Sendable, Equatable {
-        public var status: Int32
-        public var message: String?
+    public struct Outcome: Sendable {
+        /// What stopped the run; nil when it succeeded, and for an operation that must never
+        /// fail (its failure is logged, never shown).
+        public var failure: HookFailure?
+        /// 1 when the run failed, else 0.
+        public var status: Int32 { failure == nil ? 0 : 1 }
+
+        public init(failure: HookFailure?) { self.failure = failure }
     }
 
     /// The operation smbvol acts on; nil for every other (operation, sub-operation) libvirt calls
@@ -95,8 +107,10 @@ public struct LibvirtHookRun {
         MetricsRecorder.shared.observe(.hookDuration, labels: ["operation": operation], value: seconds)
     }
 
-    private struct Failure: Error, CustomStringConvertible {
-        let description: String
+    /// The domain XML names no UUID smbvol can key its state by.
+    struct NoValidDomainUUID: Error, CustomStringConvertible {
+        let found: String
+        var description: String { "the domain XML has no valid <uuid> (got \"\(found)\")" }
     }
 
     private func run(_ kind: Operation, xml: [UInt8], logger: Logger, failed: inout Bool) -> Outcome {
@@ -116,7 +130,7 @@ public struct LibvirtHookRun {
             try StateDirectoryTrust.verify(configuration)
             let domain = try DomainXMLParser().parse(bytes: xml)
             guard let uuid = DomainUUID(domain.uuid) else {
-                throw Failure(description: "the domain XML has no valid <uuid> (got \"\(domain.uuid)\")")
+                throw NoValidDomainUUID(found: domain.uuid)
             }
             logger[metadataKey: "domain"] = "\(domain.name)"
             logger[metadataKey: "domain_uuid"] = "\(uuid)"
@@ -132,22 +146,22 @@ public struct LibvirtHookRun {
             case .started: outcome = operations.started()
             }
             switch outcome {
-            case .succeeded: return Outcome(status: 0)
-            case .refused(let message), .failed(let message): return Outcome(status: 1, message: message)
+            case .succeeded: return Outcome(failure: nil)
+            case .refused(let refusal): return Outcome(failure: .refused(refusal))
+            case .failed(let failure):
+                logger.error("\(failure.operation.rawValue) failed", metadata: ["error": "\(failureText(.failed(failure)))"])
+                return Outcome(failure: .failed(failure))
             }
         } catch {
             failed = true
-            let message = LineEscaping.oneLine("\(error)")
+            let failure: HookFailure = (error as? StartFailure).map { .failed($0) } ?? .stopped(error)
+            let message = failureText(failure)
             if mustSucceed {
                 logger.error("hook failed; continuing (this operation must not fail)", metadata: ["error": "\(message)"])
-                return Outcome(status: 0)
+                return Outcome(failure: nil)
             }
             logger.error("hook failed", metadata: ["error": "\(message)"])
-            return Outcome(status: 1, message: message)
+            return Outcome(failure: failure)
         }
     }
-}
-
-extension LibvirtHookRun.Outcome {
-    init(status: Int32) { self.init(status: status, message: nil) }
 }

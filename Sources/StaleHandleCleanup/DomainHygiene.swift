@@ -83,7 +83,7 @@ public final class DomainHygiene {
         } catch let error as QumuloError {
             inspection.failure = .cluster(error)
         } catch {
-            inspection.failure = .configuration("\(error)")
+            inspection.failure = .configuration(error)
         }
         let combined = LockHygieneDecider.applyingDomainRefusal(inspection.images.compactMap(\.decisions))
         var index = 0
@@ -116,14 +116,14 @@ public final class DomainHygiene {
     /// hosts whose fresh heartbeat lists one of the exclusive images, from the shares' records.
     /// A live holder seen this way refuses the start; records only ever add liveness, so
     /// finding none changes nothing.
-    public func beatingHolders(of located: DomainImages) -> [String] {
-        var holders: [String] = []
+    public func beatingHolders(of located: DomainImages) -> [ImageHolder] {
+        var holders: [ImageHolder] = []
         for image in located.images where !image.access.shareable && !image.access.readonly {
-            for holder in heartbeats.beatingHolders(
+            for host in heartbeats.beatingHolders(
                 ofImage: image.relativePath, shareDirectory: image.shareDirectory, localHostID: localHostID,
                 localAddresses: ClientAddress.canonical(localAddresses), freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
             {
-                holders.append("\(image.image): \(holder)")
+                holders.append(ImageHolder(image: image.image, clusterPath: nil, evidence: .freshHeartbeat(host)))
             }
         }
         return holders
@@ -132,16 +132,16 @@ public final class DomainHygiene {
     /// For a start the cluster could not be asked about, or with no cluster configured: the
     /// hosts whose fresh claim is on one of the exclusive images (one directory per image; no
     /// cluster, so no fence is known), and the claim files that could not be read (they may
-    /// hide one). Either refuses the start, as it would with the cluster. One line each.
-    public func claimingHolders(of located: DomainImages) -> [String] {
+    /// hide one). Either refuses the start, as it would with the cluster.
+    public func claimingHolders(of located: DomainImages) -> [ImageHolder] {
         let judgement = HolderClaimJudgement(freshSeconds: configuration.effectiveHeartbeatFreshSeconds)
-        var holders: [String] = []
+        var holders: [ImageHolder] = []
         for image in located.images where !image.access.shareable && !image.access.readonly && !image.isBackingFile {
             var evidence = ImageEvidence(handles: [], localAddresses: ClientAddress.canonical(localAddresses))
             evidence.localHostID = localHostID
             evidence.claims = claims.gather(shareDirectory: image.shareDirectory, imagePath: image.relativePath).observations
             for claim in judgement.judge(evidence) where claim.status == .alive || claim.status == .unread {
-                holders.append("\(image.image): \(claim.note)")
+                holders.append(ImageHolder(image: image.image, clusterPath: nil, evidence: claim.status == .alive ? .freshClaim(claim) : .unreadableClaims(claim)))
             }
         }
         return holders
@@ -175,8 +175,8 @@ public final class DomainHygiene {
         case .cluster(let error):
             logger.warning("could not ask the cluster about the domain's images", metadata: ["domain": "\(inspection.domainName)", "error": "\(error)"])
             return .clusterUnavailable(error, proceedAnyway: configuration.policy.onClusterError == .continue)
-        case .configuration(let message):
-            return .invalid(message: message)
+        case .configuration(let error):
+            return .invalid(error)
         case nil: break
         }
         audit.recordIgnoredHeartbeats(inspection)
@@ -190,7 +190,7 @@ public final class DomainHygiene {
                     audit.recordClaimRefusal(claim, domainName: inspection.domainName, domainUUID: inspection.domainUUID, image: image)
                 }
             }
-            return .refuse(message: RefusalMessage.make(inspection))
+            return .refuse(StartRefusal(refusing: inspection))
         }
         var closedByImage: [String: ClosedHandles] = [:]
         var closed: [String] = []
@@ -237,40 +237,5 @@ public final class DomainHygiene {
             }
         }
         return .proceed(closed: closed, notClosed: notClosed)
-    }
-}
-
-/// The one or two stderr lines a refused start shows (libvirt passes stderr to `virsh start`).
-enum RefusalMessage {
-    static func make(_ inspection: DomainInspection) -> String {
-        let refused = inspection.images.filter { $0.decisions?.verdict == .refuse }
-        var handleParts: [String] = []
-        var claimParts: [String] = []
-        var unreadParts: [String] = []
-        for image in refused {
-            let place = "\(image.image.image) (\(image.clusterPath ?? "?"))"
-            let refusingClaims = image.decisions?.refusingClaims ?? []
-            if let first = image.decisions?.decisions.first(where: { $0.action == .refuse }) {
-                handleParts.append("\(place): \(first.reason)")
-            } else if let claim = refusingClaims.first(where: { $0.status == .alive }) {
-                claimParts.append("\(place): \(claim.note)")
-            } else if let claim = refusingClaims.first {
-                unreadParts.append("\(place): \(claim.note)")
-            } else {
-                handleParts.append("\(place): \(image.decisions?.summary ?? "live holder")")
-            }
-        }
-        var reasons: [String] = []
-        if !handleParts.isEmpty { reasons.append("live SMB handles on \(handleParts.joined(separator: "; "))") }
-        if !claimParts.isEmpty {
-            reasons.append(
-                "a holder proven alive by its claim (no handle needed) on \(claimParts.joined(separator: "; ")) — stop the domain there, or wait until its claim goes stale")
-        }
-        if !unreadParts.isEmpty {
-            reasons.append(
-                "holder claims that could not be read on \(unreadParts.joined(separator: "; ")) — remove what does not belong in the claim directory, or --force if no other host runs the image")
-        }
-        return LineEscaping.oneLine(
-            "refusing to start \(inspection.domainName): \(reasons.joined(separator: "; and ")). Nothing was closed; stop the other holder, or see `smbvol check --domain \(inspection.domainName)`.")
     }
 }

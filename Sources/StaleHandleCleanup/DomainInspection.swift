@@ -3,6 +3,7 @@ import DiskImages
 import DomainXML
 import LockHygiene
 import QumuloClient
+import SmbvolLogging
 import SmbvolShares
 
 /// One image of one disk, with its decisions (or why it could not be decided).
@@ -22,12 +23,12 @@ public enum HygieneFailure: Error, Sendable, CustomStringConvertible {
     case cluster(QumuloError)
     /// The domain or configuration is wrong (a path escaping its share, an unknown share):
     /// no amount of retrying helps.
-    case configuration(String)
+    case configuration(any Error)
 
     public var description: String {
         switch self {
         case .cluster(let error): return "cluster error: \(error)"
-        case .configuration(let message): return message
+        case .configuration(let error): return "\(error)"
         }
     }
 }
@@ -92,10 +93,113 @@ public struct DomainInspection: Sendable {
 public enum HygieneOutcome: Sendable {
     /// Go ahead; `closed` and `notClosed` say what the executor did.
     case proceed(closed: [String], notClosed: [(location: String, reason: String)])
-    /// A live holder: the start must fail with this one-line message.
-    case refuse(message: String)
+    /// A live holder: the start must fail; the refusal names every holder and its evidence.
+    case refuse(StartRefusal)
     /// The cluster could not be asked; `proceedAnyway` is `on_cluster_error == continue`.
     case clusterUnavailable(QumuloError, proceedAnyway: Bool)
-    /// The domain or configuration is wrong for smbvol; the start must fail with this message.
-    case invalid(message: String)
+    /// The domain or configuration is wrong for smbvol (`HygieneFailure.configuration`): the
+    /// start must fail with this error.
+    case invalid(any Error)
+}
+
+/// Why a start must not take its images: who holds them, each with the evidence that shows the
+/// holder alive. Nothing was closed. The executable renders it (`FailureText`); this type holds
+/// no sentence.
+public struct StartRefusal: Error, Sendable {
+    public var domainName: String
+    /// Nil when the cluster was asked (its handles and the images' claims decided); else why
+    /// only the shares' heartbeat records and holder claims were read.
+    public var clusterNotAsked: ClusterNotAsked?
+    /// One per refused image when the cluster decided (its first refusing evidence); every
+    /// beating host and every live or unreadable claim otherwise, heartbeats first.
+    public var holders: [ImageHolder]
+
+    public init(domainName: String, clusterNotAsked: ClusterNotAsked?, holders: [ImageHolder]) {
+        self.domainName = domainName
+        self.clusterNotAsked = clusterNotAsked
+        self.holders = holders
+    }
+
+    /// The refusal of an inspection whose verdict is refuse: for each refused image, the first
+    /// live handle, else the first live claim, else the first unreadable claim, else the
+    /// decisions' summary.
+    public init(refusing inspection: DomainInspection) {
+        var holders: [ImageHolder] = []
+        for image in inspection.images {
+            guard let decisions = image.decisions, decisions.verdict == .refuse else { continue }
+            let refusingClaims = decisions.refusingClaims
+            let evidence: ImageHolder.Evidence
+            if let decision = decisions.decisions.first(where: { $0.action == .refuse }) {
+                evidence = .liveHandle(decision)
+            } else if let claim = refusingClaims.first(where: { $0.status == .alive }) {
+                evidence = .freshClaim(claim)
+            } else if let claim = refusingClaims.first {
+                evidence = .unreadableClaims(claim)
+            } else {
+                evidence = .undecided(summary: decisions.summary)
+            }
+            holders.append(ImageHolder(image: image.image.image, clusterPath: image.clusterPath, evidence: evidence))
+        }
+        self.init(domainName: inspection.domainName, clusterNotAsked: nil, holders: holders)
+    }
+}
+
+extension StartRefusal {
+    /// Why a start judged its images by the shares alone (heartbeat records and holder claims).
+    public enum ClusterNotAsked: Sendable, CustomStringConvertible {
+        case noneConfigured
+        /// `on_cluster_error = continue`, and the cluster did not answer.
+        case unavailable(QumuloError)
+
+        public var description: String {
+            switch self {
+            case .noneConfigured: return "no [cluster] is configured"
+            case .unavailable(let error): return "the Qumulo cluster cannot be asked (\(LineEscaping.oneLine("\(error)")))"
+            }
+        }
+    }
+}
+
+/// Another holder of one of a domain's images, and what shows it alive.
+public struct ImageHolder: Sendable, CustomStringConvertible {
+    public enum Evidence: Sendable, CustomStringConvertible {
+        /// A handle the decider refuses to close (a live session, a local opener, an
+        /// unattributable or protected client …): its location, client addresses and reason.
+        case liveHandle(HandleDecision)
+        /// Another host's fresh heartbeat record lists the image (read without the cluster).
+        case freshHeartbeat(BeatingHost)
+        /// Another host's fresh holder claim on the image (no handle needed).
+        case freshClaim(JudgedClaim)
+        /// Claim files that could not be read: a live holder's claim may be among them.
+        case unreadableClaims(JudgedClaim)
+        /// The image refuses without a handle or claim to name: the decisions' summary.
+        case undecided(summary: String)
+
+        /// The evidence in the words of the decider and the collectors (also the audit's reason).
+        public var description: String {
+            switch self {
+            case .liveHandle(let decision): return decision.reason
+            case .freshHeartbeat(let host): return host.description
+            case .freshClaim(let claim), .unreadableClaims(let claim): return claim.note
+            case .undecided(let summary): return summary
+            }
+        }
+    }
+
+    /// The image as the domain names it.
+    public var image: String
+    /// Its path on the cluster; nil when the cluster was not asked (or the path not resolved).
+    public var clusterPath: String?
+    public var evidence: Evidence
+
+    public init(image: String, clusterPath: String?, evidence: Evidence) {
+        self.image = image
+        self.clusterPath = clusterPath
+        self.evidence = evidence
+    }
+
+    /// `image (cluster path): evidence`, or `image: evidence` without a cluster path.
+    public var description: String {
+        "\(image)\(clusterPath.map { " (\($0))" } ?? ""): \(evidence)"
+    }
 }

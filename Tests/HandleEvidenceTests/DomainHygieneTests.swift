@@ -132,11 +132,17 @@ struct DomainHygieneTests {
         let cluster = HygieneCluster(handles: ["1.2.3"], sessionIdleSeconds: 5)
         let run = try startWeb01(workspace, cluster)
         #expect(run.inspection.verdict == .refuse)
-        guard case .refuse(let message) = run.outcome else {
+        guard case .refuse(let refusal) = run.outcome else {
             Issue.record("expected a refusal, got \(run.outcome)")
             return
         }
-        #expect(message.contains("refusing to start web01") && message.contains("/vms/web01.qcow2"), "\(message)")
+        #expect(refusal.domainName == "web01" && refusal.clusterNotAsked == nil)
+        #expect(refusal.holders.map(\.clusterPath) == ["/vms/web01.qcow2"], "\(refusal.holders)")
+        guard case .liveHandle(let decision) = refusal.holders.first?.evidence else {
+            Issue.record("expected a live handle, got \(refusal.holders)")
+            return
+        }
+        #expect(decision.handle.location == "1.2.3" && decision.clientAddresses == ["10.0.0.9"], "\(decision)")
         #expect(cluster.closeBatches.isEmpty)
         #expect(!run.transport.requestLines.contains { $0.hasPrefix("POST /v1/smb/files/close") })
         #expect(run.takeovers.isEmpty)

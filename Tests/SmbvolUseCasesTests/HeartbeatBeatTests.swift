@@ -104,12 +104,12 @@ struct HeartbeatBeatTests {
         #expect(ContinuousClock.now - started < bound)
         #expect(first.written == ["fast"])
         #expect(first.failed.map(\.share) == ["slow"])
-        #expect(first.failed.first?.reason.contains("did not answer within") == true, "\(first.failed)")
+        #expect(first.failed.first?.reason.description.contains("did not answer within") == true, "\(first.failed)")
         #expect(FileManager.default.fileExists(atPath: root + "/fast/.smbvol/hosts/host-a.json"))
 
         let second = beat.beat()
         #expect(second.written == ["fast"])
-        #expect(second.failed.first?.reason.contains("still blocked") == true, "\(second.failed)")
+        #expect(second.failed.first?.reason.description.contains("still blocked") == true, "\(second.failed)")
 
         fileSystem.gate.signal()
         // The blocked beat finishes by itself; then the share is beaten again.
@@ -119,6 +119,24 @@ struct HeartbeatBeatTests {
         #expect(Set(third.written) == ["fast", "slow"], "\(third.failed)")
     }
 
+
+    @Test("why a share was not beaten: typed, and one line each (the audit event's error, heartbeat --once's reason)")
+    func shareBeatFailureLines() {
+        struct Problem: Error, CustomStringConvertible { var description: String }
+        let cases: [(ShareBeatFailure, String)] = [
+            (.notRead(Problem(description: "locks.json:\nnot JSON")), "locks.json: not JSON"),
+            (.previousBeatBlocked, "the previous beat on this share is still blocked in its I/O (the share hangs); not touched again until it returns"),
+            (.noThread, "no thread could be started for the share's beat"),
+            (.beatNotFinished(seconds: 7.5), "the share did not answer within 7 s (hung?); the other shares were beaten"),
+            (.probeUnanswered(seconds: 5), "the share does not answer (no answer within 5 s): not written; the other shares were beaten"),
+            (
+                .deadMount(SystemCallError(call: "statfs", path: "/mnt/one", code: ENOTCONN)),
+                "the share's mount is dead (statfs /mnt/one failed: transport endpoint is not connected (errno \(ENOTCONN)))"
+            ),
+            (.notWritten(Problem(description: "rename: EACCES")), "rename: EACCES"),
+        ]
+        for (failure, line) in cases { #expect(failure.description == line) }
+    }
 }
 
 @Suite("Heartbeat beat: holder claims")

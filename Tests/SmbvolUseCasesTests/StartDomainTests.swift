@@ -3,6 +3,8 @@ import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence
+import HostHeartbeat
+import LockHygiene
 import StaleHandleCleanup
 import Logging
 import QumuloClient
@@ -92,14 +94,42 @@ struct StartDomainTests {
         let before = try fixture.locks()
         // The cluster cannot be asked, and on_cluster_error = fail.
         let outcome = try start(fixture, configuration, domain: twoDiskDomain(fixture))(migrating: false)
-        guard case .failed(let message) = outcome else {
-            Issue.record("expected failed, got \(outcome)")
+        guard case .failed(let failure) = outcome, case .clusterUnavailable = failure.reason else {
+            Issue.record("expected failed (cluster unavailable, on_cluster_error = fail), got \(outcome)")
             return
         }
-        #expect(message.contains("on_cluster_error = fail"), "\(message)")
+        #expect(failure.operation == .start && failure.domainName == "web01")
         #expect(try fixture.locks() == before, "only this run's locks are gone")
         #expect(fixture.mounter.mounted == [fixture.mountBase + "/one"], "share two (mounted by this run) is given back; one stays for web02")
         #expect(fixture.mounter.calls == ["mount one", "mount one", "mount two", "unmount two"])
+    }
+
+    @Test("a refused start names its holder, typed: another host's fresh claim on the image (no cluster configured); the run keeps nothing")
+    func refusalNamesTheHolder() throws {
+        let fixture = try UseCaseFixture()
+        let configuration = try fixture.configuration(cluster: false)
+        let claim = HolderClaim(
+            hostID: "host-b", hostname: "kvm-b", addresses: ["203.0.113.2"], domainName: "web01", domainUUID: Self.otherUUID.value,
+            imagePath: "web01/disk0.qcow2", writtenAt: Date().timeIntervalSince1970, intervalSeconds: 10)
+        _ = try HolderClaimStore().write(claim, shareRoot: fixture.mountBase + "/one")
+        let outcome = try start(fixture, configuration, domain: twoDiskDomain(fixture))(migrating: false)
+        guard case .refused(let refusal) = outcome else {
+            Issue.record("expected refused, got \(outcome)")
+            return
+        }
+        #expect(refusal.domainName == "web01")
+        guard case .noneConfigured = refusal.clusterNotAsked else {
+            Issue.record("expected a refusal without a cluster, got \(String(describing: refusal.clusterNotAsked))")
+            return
+        }
+        #expect(refusal.holders.map(\.image) == [fixture.mountBase + "/one/web01/disk0.qcow2"], "\(refusal.holders)")
+        guard case .freshClaim(let judged) = refusal.holders.first?.evidence else {
+            Issue.record("expected a fresh claim, got \(refusal.holders)")
+            return
+        }
+        #expect(judged.fact?.hostID == "host-b" && judged.fact?.hostname == "kvm-b" && judged.fact?.addresses == ["203.0.113.2"])
+        #expect(try fixture.locks().isEmpty, "what the run took is given back")
+        #expect(fixture.mounter.mounted.isEmpty)
     }
 
     @Test("on_cluster_error = continue: the start proceeds with its mounts and locks when the cluster cannot be asked")
@@ -137,11 +167,11 @@ struct StartDomainTests {
             }
         }
         let outcome = try start(fixture, configuration, domain: twoDiskDomain(fixture))(migrating: false)
-        guard case .failed(let message) = outcome else {
+        guard case .failed(let failure) = outcome, case .other(let error) = failure.reason else {
             Issue.record("expected failed, got \(outcome)")
             return
         }
-        #expect(message.contains("outside share two"), "\(message)")
+        #expect("\(error)".contains("outside share two"), "\(error)")
         #expect(fixture.mounter.calls == ["mount one", "mount two", "unmount one", "unmount two"] || fixture.mounter.calls == ["mount one", "mount two", "unmount two", "unmount one"])
         #expect(try fixture.locks().isEmpty)
         #expect(fixture.mounter.mounted.isEmpty)

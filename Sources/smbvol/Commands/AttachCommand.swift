@@ -75,12 +75,12 @@ struct AttachCommand: ParsableCommand, OwnsDeadline {
                     CIFSShareAttachments(configuration: configuration).attachments(for: shares, connectionInfoShares: extra, logger: logger)
                 })
             switch try attach(source) {
-            case .refused(let message):
+            case .refused(let refusal):
                 Observability.noteRefusedStart()
-                writeToStandardError("smbvol: refused: \(message)\n")
+                writeToStandardError(FailureText.refusedLine(refusal) + "\n")
                 throw ExitCode(3)
-            case .failed(let message):
-                throw CommandFailure(message)
+            case .failed(let failure):
+                throw failure
             case .attached(let image, let lock):
                 let output = OutputWriter()
                 if json {

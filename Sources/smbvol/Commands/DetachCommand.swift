@@ -20,9 +20,7 @@ struct DetachCommand: ParsableCommand {
             let output = OutputWriter()
             output.lines(ShareText.detachLines(report))
             output.flush()
-            if !report.unmountFailures.isEmpty {
-                throw CommandFailure("left mounted: \(report.unmountFailures.joined(separator: "; "))")
-            }
+            if let failure = report.detachFailure { throw failure }
         }
     }
 }

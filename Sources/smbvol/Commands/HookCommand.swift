@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import SmbvolLogging
+import SmbvolPresentation
 import SmbvolUseCases
 import SmbvolSystem
 import SmbvolWiring
@@ -36,7 +37,9 @@ struct HookCommand: ParsableCommand, OwnsDeadline {
     @OptionGroup var configOption: ConfigOption
 
     func run() throws {
-        let hook = LibvirtHookRun(domainName: name, operation: operation, subOperation: subOperation, configPath: configOption.resolvedPath)
+        let hook = LibvirtHookRun(
+            domainName: name, operation: operation, subOperation: subOperation, configPath: configOption.resolvedPath,
+            failureText: { FailureText.text($0) })
         // The hook's deadline starts at its first instruction: reading stdin or a configuration
         // (a FIFO in shares.d, a hung filesystem) must not hang libvirt. Until the configuration
         // says otherwise, the default deadline_seconds applies.
@@ -47,7 +50,7 @@ struct HookCommand: ParsableCommand, OwnsDeadline {
         guard let kind = hook.kind else { throw ExitCode(0) }
         LoggingSetup.bootstrap(standardErrorLevel: .critical, syslogLevel: .info)
         let outcome = hook(kind, xml: xml, logger: Logger(label: "smbvol.hook"))
-        if let message = outcome.message { writeToStandardError("smbvol: \(message)\n") }
+        if let line = FailureText.hookLine(outcome.failure) { writeToStandardError(line + "\n") }
         throw ExitCode(outcome.status)
     }
 }

@@ -38,9 +38,7 @@ struct ReconcileCommand: ParsableCommand {
             let output = OutputWriter()
             output.lines(ShareText.reconcileLines(report, dryRun: dryRun))
             output.flush()
-            if !report.unmountFailures.isEmpty {
-                throw CommandFailure("could not unmount: \(report.unmountFailures.joined(separator: "; "))")
-            }
+            if let failure = report.failure { throw failure }
         }
     }
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import SmbvolLogging
+import SmbvolPresentation
 
-/// Runs a command body; any error becomes one line `smbvol: error: …` on stderr and exit 1
+/// Runs a command body; any error becomes one line `smbvol: error: …` on stderr
+/// (`FailureText.errorLine`, which renders the use cases' typed failures) and exit 1
 /// (an ExitCode passes through unchanged). Input checks belong in `validate()`, where a
 /// ValidationError prints usage; inside `run` it is an error like any other.
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
@@ -10,7 +12,7 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        writeToStandardError("smbvol: error: \(oneLine(SecretRedactor.shared.redact("\(error)")))\n")
+        writeToStandardError(FailureText.errorLine(error) + "\n")
         throw ExitCode.failure
     }
 }
@@ -18,9 +20,3 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 /// One line for stderr or a log value: the single escaping rule of SmbvolLogging (line breaks,
 /// CR LF included, become a space; controls and escape sequences become visible).
 func oneLine(_ text: String) -> String { LineEscaping.oneLine(text) }
-
-/// A failure a use case reported as a message: one line `smbvol: error: MESSAGE`, exit 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
