@@ -131,6 +131,28 @@ struct ShareMounterTests {
         #expect(lazyWorks.recorded.last?.arguments == ["-l", share.mountPoint])
     }
 
+    @Test("a share known only from lock records is never mounted, and is unmounted only where smbvol would have mounted it")
+    func recordOnlyShare() throws {
+        let configured = try share()
+        let recorded = Share(recordedName: "gone", mountPoint: configured.mountPoint)
+        let runner = workingRunner()
+        #expect(throws: MountConfigurationError.exportNotRecorded(share: "gone", mountPoint: configured.mountPoint)) {
+            try mounter(runner: runner).ensureMounted(recorded, deadline: .none)
+        }
+        #expect(runner.recorded.isEmpty)
+        // Something else mounted at its directory is never unmounted for it.
+        table.add(source: "//other/share", at: configured.mountPoint)
+        #expect(throws: MountCommandError.self) {
+            try mounter(runner: runner).unmount(mountPoint: recorded.usablePath, share: recorded.name, export: recorded.export, force: false, deadline: .none)
+        }
+        #expect(runner.recorded.isEmpty)
+        // The export smbvol mounts at a directory of that name is.
+        table.remove(at: configured.mountPoint)
+        table.add(source: "//srv/vmstore", at: configured.mountPoint)
+        #expect(try mounter(runner: runner).unmount(mountPoint: recorded.usablePath, share: recorded.name, export: recorded.export, force: false, deadline: .none))
+        #expect(runner.recorded.map(\.arguments) == [[configured.mountPoint]])
+    }
+
     @Test("a password from connection info goes to a 0600 file, never to argv, and the file is removed")
     func connectionInfoPassword() throws {
         let json = """
