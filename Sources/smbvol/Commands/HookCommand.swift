@@ -7,7 +7,7 @@ import SmbvolSystem
 import SmbvolWiring
 
 /// `smbvol hook NAME OP SUBOP EXTRA`, run by libvirt's qemu hook (hooks/qemu) with the domain
-/// XML on stdin. See LibvirtHookRun (SmbvolUseCases) for what each operation does.
+/// XML on stdin. See LibvirtHookRun (SmbvolWiring) for what each operation does.
 struct HookCommand: ParsableCommand, OwnsDeadline {
     static let deadline = CommandBounds.Deadline.none
     static let configuration = CommandConfiguration(
