@@ -88,8 +88,7 @@ let package = Package(
         .target(
             name: "HandleEvidence",
             dependencies: [
-                "LockHygiene", "QumuloClient", "SmbvolConfig", "SmbvolShares", "SmbvolSystem", "DiskImages", "AttachmentLocks",
-                "HostHeartbeat",
+                "LockHygiene", "QumuloClient", "SmbvolShares", "SmbvolSystem", "DiskImages", "AttachmentLocks", "HostHeartbeat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),

@@ -2,7 +2,6 @@ import AttachmentLocks
 import DiskImages
 import QumuloClient
 import SmbvolShares
-import SmbvolConfig
 
 /// Which local domains the attachment records show on one image file F, matched by F's
 /// identity — never by how a domain's XML happens to spell the path. A second domain whose XML

@@ -3,7 +3,6 @@ import HostHeartbeat
 import LockHygiene
 import QumuloClient
 import SmbvolShares
-import SmbvolConfig
 
 extension HeartbeatEvidenceCollector {
     /// For commands that start from a cluster path (`handles close --path P --stale-only`): the

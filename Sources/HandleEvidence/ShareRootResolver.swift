@@ -1,7 +1,6 @@
 import FoundationEssentials
 import QumuloClient
 import SmbvolShares
-import SmbvolConfig
 import SmbvolSystem
 
 /// A share's root as a cluster path: its configured `fs_path`, else discovered by share name
@@ -39,12 +38,6 @@ public struct ShareRootResolver: Sendable {
     /// The cluster path of the share's root directory (no trailing `/` except for `/` itself).
     public func root(of share: Share, client: QumuloClient) throws -> String {
         try root(name: share.name, export: try share.requiredExport(), cluster: share.cluster, fsPath: share.clusterRoot, client: client)
-    }
-
-    /// The same for a `[share.NAME]` table read on its own (`handles list --share`).
-    public func root(of share: ShareConfiguration, client: QumuloClient) throws -> String {
-        if let fsPath = share.fsPath { return Self.trimmed(fsPath) }
-        return try root(name: share.name, export: try SMBExport(parsing: share.export), cluster: share.cluster, fsPath: nil, client: client)
     }
 
     private func root(name: String, export: SMBExport, cluster: String?, fsPath: String?, client: QumuloClient) throws -> String {

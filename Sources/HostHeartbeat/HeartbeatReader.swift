@@ -1,3 +1,5 @@
+import SmbvolSystem
+
 /// Reads heartbeat records from a share, bounded: only the files asked for, each at most
 /// `HeartbeatRecord.maximumBytes`, regular files only, no symlink followed, validated by the
 /// one codec (`HeartbeatRecord.decodeReporting`). Nothing read here can fail the caller: an

@@ -1,3 +1,5 @@
+import SmbvolSystem
+
 /// Holder claims on a share (`.smbvol/images/<image key>/<host_id>.json`), with the heartbeat
 /// records' no-follow atomic writer and bounded reader. A host writes and removes only its own
 /// file; other hosts' claims are only read (a leftover simply goes stale).

@@ -1,3 +1,5 @@
+import SmbvolSystem
+
 /// How a directory of per-host files (`<host_id>.json`: heartbeat records, holder claims) is
 /// listed, read newest first and swept: one way for the heartbeat reader and writer and the
 /// holder-claim store.

@@ -1,32 +1,8 @@
 import SmbvolSystem
 
-/// Why a file on a share could not be read or written. One line each, naming the path below
-/// the share root.
-public enum ShareFileError: Error, Equatable, Sendable, CustomStringConvertible {
-    case notFound(path: String)
-    /// A symlink where a directory or a record was expected: never followed.
-    case symbolicLink(path: String)
-    case notRegularFile(path: String)
-    case notDirectory(path: String)
-    case tooLarge(path: String, limit: Int)
-    case tooManyEntries(path: String, limit: Int)
-    /// A name that is empty, `.`, `..`, or contains `/` or NUL (a bug in the caller).
-    case invalidName(String)
-    case system(SystemCallError)
-
-    public var description: String {
-        switch self {
-        case .notFound(let path): return "\(path) does not exist"
-        case .symbolicLink(let path): return "\(path) is a symbolic link (never followed on a share)"
-        case .notRegularFile(let path): return "\(path) is not a regular file"
-        case .notDirectory(let path): return "\(path) is not a directory"
-        case .tooLarge(let path, let limit): return "\(path) is larger than \(limit) bytes"
-        case .tooManyEntries(let path, let limit): return "\(path) has more than \(limit) entries"
-        case .invalidName(let name): return "invalid file name \"\(name)\""
-        case .system(let error): return error.description
-        }
-    }
-}
+/// Why a file on a share could not be read or written: SmbvolSystem's `NoFollowPathError`, one
+/// line each naming the path below the share root.
+public typealias ShareFileError = NoFollowPathError
 
 /// The file operations heartbeat records need on a share, every one relative to the share's
 /// root and never following a symlink below it. Production uses `NoFollowShareFileSystem`

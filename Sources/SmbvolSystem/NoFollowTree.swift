@@ -6,7 +6,7 @@ import Darwin
 
 /// Why a path below a `NoFollowTree`'s root could not be used. Paths are the components below
 /// the root joined with `/`.
-public enum NoFollowPathError: Error, Equatable, Sendable {
+public enum NoFollowPathError: Error, Equatable, Sendable, CustomStringConvertible {
     case notFound(path: String)
     /// A symlink where a directory or a file was expected: never followed.
     case symbolicLink(path: String)
@@ -17,6 +17,19 @@ public enum NoFollowPathError: Error, Equatable, Sendable {
     /// A name that is empty, `.`, `..`, or contains `/` or NUL (a bug in the caller).
     case invalidName(String)
     case system(SystemCallError)
+
+    public var description: String {
+        switch self {
+        case .notFound(let path): return "\(path) does not exist"
+        case .symbolicLink(let path): return "\(path) is a symbolic link (never followed on a share)"
+        case .notRegularFile(let path): return "\(path) is not a regular file"
+        case .notDirectory(let path): return "\(path) is not a directory"
+        case .tooLarge(let path, let limit): return "\(path) is larger than \(limit) bytes"
+        case .tooManyEntries(let path, let limit): return "\(path) has more than \(limit) entries"
+        case .invalidName(let name): return "invalid file name \"\(name)\""
+        case .system(let error): return error.description
+        }
+    }
 }
 
 /// Files below a directory others can write to (a share), never following a symlink below it.

@@ -2,6 +2,7 @@ import HandleEvidence
 import StaleHandleCleanup
 import QumuloClient
 import SmbvolConfig
+import SmbvolShares
 
 /// `smbvol handles list`: the SMB handles on one file, below one share, or on the whole cluster,
 /// handed out one by one as they are read (a cluster-wide listing can hold 100 000).
@@ -10,7 +11,7 @@ public struct ListHandles {
         /// One file, by its absolute cluster path: its own grant listings give the addresses.
         case file(path: String)
         /// Below a configured share's cluster path.
-        case share(ShareConfiguration)
+        case share(Share)
         /// The whole cluster, in the cluster's order.
         case cluster
     }
@@ -47,7 +48,7 @@ public struct ListHandles {
         }
         var selection = selection
         if selection.cluster == nil && selection.host == nil { selection.cluster = share.cluster }
-        return (.share(share), selection)
+        return (.share(try Share(configuration: share, mountBase: configuration.mountBase)), selection)
     }
 
     public func callAsFunction(_ scope: Scope, progress: (Int) -> Void = { _ in }, _ each: (ListedHandle) -> Void) throws -> Outcome {

@@ -14,6 +14,19 @@ public struct HygieneAudit {
         self.logger = logger
     }
 
+    /// The fields every per-image event carries: the domain, the disk, the image, its share,
+    /// cluster, cluster path and file number.
+    static func describe(_ image: ImageInspection, of domainName: String, _ domainUUID: String, in event: inout AuditEvent) {
+        event[.domain] = domainName
+        event[.domainUUID] = domainUUID
+        event[.disk] = image.image.target
+        event[.image] = image.image.image
+        event[.share] = image.image.share.name
+        event[.cluster] = image.image.share.cluster
+        event[.clusterPath] = image.clusterPath ?? ""
+        if let fileNumber = image.fileNumber { event.extra["file_number"] = fileNumber }
+    }
+
     public func record(_ decision: HandleDecision, event: String, domainName: String, domainUUID: String, image: ImageInspection, outcome: String? = nil) {
         logger.audit(auditEvent(decision, event: event, domainName: domainName, domainUUID: domainUUID, image: image, outcome: outcome))
     }
@@ -34,14 +47,7 @@ public struct HygieneAudit {
             (kind, message) = (.refuse, "refused: live SMB handle on the image")
         }
         var audit = AuditEvent(kind, message: message, level: kind == .closeFailed ? .warning : nil)
-        audit[.domain] = domainName
-        audit[.domainUUID] = domainUUID
-        audit[.disk] = image.image.target
-        audit[.image] = image.image.image
-        audit[.share] = image.image.share.name
-        audit[.cluster] = image.image.share.cluster
-        audit[.clusterPath] = image.clusterPath ?? ""
-        if let fileNumber = image.fileNumber { audit.extra["file_number"] = fileNumber }
+        Self.describe(image, of: domainName, domainUUID, in: &audit)
         audit[.location] = decision.handle.location
         audit[.owner] = decision.handle.ownerName
         audit[.client] = decision.clientAddresses.joined(separator: ",")
@@ -120,14 +126,7 @@ extension HygieneAudit {
             message: claim.status == .unread
                 ? "refused: the image's holder claims could not all be read (missing evidence)"
                 : "refused: another host's fresh claim on the image proves a live holder")
-        event[.domain] = domainName
-        event[.domainUUID] = domainUUID
-        event[.disk] = image.image.target
-        event[.image] = image.image.image
-        event[.share] = image.image.share.name
-        event[.cluster] = image.image.share.cluster
-        event[.clusterPath] = image.clusterPath ?? ""
-        if let fileNumber = image.fileNumber { event.extra["file_number"] = fileNumber }
+        Self.describe(image, of: domainName, domainUUID, in: &event)
         event[.decision] = "refuse"
         event[.reason] = claim.note
         event.extra["basis"] = "claim"

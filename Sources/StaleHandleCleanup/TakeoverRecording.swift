@@ -169,19 +169,21 @@ public struct ShareTakeoverRecorder: TakeoverRecording {
                     recorded.extra["file"] = try store.write(record, shareRoot: taken.image.image.shareDirectory)
                     logger.audit(recorded)
                 } catch {
-                    failed(recorded, error: error)
+                    failed(recorded, error: error, taken: "another host's stale claim taken over")
                 }
             }
         } catch {
-            failed(event, error: error)
+            failed(event, error: error, taken: "another host's stale claim taken over")
         }
     }
 
-    private func failed(_ event: AuditEvent, error: any Error) {
+    /// `event` as a takeover-record-failed audit: what was `taken` over, and that its old
+    /// holder's domain is not stopped by smbvol if it comes back.
+    private func failed(_ event: AuditEvent, error: any Error, taken: String) {
         var failed = event
         failed.kind = .takeoverRecordFailed
         failed.level = AuditEventKind.takeoverRecordFailed.defaultLevel
-        failed.message = "another host's stale claim taken over but no takeover record written; its domain is not stopped by smbvol if it comes back"
+        failed.message = "\(taken) but no takeover record written; its domain is not stopped by smbvol if it comes back"
         failed.extra["error"] = LineEscaping.oneLine("\(error)")
         logger.audit(failed)
     }
@@ -203,12 +205,7 @@ public struct ShareTakeoverRecorder: TakeoverRecording {
             logger.audit(event)
             store.sweep(fileNumber: record.fileNumber, shareRoot: closed.image.image.shareDirectory, now: record.takenAt)
         } catch {
-            var failed = event
-            failed.kind = .takeoverRecordFailed
-            failed.level = AuditEventKind.takeoverRecordFailed.defaultLevel
-            failed.message = "another host's SMB handles closed but no takeover record written; its domain is not stopped by smbvol if it comes back"
-            failed.extra["error"] = LineEscaping.oneLine("\(error)")
-            logger.audit(failed)
+            failed(event, error: error, taken: "another host's SMB handles closed")
         }
     }
 }
