@@ -143,9 +143,11 @@ def summarize(values):
 
 @dataclass(frozen=True)
 class Smbvol:
-    """One smbvol binary under measurement: the build measured, or the baseline beside it."""
+    """One smbvol binary under measurement: the build measured, or the baseline beside it.
+    `path` is the copy that runs (see `Session`), `source` the binary it was copied from."""
     path: str
     role: str  # "candidate" or "baseline"
+    source: str = ""
 
     def argv(self, *args):
         return [self.path, *args]
