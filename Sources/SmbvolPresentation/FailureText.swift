@@ -108,9 +108,9 @@ public enum FailureText {
         "smbvol: refused: \(text(refusal))"
     }
 
-    /// The hook's one stderr line (libvirt shows it) for what stopped the run; nil when nothing did.
-    /// One line whatever the failure carries (a cluster's reason, an error's own text): libvirt
-    /// shows it as the VM start's error.
+    /// The hook's one stderr line for what stopped the run (libvirt shows it as the VM start's
+    /// error), one line whatever the failure carries (a cluster's reason, an error's own text);
+    /// nil when nothing did.
     public static func hookLine(_ failure: HookFailure?) -> String? {
         failure.map { "smbvol: " + LineEscaping.oneLine(text($0)) }
     }

@@ -4,7 +4,6 @@ import DomainXML
 import Logging
 import SMBMounts
 import HandleEvidence
-import StaleHandleCleanup
 import SmbvolShares
 
 /// From a domain's located images to what the attachment layer mounts and records: one request

@@ -1,7 +1,6 @@
 import AttachmentLocks
 import DiskImages
 import HandleEvidence
-import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging

@@ -1,5 +1,4 @@
 import HandleEvidence
-import StaleHandleCleanup
 import QumuloClient
 import SmbvolConfig
 import SmbvolShares

@@ -1,5 +1,4 @@
 import HandleEvidence
-import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import Logging

@@ -2,7 +2,6 @@ import DomainXML
 import AttachmentLocks
 import DiskImages
 import HandleEvidence
-import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import QumuloClient

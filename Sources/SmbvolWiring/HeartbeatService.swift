@@ -14,8 +14,6 @@ public struct HeartbeatService {
     public private(set) var watch: TakeoverWatch
     public let logger: Logger
 
-    public typealias Round = HeartbeatRound
-
     public init(configuration: SmbvolConfiguration, logger: Logger) throws {
         let hostID = try HostIdentity.hostID(configured: configuration.hostID)
         let attachments = CIFSShareAttachments(configuration: configuration)
@@ -32,11 +30,11 @@ public struct HeartbeatService {
     }
 
     /// One beat and one takeover check.
-    public mutating func once() -> Round {
+    public mutating func once() -> HeartbeatRound {
         let outcome = beatAndRecord()
         let takeovers = watch.check(addresses: beat.addresses(), shareBound: beat.shareBound)
         Observability.flush()
-        return Round(beat: outcome, takeovers: takeovers)
+        return HeartbeatRound(beat: outcome, takeovers: takeovers)
     }
 
     /// Beats every `interval` seconds until `wait` (given the seconds left until the next beat)

@@ -1,5 +1,4 @@
 import HandleEvidence
-import StaleHandleCleanup
 import Testing
 
 @Suite("Client addresses compare by what they name, not how they are written")

@@ -2,7 +2,6 @@ import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence
-import StaleHandleCleanup
 import LockHygiene
 import SMBMounts
 import SmbvolShares

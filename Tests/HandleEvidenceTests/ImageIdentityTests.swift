@@ -1,6 +1,5 @@
 import HandleEvidence
 import SmbvolShares
-import StaleHandleCleanup
 import Testing
 
 /// The spelling of a path is not an identity.

@@ -1,5 +1,4 @@
 import HandleEvidence
-import StaleHandleCleanup
 import SmbvolSystem
 import Synchronization
 import Testing

@@ -1,6 +1,5 @@
 import Foundation
 import HandleEvidence
-import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import SmbvolSystem

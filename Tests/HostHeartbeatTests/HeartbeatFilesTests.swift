@@ -1,7 +1,6 @@
 import Foundation
 import Synchronization
 import HandleEvidence
-import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
 import SmbvolSystem

@@ -3,7 +3,6 @@ import Dispatch
 import Foundation
 import HostHeartbeat
 import HandleEvidence
-import StaleHandleCleanup
 import LockHygiene
 import Logging
 import SmbvolConfig

@@ -1,6 +1,5 @@
 import HandleEvidence
 import SmbvolShares
-import StaleHandleCleanup
 import LockHygiene
 import Logging
 import QumuloClient

@@ -1,6 +1,5 @@
 import Foundation
 import HandleEvidence
-import StaleHandleCleanup
 import Logging
 import QumuloClient
 import SMBMounts

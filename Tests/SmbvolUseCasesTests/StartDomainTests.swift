@@ -3,9 +3,9 @@ import DiskImages
 import DomainXML
 import Foundation
 import HandleEvidence
+import StaleHandleCleanup
 import HostHeartbeat
 import LockHygiene
-import StaleHandleCleanup
 import Logging
 import QumuloClient
 import SMBMounts

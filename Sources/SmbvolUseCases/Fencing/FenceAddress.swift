@@ -1,6 +1,5 @@
 import HandleEvidence
 import SmbvolSystem
-import StaleHandleCleanup
 
 /// Addresses as a fence names them: single IPv4/IPv6 addresses in one canonical spelling.
 public enum FenceAddress {

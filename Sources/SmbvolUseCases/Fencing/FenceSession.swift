@@ -1,6 +1,5 @@
 import AttachmentLocks
 import HandleEvidence
-import StaleHandleCleanup
 import HostHeartbeat
 import Logging
 import QumuloClient

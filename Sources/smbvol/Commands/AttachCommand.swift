@@ -1,6 +1,5 @@
 import ArgumentParser
 import HandleEvidence
-import StaleHandleCleanup
 import SMBMounts
 import SmbvolShares
 import SmbvolConfig

@@ -1,6 +1,5 @@
 import ArgumentParser
 import HandleEvidence
-import StaleHandleCleanup
 import QumuloClient
 import SMBMounts
 import SmbvolConfig
