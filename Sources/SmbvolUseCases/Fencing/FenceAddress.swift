@@ -1,9 +1,8 @@
-import HandleEvidence
 import SmbvolSystem
 
 /// Addresses as a fence names them: single IPv4/IPv6 addresses in one canonical spelling.
 public enum FenceAddress {
-    public static func canonical(_ text: String) -> String { ClientAddress.canonical(text) }
+    public static func canonical(_ text: String) -> String { NetworkAddresses.canonical(text) }
 
     /// A literal IPv4 or IPv6 address: no name, no `/` block, no `-` range, no `%scope`.
     public static func isSingleAddress(_ text: String) -> Bool { NetworkAddresses.isSingleAddress(text) }
